@@ -1,0 +1,36 @@
+/**
+ * `SchedulerJobExecution`: one attempt to run one occurrence (table `scheduler_job_execution`,
+ * DESIGN.md "Data model"). `(job_id, run_time)` is unique: the database itself refuses a second
+ * execution of one occurrence. `job_id` is no foreign key: history outlives the job.
+ */
+import { defineEntity, p } from '@mikro-orm/core'
+import { EXECUTION_STATUSES, type ExecutionStatus } from '../execution-status.js'
+
+export const SchedulerJobExecutionSchema = defineEntity({
+  name: 'SchedulerJobExecution',
+  tableName: 'scheduler_job_execution',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    jobId: p.text(),
+    /** The scheduled instant of the occurrence (not when it started). */
+    runTime: p.datetime().columnType('timestamptz'),
+    status: p.enum(EXECUTION_STATUSES).$type<ExecutionStatus>().columnType('text'),
+    startedAt: p.datetime().columnType('timestamptz').nullable(),
+    finishedAt: p.datetime().columnType('timestamptz').nullable(),
+    /** Milliseconds from start to finish. */
+    durationMs: p.decimal('number').columnType('numeric').nullable(),
+    exception: p.text().nullable(),
+    traceback: p.text().nullable(),
+    /** Node id of the process that runs it (`host:pid:random`). */
+    owner: p.text().nullable(),
+    /** Until when the owner's heartbeat vouches for a `running` execution; past it, the execution is abandoned. */
+    leaseUntil: p.datetime().columnType('timestamptz').nullable()
+  },
+  uniques: [{ properties: ['jobId', 'runTime'], name: 'scheduler_job_execution_job_id_run_time_key' }],
+  indexes: [
+    { properties: ['status', 'runTime'], name: 'scheduler_job_execution_status_run_time_idx' }
+  ]
+})
+
+export class SchedulerJobExecution extends SchedulerJobExecutionSchema.class {}
+SchedulerJobExecutionSchema.setClass(SchedulerJobExecution)

@@ -1,0 +1,46 @@
+/**
+ * `SchedulerJob`: one persisted schedule (table `scheduler_job`, DESIGN.md "Data model").
+ *
+ * List it in the host's MikroORM `entities` to query or manage jobs with the host's own `em`.
+ * The plugin creates the table itself (idempotent DDL), so the host needs no migration for it.
+ */
+import { defineEntity, p } from '@mikro-orm/core'
+import type { TriggerJson } from '../triggers/types.js'
+
+export const SchedulerJobSchema = defineEntity({
+  name: 'SchedulerJob',
+  tableName: 'scheduler_job',
+  properties: {
+    /** Job id chosen by the host (`reports.daily`); primary key. */
+    id: p.text().primary(),
+    /** Human-readable name; defaults to the id. */
+    name: p.text(),
+    /** Name of the registered task (handler) this job runs. */
+    task: p.text(),
+    /** JSON array passed to the handler after `ctx`. */
+    args: p.json<unknown[]>().columnType('jsonb'),
+    /** Trigger JSON (DESIGN.md "Trigger JSON"); the time zone is inside it. */
+    trigger: p.json<TriggerJson>().columnType('jsonb'),
+    /** Next fire time; `null` and not paused means the job has finished. */
+    nextRunTime: p.datetime().columnType('timestamptz').nullable(),
+    /** A paused job keeps its definition but is never claimed. */
+    paused: p.boolean().default(false),
+    /** Seconds an occurrence may start late and still run; `null` = always run (APScheduler `misfire_grace_time`). */
+    misfireGraceTime: p.integer().nullable(),
+    /** Run overdue occurrences once instead of once each (APScheduler `coalesce`). */
+    coalesce: p.boolean().default(true),
+    /** Executions of this job that may run at once, cluster-wide (APScheduler `max_instances`). */
+    maxInstances: p.integer().default(1),
+    /** Milliseconds an execution may run before its AbortSignal fires and it is recorded as `timeout`; `null` = no limit. */
+    timeoutMs: p.integer().nullable(),
+    createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
+    updatedAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
+    /** Optimistic-lock version, bumped by every write of the scheduler. */
+    version: p.integer().default(1),
+    /** Why the job cannot run (for example "task 'x' is not registered"); such jobs are kept, never deleted. */
+    lastError: p.text().nullable()
+  }
+})
+
+export class SchedulerJob extends SchedulerJobSchema.class {}
+SchedulerJobSchema.setClass(SchedulerJob)

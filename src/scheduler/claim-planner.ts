@@ -1,0 +1,57 @@
+/**
+ * Decides what happens to one due job at claim time: which overdue occurrences run, which are
+ * recorded as missed or as max instances, and the job's next run time. Pure and synchronous; the
+ * store calls it inside the claim transaction with the database time.
+ *
+ * Rules from APScheduler 3 (`BaseScheduler._process_jobs`, `BaseExecutor.run_job`):
+ * - every fire time from `nextRunTime` up to now is an overdue occurrence;
+ * - `coalesce`: only the latest overdue occurrence is considered, the earlier ones are folded into it;
+ * - `misfireGraceTime` (seconds): an occurrence later than that is recorded `missed` instead of run
+ *   (`null`: always run);
+ * - `maxInstances`: occurrences beyond the free slots (cluster-wide running count) are recorded
+ *   `max_instances` instead of run. (APScheduler drops the whole batch; we record each one.)
+ */
+import type { ClaimPlan, JobRecord } from '../stores/job-store.js'
+import type { Trigger } from '../triggers/types.js'
+
+export interface PlanInput {
+  job: JobRecord
+  /** The parsed trigger, or the reason it could not be parsed. */
+  trigger: Trigger | { error: string }
+  /** Whether a handler for `job.task` is registered in this process. */
+  taskRegistered: boolean
+  /** Claim time (database clock). */
+  now: Date
+  /** Executions of this job currently `running`, cluster-wide. */
+  runningCount: number
+  /** Most overdue occurrences to enumerate in one claim; the rest are handled by the next claim. */
+  maxCatchUp: number
+}
+
+export function planClaim (input: PlanInput): ClaimPlan {
+  const { job, trigger, now } = input
+  const none = { run: [], missed: [], maxInstances: [], coalesced: 0 }
+  if (!input.taskRegistered) {
+    return { ...none, nextRunTime: job.nextRunTime, lastError: `task '${job.task}' is not registered; register it with app.scheduler.registerTask('${job.task}', handler) on the process that runs the scheduler` }
+  }
+  if ('error' in trigger) return { ...none, nextRunTime: job.nextRunTime, lastError: trigger.error }
+
+  const due: Date[] = []
+  let next = job.nextRunTime
+  while (next !== null && next <= now && due.length < input.maxCatchUp) {
+    due.push(next)
+    next = trigger.getNextFireTime(next, now)
+  }
+  const considered = job.coalesce ? due.slice(-1) : due
+  const graceMs = job.misfireGraceTime === null ? Infinity : job.misfireGraceTime * 1000
+  const onTime = considered.filter((runTime) => now.getTime() - runTime.getTime() <= graceMs)
+  const missed = considered.filter((runTime) => now.getTime() - runTime.getTime() > graceMs)
+  const freeSlots = Math.max(0, job.maxInstances - input.runningCount)
+  return {
+    run: onTime.slice(0, freeSlots),
+    missed,
+    maxInstances: onTime.slice(freeSlots),
+    nextRunTime: next,
+    coalesced: due.length - considered.length
+  }
+}

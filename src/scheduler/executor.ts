@@ -1,0 +1,133 @@
+/**
+ * The executor runs task handlers in this process with a concurrency limit, a per-execution
+ * timeout and an `AbortSignal`. It never throws: every handler outcome (a value, a throw of
+ * anything, a rejection, a timeout) becomes an `ExecutionOutcome`.
+ *
+ * A handler that ignores its signal and never settles cannot be stopped from JavaScript: on
+ * timeout its execution is recorded `timeout` and its concurrency slot is freed, but the promise
+ * is left to settle (or not) on its own.
+ */
+import type { ExecutionOutcome } from '../stores/job-store.js'
+import { describeThrown } from './thrown.js'
+
+export interface ExecutorOptions {
+  /** Most handlers running at once in this process. */
+  maxConcurrency: number
+}
+
+export interface Submission {
+  /** Execution id, used to list running executions (lease heartbeat, shutdown). */
+  id: number
+  /** Milliseconds to wait before starting (jitter); 0 to start at once. */
+  delayMs: number
+  /** Milliseconds before the signal aborts and the outcome is `timeout`; `null` for no limit. */
+  timeoutMs: number | null
+  run: (signal: AbortSignal) => Promise<unknown>
+  /** Receives the outcome exactly once. Must not throw (its rejections are swallowed). */
+  onDone: (outcome: ExecutionOutcome) => Promise<void>
+}
+
+interface Running {
+  controller: AbortController
+  settle: (outcome: ExecutionOutcome) => void
+}
+
+export class Executor {
+  readonly #maxConcurrency: number
+  readonly #running = new Map<number, Running>()
+  readonly #finishing = new Set<Promise<void>>()
+  #slotWaiters: Array<() => void> = []
+
+  constructor (options: ExecutorOptions) {
+    this.#maxConcurrency = options.maxConcurrency
+  }
+
+  /** Free slots right now. */
+  get available (): number {
+    return Math.max(0, this.#maxConcurrency - this.#running.size)
+  }
+
+  /** Ids of the executions holding a slot. */
+  runningIds (): number[] {
+    return [...this.#running.keys()]
+  }
+
+  /** Resolves when at least one slot is free. */
+  async waitForSlot (): Promise<void> {
+    if (this.available > 0) return
+    await new Promise<void>((resolve) => this.#slotWaiters.push(resolve))
+  }
+
+  /** Starts a submission; takes a slot at once (callers check `available` first). */
+  submit (submission: Submission): void {
+    const controller = new AbortController()
+    let settled = false
+    let timer: NodeJS.Timeout | undefined
+    let startedAt = 0
+    const settle = (outcome: ExecutionOutcome): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      this.#running.delete(submission.id)
+      const durationMs = startedAt === 0 ? null : Math.round((performance.now() - startedAt) * 1000) / 1000
+      const finishing = submission.onDone({ ...outcome, durationMs }).catch(() => {})
+      this.#finishing.add(finishing)
+      void finishing.finally(() => this.#finishing.delete(finishing))
+      this.#releaseSlot()
+    }
+    this.#running.set(submission.id, { controller, settle })
+
+    const start = (): void => {
+      if (settled) return
+      startedAt = performance.now()
+      if (submission.timeoutMs !== null) {
+        timer = setTimeout(() => {
+          controller.abort(new Error(`timed out after ${submission.timeoutMs} ms`))
+          settle({ status: 'timeout', exception: `TimeoutError: the handler ran longer than timeoutMs (${submission.timeoutMs} ms); its AbortSignal was aborted` })
+        }, submission.timeoutMs)
+      }
+      let result: Promise<unknown>
+      try {
+        result = Promise.resolve(submission.run(controller.signal))
+      } catch (thrown) {
+        result = Promise.reject(thrown)
+      }
+      result.then(
+        () => settle({ status: 'success' }),
+        (thrown: unknown) => settle({ status: 'error', ...describeThrown(thrown) })
+      )
+    }
+    if (submission.delayMs > 0) setTimeout(start, submission.delayMs).unref()
+    else start()
+  }
+
+  /**
+   * Waits up to `timeoutMs` for running handlers to settle, then aborts the rest and records them
+   * with `cutOff`. Resolves when every outcome has been handed to its `onDone`.
+   */
+  async drain (timeoutMs: number, cutOff: ExecutionOutcome): Promise<void> {
+    if (this.#running.size > 0) {
+      let timer: NodeJS.Timeout | undefined
+      const idle = new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (this.#running.size === 0) resolve()
+          else this.#slotWaiters.push(check)
+        }
+        check()
+      })
+      await Promise.race([idle, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
+      clearTimeout(timer)
+      for (const running of [...this.#running.values()]) {
+        running.controller.abort(new Error('scheduler shut down'))
+        running.settle(cutOff)
+      }
+    }
+    await Promise.all([...this.#finishing])
+  }
+
+  #releaseSlot (): void {
+    const waiters = this.#slotWaiters
+    this.#slotWaiters = []
+    for (const waiter of waiters) waiter()
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The database port: everything the scheduler says to PostgreSQL goes through `SqlClient`
+ * (pg-boss's `executeSql` idea). Two adapters exist: `pg` pools (MikroORM's PostgreSQL driver)
+ * and PGlite (MikroORM's embedded driver). Queries use `$1` placeholders and return plain rows.
+ */
+
+/** Runs one statement and returns its rows. */
+export interface SqlExecutor {
+  query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>
+}
+
+/** A pooled client: statements, transactions, and dedicated sessions for locks and LISTEN. */
+export interface SqlClient extends SqlExecutor {
+  readonly dialect: 'postgresql' | 'pglite'
+  /** Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>
+  /** Opens a connection of its own (not from the pool), for session advisory locks and LISTEN. */
+  openSession(): Promise<SqlSession>
+}
+
+/** A dedicated database session. `onEnd` fires once when the connection is lost or closed. */
+export interface SqlSession extends SqlExecutor {
+  listen(channel: string, onNotify: (payload: string) => void): Promise<void>
+  onEnd(callback: (error?: Error) => void): void
+  close(): Promise<void>
+}
+
+/** Parses a timestamptz as returned by either driver (a `Date`, or PostgreSQL text output) into a `Date`. */
+export function toDate (value: unknown): Date {
+  if (value instanceof Date) return value
+  if (typeof value === 'string') {
+    // PostgreSQL text: 2026-11-21 23:22:50.231319+00 (offset may be +HH, +HH:MM or +HH:MM:SS).
+    const iso = value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')
+    const date = new Date(iso)
+    if (!Number.isNaN(date.getTime())) return date
+  }
+  throw new TypeError(`not a timestamp: ${String(value)}`)
+}
+
+/** `toDate` that keeps `null` (for nullable columns). */
+export function toDateOrNull (value: unknown): Date | null {
+  return value === null || value === undefined ? null : toDate(value)
+}

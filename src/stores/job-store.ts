@@ -1,0 +1,182 @@
+/**
+ * The job store port: where jobs and their executions live. Two implementations share one
+ * contract test suite: `MikroOrmJobStore` (PostgreSQL or PGlite through the host's MikroORM) and
+ * `MemoryJobStore` (tests, ad-hoc use; one process only).
+ *
+ * Glossary (DESIGN.md): a *task* is a named handler registered in code; a *job* is a persisted
+ * schedule pointing at a task by name; a *fire time* (run time) is one scheduled instant of a job;
+ * an *execution* is one attempt to run one occurrence, unique per `(jobId, runTime)`; a *lease* is
+ * the time until which a running execution's owner vouches for it.
+ */
+import type { ExecutionStatus, TerminalStatus } from '../execution-status.js'
+import type { TriggerJson } from '../triggers/types.js'
+
+/** A job as stored. Times are `Date`s; `misfireGraceTime` is seconds; `timeoutMs` milliseconds. */
+export interface JobRecord {
+  id: string
+  name: string
+  task: string
+  args: unknown[]
+  trigger: TriggerJson
+  nextRunTime: Date | null
+  paused: boolean
+  misfireGraceTime: number | null
+  coalesce: boolean
+  maxInstances: number
+  timeoutMs: number | null
+  createdAt: Date
+  updatedAt: Date
+  version: number
+  lastError: string | null
+}
+
+/** What a caller supplies to create a job (the store fills times and version). */
+export type NewJobRecord = Omit<JobRecord, 'createdAt' | 'updatedAt' | 'version'>
+
+/** Fields a caller may change on an existing job. */
+export type JobPatch = Partial<Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt' | 'version'>>
+
+/** One execution row. `durationMs` is milliseconds. */
+export interface ExecutionRecord {
+  id: number
+  jobId: string
+  runTime: Date
+  status: ExecutionStatus
+  startedAt: Date | null
+  finishedAt: Date | null
+  durationMs: number | null
+  exception: string | null
+  traceback: string | null
+  owner: string | null
+  leaseUntil: Date | null
+}
+
+/** What to do with one due job, decided by the scheduler from the job, the database time and its running count. */
+export interface ClaimPlan {
+  /** Occurrences to start now (become `running` executions owned by the claimer). */
+  run: Date[]
+  /** Occurrences recorded as `missed` (later than the misfire grace time). */
+  missed: Date[]
+  /** Occurrences recorded as `max_instances` (no free instance slot). */
+  maxInstances: Date[]
+  /** The job's new next run time (`null`: finished). */
+  nextRunTime: Date | null
+  /** Overdue occurrences folded into the one run or miss by `coalesce` (no row is written for them). */
+  coalesced: number
+  /** Set to flag the job as unloadable (kept, never deleted, not claimed until fixed). */
+  lastError?: string
+}
+
+/** Decides a claim for one due job. Pure; must not throw (flag the job through `lastError` instead). */
+export type ClaimPlanner = (job: JobRecord, now: Date, runningCount: number) => ClaimPlan
+
+export interface ClaimOptions {
+  /** The time to claim at; `null` reads the database clock (`now()`), which is what production uses. */
+  now: Date | null
+  /** Most jobs to claim in one transaction. */
+  limit: number
+  /** Node id written to the `owner` of running executions. */
+  owner: string
+  /** Milliseconds of lease given to each running execution. */
+  leaseMs: number
+  plan: ClaimPlanner
+}
+
+/** The outcome of claiming one due job. */
+export interface ClaimedJob {
+  job: JobRecord
+  /** New `running` executions this claimer owns and must run. */
+  running: ExecutionRecord[]
+  /** New terminal rows written by the claim (`missed`, `max_instances`). */
+  recorded: ExecutionRecord[]
+  /** Occurrences another process had already recorded (unique-key conflict): not ours, skipped. */
+  claimedElsewhere: Date[]
+  /** Overdue occurrences folded away by `coalesce` (see `ClaimPlan.coalesced`). */
+  coalesced: number
+  /** The job was flagged with this error instead of being run. */
+  flagged: string | null
+}
+
+/** How an execution ended. */
+export interface ExecutionOutcome {
+  status: TerminalStatus
+  exception?: string | null
+  traceback?: string | null
+  /**
+   * Milliseconds the handler ran, measured by the executor's monotonic clock; `startedAt` is then
+   * written as `finishedAt - durationMs` (so a jitter delay before the start is not counted).
+   * Omit for executions that never started.
+   */
+  durationMs?: number | null
+}
+
+export interface JobFilter {
+  task?: string
+  paused?: boolean
+  limit?: number
+  offset?: number
+}
+
+export interface ExecutionFilter {
+  jobId?: string
+  status?: ExecutionStatus
+  limit?: number
+  offset?: number
+}
+
+/** The earliest next run time of any claimable job, with the store's clock at that moment. */
+export interface NextWakeup {
+  nextRunTime: Date | null
+  now: Date
+}
+
+/**
+ * Contract every job store honours. Methods throw only for real faults (database errors) and the
+ * documented codes; "not found" answers are `null`/`false` unless stated.
+ */
+export interface JobStore {
+  /** Creates the tables if missing. Idempotent; safe to call from processes starting together. */
+  initialize(): Promise<void>
+  /** The store's clock (PostgreSQL: `now()`), so due times never depend on a process clock. */
+  now(): Promise<Date>
+  /** @throws ConflictingIdError when the id exists and `replaceExisting` is false. */
+  addJob(job: NewJobRecord, options?: { replaceExisting?: boolean }): Promise<JobRecord>
+  /** Adds many jobs in one transaction; all or nothing. @throws ConflictingIdError for the first existing id. */
+  addJobs(jobs: NewJobRecord[]): Promise<JobRecord[]>
+  getJob(id: string): Promise<JobRecord | null>
+  /** Jobs ordered by id. */
+  getJobs(filter?: JobFilter): Promise<JobRecord[]>
+  /** Applies `patch` and bumps `version`. @throws JobNotFoundError. */
+  updateJob(id: string, patch: JobPatch): Promise<JobRecord>
+  /** Deletes the job (its executions stay). Returns false when it did not exist. */
+  removeJob(id: string): Promise<boolean>
+  /** Earliest `nextRunTime` over jobs that are not paused and not flagged. */
+  getNextWakeup(): Promise<NextWakeup>
+  /**
+   * In one transaction: locks up to `limit` due jobs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+   * concurrent claimers never wait for or see each other's rows), plans each, writes executions
+   * with `ON CONFLICT (job_id, run_time) DO NOTHING`, and advances `nextRunTime`.
+   */
+  claimDueJobs(options: ClaimOptions): Promise<ClaimedJob[]>
+  /**
+   * Starts an extra occurrence of a job now (`runJob`): locks the job, checks max instances, and
+   * inserts a `running` execution (or a `max_instances` row). Returns null when the job does not exist.
+   */
+  claimImmediateRun(jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null>
+  /**
+   * Moves a `running` execution to a terminal state (state machine: terminal rows never change).
+   * Returns the updated row, or null when it was not `running` (already finished or abandoned).
+   */
+  finishExecution(id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null>
+  /** Extends the leases of the owner's running executions. Returns how many were extended. */
+  extendLeases(owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number>
+  /** Marks running executions whose lease expired as `abandoned` with `reason`; returns them. */
+  abandonExpiredExecutions(reason: string, now: Date | null): Promise<ExecutionRecord[]>
+  getExecution(id: number): Promise<ExecutionRecord | null>
+  /** Executions newest first (by run time). */
+  getExecutions(filter?: ExecutionFilter): Promise<ExecutionRecord[]>
+  /** Deletes finished executions whose run time is older than `maxAgeSeconds`. Returns the count. */
+  deleteOldExecutions(maxAgeSeconds: number, now: Date | null): Promise<number>
+  /** Releases the store's resources (not the host's ORM). */
+  close(): Promise<void>
+}

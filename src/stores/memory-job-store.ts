@@ -1,0 +1,240 @@
+/**
+ * `MemoryJobStore`: jobs and executions in this process's memory, for tests and ad-hoc use. It
+ * honours the same contract as `MikroOrmJobStore` (one contract test suite runs against both),
+ * but it is not shared between processes and forgets everything on exit.
+ */
+import { ConflictingIdError, JobNotFoundError } from '../errors.js'
+import type {
+  ClaimedJob, ClaimOptions, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
+  JobRecord, JobStore, NewJobRecord, NextWakeup
+} from './job-store.js'
+
+export interface MemoryJobStoreOptions {
+  /** The store's clock; default `() => new Date()`. */
+  clock?: () => Date
+}
+
+export class MemoryJobStore implements JobStore {
+  readonly #jobs = new Map<string, JobRecord>()
+  readonly #executions = new Map<number, ExecutionRecord>()
+  readonly #occurrences = new Set<string>()
+  readonly #clock: () => Date
+  #nextExecutionId = 1
+
+  constructor (options: MemoryJobStoreOptions = {}) {
+    this.#clock = options.clock ?? (() => new Date())
+  }
+
+  async initialize (): Promise<void> {}
+
+  async now (): Promise<Date> {
+    return this.#clock()
+  }
+
+  async addJob (job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
+    const existing = this.#jobs.get(job.id)
+    if (existing !== undefined && options.replaceExisting !== true) throw new ConflictingIdError(job.id)
+    const now = this.#clock()
+    const record: JobRecord = existing === undefined
+      ? { ...clone(job), createdAt: now, updatedAt: now, version: 1 }
+      : { ...clone(job), createdAt: existing.createdAt, updatedAt: now, version: existing.version + 1 }
+    this.#jobs.set(job.id, record)
+    return clone(record)
+  }
+
+  async addJobs (jobs: NewJobRecord[]): Promise<JobRecord[]> {
+    const seen = new Set<string>()
+    for (const job of jobs) {
+      if (this.#jobs.has(job.id) || seen.has(job.id)) throw new ConflictingIdError(job.id)
+      seen.add(job.id)
+    }
+    const added: JobRecord[] = []
+    for (const job of jobs) added.push(await this.addJob(job))
+    return added
+  }
+
+  async getJob (id: string): Promise<JobRecord | null> {
+    const job = this.#jobs.get(id)
+    return job === undefined ? null : clone(job)
+  }
+
+  async getJobs (filter: JobFilter = {}): Promise<JobRecord[]> {
+    const jobs = [...this.#jobs.values()]
+      .filter((job) => (filter.task === undefined || job.task === filter.task) && (filter.paused === undefined || job.paused === filter.paused))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    return page(jobs, filter).map(clone)
+  }
+
+  async updateJob (id: string, patch: JobPatch): Promise<JobRecord> {
+    const job = this.#jobs.get(id)
+    if (job === undefined) throw new JobNotFoundError(id)
+    const updated: JobRecord = { ...job, ...clone(patch), updatedAt: this.#clock(), version: job.version + 1 }
+    this.#jobs.set(id, updated)
+    return clone(updated)
+  }
+
+  async removeJob (id: string): Promise<boolean> {
+    return this.#jobs.delete(id)
+  }
+
+  async getNextWakeup (): Promise<NextWakeup> {
+    let next: Date | null = null
+    for (const job of this.#claimable()) {
+      if (next === null || (job.nextRunTime as Date) < next) next = job.nextRunTime
+    }
+    return { nextRunTime: next, now: this.#clock() }
+  }
+
+  async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
+    const now = options.now ?? this.#clock()
+    const due = [...this.#claimable()]
+      .filter((job) => (job.nextRunTime as Date) <= now)
+      .sort((a, b) => (a.nextRunTime as Date).getTime() - (b.nextRunTime as Date).getTime())
+      .slice(0, options.limit)
+    return due.map((job) => {
+      const plan = options.plan(clone(job), now, this.#runningCount(job.id))
+      const claim: ClaimedJob = { job: clone(job), running: [], recorded: [], claimedElsewhere: [], coalesced: plan.coalesced, flagged: plan.lastError ?? null }
+      const insert = (runTime: Date, status: 'running' | 'missed' | 'max_instances'): void => {
+        const running = status === 'running'
+        const execution = this.#insert(job.id, runTime, status, {
+          startedAt: running ? now : null,
+          finishedAt: running ? null : now,
+          owner: options.owner,
+          leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null
+        })
+        if (execution === null) claim.claimedElsewhere.push(runTime)
+        else if (running) claim.running.push(clone(execution))
+        else claim.recorded.push(clone(execution))
+      }
+      for (const runTime of plan.run) insert(runTime, 'running')
+      for (const runTime of plan.missed) insert(runTime, 'missed')
+      for (const runTime of plan.maxInstances) insert(runTime, 'max_instances')
+      job.nextRunTime = plan.nextRunTime
+      job.lastError = plan.lastError ?? null
+      return claim
+    })
+  }
+
+  async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null> {
+    const job = this.#jobs.get(jobId)
+    if (job === undefined) return null
+    const now = options.now ?? this.#clock()
+    const running = this.#runningCount(jobId) < job.maxInstances
+    for (let runTime = now.getTime(); ; runTime += 1) {
+      const execution = this.#insert(jobId, new Date(runTime), running ? 'running' : 'max_instances', {
+        startedAt: running ? now : null,
+        finishedAt: running ? null : now,
+        owner: options.owner,
+        leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null
+      })
+      if (execution !== null) return clone(execution)
+    }
+  }
+
+  async finishExecution (id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null> {
+    const execution = this.#executions.get(id)
+    if (execution === undefined || execution.status !== 'running') return null
+    const finishedAt = now ?? this.#clock()
+    const durationMs = outcome.durationMs ?? null
+    Object.assign(execution, {
+      status: outcome.status,
+      finishedAt,
+      leaseUntil: null,
+      exception: outcome.exception ?? null,
+      traceback: outcome.traceback ?? null,
+      durationMs,
+      startedAt: durationMs === null ? execution.startedAt : new Date(finishedAt.getTime() - durationMs)
+    })
+    return clone(execution)
+  }
+
+  async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number> {
+    const leaseUntil = new Date((now ?? this.#clock()).getTime() + leaseMs)
+    let extended = 0
+    for (const id of ids) {
+      const execution = this.#executions.get(id)
+      if (execution?.status === 'running' && execution.owner === owner) {
+        execution.leaseUntil = leaseUntil
+        extended++
+      }
+    }
+    return extended
+  }
+
+  async abandonExpiredExecutions (reason: string, now: Date | null): Promise<ExecutionRecord[]> {
+    const at = now ?? this.#clock()
+    const abandoned: ExecutionRecord[] = []
+    for (const execution of this.#executions.values()) {
+      if (execution.status === 'running' && execution.leaseUntil !== null && execution.leaseUntil < at) {
+        Object.assign(execution, { status: 'abandoned', finishedAt: at, leaseUntil: null, exception: reason })
+        abandoned.push(clone(execution))
+      }
+    }
+    return abandoned
+  }
+
+  async getExecution (id: number): Promise<ExecutionRecord | null> {
+    const execution = this.#executions.get(id)
+    return execution === undefined ? null : clone(execution)
+  }
+
+  async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
+    const executions = [...this.#executions.values()]
+      .filter((e) => (filter.jobId === undefined || e.jobId === filter.jobId) && (filter.status === undefined || e.status === filter.status))
+      .sort((a, b) => b.runTime.getTime() - a.runTime.getTime() || b.id - a.id)
+    return page(executions, filter).map(clone)
+  }
+
+  async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {
+    const cutoff = (now ?? this.#clock()).getTime() - maxAgeSeconds * 1000
+    let deleted = 0
+    for (const [id, execution] of this.#executions) {
+      if (execution.status !== 'running' && execution.runTime.getTime() < cutoff) {
+        this.#executions.delete(id)
+        this.#occurrences.delete(occurrenceKey(execution.jobId, execution.runTime))
+        deleted++
+      }
+    }
+    return deleted
+  }
+
+  async close (): Promise<void> {}
+
+  * #claimable (): Iterable<JobRecord> {
+    for (const job of this.#jobs.values()) {
+      if (!job.paused && job.lastError === null && job.nextRunTime !== null) yield job
+    }
+  }
+
+  #runningCount (jobId: string): number {
+    let count = 0
+    for (const execution of this.#executions.values()) if (execution.jobId === jobId && execution.status === 'running') count++
+    return count
+  }
+
+  /** Inserts unless the occurrence exists (the unique key's `ON CONFLICT DO NOTHING`); null on conflict. */
+  #insert (jobId: string, runTime: Date, status: ExecutionRecord['status'], fields: Pick<ExecutionRecord, 'startedAt' | 'finishedAt' | 'owner' | 'leaseUntil'>): ExecutionRecord | null {
+    const key = occurrenceKey(jobId, runTime)
+    if (this.#occurrences.has(key)) return null
+    this.#occurrences.add(key)
+    const execution: ExecutionRecord = {
+      id: this.#nextExecutionId++, jobId, runTime, status, durationMs: null, exception: null, traceback: null, ...fields
+    }
+    this.#executions.set(execution.id, execution)
+    return execution
+  }
+}
+
+function occurrenceKey (jobId: string, runTime: Date): string {
+  return `${jobId}\u0000${runTime.getTime()}`
+}
+
+function page<T> (items: T[], filter: { limit?: number, offset?: number }): T[] {
+  const offset = filter.offset ?? 0
+  return items.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit)
+}
+
+/** Records leave and enter the store as copies, like rows of a database. */
+function clone<T> (value: T): T {
+  return structuredClone(value)
+}

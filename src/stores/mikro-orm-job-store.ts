@@ -1,0 +1,323 @@
+/**
+ * `MikroOrmJobStore`: jobs and executions in the host's PostgreSQL (or PGlite) database, reached
+ * through the host's MikroORM connection pool. The hot path (claims, finishes, leases) is plain
+ * SQL through the ORM's native client: no entity hydration, one statement per batch.
+ *
+ * Correctness lives in the database (DESIGN.md "Scheduling protocol"): due jobs are locked with
+ * `FOR UPDATE SKIP LOCKED`, times come from `now()`, and `UNIQUE (job_id, run_time)` with
+ * `ON CONFLICT DO NOTHING` refuses a second execution of one occurrence.
+ */
+import type { MikroORM } from '@mikro-orm/core'
+import { ConflictingIdError, JobNotFoundError } from '../errors.js'
+import { installSchema } from '../schema/install.js'
+import { sqlClientFromOrm } from '../sql/from-orm.js'
+import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../sql/sql-client.js'
+import type {
+  ClaimedJob, ClaimOptions, ClaimPlan, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
+  JobRecord, JobStore, NewJobRecord, NextWakeup
+} from './job-store.js'
+import { EXECUTION_COLUMNS, JOB_COLUMNS, rowToExecution, rowToJob } from './rows.js'
+
+/** `$n::timestamptz` that falls back to the database clock when the parameter is null. */
+const nowParam = (n: number): string => `coalesce($${n}::timestamptz, now())`
+
+const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
+  name: 'name',
+  task: 'task',
+  args: 'args',
+  trigger: 'trigger',
+  nextRunTime: 'next_run_time',
+  paused: 'paused',
+  misfireGraceTime: 'misfire_grace_time',
+  coalesce: 'coalesce',
+  maxInstances: 'max_instances',
+  timeoutMs: 'timeout_ms',
+  lastError: 'last_error'
+}
+
+export class MikroOrmJobStore implements JobStore {
+  #sql: SqlClient | null
+  readonly #orm: MikroORM | null
+
+  /** Pass the host's `MikroORM` instance (PostgreSQL or PGlite driver), or a ready `SqlClient`. */
+  constructor (source: MikroORM | SqlClient) {
+    const isSqlClient = 'transaction' in source && 'openSession' in source
+    this.#sql = isSqlClient ? source as SqlClient : null
+    this.#orm = isSqlClient ? null : source as MikroORM
+  }
+
+  /** The SQL port, for the leader lock and wake-up listener. Available after `initialize()`. */
+  get sql (): SqlClient {
+    if (this.#sql === null) throw new Error('MikroOrmJobStore: call initialize() first')
+    return this.#sql
+  }
+
+  async initialize (): Promise<void> {
+    this.#sql ??= await sqlClientFromOrm(this.#orm as MikroORM)
+    await installSchema(this.#sql)
+  }
+
+  async now (): Promise<Date> {
+    const [row] = await this.sql.query<{ now: unknown }>('SELECT now() AS now')
+    return toDate(row?.now)
+  }
+
+  async addJob (job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
+    const conflict = options.replaceExisting === true
+      ? `ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, task = EXCLUDED.task, args = EXCLUDED.args,
+          trigger = EXCLUDED.trigger, next_run_time = EXCLUDED.next_run_time, paused = EXCLUDED.paused,
+          misfire_grace_time = EXCLUDED.misfire_grace_time, coalesce = EXCLUDED.coalesce,
+          max_instances = EXCLUDED.max_instances, timeout_ms = EXCLUDED.timeout_ms, last_error = EXCLUDED.last_error,
+          updated_at = now(), version = scheduler_job.version + 1`
+      : 'ON CONFLICT (id) DO NOTHING'
+    const rows = await this.sql.query(
+      `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error)
+       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12) ${conflict}
+       RETURNING ${JOB_COLUMNS}`,
+      jobValues(job)
+    )
+    if (rows.length === 0) throw new ConflictingIdError(job.id)
+    return rowToJob(rows[0] as Record<string, unknown>)
+  }
+
+  async addJobs (jobs: NewJobRecord[]): Promise<JobRecord[]> {
+    if (jobs.length === 0) return []
+    const columns = jobs.map(jobValues)
+    const column = (i: number): unknown[] => columns.map((values) => values[i])
+    return this.sql.transaction(async (tx) => {
+      const rows = await tx.query(
+        `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[], $7::boolean[],
+                              $8::integer[], $9::boolean[], $10::integer[], $11::integer[], $12::text[])
+         ON CONFLICT (id) DO NOTHING
+         RETURNING ${JOB_COLUMNS}`,
+        Array.from({ length: 12 }, (_, i) => column(i))
+      )
+      if (rows.length !== jobs.length) {
+        const inserted = new Set(rows.map((row) => (row as { id: string }).id))
+        const existing = jobs.find((job) => !inserted.has(job.id))
+        throw new ConflictingIdError(existing?.id ?? '?')
+      }
+      return rows.map((row) => rowToJob(row as Record<string, unknown>))
+    })
+  }
+
+  async getJob (id: string): Promise<JobRecord | null> {
+    const [row] = await this.sql.query(`SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = $1`, [id])
+    return row === undefined ? null : rowToJob(row)
+  }
+
+  async getJobs (filter: JobFilter = {}): Promise<JobRecord[]> {
+    const rows = await this.sql.query(
+      `SELECT ${JOB_COLUMNS} FROM scheduler_job
+       WHERE ($1::text IS NULL OR task = $1) AND ($2::boolean IS NULL OR paused = $2)
+       ORDER BY id LIMIT $3 OFFSET $4`,
+      [filter.task ?? null, filter.paused ?? null, filter.limit ?? null, filter.offset ?? 0]
+    )
+    return rows.map(rowToJob)
+  }
+
+  async updateJob (id: string, patch: JobPatch): Promise<JobRecord> {
+    const sets: string[] = []
+    const values: unknown[] = [id]
+    for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof JobPatch, string]>) {
+      if (!(key in patch)) continue
+      const value = patch[key]
+      values.push(key === 'args' || key === 'trigger' ? JSON.stringify(value) : value)
+      sets.push(`${column} = $${values.length}`)
+    }
+    sets.push('updated_at = now()', 'version = version + 1')
+    const [row] = await this.sql.query(
+      `UPDATE scheduler_job SET ${sets.join(', ')} WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
+      values
+    )
+    if (row === undefined) throw new JobNotFoundError(id)
+    return rowToJob(row)
+  }
+
+  async removeJob (id: string): Promise<boolean> {
+    const rows = await this.sql.query('DELETE FROM scheduler_job WHERE id = $1 RETURNING id', [id])
+    return rows.length > 0
+  }
+
+  async getNextWakeup (): Promise<NextWakeup> {
+    const [row] = await this.sql.query<{ next: unknown, now: unknown }>(
+      `SELECT (SELECT next_run_time FROM scheduler_job
+               WHERE NOT paused AND last_error IS NULL AND next_run_time IS NOT NULL
+               ORDER BY next_run_time LIMIT 1) AS next, now() AS now`
+    )
+    return { nextRunTime: toDateOrNull(row?.next), now: toDate(row?.now) }
+  }
+
+  async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
+    return this.sql.transaction(async (tx) => {
+      const jobRows = await tx.query(
+        `SELECT ${JOB_COLUMNS}, ${nowParam(1)} AS claim_now FROM scheduler_job
+         WHERE NOT paused AND last_error IS NULL AND next_run_time <= ${nowParam(1)}
+         ORDER BY next_run_time LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [options.now, options.limit]
+      )
+      if (jobRows.length === 0) return []
+      const now = toDate(jobRows[0]?.claim_now)
+      const jobs = jobRows.map(rowToJob)
+      const running = await runningCounts(tx, jobs.map((job) => job.id))
+      const plans = jobs.map((job) => options.plan(job, now, running.get(job.id) ?? 0))
+
+      const jobIds: string[] = []
+      const runTimes: Date[] = []
+      const statuses: string[] = []
+      plans.forEach((plan, i) => {
+        const jobId = (jobs[i] as JobRecord).id
+        for (const runTime of plan.run) { jobIds.push(jobId); runTimes.push(runTime); statuses.push('running') }
+        for (const runTime of plan.missed) { jobIds.push(jobId); runTimes.push(runTime); statuses.push('missed') }
+        for (const runTime of plan.maxInstances) { jobIds.push(jobId); runTimes.push(runTime); statuses.push('max_instances') }
+      })
+      const inserted = jobIds.length === 0
+        ? []
+        : (await tx.query(
+            `INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, owner, lease_until)
+             SELECT t.job_id, t.run_time, t.status,
+                    CASE WHEN t.status = 'running' THEN $4::timestamptz END,
+                    CASE WHEN t.status <> 'running' THEN $4::timestamptz END,
+                    $5, CASE WHEN t.status = 'running' THEN $4::timestamptz + make_interval(secs => $6 / 1000.0) END
+             FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS t(job_id, run_time, status)
+             ON CONFLICT (job_id, run_time) DO NOTHING
+             RETURNING ${EXECUTION_COLUMNS}`,
+            [jobIds, runTimes, statuses, now, options.owner, options.leaseMs]
+          )).map(rowToExecution)
+
+      await tx.query(
+        `UPDATE scheduler_job AS j SET next_run_time = u.next_run_time, last_error = u.last_error
+         FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS u(id, next_run_time, last_error)
+         WHERE j.id = u.id`,
+        [jobs.map((job) => job.id), plans.map((plan) => plan.nextRunTime), plans.map((plan) => plan.lastError ?? null)]
+      )
+      return groupClaims(jobs, plans, jobIds, runTimes, inserted)
+    })
+  }
+
+  async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null> {
+    return this.sql.transaction(async (tx) => {
+      const [job] = await tx.query<{ max_instances: number, now: unknown }>(
+        `SELECT max_instances, date_trunc('milliseconds', ${nowParam(2)}) AS now FROM scheduler_job WHERE id = $1 FOR UPDATE`,
+        [jobId, options.now]
+      )
+      if (job === undefined) return null
+      const running = (await runningCounts(tx, [jobId])).get(jobId) ?? 0
+      const status = running < job.max_instances ? 'running' : 'max_instances'
+      // An occurrence is keyed by (job_id, run_time): a run-now that lands on the same
+      // millisecond as another occurrence of the job moves one millisecond later.
+      for (let runTime = toDate(job.now).getTime(); ; runTime += 1) {
+        const [row] = await tx.query(
+          `INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, owner, lease_until)
+           VALUES ($1, $2, $3, CASE WHEN $3 = 'running' THEN $2::timestamptz END, CASE WHEN $3 <> 'running' THEN $2::timestamptz END,
+                   $4, CASE WHEN $3 = 'running' THEN $2::timestamptz + make_interval(secs => $5 / 1000.0) END)
+           ON CONFLICT (job_id, run_time) DO NOTHING
+           RETURNING ${EXECUTION_COLUMNS}`,
+          [jobId, new Date(runTime), status, options.owner, options.leaseMs]
+        )
+        if (row !== undefined) return rowToExecution(row)
+      }
+    })
+  }
+
+  async finishExecution (id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null> {
+    const [row] = await this.sql.query(
+      `UPDATE scheduler_job_execution
+       SET status = $2, finished_at = ${nowParam(5)}, lease_until = NULL, exception = $3, traceback = $4,
+           duration_ms = $6::numeric,
+           started_at = CASE WHEN $6::numeric IS NULL THEN started_at
+                             ELSE ${nowParam(5)} - make_interval(secs => $6::numeric / 1000.0) END
+       WHERE id = $1 AND status = 'running'
+       RETURNING ${EXECUTION_COLUMNS}`,
+      [id, outcome.status, outcome.exception ?? null, outcome.traceback ?? null, now, outcome.durationMs ?? null]
+    )
+    return row === undefined ? null : rowToExecution(row)
+  }
+
+  async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number> {
+    if (ids.length === 0) return 0
+    const rows = await this.sql.query(
+      `UPDATE scheduler_job_execution SET lease_until = ${nowParam(4)} + make_interval(secs => $3 / 1000.0)
+       WHERE id = ANY($1::bigint[]) AND owner = $2 AND status = 'running' RETURNING id`,
+      [ids, owner, leaseMs, now]
+    )
+    return rows.length
+  }
+
+  async abandonExpiredExecutions (reason: string, now: Date | null): Promise<ExecutionRecord[]> {
+    const rows = await this.sql.query(
+      `UPDATE scheduler_job_execution
+       SET status = 'abandoned', finished_at = ${nowParam(2)}, lease_until = NULL, exception = $1
+       WHERE status = 'running' AND lease_until < ${nowParam(2)}
+       RETURNING ${EXECUTION_COLUMNS}`,
+      [reason, now]
+    )
+    return rows.map(rowToExecution)
+  }
+
+  async getExecution (id: number): Promise<ExecutionRecord | null> {
+    const [row] = await this.sql.query(`SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE id = $1`, [id])
+    return row === undefined ? null : rowToExecution(row)
+  }
+
+  async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
+    const rows = await this.sql.query(
+      `SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution
+       WHERE ($1::text IS NULL OR job_id = $1) AND ($2::text IS NULL OR status = $2)
+       ORDER BY run_time DESC, id DESC LIMIT $3 OFFSET $4`,
+      [filter.jobId ?? null, filter.status ?? null, filter.limit ?? null, filter.offset ?? 0]
+    )
+    return rows.map(rowToExecution)
+  }
+
+  async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {
+    const rows = await this.sql.query(
+      `DELETE FROM scheduler_job_execution
+       WHERE status <> 'running' AND run_time < ${nowParam(2)} - make_interval(secs => $1) RETURNING id`,
+      [maxAgeSeconds, now]
+    )
+    return rows.length
+  }
+
+  async close (): Promise<void> {
+    // The pool belongs to the host's ORM; the host closes it.
+  }
+}
+
+function jobValues (job: NewJobRecord): unknown[] {
+  return [
+    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
+    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError
+  ]
+}
+
+async function runningCounts (tx: SqlExecutor, jobIds: string[]): Promise<Map<string, number>> {
+  const rows = await tx.query<{ job_id: string, running: number }>(
+    `SELECT job_id, count(*)::integer AS running FROM scheduler_job_execution
+     WHERE status = 'running' AND job_id = ANY($1::text[]) GROUP BY job_id`,
+    [jobIds]
+  )
+  return new Map(rows.map((row) => [row.job_id, row.running]))
+}
+
+/** Sorts inserted rows back to their jobs; planned occurrences with no inserted row were claimed elsewhere. */
+function groupClaims (
+  jobs: JobRecord[], plans: ClaimPlan[], jobIds: string[], runTimes: Date[], inserted: ExecutionRecord[]
+): ClaimedJob[] {
+  const claims = new Map<string, ClaimedJob>(jobs.map((job, i) => [job.id, {
+    job, running: [], recorded: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null
+  }]))
+  const insertedKeys = new Set<string>()
+  for (const execution of inserted) {
+    insertedKeys.add(`${execution.jobId}\u0000${execution.runTime.getTime()}`)
+    const claim = claims.get(execution.jobId) as ClaimedJob
+    if (execution.status === 'running') claim.running.push(execution)
+    else claim.recorded.push(execution)
+  }
+  jobIds.forEach((jobId, i) => {
+    const runTime = runTimes[i] as Date
+    if (!insertedKeys.has(`${jobId}\u0000${runTime.getTime()}`)) claims.get(jobId)?.claimedElsewhere.push(runTime)
+  })
+  return [...claims.values()]
+}

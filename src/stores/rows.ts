@@ -1,0 +1,54 @@
+/**
+ * Maps `scheduler_job` / `scheduler_job_execution` rows (snake_case, driver-typed) to records.
+ */
+import type { ExecutionStatus } from '../execution-status.js'
+import { toDate, toDateOrNull } from '../sql/sql-client.js'
+import type { TriggerJson } from '../triggers/types.js'
+import type { ExecutionRecord, JobRecord } from './job-store.js'
+
+/** Column list of `scheduler_job` in record order, for SELECT and RETURNING. */
+export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, created_at, updated_at, version, last_error'
+
+/** Column list of `scheduler_job_execution`, for SELECT and RETURNING. */
+export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until'
+
+export function rowToJob (row: Record<string, any>): JobRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    task: row.task,
+    args: parseJson(row.args) as unknown[],
+    trigger: parseJson(row.trigger) as TriggerJson,
+    nextRunTime: toDateOrNull(row.next_run_time),
+    paused: row.paused,
+    misfireGraceTime: row.misfire_grace_time,
+    coalesce: row.coalesce,
+    maxInstances: row.max_instances,
+    timeoutMs: row.timeout_ms,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    version: row.version,
+    lastError: row.last_error
+  }
+}
+
+export function rowToExecution (row: Record<string, any>): ExecutionRecord {
+  return {
+    id: Number(row.id),
+    jobId: row.job_id,
+    runTime: toDate(row.run_time),
+    status: row.status as ExecutionStatus,
+    startedAt: toDateOrNull(row.started_at),
+    finishedAt: toDateOrNull(row.finished_at),
+    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+    exception: row.exception,
+    traceback: row.traceback,
+    owner: row.owner,
+    leaseUntil: toDateOrNull(row.lease_until)
+  }
+}
+
+/** jsonb arrives parsed from `pg` and PGlite; text is tolerated for drivers that leave it raw. */
+function parseJson (value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value
+}
