@@ -7,8 +7,17 @@
  * `timezone` is an IANA zone name (`Asia/Shanghai`), default `UTC`.
  */
 
+/**
+ * Version of the trigger JSON shape written by `toJSON()`. `createTrigger` reads JSON without a
+ * `version` as this version and refuses any other value (a stored job with such a trigger is
+ * flagged by the scheduler, never guessed at).
+ */
+export const TRIGGER_JSON_VERSION = 1
+
 /** Keys every trigger type accepts. */
 export interface CommonTriggerJson {
+  /** Shape version; `toJSON()` writes {@link TRIGGER_JSON_VERSION} on the outermost trigger. */
+  version?: typeof TRIGGER_JSON_VERSION
   /** IANA time zone name; default `UTC`. */
   timezone?: string
   /** Earliest possible fire time (inclusive). */
@@ -38,7 +47,12 @@ export interface CronTriggerJson extends CommonTriggerJson {
   fields?: CronFields
 }
 
-/** `interval`: fires every period (sum of the units), counted in elapsed time from `startDate` (default: when the job is added). */
+/**
+ * `interval`: fires every period (sum of the units, in seconds, positive), counted in elapsed time
+ * from `startDate`: fire times are `startDate + k * period`. Without `startDate` the trigger has no
+ * anchor of its own: the scheduler fills `startDate` with the job's creation time when it stores
+ * the job, and `getNextFireTime(null, now)` of an unanchored trigger returns `now`.
+ */
 export interface IntervalTriggerJson extends CommonTriggerJson {
   type: 'interval'
   weeks?: number
@@ -57,7 +71,11 @@ export interface DateTriggerJson extends CommonTriggerJson {
 /** `and` / `or`: combinations of other triggers (APScheduler `AndTrigger` / `OrTrigger`). */
 export interface CombiningTriggerJson {
   type: 'and' | 'or'
+  /** Shape version; see {@link CommonTriggerJson.version}. */
+  version?: typeof TRIGGER_JSON_VERSION
+  /** Members (at least one); each is any trigger JSON, nesting allowed. */
   triggers: TriggerJson[]
+  /** Seconds of random delay per occurrence; members may not set their own. */
   jitter?: number
 }
 
@@ -71,8 +89,14 @@ export interface Trigger {
    * The next fire time (DESIGN.md): with `previousFireTime`, the next one strictly after it
    * (interval: previous + period); without, the first at or after `now` and not before `startDate`.
    * Returns `null` when there is none (past `endDate`, a `date` trigger already fired).
+   * Exceptions, as in APScheduler 3: a `date` trigger returns its `runDate` for a `null` previous
+   * fire time even when `runDate` is before `now` (the scheduler's misfire grace time then decides
+   * whether it still runs or is recorded as missed); an `interval` without `startDate` returns `now`.
+   * An `and` whose members do not agree within its search bound returns `null` (see `and` in `combining.ts`).
    */
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null
   /** Seconds of random delay allowed per occurrence, or `null` for none. */
   readonly jitterSeconds: number | null
+  /** The latest instant the trigger may fire at (`endDate`; for `and`/`or`, from the members), or `null` for none. */
+  readonly endDate: Date | null
 }

@@ -1,0 +1,1 @@
+export function describeTrigger (_json: unknown): string { return '' }
