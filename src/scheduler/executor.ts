@@ -13,6 +13,8 @@ import { describeThrown } from './thrown.js'
 export interface ExecutorOptions {
   /** Most handlers running at once in this process. */
   maxConcurrency: number
+  /** Called whenever a slot frees up (the loop uses it to claim more work). */
+  onSlotFree?: () => void
 }
 
 export interface Submission {
@@ -34,12 +36,14 @@ interface Running {
 
 export class Executor {
   readonly #maxConcurrency: number
+  readonly #onSlotFree: () => void
   readonly #running = new Map<number, Running>()
   readonly #finishing = new Set<Promise<void>>()
   #slotWaiters: Array<() => void> = []
 
   constructor (options: ExecutorOptions) {
     this.#maxConcurrency = options.maxConcurrency
+    this.#onSlotFree = options.onSlotFree ?? (() => {})
   }
 
   /** Free slots right now. */
@@ -50,12 +54,6 @@ export class Executor {
   /** Ids of the executions holding a slot. */
   runningIds (): number[] {
     return [...this.#running.keys()]
-  }
-
-  /** Resolves when at least one slot is free. */
-  async waitForSlot (): Promise<void> {
-    if (this.available > 0) return
-    await new Promise<void>((resolve) => this.#slotWaiters.push(resolve))
   }
 
   /** Starts a submission; takes a slot at once (callers check `available` first). */
@@ -129,5 +127,6 @@ export class Executor {
     const waiters = this.#slotWaiters
     this.#slotWaiters = []
     for (const waiter of waiters) waiter()
+    this.#onSlotFree()
   }
 }

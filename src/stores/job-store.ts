@@ -113,6 +113,8 @@ export interface ExecutionOutcome {
 export interface JobFilter {
   task?: string
   paused?: boolean
+  /** true: only jobs with a `lastError`; false: only jobs without. */
+  flagged?: boolean
   limit?: number
   offset?: number
 }

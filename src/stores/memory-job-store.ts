@@ -60,7 +60,9 @@ export class MemoryJobStore implements JobStore {
 
   async getJobs (filter: JobFilter = {}): Promise<JobRecord[]> {
     const jobs = [...this.#jobs.values()]
-      .filter((job) => (filter.task === undefined || job.task === filter.task) && (filter.paused === undefined || job.paused === filter.paused))
+      .filter((job) => (filter.task === undefined || job.task === filter.task) &&
+        (filter.paused === undefined || job.paused === filter.paused) &&
+        (filter.flagged === undefined || (job.lastError !== null) === filter.flagged))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     return page(jobs, filter).map(clone)
   }

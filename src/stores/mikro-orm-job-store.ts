@@ -111,8 +111,9 @@ export class MikroOrmJobStore implements JobStore {
     const rows = await this.sql.query(
       `SELECT ${JOB_COLUMNS} FROM scheduler_job
        WHERE ($1::text IS NULL OR task = $1) AND ($2::boolean IS NULL OR paused = $2)
+         AND ($5::boolean IS NULL OR (last_error IS NOT NULL) = $5)
        ORDER BY id LIMIT $3 OFFSET $4`,
-      [filter.task ?? null, filter.paused ?? null, filter.limit ?? null, filter.offset ?? 0]
+      [filter.task ?? null, filter.paused ?? null, filter.limit ?? null, filter.offset ?? 0, filter.flagged ?? null]
     )
     return rows.map(rowToJob)
   }

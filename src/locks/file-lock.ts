@@ -1,0 +1,71 @@
+/**
+ * `lock: 'file'`: an exclusive lock file (created with `O_EXCL`) holding the owner's pid, for
+ * PGlite or single-host deployments. A lock file whose pid no longer runs is stale and is taken over.
+ */
+import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs'
+import type { LeaderLock } from './leader-lock.js'
+
+export class FileLock implements LeaderLock {
+  readonly kind = 'file' as const
+  readonly path: string
+  readonly #owner: string
+  #held = false
+
+  /** `path`: the lock file; `owner`: a description written into it (node id). */
+  constructor (path: string, owner: string) {
+    this.path = path
+    this.#owner = owner
+  }
+
+  get held (): boolean {
+    return this.#held
+  }
+
+  async tryAcquire (): Promise<boolean> {
+    if (this.#held) return true
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(this.path, 'wx')
+        writeSync(fd, JSON.stringify({ pid: process.pid, owner: this.#owner }))
+        closeSync(fd)
+        this.#held = true
+        return true
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+        if (isAlive(this.holder()?.pid)) return false
+        unlinkSync(this.path) // stale: its process is gone
+      }
+    }
+    return false
+  }
+
+  /** The current holder as written in the file, or null when there is none or it is unreadable. */
+  holder (): { pid: number, owner: string } | null {
+    try {
+      return JSON.parse(readFileSync(this.path, 'utf8')) as { pid: number, owner: string }
+    } catch {
+      return null
+    }
+  }
+
+  onLost (): void {}
+
+  async release (): Promise<void> {
+    if (!this.#held) return
+    this.#held = false
+    if (this.holder()?.pid === process.pid) {
+      try { unlinkSync(this.path) } catch {}
+    }
+  }
+}
+
+function isAlive (pid: number | undefined): boolean {
+  if (pid === undefined || !Number.isInteger(pid)) return false
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

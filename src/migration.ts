@@ -1,0 +1,2 @@
+/** Subpath `fastify-mikro-scheduler/migration`: needs `@mikro-orm/migrations` in the host. */
+export { SchedulerMigration } from './schema/migration.js'

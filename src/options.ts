@@ -1,0 +1,175 @@
+/**
+ * Scheduler options: what callers pass (`SchedulerOptions`) and what the scheduler uses after
+ * validation and defaults (`ResolvedSchedulerOptions`). Resolved once; the caller's object is
+ * never mutated. Every invalid option throws `InvalidOptionsError` naming it.
+ */
+import { hostname } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import type { MikroORM } from '@mikro-orm/core'
+import { InvalidOptionsError } from './errors.js'
+import type { JobStore } from './stores/job-store.js'
+import type { JobOptions, SchedulerLogger } from './types.js'
+
+export type LockOption = 'auto' | 'advisory' | 'file' | 'none'
+
+export interface SchedulerOptions {
+  /** Where jobs live. The plugin builds a `MikroOrmJobStore` from `orm` when this is absent. */
+  store: JobStore
+  /** The host's ORM: gives each execution `ctx.em` (a fork). */
+  orm?: MikroORM
+  /**
+   * Who runs the loop. `advisory`: PostgreSQL session advisory lock; `file`: a lock file
+   * (`lockFile`); `none`: every process loops (still exactly-once). `auto` (default): `advisory`
+   * on PostgreSQL, `file` on PGlite with a data directory, else `none`.
+   */
+  lock?: LockOption
+  /** Lock file path for `lock: 'file'`. */
+  lockFile?: string
+  /** Advisory lock key (64-bit integer); default 7215830002. Change it to run two schedulers on one database. */
+  leaderLockKey?: number
+  /** This process's id in `owner` columns and logs. Default `host:pid:random`. */
+  nodeId?: string
+  /** pino-compatible logger; the plugin passes a child of `fastify.log`. Default: silent. */
+  log?: SchedulerLogger
+  /** Most handlers running at once in this process. Default 10. */
+  maxConcurrency?: number
+  /** Most jobs claimed in one claim transaction. Default 100. */
+  batchSize?: number
+  /** Milliseconds between checks for due jobs when no notification arrives. Default 5000 (never more than 30000). */
+  pollIntervalMs?: number
+  /** Milliseconds between a standby's tries to take the leader lock. Default 1000. */
+  leaderRetryMs?: number
+  /** Milliseconds of lease per running execution, renewed every third of it; past it the execution is abandoned. Default 30000. */
+  leaseMs?: number
+  /** Milliseconds `shutdown()` waits for running executions before aborting them. Default 10000. */
+  shutdownTimeoutMs?: number
+  /** Most overdue occurrences of one job enumerated in one claim (the rest come in the next claim). Default 1000. */
+  maxCatchUp?: number
+  /** Defaults for job options not given on a job. */
+  jobDefaults?: JobOptions
+  /** Time source for tests; production reads the database clock. */
+  clock?: () => Date
+  /** Random source in [0, 1) for jitter; default `Math.random`. */
+  random?: () => number
+}
+
+export interface ResolvedSchedulerOptions {
+  store: JobStore
+  orm: MikroORM | null
+  lock: LockOption
+  lockFile: string | null
+  leaderLockKey: number | undefined
+  nodeId: string
+  log: SchedulerLogger
+  maxConcurrency: number
+  batchSize: number
+  pollIntervalMs: number
+  leaderRetryMs: number
+  leaseMs: number
+  shutdownTimeoutMs: number
+  maxCatchUp: number
+  jobDefaults: Required<JobOptions>
+  clock: (() => Date) | null
+  random: () => number
+}
+
+/** The loop re-checks the clock at least this often (croner's rule: timers drift, laptops sleep). */
+export const MAX_SLEEP_MS = 30_000
+
+const KNOWN_OPTIONS = new Set([
+  'store', 'orm', 'lock', 'lockFile', 'leaderLockKey', 'nodeId', 'log', 'maxConcurrency', 'batchSize', 'pollIntervalMs',
+  'leaderRetryMs', 'leaseMs', 'shutdownTimeoutMs', 'maxCatchUp', 'jobDefaults', 'clock', 'random'
+])
+
+export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOptions {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionsError('options', 'must be an object')
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionsError(key, `is not a scheduler option; known options: ${[...KNOWN_OPTIONS].join(', ')}`)
+  }
+  if (options.store === undefined || typeof options.store.claimDueJobs !== 'function') {
+    throw new InvalidOptionsError('store', 'must be a JobStore (MikroOrmJobStore or MemoryJobStore)')
+  }
+  const lock = options.lock ?? 'auto'
+  if (!['auto', 'advisory', 'file', 'none'].includes(lock)) {
+    throw new InvalidOptionsError('lock', `must be 'auto', 'advisory', 'file' or 'none', got ${JSON.stringify(lock)}`)
+  }
+  if (options.lockFile !== undefined && (typeof options.lockFile !== 'string' || options.lockFile === '')) {
+    throw new InvalidOptionsError('lockFile', 'must be a non-empty path')
+  }
+  if (lock === 'file' && options.lockFile === undefined) {
+    throw new InvalidOptionsError('lockFile', "is required with lock: 'file'")
+  }
+  if (options.leaderLockKey !== undefined && !Number.isSafeInteger(options.leaderLockKey)) {
+    throw new InvalidOptionsError('leaderLockKey', 'must be an integer')
+  }
+  if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId === '')) {
+    throw new InvalidOptionsError('nodeId', 'must be a non-empty string')
+  }
+  for (const fn of ['clock', 'random'] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') throw new InvalidOptionsError(fn, 'must be a function')
+  }
+  return {
+    store: options.store,
+    orm: options.orm ?? null,
+    lock,
+    lockFile: options.lockFile ?? null,
+    leaderLockKey: options.leaderLockKey,
+    nodeId: options.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    log: options.log ?? silentLogger,
+    maxConcurrency: positiveInteger(options, 'maxConcurrency', 10),
+    batchSize: positiveInteger(options, 'batchSize', 100),
+    pollIntervalMs: Math.min(positiveInteger(options, 'pollIntervalMs', 5000), MAX_SLEEP_MS),
+    leaderRetryMs: positiveInteger(options, 'leaderRetryMs', 1000),
+    leaseMs: positiveInteger(options, 'leaseMs', 30_000),
+    shutdownTimeoutMs: nonNegativeInteger(options, 'shutdownTimeoutMs', 10_000),
+    maxCatchUp: positiveInteger(options, 'maxCatchUp', 1000),
+    jobDefaults: resolveJobDefaults(options.jobDefaults),
+    clock: options.clock ?? null,
+    random: options.random ?? Math.random
+  }
+}
+
+function resolveJobDefaults (defaults: JobOptions | undefined): Required<JobOptions> {
+  if (defaults !== undefined && (defaults === null || typeof defaults !== 'object')) {
+    throw new InvalidOptionsError('jobDefaults', 'must be an object')
+  }
+  const given = defaults ?? {}
+  const check = (key: keyof JobOptions, ok: boolean, rule: string): void => {
+    if (key in given && !ok) throw new InvalidOptionsError(`jobDefaults.${key}`, rule)
+  }
+  check('misfireGraceTime', given.misfireGraceTime === null || isPositiveInteger(given.misfireGraceTime), 'must be null or a positive whole number of seconds')
+  check('coalesce', typeof given.coalesce === 'boolean', 'must be a boolean')
+  check('maxInstances', isPositiveInteger(given.maxInstances), 'must be a positive integer')
+  check('timeoutMs', given.timeoutMs === null || isPositiveInteger(given.timeoutMs), 'must be null or a positive number of milliseconds')
+  return {
+    misfireGraceTime: given.misfireGraceTime ?? null,
+    coalesce: given.coalesce ?? true,
+    maxInstances: given.maxInstances ?? 1,
+    timeoutMs: given.timeoutMs ?? null
+  }
+}
+
+function positiveInteger (options: SchedulerOptions, key: keyof SchedulerOptions, fallback: number): number {
+  const value = options[key]
+  if (value === undefined) return fallback
+  if (!isPositiveInteger(value)) throw new InvalidOptionsError(key, `must be a positive integer, got ${JSON.stringify(value)}`)
+  return value
+}
+
+function nonNegativeInteger (options: SchedulerOptions, key: keyof SchedulerOptions, fallback: number): number {
+  const value = options[key]
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new InvalidOptionsError(key, `must be a non-negative integer, got ${JSON.stringify(value)}`)
+  return value as number
+}
+
+export function isPositiveInteger (value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) > 0
+}
+
+const noop = (): void => {}
+
+/** The logger used when none is given: drops everything. */
+export const silentLogger: SchedulerLogger = {
+  trace: noop, debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger
+}

@@ -1,0 +1,94 @@
+/**
+ * The Fastify plugin: `app.register(schedulerPlugin, { orm })` decorates `app.scheduler`, installs
+ * the scheduler's tables and starts it at `onReady`, and on close stops claiming, waits for
+ * running executions up to `shutdownTimeoutMs` and releases the leader lock.
+ */
+import { resolve } from 'node:path'
+import type { MikroORM } from '@mikro-orm/core'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { InvalidOptionsError } from './errors.js'
+import type { SchedulerOptions } from './options.js'
+import { Scheduler } from './scheduler/scheduler.js'
+import { ormDialect } from './sql/from-orm.js'
+import type { JobStore } from './stores/job-store.js'
+import { MikroOrmJobStore } from './stores/mikro-orm-job-store.js'
+import type { CodeJobDefinition, JobDefinition, TaskHandler } from './types.js'
+
+export interface SchedulerPluginOptions extends Omit<SchedulerOptions, 'store' | 'orm' | 'log'> {
+  /** The host's MikroORM instance (`@mikro-orm/postgresql` or `@mikro-orm/pglite`). Required. */
+  orm: MikroORM
+  /** Job store; default a `MikroOrmJobStore` on `orm`. */
+  store?: JobStore
+  /** Tasks to register: `{ 'reports.daily': handler }`. */
+  tasks?: Record<string, TaskHandler>
+  /** Jobs declared in configuration (tasks by name), upserted at start like `registerJob`. */
+  jobs?: Array<JobDefinition & CodeJobDefinition>
+  /** Start at `onReady`. Default `true`; with `false`, call `app.scheduler.start()` yourself. */
+  autoStart?: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The job scheduler of fastify-mikro-scheduler. */
+    scheduler: Scheduler
+  }
+}
+
+const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyInstance, options: SchedulerPluginOptions) => {
+  if (app.hasDecorator('scheduler')) {
+    throw new InvalidOptionsError('register', 'fastify-mikro-scheduler is already registered on this instance')
+  }
+  const { orm, store, tasks, jobs, autoStart, ...schedulerOptions } = checkPluginOptions(options)
+  const scheduler = new Scheduler({
+    ...schedulerOptions,
+    store: store ?? new MikroOrmJobStore(orm),
+    orm,
+    lockFile: schedulerOptions.lockFile ?? embeddedLockFile(orm),
+    log: app.log.child({ name: 'scheduler' })
+  })
+  for (const [name, handler] of Object.entries(tasks ?? {})) scheduler.registerTask(name, handler)
+  for (const job of jobs ?? []) scheduler.registerJob(job, tasks?.[job.task ?? job.id] ?? missingTask(job.task ?? job.id))
+  app.decorate('scheduler', scheduler)
+
+  if (autoStart !== false) {
+    app.addHook('onReady', async () => scheduler.start())
+  }
+  app.addHook('preClose', async () => scheduler.shutdown())
+}
+
+function checkPluginOptions (options: SchedulerPluginOptions): SchedulerPluginOptions {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionsError('options', 'must be an object with at least { orm }')
+  const orm = options.orm as MikroORM | undefined
+  if (orm === undefined || orm === null || typeof orm.em?.fork !== 'function') {
+    throw new InvalidOptionsError('orm', 'is required: pass the MikroORM instance of the app, e.g. app.register(schedulerPlugin, { orm })')
+  }
+  if (options.store === undefined) ormDialect(orm)
+  if (options.tasks !== undefined && (options.tasks === null || typeof options.tasks !== 'object')) {
+    throw new InvalidOptionsError('tasks', "must be an object mapping task names to handlers: { 'reports.daily': handler }")
+  }
+  if (options.jobs !== undefined && !Array.isArray(options.jobs)) throw new InvalidOptionsError('jobs', 'must be an array of job definitions')
+  if (options.autoStart !== undefined && typeof options.autoStart !== 'boolean') throw new InvalidOptionsError('autoStart', 'must be a boolean')
+  return options
+}
+
+/** `jobs` entries name tasks; a missing one is an error at registration, not at the first fire. */
+function missingTask (task: string): never {
+  throw new InvalidOptionsError('jobs', `refers to task '${task}', which is not in the tasks option; add it: tasks: { '${task}': handler }`)
+}
+
+/**
+ * For PGlite with a data directory: the lock file beside it (`<dataDir>.scheduler.lock`), so
+ * `lock: 'auto'` picks a file lock. Null for PostgreSQL and in-memory PGlite.
+ */
+function embeddedLockFile (orm: MikroORM): string | undefined {
+  if (ormDialect(orm) !== 'pglite') return undefined
+  const driverOptions = (orm.config.get('driverOptions') ?? {}) as { dataDir?: string }
+  const dataDir = driverOptions.dataDir ?? orm.config.get('dbName')
+  if (dataDir === undefined || dataDir === '' || dataDir.startsWith('memory:')) return undefined
+  return `${resolve(dataDir)}.scheduler.lock`
+}
+
+/** The plugin, wrapped with `fastify-plugin` so `app.scheduler` is visible to the whole app. */
+export const schedulerPlugin = fp(plugin, { name: 'fastify-mikro-scheduler', fastify: '5.x' })
+export default schedulerPlugin

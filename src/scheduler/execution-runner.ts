@@ -1,0 +1,140 @@
+/**
+ * Hands claimed executions to the executor and records their outcomes: builds the handler's
+ * `ctx`, applies jitter, writes the terminal status (retrying database faults), and emits the
+ * job events. Used by the scheduling loop and by `runJob`.
+ */
+import type { MikroORM } from '@mikro-orm/core'
+import type { ClaimedJob, ExecutionOutcome, ExecutionRecord, JobRecord, JobStore } from '../stores/job-store.js'
+import { computeJitterMs } from '../triggers/index.js'
+import type { Trigger } from '../triggers/types.js'
+import type { SchedulerLogger, TaskContext, TaskHandler } from '../types.js'
+import { Backoff } from './backoff.js'
+import type { SchedulerEventBus } from './events.js'
+import type { Executor } from './executor.js'
+
+export interface ExecutionRunnerDeps {
+  store: JobStore
+  executor: Executor
+  events: SchedulerEventBus
+  log: SchedulerLogger
+  orm: MikroORM | null
+  tasks: ReadonlyMap<string, TaskHandler>
+  clock: (() => Date) | null
+  random: () => number
+  triggerFor: (job: JobRecord) => Trigger | { error: string }
+}
+
+/** Tries to record an outcome before giving up (the lease then expires and the row becomes `abandoned`). */
+const RECORD_ATTEMPTS = 6
+
+export class ExecutionRunner {
+  readonly #deps: ExecutionRunnerDeps
+
+  constructor (deps: ExecutionRunnerDeps) {
+    this.#deps = deps
+  }
+
+  /** Logs and emits what a claim recorded, and submits its running executions. */
+  handleClaims (claims: ClaimedJob[]): void {
+    const { log, events } = this.#deps
+    for (const claim of claims) {
+      const jobId = claim.job.id
+      if (claim.flagged !== null) log.warn({ jobId, lastError: claim.flagged }, 'job cannot run and was flagged; it is kept and retried when fixed')
+      if (claim.claimedElsewhere.length > 0) {
+        log.info({ jobId, runTimes: claim.claimedElsewhere }, 'occurrences claimed elsewhere (another process recorded them first); skipped')
+      }
+      if (claim.coalesced > 0) log.info({ jobId, coalesced: claim.coalesced }, 'overdue occurrences coalesced into one')
+      for (const execution of claim.recorded) {
+        if (execution.status === 'missed') {
+          log.warn({ jobId, runTime: execution.runTime }, 'occurrence missed: later than misfireGraceTime')
+          events.emit('job:missed', { jobId, execution })
+        } else {
+          log.warn({ jobId, runTime: execution.runTime }, 'occurrence skipped: maxInstances executions already running')
+          events.emit('job:max_instances', { jobId, execution })
+        }
+      }
+      for (const execution of claim.running) this.submit(claim.job, execution)
+    }
+  }
+
+  /** Runs one `running` execution of `job` in the executor. */
+  submit (job: JobRecord, execution: ExecutionRecord): void {
+    const { executor, events, tasks, log } = this.#deps
+    const handler = tasks.get(job.task)
+    const executionLog = log.child({ jobId: job.id, executionId: execution.id })
+    events.emit('job:submitted', { jobId: job.id, executionId: execution.id, runTime: execution.runTime })
+    executor.submit({
+      id: execution.id,
+      delayMs: this.#jitterMs(job, execution.runTime),
+      timeoutMs: job.timeoutMs,
+      run: async (signal) => {
+        if (handler === undefined) throw new Error(`task '${job.task}' is not registered in this process`)
+        return handler(this.#context(job, execution, signal, executionLog), ...job.args)
+      },
+      onDone: async (outcome) => this.#record(job, execution, outcome, executionLog)
+    })
+  }
+
+  #context (job: JobRecord, execution: ExecutionRecord, signal: AbortSignal, log: SchedulerLogger): TaskContext {
+    const orm = this.#deps.orm
+    let em: TaskContext['em'] | undefined
+    return {
+      job,
+      runTime: execution.runTime,
+      executionId: execution.id,
+      signal,
+      log,
+      get em () {
+        if (orm === null) throw new Error('ctx.em needs an ORM: create the scheduler with { orm } (the plugin always does)')
+        em ??= orm.em.fork()
+        return em
+      }
+    }
+  }
+
+  #jitterMs (job: JobRecord, runTime: Date): number {
+    const trigger = this.#deps.triggerFor(job)
+    if ('error' in trigger || trigger.jitterSeconds === null) return 0
+    return computeJitterMs(trigger, runTime, trigger.getNextFireTime(runTime, runTime), this.#deps.random)
+  }
+
+  async #record (job: JobRecord, execution: ExecutionRecord, outcome: ExecutionOutcome, log: SchedulerLogger): Promise<void> {
+    const { store, events, clock } = this.#deps
+    const backoff = new Backoff({ baseMs: 200, maxMs: 5000, random: this.#deps.random })
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const finished = await store.finishExecution(execution.id, outcome, clock?.() ?? null)
+        if (finished === null) {
+          log.warn({ status: outcome.status }, 'execution was no longer running when it finished (its lease expired and it was marked abandoned); outcome not recorded')
+          return
+        }
+        this.#announce(job.id, finished, log)
+        return
+      } catch (error) {
+        if (attempt >= RECORD_ATTEMPTS) {
+          log.error({ err: error, status: outcome.status }, 'could not record the execution outcome; its lease will expire and mark it abandoned')
+          events.emit('scheduler:error', { error: error as Error, during: 'record outcome' })
+          return
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoff.next()).unref())
+      }
+    }
+  }
+
+  #announce (jobId: string, execution: ExecutionRecord, log: SchedulerLogger): void {
+    const { events } = this.#deps
+    switch (execution.status) {
+      case 'success':
+        log.debug({ durationMs: execution.durationMs }, 'job executed')
+        events.emit('job:executed', { jobId, execution })
+        break
+      case 'abandoned':
+        log.warn({ exception: execution.exception }, 'execution cut off')
+        events.emit('job:abandoned', { jobId, execution })
+        break
+      default:
+        log.warn({ status: execution.status, exception: execution.exception }, 'job raised an exception')
+        events.emit('job:error', { jobId, execution })
+    }
+  }
+}

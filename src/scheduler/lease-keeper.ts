@@ -1,0 +1,71 @@
+/**
+ * Keeps execution leases honest (DESIGN.md protocol step 4), in every process, whether leader or not:
+ * - heartbeat: every `leaseMs / 3`, extends the leases of this process's running executions;
+ * - reaper: at start and every `leaseMs / 2`, marks `running` executions whose lease expired as
+ *   `abandoned` (their owner died or froze), which frees their max-instances slot.
+ * Faults are logged and emitted as `scheduler:error`, never thrown.
+ */
+import type { JobStore } from '../stores/job-store.js'
+import type { SchedulerLogger } from '../types.js'
+import type { SchedulerEventBus } from './events.js'
+import type { Executor } from './executor.js'
+
+export const ABANDONED_REASON = 'lease expired: the owner stopped renewing it (its process died, froze, or lost the database)'
+
+export interface LeaseKeeperDeps {
+  store: JobStore
+  executor: Executor
+  events: SchedulerEventBus
+  log: SchedulerLogger
+  nodeId: string
+  leaseMs: number
+  clock: (() => Date) | null
+}
+
+export class LeaseKeeper {
+  readonly #deps: LeaseKeeperDeps
+  readonly #timers: NodeJS.Timeout[] = []
+
+  constructor (deps: LeaseKeeperDeps) {
+    this.#deps = deps
+  }
+
+  start (): void {
+    this.#every(Math.max(1, Math.floor(this.#deps.leaseMs / 3)), 'lease heartbeat', async () => this.heartbeat())
+    this.#every(Math.max(1, Math.floor(this.#deps.leaseMs / 2)), 'abandoned-execution reaper', async () => { await this.reap() })
+  }
+
+  stop (): void {
+    for (const timer of this.#timers.splice(0)) clearInterval(timer)
+  }
+
+  async heartbeat (): Promise<void> {
+    const { store, executor, nodeId, leaseMs, clock } = this.#deps
+    await store.extendLeases(nodeId, executor.runningIds(), leaseMs, clock?.() ?? null)
+  }
+
+  /** Marks expired executions abandoned; returns how many. */
+  async reap (): Promise<number> {
+    const { store, events, log, clock } = this.#deps
+    const abandoned = await store.abandonExpiredExecutions(ABANDONED_REASON, clock?.() ?? null)
+    for (const execution of abandoned) {
+      log.warn({ jobId: execution.jobId, executionId: execution.id, owner: execution.owner }, 'execution abandoned: its lease expired')
+      events.emit('job:abandoned', { jobId: execution.jobId, execution })
+    }
+    return abandoned.length
+  }
+
+  #every (ms: number, during: string, tick: () => Promise<void>): void {
+    let busy = false
+    const timer = setInterval(() => {
+      if (busy) return
+      busy = true
+      tick().catch((error: Error) => {
+        this.#deps.log.error({ err: error }, `scheduler ${during} failed; retrying`)
+        this.#deps.events.emit('scheduler:error', { error, during })
+      }).finally(() => { busy = false })
+    }, ms)
+    timer.unref()
+    this.#timers.push(timer)
+  }
+}

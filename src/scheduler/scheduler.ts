@@ -1,0 +1,420 @@
+/**
+ * `Scheduler`: the public API (`app.scheduler` in the plugin). Registers tasks, manages jobs in the
+ * job store, and runs the scheduling loop, the executor and the lease keeper between `start()`
+ * and `shutdown()`.
+ *
+ * Every write wakes the local loop and, on PostgreSQL, NOTIFYs `scheduler_wakeup` so the leader in
+ * another process re-reads the next due time at once.
+ */
+import { ConflictingIdError, InvalidJobError, JobNotFoundError, SchedulerStateError, TaskNotRegisteredError } from '../errors.js'
+import { AdvisoryLock } from '../locks/advisory-lock.js'
+import { FileLock } from '../locks/file-lock.js'
+import type { LeaderLock } from '../locks/leader-lock.js'
+import { NoLock } from '../locks/no-lock.js'
+import { resolveOptions, type ResolvedSchedulerOptions, type SchedulerOptions } from '../options.js'
+import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord } from '../stores/job-store.js'
+import { MikroOrmJobStore } from '../stores/mikro-orm-job-store.js'
+import { createTrigger } from '../triggers/index.js'
+import type { Trigger, TriggerJson } from '../triggers/types.js'
+import type { CodeJobDefinition, JobChanges, JobDefinition, SchedulerEventName, SchedulerEvents, TaskHandler } from '../types.js'
+import { planClaim } from './claim-planner.js'
+import { DedicatedSession, WAKEUP_CHANNEL } from './dedicated-session.js'
+import { SchedulerEventBus } from './events.js'
+import { ExecutionRunner } from './execution-runner.js'
+import { Executor } from './executor.js'
+import { firstRunTime, validateChanges, validateDefinition } from './job-input.js'
+import { LeaseKeeper } from './lease-keeper.js'
+import { SchedulingLoop } from './scheduling-loop.js'
+import { syncCodeJobs } from './code-jobs.js'
+import { registerJobs } from '../registration.js'
+
+type State = 'stopped' | 'starting' | 'running' | 'stopping'
+
+/** What `status()` reports about this process. */
+export interface SchedulerStatus {
+  nodeId: string
+  state: State
+  isLeader: boolean
+  lock: string
+  runningExecutions: number[]
+  /** Earliest next run time at the loop's last check (leader only). */
+  nextWakeup: Date | null
+  tasks: string[]
+}
+
+export class Scheduler {
+  readonly options: ResolvedSchedulerOptions
+  readonly #events: SchedulerEventBus
+  readonly #tasks = new Map<string, TaskHandler>()
+  readonly #codeJobs = new Map<string, CodeJobDefinition & { task: string }>()
+  readonly #triggers = new Map<string, { json: string, trigger: Trigger | { error: string } }>()
+  readonly #executor: Executor
+  readonly #runner: ExecutionRunner
+  #state: State = 'stopped'
+  #loop: SchedulingLoop | null = null
+  #leases: LeaseKeeper | null = null
+  #session: DedicatedSession | null = null
+
+  /** @throws InvalidOptionsError naming the first invalid option. */
+  constructor (options: SchedulerOptions) {
+    this.options = resolveOptions(options)
+    const { log } = this.options
+    this.#events = new SchedulerEventBus(log)
+    this.#executor = new Executor({ maxConcurrency: this.options.maxConcurrency, onSlotFree: () => this.#loop?.wake() })
+    this.#runner = new ExecutionRunner({
+      store: this.options.store,
+      executor: this.#executor,
+      events: this.#events,
+      log,
+      orm: this.options.orm,
+      tasks: this.#tasks,
+      clock: this.options.clock,
+      random: this.options.random,
+      triggerFor: (job) => this.#triggerFor(job)
+    })
+  }
+
+  get nodeId (): string {
+    return this.options.nodeId
+  }
+
+  get running (): boolean {
+    return this.#state === 'running'
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<E extends SchedulerEventName>(event: E, listener: (payload: SchedulerEvents[E]) => void): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  off<E extends SchedulerEventName>(event: E, listener: (payload: SchedulerEvents[E]) => void): void {
+    this.#events.off(event, listener)
+  }
+
+  /** Resolves with the next payload of `event` matching `predicate`. */
+  async once<E extends SchedulerEventName>(event: E, predicate?: (payload: SchedulerEvents[E]) => boolean): Promise<SchedulerEvents[E]> {
+    return this.#events.once(event, predicate)
+  }
+
+  /**
+   * Registers the handler jobs reach by `name`. Register every task before `start()` on the
+   * processes that run the scheduler; a stored job whose task is unknown is flagged, not deleted.
+   * @throws InvalidJobError when the name is empty or already registered to another handler.
+   */
+  registerTask (name: string, handler: TaskHandler): this {
+    if (typeof name !== 'string' || name.trim() === '') throw new InvalidJobError('task', 'name must be a non-empty string')
+    if (typeof handler !== 'function') throw new InvalidJobError('task', `handler for '${name}' must be a function`)
+    const existing = this.#tasks.get(name)
+    if (existing !== undefined && existing !== handler) {
+      throw new InvalidJobError('task', `'${name}' is already registered to another handler; task names must be unique`)
+    }
+    this.#tasks.set(name, handler)
+    return this
+  }
+
+  /** Names of the registered tasks, sorted. */
+  get taskNames (): string[] {
+    return [...this.#tasks.keys()].sort()
+  }
+
+  /**
+   * Declares a job in code with its handler (the decorator-style form). The handler is registered
+   * as task `definition.task ?? definition.id`; the job is upserted at `start()` (immediately when
+   * already running): a changed trigger reschedules it, an unchanged one keeps its next run time
+   * and paused flag.
+   * @throws InvalidTriggerError, InvalidJobError for a bad definition (checked now, not at start).
+   */
+  registerJob (definition: CodeJobDefinition, handler: TaskHandler): this {
+    const task = definition.task ?? definition.id
+    const { task: _ignored, ...rest } = definition
+    validateDefinition({ ...rest, task }, this.options.jobDefaults)
+    if (this.#codeJobs.has(definition.id)) throw new ConflictingIdError(definition.id)
+    this.registerTask(task, handler)
+    this.#codeJobs.set(definition.id, { ...definition, task })
+    if (this.#state === 'running') {
+      void this.#syncCodeJobs([this.#codeJobs.get(definition.id) as CodeJobDefinition & { task: string }]).catch((error: Error) => {
+        this.options.log.error({ err: error, jobId: definition.id }, 'could not store a job registered after start')
+        this.#events.emit('scheduler:error', { error, during: 'registerJob' })
+      })
+    }
+    return this
+  }
+
+  /**
+   * Registers every `@scheduled` method of `instance` as a job bound to it (see `scheduled`).
+   * Returns the job ids.
+   */
+  registerJobs (instance: object): string[] {
+    return registerJobs(this, instance)
+  }
+
+  /**
+   * Adds a job. Its first run time is computed now from the database clock.
+   * @throws InvalidJobError / InvalidTriggerError (nothing is written), TaskNotRegisteredError,
+   *   ConflictingIdError unless `replaceExisting`.
+   */
+  async addJob (definition: JobDefinition, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
+    const [record] = await this.#addJobs([definition], options.replaceExisting === true)
+    return record as JobRecord
+  }
+
+  /** Adds many jobs in one transaction: all or none. Same errors as `addJob`. */
+  async addJobs (definitions: JobDefinition[]): Promise<JobRecord[]> {
+    if (!Array.isArray(definitions)) throw new InvalidJobError('jobs', 'must be an array of job definitions')
+    return this.#addJobs(definitions, false)
+  }
+
+  async #addJobs (definitions: JobDefinition[], replaceExisting: boolean): Promise<JobRecord[]> {
+    const validated = definitions.map((definition) => validateDefinition(definition, this.options.jobDefaults))
+    for (const { record } of validated) this.#requireTask(record.task)
+    const now = await this.#now()
+    const records = validated.map(({ record, trigger }) => {
+      const nextRunTime = firstRunTime(trigger, now)
+      if (nextRunTime === null) throw new InvalidJobError('trigger', `job '${record.id}' would never fire: its trigger has no fire time after ${now.toISOString()}`)
+      return { ...record, nextRunTime }
+    })
+    const { store } = this.options
+    const [single] = records
+    const added = records.length === 1 && single !== undefined
+      ? [await store.addJob(single, { replaceExisting })]
+      : await store.addJobs(records)
+    for (const job of added) this.#events.emit('job:added', { job })
+    this.wakeup()
+    return added
+  }
+
+  /** The job, or null when there is none with this id. */
+  async getJob (id: string): Promise<JobRecord | null> {
+    return this.options.store.getJob(id)
+  }
+
+  /** Jobs ordered by id, optionally filtered by task or paused flag, paginated. */
+  async getJobs (filter: JobFilter = {}): Promise<JobRecord[]> {
+    return this.options.store.getJobs(filter)
+  }
+
+  /**
+   * Changes a job's fields. A new `trigger` reschedules it (next run time from now); any change
+   * clears `lastError` so a fixed job is claimed again.
+   * @throws JobNotFoundError, InvalidJobError, InvalidTriggerError, TaskNotRegisteredError.
+   */
+  async modifyJob (id: string, changes: JobChanges): Promise<JobRecord> {
+    const { patch, trigger } = validateChanges(changes)
+    if (patch.task !== undefined) this.#requireTask(patch.task)
+    if (trigger !== null) patch.nextRunTime = firstRunTime(trigger, await this.#now())
+    return this.#update(id, { ...patch, lastError: null })
+  }
+
+  /** Replaces a job's trigger and computes its next run time from now. Same errors as `modifyJob`. */
+  async rescheduleJob (id: string, trigger: TriggerJson): Promise<JobRecord> {
+    return this.modifyJob(id, { trigger })
+  }
+
+  /** Pauses a job: it keeps its definition but is not claimed. @throws JobNotFoundError. */
+  async pauseJob (id: string): Promise<JobRecord> {
+    return this.#update(id, { paused: true })
+  }
+
+  /** Resumes a paused job; its next run time is recomputed from now (APScheduler `resume_job`). @throws JobNotFoundError. */
+  async resumeJob (id: string): Promise<JobRecord> {
+    const job = await this.options.store.getJob(id)
+    if (job === null) throw new JobNotFoundError(id)
+    const trigger = this.#triggerFor(job)
+    const nextRunTime = 'error' in trigger ? job.nextRunTime : trigger.getNextFireTime(null, await this.#now())
+    return this.#update(id, { paused: false, nextRunTime })
+  }
+
+  /** Removes a job; its execution history stays. @throws JobNotFoundError. */
+  async removeJob (id: string): Promise<void> {
+    if (!(await this.options.store.removeJob(id))) throw new JobNotFoundError(id)
+    this.#triggers.delete(id)
+    this.#events.emit('job:removed', { jobId: id })
+    this.wakeup()
+  }
+
+  /**
+   * Runs an extra occurrence of the job now, in this process, without changing its schedule.
+   * Returns at once with the execution row: `running`, or `max_instances` when no slot is free.
+   * @throws JobNotFoundError, TaskNotRegisteredError, SchedulerStateError when not started.
+   */
+  async runJob (id: string): Promise<ExecutionRecord> {
+    if (this.#state !== 'running') throw new SchedulerStateError('runJob needs a started scheduler; call start() first')
+    const job = await this.options.store.getJob(id)
+    if (job === null) throw new JobNotFoundError(id)
+    this.#requireTask(job.task)
+    const { store, clock, nodeId, leaseMs } = this.options
+    const execution = await store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs })
+    if (execution === null) throw new JobNotFoundError(id)
+    if (execution.status === 'running') this.#runner.submit(job, execution)
+    else this.#events.emit('job:max_instances', { jobId: id, execution })
+    return execution
+  }
+
+  /** Executions newest first, optionally by job and status, paginated. */
+  async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
+    return this.options.store.getExecutions(filter)
+  }
+
+  async getExecution (id: number): Promise<ExecutionRecord | null> {
+    return this.options.store.getExecution(id)
+  }
+
+  /**
+   * Deletes finished executions whose run time is older than `maxAgeSeconds` (django-apscheduler's
+   * `delete_old_job_executions`). Returns how many rows were deleted.
+   */
+  async deleteOldExecutions (maxAgeSeconds: number): Promise<number> {
+    if (!Number.isFinite(maxAgeSeconds) || maxAgeSeconds < 0) throw new InvalidJobError('maxAgeSeconds', 'must be a non-negative number of seconds')
+    return this.options.store.deleteOldExecutions(maxAgeSeconds, this.options.clock?.() ?? null)
+  }
+
+  /** Re-checks for due jobs now (the loop also wakes on notifications and polls). */
+  wakeup (): void {
+    this.#loop?.wake()
+    const store = this.options.store
+    if (this.#state === 'running' && store instanceof MikroOrmJobStore) {
+      store.sql.query('SELECT pg_notify($1, $2)', [WAKEUP_CHANNEL, this.options.nodeId]).catch((error: Error) => {
+        this.options.log.warn({ err: error }, 'could not NOTIFY other processes of a job change; they will see it at their next poll')
+      })
+    }
+  }
+
+  status (): SchedulerStatus {
+    return {
+      nodeId: this.options.nodeId,
+      state: this.#state,
+      isLeader: this.#loop?.isLeader ?? false,
+      lock: this.options.lock,
+      runningExecutions: this.#executor.runningIds(),
+      nextWakeup: this.#loop?.nextRunTime ?? null,
+      tasks: this.taskNames
+    }
+  }
+
+  /**
+   * Installs the schema, upserts jobs declared in code, clears flags of jobs that can now run,
+   * marks executions with expired leases abandoned, and starts the loop.
+   * @throws SchedulerStateError when already started; database errors from the first setup step.
+   */
+  async start (): Promise<void> {
+    if (this.#state !== 'stopped') throw new SchedulerStateError(`cannot start: the scheduler is ${this.#state}`)
+    this.#state = 'starting'
+    try {
+      const { store, log } = this.options
+      await store.initialize()
+      await this.#syncCodeJobs([...this.#codeJobs.values()])
+      await this.#unflagFixedJobs()
+      this.#session = store instanceof MikroOrmJobStore ? new DedicatedSession(store.sql, () => this.#loop?.wake()) : null
+      this.#leases = new LeaseKeeper({ store, executor: this.#executor, events: this.#events, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, clock: this.options.clock })
+      await this.#leases.reap()
+      this.#leases.start()
+      this.#loop = new SchedulingLoop({
+        options: this.options,
+        lock: this.#createLock(),
+        session: this.#session,
+        executor: this.#executor,
+        runner: this.#runner,
+        events: this.#events,
+        plan: (job, now, runningCount) => planClaim({
+          job, now, runningCount, trigger: this.#triggerFor(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp
+        })
+      })
+      this.#state = 'running'
+      this.#loop.start()
+      log.info({ nodeId: this.nodeId, lock: this.options.lock, tasks: this.taskNames }, 'scheduler started')
+      this.#events.emit('scheduler:started', { nodeId: this.nodeId })
+    } catch (error) {
+      this.#leases?.stop()
+      await this.#session?.close()
+      this.#state = 'stopped'
+      throw error
+    }
+  }
+
+  /**
+   * Stops claiming at once, waits up to `shutdownTimeoutMs` for running executions, aborts and
+   * records the rest as `abandoned`, releases the leader lock and closes the scheduler's connection.
+   * Idempotent.
+   */
+  async shutdown (): Promise<void> {
+    if (this.#state !== 'running') return
+    this.#state = 'stopping'
+    await this.#loop?.stop()
+    await this.#executor.drain(this.options.shutdownTimeoutMs, {
+      status: 'abandoned',
+      exception: `cut off: the scheduler shut down and the execution did not finish within shutdownTimeoutMs (${this.options.shutdownTimeoutMs} ms)`
+    })
+    this.#leases?.stop()
+    await this.#session?.close()
+    this.#loop = null
+    this.#state = 'stopped'
+    this.options.log.info({ nodeId: this.nodeId }, 'scheduler shut down')
+    this.#events.emit('scheduler:shutdown', { nodeId: this.nodeId })
+  }
+
+  #createLock (): LeaderLock {
+    const { lock, lockFile, leaderLockKey, nodeId, store } = this.options
+    const kind = lock !== 'auto'
+      ? lock
+      : this.#session !== null && store instanceof MikroOrmJobStore && store.sql.dialect === 'postgresql'
+        ? 'advisory'
+        : lockFile !== null ? 'file' : 'none'
+    if (kind === 'advisory') {
+      if (this.#session === null) throw new InvalidJobError('lock', "'advisory' needs a PostgreSQL job store")
+      return new AdvisoryLock(this.#session, leaderLockKey)
+    }
+    if (kind === 'file') return new FileLock(lockFile as string, nodeId)
+    return new NoLock()
+  }
+
+  async #syncCodeJobs (definitions: Array<CodeJobDefinition & { task: string }>): Promise<void> {
+    const changes = await syncCodeJobs(this.options.store, definitions, {
+      defaults: this.options.jobDefaults,
+      now: await this.#now(),
+      log: this.options.log
+    })
+    for (const { kind, job } of changes) this.#events.emit(kind === 'added' ? 'job:added' : 'job:modified', { job })
+    if (changes.length > 0) this.wakeup()
+  }
+
+  /** Clears `lastError` of flagged jobs whose task is now registered and whose trigger loads. */
+  async #unflagFixedJobs (): Promise<void> {
+    const flagged = await this.options.store.getJobs({ flagged: true })
+    for (const job of flagged) {
+      if (this.#tasks.has(job.task) && !('error' in this.#triggerFor(job))) {
+        this.options.log.info({ jobId: job.id, was: job.lastError }, 'job can run again; flag cleared')
+        await this.#update(job.id, { lastError: null })
+      }
+    }
+  }
+
+  async #update (id: string, patch: Parameters<ResolvedSchedulerOptions['store']['updateJob']>[1]): Promise<JobRecord> {
+    const job = await this.options.store.updateJob(id, patch)
+    this.#events.emit('job:modified', { job })
+    this.wakeup()
+    return job
+  }
+
+  #requireTask (task: string): void {
+    if (!this.#tasks.has(task)) throw new TaskNotRegisteredError(task)
+  }
+
+  async #now (): Promise<Date> {
+    return this.options.clock?.() ?? this.options.store.now()
+  }
+
+  /** The parsed trigger of a stored job, cached per job and trigger JSON (the claim path's hot spot). */
+  #triggerFor (job: JobRecord): Trigger | { error: string } {
+    const json = JSON.stringify(job.trigger)
+    const cached = this.#triggers.get(job.id)
+    if (cached?.json === json) return cached.trigger
+    let trigger: Trigger | { error: string }
+    try {
+      trigger = createTrigger(job.trigger)
+    } catch (error) {
+      trigger = { error: `stored trigger cannot be loaded: ${(error as Error).message}; fix it with rescheduleJob` }
+    }
+    this.#triggers.set(job.id, { json, trigger })
+    return trigger
+  }
+}

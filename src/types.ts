@@ -1,0 +1,115 @@
+/**
+ * Public types of fastify-mikro-scheduler.
+ *
+ * Glossary (APScheduler / Quartz terms, DESIGN.md):
+ * - task: a named handler function registered in code (`reports.daily`); jobs point at tasks by name.
+ * - job: a persisted schedule: id, task name, JSON args, trigger, options, next run time, paused flag.
+ * - trigger: computes fire times (`cron`, `interval`, `date`, `and`, `or`); see `TriggerJson`.
+ * - fire time / run time: one scheduled instant of a job.
+ * - execution: one attempt to run one occurrence; a row of `scheduler_job_execution`.
+ * - job store: where jobs live (`MikroOrmJobStore`, `MemoryJobStore`).
+ * - executor: runs handlers in-process with a concurrency limit, a timeout and an AbortSignal.
+ * - leader lock: decides which process runs the scheduling loop.
+ * - misfire grace time: seconds an occurrence may start late and still run; later ones are `missed`.
+ * - coalesce: when several occurrences are overdue, run once instead of once per occurrence.
+ * - max instances: how many executions of one job may run at once, cluster-wide.
+ * - lease: until when a running execution's owner vouches for it; expired leases become `abandoned`.
+ */
+import type { EntityManager } from '@mikro-orm/core'
+import type { ExecutionRecord, JobRecord } from './stores/job-store.js'
+import type { TriggerJson } from './triggers/types.js'
+
+export type { ExecutionRecord, JobRecord } from './stores/job-store.js'
+export type { TriggerJson } from './triggers/types.js'
+
+/** A pino-compatible logger (what `fastify.log` is). */
+export interface SchedulerLogger {
+  trace(obj: unknown, msg?: string): void
+  debug(obj: unknown, msg?: string): void
+  info(obj: unknown, msg?: string): void
+  warn(obj: unknown, msg?: string): void
+  error(obj: unknown, msg?: string): void
+  child(bindings: Record<string, unknown>): SchedulerLogger
+}
+
+/** What a task handler receives first, before the job's args. */
+export interface TaskContext {
+  /** The job as stored when it was claimed. */
+  job: JobRecord
+  /** The scheduled instant of this occurrence (not when it started). */
+  runTime: Date
+  /** The execution row's id. */
+  executionId: number
+  /** Aborted on timeout (`timeoutMs`) and on shutdown past `shutdownTimeoutMs`. */
+  signal: AbortSignal
+  /** A fork of the host's EntityManager, fresh for this execution. Throws when the scheduler has no ORM. */
+  em: EntityManager
+  /** Child of the scheduler's logger (`fastify.log` in the plugin) bound to job id and execution id. */
+  log: SchedulerLogger
+}
+
+/** A task handler: `(ctx, ...args)`. Its return value is ignored; a throw or rejection records an `error` execution. */
+export type TaskHandler<Args extends unknown[] = any[]> = (ctx: TaskContext, ...args: Args) => unknown
+
+/** Per-job options (APScheduler meanings); every field has a scheduler-wide default in `jobDefaults`. */
+export interface JobOptions {
+  /** Seconds an occurrence may start late and still run; `null` = always run. Default `null`. */
+  misfireGraceTime?: number | null
+  /** Run overdue occurrences once instead of once each. Default `true`. */
+  coalesce?: boolean
+  /** Executions of this job that may run at once, cluster-wide. Default `1`. */
+  maxInstances?: number
+  /** Milliseconds before an execution's signal aborts and it is recorded `timeout`; `null` = no limit. Default `null`. */
+  timeoutMs?: number | null
+}
+
+/** A job to add (`scheduler.addJob`). */
+export interface JobDefinition extends JobOptions {
+  /** Unique id: 1 to 200 characters, no control characters. */
+  id: string
+  /** Registered task name. */
+  task: string
+  /** JSON array passed to the handler after `ctx`. Default `[]`. */
+  args?: unknown[]
+  trigger: TriggerJson
+  /** Display name. Default: the id. */
+  name?: string
+  /** Add the job paused (no `nextRunTime` is claimed until `resumeJob`). Default `false`. */
+  paused?: boolean
+}
+
+/** Changes accepted by `scheduler.modifyJob` (a new trigger reschedules the job). */
+export type JobChanges = Partial<Omit<JobDefinition, 'id'>>
+
+/** A job declared in code with its handler (`registerJob`, `@scheduled`): the task name defaults to the id. */
+export interface CodeJobDefinition extends JobOptions {
+  id: string
+  trigger: TriggerJson
+  /** Task name to register the handler under. Default: the job id. */
+  task?: string
+  name?: string
+  args?: unknown[]
+}
+
+/** Event payloads of `scheduler.on(event, listener)`. */
+export interface SchedulerEvents {
+  'job:submitted': { jobId: string, executionId: number, runTime: Date }
+  'job:executed': { jobId: string, execution: ExecutionRecord }
+  /** Statuses `error` and `timeout`. */
+  'job:error': { jobId: string, execution: ExecutionRecord }
+  'job:missed': { jobId: string, execution: ExecutionRecord }
+  'job:max_instances': { jobId: string, execution: ExecutionRecord }
+  /** An execution whose lease expired was marked `abandoned` (its owner died or was cut off). */
+  'job:abandoned': { jobId: string, execution: ExecutionRecord }
+  'job:added': { job: JobRecord }
+  'job:modified': { job: JobRecord }
+  'job:removed': { jobId: string }
+  'scheduler:started': { nodeId: string }
+  'scheduler:shutdown': { nodeId: string }
+  /** A fault in the scheduler's own loops (database down, ...): logged, retried with backoff, never thrown. */
+  'scheduler:error': { error: Error, during: string }
+  'leader:acquired': { nodeId: string }
+  'leader:lost': { nodeId: string, reason: string }
+}
+
+export type SchedulerEventName = keyof SchedulerEvents
