@@ -22,7 +22,8 @@ import { joinPath, refuse, show } from './json.js'
 
 /** Field names, most significant first (APScheduler's `FIELD_NAMES`). */
 export const FIELD_NAMES = ['year', 'month', 'day', 'week', 'dayOfWeek', 'hour', 'minute', 'second'] as const
-type FieldName = typeof FIELD_NAMES[number]
+/** A field name of APScheduler `fields`. */
+export type FieldName = typeof FIELD_NAMES[number]
 
 const RANGES: Record<FieldName, readonly [number, number]> = {
   year: [MIN_YEAR, MAX_YEAR],
@@ -113,10 +114,8 @@ export function compileCronFields (fields: Record<string, unknown>, path: string
   if (given.length === 0) {
     refuse(path, `give at least one of ${FIELD_NAMES.join(', ')} (for example { hour: 9 } for 09:00:00 every day)`)
   }
-  const leastSignificant = FIELD_NAMES.indexOf(given[given.length - 1]!)
-  const value = (name: FieldName): unknown => fields[name] !== undefined
-    ? fields[name]
-    : FIELD_NAMES.indexOf(name) > leastSignificant ? DEFAULTS[name] : '*'
+  const effective = effectiveFieldValues(fields)
+  const value = (name: FieldName): unknown => effective[name]
 
   const years = parseField('year', value('year'), path)
   const dayExtras: DayExtras = { lastDay: false, positions: new Uint8Array(7) }
@@ -137,6 +136,25 @@ export function compileCronFields (fields: Record<string, unknown>, path: string
     nextTable(allowedValues('second', parseField('second', value('second'), path)), 0, 59),
     hours.every(Boolean)
   )
+}
+
+/**
+ * Every field's value after APScheduler's defaults (see the module comment): given fields as
+ * given, the others `*` or their default. `fields` must name at least one field.
+ */
+export function effectiveFieldValues (fields: Readonly<Record<string, unknown>>): Record<FieldName, unknown> {
+  let leastSignificant = -1
+  FIELD_NAMES.forEach((name, index) => { if (fields[name] !== undefined) leastSignificant = index })
+  const values = {} as Record<FieldName, unknown>
+  FIELD_NAMES.forEach((name, index) => {
+    values[name] = fields[name] !== undefined ? fields[name] : index > leastSignificant ? DEFAULTS[name] : '*'
+  })
+  return values
+}
+
+/** The weekdays a valid `dayOfWeek` value allows, Monday first (APScheduler numbering). */
+export function allowedWeekdays (value: unknown): boolean[] {
+  return allowedValues('dayOfWeek', parseField('dayOfWeek', value, 'fields'))
 }
 
 /** Parses one field's value into range expressions; `day` position/last expressions go to `extras`. */

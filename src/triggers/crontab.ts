@@ -73,15 +73,7 @@ export function compileCrontab (expression: unknown, path: string): CalendarSpec
     refuse(path, `expected a crontab expression such as '30 9 * * mon-fri' (5 fields, or 6 with seconds first), got ${show(expression)}`)
   }
   const text = expression.trim()
-  let fieldsText = text
-  if (text.startsWith('@')) {
-    const macro = MACROS[text.toLowerCase()]
-    if (macro === undefined) {
-      refuse(path, `unknown macro ${show(text)}${text.toLowerCase() === '@reboot' ? ' (it names no time; use a date trigger instead)' : ''}; use one of ${Object.keys(MACROS).join(', ')}`)
-    }
-    fieldsText = macro
-  }
-  const parts = fieldsText.split(/\s+/)
+  const parts = crontabFields(text, path)
   if (parts.length !== 5 && parts.length !== 6) {
     refuse(path, `expected 5 fields (minute hour day-of-month month day-of-week) or 6 (second first), got ${parts.length} in ${show(text)}`)
   }
@@ -111,7 +103,6 @@ export function compileCrontab (expression: unknown, path: string): CalendarSpec
     if (typeof value === 'number') weekdays[value % 7] = true
     else lastWeekdays[Number.parseInt(value, 10) % 7] = true
   }
-  const isStar = (field: string): boolean => field.startsWith('*') || field.startsWith('?')
   return new CrontabSpec(
     nextTable(flags(fields.month.values, 12), 1, 12),
     days,
@@ -119,12 +110,30 @@ export function compileCrontab (expression: unknown, path: string): CalendarSpec
     weekdays,
     fields.dayOfWeek.nthDay,
     lastWeekdays,
-    isStar(dayOfMonthText) || isStar(dayOfWeekText),
+    isStarField(dayOfMonthText) || isStarField(dayOfWeekText),
     nextTable(flags(fields.hour.values, 23), 0, 23),
     nextTable(flags(fields.minute.values, 59), 0, 59),
     nextTable(flags(fields.second.values, 59), 0, 59),
     fields.hour.values.length === 24
   )
+}
+
+/**
+ * The fields of a crontab expression, macros expanded (`@daily` → `['0', '0', '*', '*', '*']`).
+ * @throws InvalidTriggerError at `path` for an unknown macro
+ */
+export function crontabFields (text: string, path: string): string[] {
+  if (!text.startsWith('@')) return text.split(/\s+/)
+  const macro = MACROS[text.toLowerCase()]
+  if (macro === undefined) {
+    refuse(path, `unknown macro ${show(text)}${text.toLowerCase() === '@reboot' ? ' (it names no time; use a date trigger instead)' : ''}; use one of ${Object.keys(MACROS).join(', ')}`)
+  }
+  return macro.split(' ')
+}
+
+/** Vixie cron: a day field starting with `*` or `?` leaves the other day field alone in charge. */
+export function isStarField (field: string): boolean {
+  return field.startsWith('*') || field.startsWith('?')
 }
 
 function flags (values: readonly number[], max: number): boolean[] {
