@@ -1,0 +1,25 @@
+/**
+ * Builds a started `Scheduler` on a fresh PostgreSQL database, shut down at the end of the test.
+ */
+import type { MikroORM } from '@mikro-orm/postgresql'
+import type { SchedulerOptions } from '../../src/options.js'
+import { Scheduler } from '../../src/scheduler/scheduler.js'
+import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
+import { freshDatabase, openOrm } from './database.js'
+
+interface TestLike { teardown(fn: () => unknown): void }
+
+export interface SchedulerSetup {
+  scheduler: Scheduler
+  orm: MikroORM
+  url: string
+}
+
+/** A scheduler (not started) on its own database; `options` override the test defaults. */
+export async function schedulerOnPostgres (t: TestLike, label: string, options: Partial<SchedulerOptions> = {}, url?: string): Promise<SchedulerSetup> {
+  const databaseUrl = url ?? await freshDatabase(t, label)
+  const orm = await openOrm(t, databaseUrl)
+  const scheduler = new Scheduler({ store: new MikroOrmJobStore(orm), orm, pollIntervalMs: 30_000, ...options })
+  t.teardown(async () => scheduler.shutdown())
+  return { scheduler, orm, url: databaseUrl }
+}
