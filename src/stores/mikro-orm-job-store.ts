@@ -37,6 +37,7 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
 
 export class MikroOrmJobStore implements JobStore {
   #sql: SqlClient | null
+  #ready: Promise<SqlClient> | null = null
   readonly #orm: MikroORM | null
 
   /** Pass the host's `MikroORM` instance (PostgreSQL or PGlite driver), or a ready `SqlClient`. */
@@ -53,12 +54,28 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async initialize (): Promise<void> {
-    this.#sql ??= await sqlClientFromOrm(this.#orm as MikroORM)
-    await installSchema(this.#sql)
+    await this.#db()
+  }
+
+  /**
+   * The SQL port with the schema installed, resolved on first use (so the API also works before
+   * `start()`). A failed attempt is not cached: the next call tries again.
+   */
+  async #db (): Promise<SqlClient> {
+    this.#ready ??= (async () => {
+      const sql = this.#sql ?? await sqlClientFromOrm(this.#orm as MikroORM)
+      await installSchema(sql)
+      this.#sql = sql
+      return sql
+    })().catch((error: unknown) => {
+      this.#ready = null
+      throw error
+    })
+    return this.#ready
   }
 
   async now (): Promise<Date> {
-    const [row] = await this.sql.query<{ now: unknown }>('SELECT now() AS now')
+    const [row] = await (await this.#db()).query<{ now: unknown }>('SELECT now() AS now')
     return toDate(row?.now)
   }
 
@@ -70,7 +87,7 @@ export class MikroOrmJobStore implements JobStore {
           max_instances = EXCLUDED.max_instances, timeout_ms = EXCLUDED.timeout_ms, last_error = EXCLUDED.last_error,
           updated_at = now(), version = scheduler_job.version + 1`
       : 'ON CONFLICT (id) DO NOTHING'
-    const rows = await this.sql.query(
+    const rows = await (await this.#db()).query(
       `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error)
        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12) ${conflict}
        RETURNING ${JOB_COLUMNS}`,
@@ -84,7 +101,7 @@ export class MikroOrmJobStore implements JobStore {
     if (jobs.length === 0) return []
     const columns = jobs.map(jobValues)
     const column = (i: number): unknown[] => columns.map((values) => values[i])
-    return this.sql.transaction(async (tx) => {
+    return (await this.#db()).transaction(async (tx) => {
       const rows = await tx.query(
         `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[], $7::boolean[],
@@ -103,12 +120,12 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async getJob (id: string): Promise<JobRecord | null> {
-    const [row] = await this.sql.query(`SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = $1`, [id])
+    const [row] = await (await this.#db()).query(`SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = $1`, [id])
     return row === undefined ? null : rowToJob(row)
   }
 
   async getJobs (filter: JobFilter = {}): Promise<JobRecord[]> {
-    const rows = await this.sql.query(
+    const rows = await (await this.#db()).query(
       `SELECT ${JOB_COLUMNS} FROM scheduler_job
        WHERE ($1::text IS NULL OR task = $1) AND ($2::boolean IS NULL OR paused = $2)
          AND ($5::boolean IS NULL OR (last_error IS NOT NULL) = $5)
@@ -128,7 +145,7 @@ export class MikroOrmJobStore implements JobStore {
       sets.push(`${column} = $${values.length}`)
     }
     sets.push('updated_at = now()', 'version = version + 1')
-    const [row] = await this.sql.query(
+    const [row] = await (await this.#db()).query(
       `UPDATE scheduler_job SET ${sets.join(', ')} WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
       values
     )
@@ -137,12 +154,12 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async removeJob (id: string): Promise<boolean> {
-    const rows = await this.sql.query('DELETE FROM scheduler_job WHERE id = $1 RETURNING id', [id])
+    const rows = await (await this.#db()).query('DELETE FROM scheduler_job WHERE id = $1 RETURNING id', [id])
     return rows.length > 0
   }
 
   async getNextWakeup (): Promise<NextWakeup> {
-    const [row] = await this.sql.query<{ next: unknown, now: unknown }>(
+    const [row] = await (await this.#db()).query<{ next: unknown, now: unknown }>(
       `SELECT (SELECT next_run_time FROM scheduler_job
                WHERE NOT paused AND last_error IS NULL AND next_run_time IS NOT NULL
                ORDER BY next_run_time LIMIT 1) AS next, now() AS now`
@@ -151,7 +168,7 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
-    return this.sql.transaction(async (tx) => {
+    return (await this.#db()).transaction(async (tx) => {
       const jobRows = await tx.query(
         `SELECT ${JOB_COLUMNS}, ${nowParam(1)} AS claim_now FROM scheduler_job
          WHERE NOT paused AND last_error IS NULL AND next_run_time <= ${nowParam(1)}
@@ -198,7 +215,7 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null> {
-    return this.sql.transaction(async (tx) => {
+    return (await this.#db()).transaction(async (tx) => {
       const [job] = await tx.query<{ max_instances: number, now: unknown }>(
         `SELECT max_instances, date_trunc('milliseconds', ${nowParam(2)}) AS now FROM scheduler_job WHERE id = $1 FOR UPDATE`,
         [jobId, options.now]
@@ -223,7 +240,7 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async finishExecution (id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null> {
-    const [row] = await this.sql.query(
+    const [row] = await (await this.#db()).query(
       `UPDATE scheduler_job_execution
        SET status = $2, finished_at = ${nowParam(5)}, lease_until = NULL, exception = $3, traceback = $4,
            duration_ms = $6::numeric,
@@ -238,7 +255,7 @@ export class MikroOrmJobStore implements JobStore {
 
   async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number> {
     if (ids.length === 0) return 0
-    const rows = await this.sql.query(
+    const rows = await (await this.#db()).query(
       `UPDATE scheduler_job_execution SET lease_until = ${nowParam(4)} + make_interval(secs => $3 / 1000.0)
        WHERE id = ANY($1::bigint[]) AND owner = $2 AND status = 'running' RETURNING id`,
       [ids, owner, leaseMs, now]
@@ -247,7 +264,7 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async abandonExpiredExecutions (reason: string, now: Date | null): Promise<ExecutionRecord[]> {
-    const rows = await this.sql.query(
+    const rows = await (await this.#db()).query(
       `UPDATE scheduler_job_execution
        SET status = 'abandoned', finished_at = ${nowParam(2)}, lease_until = NULL, exception = $1
        WHERE status = 'running' AND lease_until < ${nowParam(2)}
@@ -258,12 +275,12 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async getExecution (id: number): Promise<ExecutionRecord | null> {
-    const [row] = await this.sql.query(`SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE id = $1`, [id])
+    const [row] = await (await this.#db()).query(`SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE id = $1`, [id])
     return row === undefined ? null : rowToExecution(row)
   }
 
   async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
-    const rows = await this.sql.query(
+    const rows = await (await this.#db()).query(
       `SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution
        WHERE ($1::text IS NULL OR job_id = $1) AND ($2::text IS NULL OR status = $2)
        ORDER BY run_time DESC, id DESC LIMIT $3 OFFSET $4`,
@@ -273,7 +290,7 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {
-    const rows = await this.sql.query(
+    const rows = await (await this.#db()).query(
       `DELETE FROM scheduler_job_execution
        WHERE status <> 'running' AND run_time < ${nowParam(2)} - make_interval(secs => $1) RETURNING id`,
       [maxAgeSeconds, now]

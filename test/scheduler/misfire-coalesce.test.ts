@@ -1,7 +1,7 @@
 /**
  * Misfire grace time and coalesce, with APScheduler's meaning, driven by an injected clock.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { ExecutionRecord } from '../../src/stores/job-store.js'
 import { FakeClock } from '../helpers/clock.js'
 import { query } from '../helpers/database.js'
@@ -12,7 +12,7 @@ const T0 = '2026-11-21T10:00:00.000Z'
 const at = (seconds: number): string => new Date(Date.parse(T0) + seconds * 1000).toISOString()
 
 /** Starts a scheduler with one interval job (every 60 s from T0), jumps the clock, and returns the rows written. */
-async function overdue (t: Tap.Test, label: string, job: { misfireGraceTime: number | null, coalesce: boolean, maxInstances?: number }, jumpSeconds: number) {
+async function overdue (t: Test, label: string, job: { misfireGraceTime: number | null, coalesce: boolean, maxInstances?: number }, jumpSeconds: number) {
   const clock = new FakeClock(at(-1))
   const { scheduler, url } = await schedulerOnPostgres(t, label, { clock: clock.now })
   const ran: string[] = []
