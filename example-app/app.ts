@@ -1,0 +1,31 @@
+/**
+ * Builds the Fastify app: the scheduler plugin with the example's jobs, in the three registration
+ * styles (plugin options, `app.scheduler.registerJob`, curried `registerJob`), and the
+ * `/executions` route.
+ */
+import type { MikroORM } from '@mikro-orm/core'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { schedulerPlugin } from 'fastify-mikro-scheduler'
+import type { Config } from './config.ts'
+import { registerFlaky } from './jobs/flaky.ts'
+import { HEARTBEAT_TASK, heartbeat, heartbeatJob } from './jobs/heartbeat.ts'
+import { registerMinuteReport } from './jobs/minute-report.ts'
+import { WELCOME_TASK, welcome, welcomeJob } from './jobs/welcome.ts'
+import { executionsRoutes } from './routes/executions.ts'
+
+export async function buildApp (config: Config, orm: MikroORM): Promise<FastifyInstance> {
+  const app = Fastify({ logger: { level: config.logLevel } })
+
+  await app.register(schedulerPlugin, {
+    orm,
+    // lock: 'auto' (the default): a PostgreSQL advisory lock elects one worker to run the loop;
+    // on PGlite a lock file beside the data directory does.
+    tasks: { [HEARTBEAT_TASK]: heartbeat, [WELCOME_TASK]: welcome },
+    jobs: [heartbeatJob, welcomeJob(config.startedAt)]
+  })
+  registerMinuteReport(app)
+  registerFlaky(app)
+
+  await app.register(executionsRoutes, { orm })
+  return app
+}

@@ -1,0 +1,62 @@
+/**
+ * The example's settings, read once from the environment. Bad values stop the app at start with
+ * a message that says what to change, before anything is opened.
+ */
+import { join } from 'node:path'
+
+export interface Config {
+  /** PostgreSQL URL; when absent the app runs on an embedded PGlite database under `dataDir`. */
+  databaseUrl: string | null
+  /** Directory for the PGlite database (and its scheduler lock file). */
+  dataDir: string
+  host: string
+  port: number
+  /** Worker processes sharing the port (`node:cluster`), like `gunicorn -w N`. */
+  workers: number
+  logLevel: string
+  /** When this deployment started (the one-off job fires shortly after); shared by all workers. */
+  startedAt: Date
+}
+
+export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = nonEmpty(env.DATABASE_URL)
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    fail(`DATABASE_URL must be a postgres:// URL, got ${JSON.stringify(databaseUrl)}`)
+  }
+  const workers = integer(env, 'WORKERS', 1, 1, 64)
+  if (workers > 1 && databaseUrl === null) {
+    fail(`WORKERS=${workers} needs DATABASE_URL: the embedded PGlite database belongs to one process and cannot be shared by ${workers} workers. ` +
+      'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db).')
+  }
+  const startedAt = nonEmpty(env.EXAMPLE_STARTED_AT)
+  return {
+    databaseUrl,
+    dataDir: nonEmpty(env.DATA_DIR) ?? join(import.meta.dirname, '.data'),
+    host: nonEmpty(env.HOST) ?? '127.0.0.1',
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    workers,
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    startedAt: startedAt === null ? new Date() : new Date(startedAt)
+  }
+}
+
+/** A configuration error: the message is for the person starting the app. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function fail (message: string): never {
+  throw new ConfigError(message)
+}
+
+function nonEmpty (value: string | undefined): string | null {
+  return value === undefined || value.trim() === '' ? null : value.trim()
+}
+
+function integer (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name])
+  if (raw === null) return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) fail(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`)
+  return value
+}

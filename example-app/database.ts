@@ -1,0 +1,29 @@
+/**
+ * Opens the ORM: PostgreSQL when `DATABASE_URL` is set, else embedded PGlite under `DATA_DIR`.
+ * The host lists the scheduler's entities next to its own so it can query them with its `em`.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { MikroORM } from '@mikro-orm/core'
+import { SchedulerJob, SchedulerJobExecution } from 'fastify-mikro-scheduler'
+import type { Config } from './config.ts'
+import { MINUTE_REPORT_DDL, MinuteReport } from './entities/minute-report.ts'
+
+const entities = [SchedulerJob, SchedulerJobExecution, MinuteReport]
+
+export async function openDatabase (config: Config): Promise<MikroORM> {
+  if (config.databaseUrl !== null) {
+    const { MikroORM } = await import('@mikro-orm/postgresql')
+    return MikroORM.init({ clientUrl: config.databaseUrl, entities, pool: { min: 0, max: 5 } })
+  }
+  // PGlite keeps the cluster in a directory; the scheduler puts its leader lock file beside it
+  // (`<dir>.scheduler.lock`), so both live under DATA_DIR.
+  await mkdir(config.dataDir, { recursive: true })
+  const { MikroORM } = await import('@mikro-orm/pglite')
+  return MikroORM.init({ dbName: join(config.dataDir, 'pglite'), entities })
+}
+
+/** Creates the example's own tables (the scheduler creates its tables itself). */
+export async function createExampleTables (orm: MikroORM): Promise<void> {
+  await orm.em.getConnection().execute(MINUTE_REPORT_DDL)
+}
