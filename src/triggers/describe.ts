@@ -63,16 +63,13 @@ function describeCrontab (expression: string): string {
   const dayOfWeek = fields[fields.length - 1]!
   if (isStarField(dayOfMonth) || isStarField(dayOfWeek)) return whole
   // Reword "<time>, <day of month>[, and] <weekday>, <month>" as "<time>, <day of month>, or <weekday>, <month>".
-  const line = (dom: string, dow: string): string => cronstrue.toString([...fields.slice(0, -3), dom, fields[fields.length - 2]!, dow].join(' '))
-  const time = line('*', '*')
-  const monthOnly = cronstrue.toString([...fields.slice(0, -3), '*', fields[fields.length - 2]!, '*'].join(' '))
-  const domOnly = line(dayOfMonth, '*')
-  const dowOnly = line('*', dayOfWeek)
-  if (!domOnly.startsWith(time) || !dowOnly.startsWith(time) || !monthOnly.startsWith(time)) return whole
-  const monthPart = monthOnly.slice(time.length)
-  const strip = (text: string): string => text.slice(time.length, text.length - monthPart.length)
-  if (!domOnly.endsWith(monthPart) || !dowOnly.endsWith(monthPart)) return whole
-  return `${time}${strip(domOnly)}, or ${strip(dowOnly).replace(/^, (only )?/, '')}${monthPart}`
+  const time = fields.slice(0, -3)
+  const line = (dom: string, month: string, dow: string): string => cronstrue.toString([...time, dom, month, dow].join(' '))
+  const timeOnly = line('*', '*', '*')
+  const parts = [line(dayOfMonth, '*', '*'), line('*', '*', dayOfWeek), line('*', fields[fields.length - 2]!, '*')]
+  if (!parts.every((part) => part.startsWith(timeOnly))) return whole
+  const [domPart, dowPart, monthPart] = parts.map((part) => part.slice(timeOnly.length)) as [string, string, string]
+  return `${timeOnly}${domPart}, or ${dowPart.replace(/^, (only )?/, '')}${monthPart}`
 }
 
 /** APScheduler fields: cronstrue for what a cron line can say, our words for positions and ISO weeks. */
