@@ -111,8 +111,14 @@ export class MikroOrmJobStore implements JobStore {
         Array.from({ length: 12 }, (_, i) => column(i))
       )
       if (rows.length !== jobs.length) {
+        // Not inserted: the id existed. Seen before: the batch repeats it (ON CONFLICT skipped the repeat).
         const inserted = new Set(rows.map((row) => (row as { id: string }).id))
-        const existing = jobs.find((job) => !inserted.has(job.id))
+        const seen = new Set<string>()
+        const existing = jobs.find((job) => {
+          const refused = !inserted.has(job.id) || seen.has(job.id)
+          seen.add(job.id)
+          return refused
+        })
         throw new ConflictingIdError(existing?.id ?? '?')
       }
       return rows.map((row) => rowToJob(row as Record<string, unknown>))
@@ -224,15 +230,17 @@ export class MikroOrmJobStore implements JobStore {
       const running = (await runningCounts(tx, [jobId])).get(jobId) ?? 0
       const status = running < job.max_instances ? 'running' : 'max_instances'
       // An occurrence is keyed by (job_id, run_time): a run-now that lands on the same
-      // millisecond as another occurrence of the job moves one millisecond later.
-      for (let runTime = toDate(job.now).getTime(); ; runTime += 1) {
+      // millisecond as another occurrence of the job moves one millisecond later. Only the key
+      // moves: started_at / finished_at / lease_until stay on the real time ($6).
+      const now = toDate(job.now)
+      for (let runTime = now.getTime(); ; runTime += 1) {
         const [row] = await tx.query(
           `INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, owner, lease_until)
-           VALUES ($1, $2, $3, CASE WHEN $3 = 'running' THEN $2::timestamptz END, CASE WHEN $3 <> 'running' THEN $2::timestamptz END,
-                   $4, CASE WHEN $3 = 'running' THEN $2::timestamptz + make_interval(secs => $5 / 1000.0) END)
+           VALUES ($1, $2, $3, CASE WHEN $3 = 'running' THEN $6::timestamptz END, CASE WHEN $3 <> 'running' THEN $6::timestamptz END,
+                   $4, CASE WHEN $3 = 'running' THEN $6::timestamptz + make_interval(secs => $5 / 1000.0) END)
            ON CONFLICT (job_id, run_time) DO NOTHING
            RETURNING ${EXECUTION_COLUMNS}`,
-          [jobId, new Date(runTime), status, options.owner, options.leaseMs]
+          [jobId, new Date(runTime), status, options.owner, options.leaseMs, now]
         )
         if (row !== undefined) return rowToExecution(row)
       }
