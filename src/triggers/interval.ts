@@ -3,9 +3,10 @@
  * seconds` (each ≥ 0, fractions allowed, sum > 0), in elapsed time, so a daily interval moves by
  * one hour on the wall clock across a DST change. Fire times are `startDate + k * period`.
  *
- * `startDate` is optional at the top level: the scheduler fills it with the job's creation time
- * when it stores the job; a trigger created without it keeps none in `toJSON()` and answers
- * `getNextFireTime(null, now) = now`. Inside `and` / `or` it is required (there is no job time to anchor on).
+ * `startDate` is optional at the top level: a trigger created without it keeps none in `toJSON()`
+ * and answers `getNextFireTime(null, now) = now`; the scheduler then schedules the first fire one
+ * period after the job is added (APScheduler 3) and chains `previous + period` from there, so the
+ * stored JSON stays what the caller wrote. Inside `and` / `or` it is required (nothing to anchor on).
  */
 import { COMMON_KEYS, readCommon } from './common.js'
 import { joinPath, readNonNegativeNumber, refuse, refuseUnknownKeys } from './json.js'

@@ -50,8 +50,8 @@ export interface CronTriggerJson extends CommonTriggerJson {
 /**
  * `interval`: fires every period (sum of the units, in seconds, positive), counted in elapsed time
  * from `startDate`: fire times are `startDate + k * period`. Without `startDate` the trigger has no
- * anchor of its own: the scheduler fills `startDate` with the job's creation time when it stores
- * the job, and `getNextFireTime(null, now)` of an unanchored trigger returns `now`.
+ * anchor of its own: `getNextFireTime(null, now)` returns `now`, and the scheduler first fires the
+ * job one period after it is added (APScheduler 3), then every period after that.
  */
 export interface IntervalTriggerJson extends CommonTriggerJson {
   type: 'interval'

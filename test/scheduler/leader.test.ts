@@ -1,0 +1,89 @@
+/**
+ * Leader election: the PostgreSQL session advisory lock on a dedicated connection, failover when
+ * the leader stops or loses its connection, `lock: 'none'`, and the file lock.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { DEFAULT_LEADER_LOCK_KEY } from '../../src/locks/advisory-lock.js'
+import { FileLock } from '../../src/locks/file-lock.js'
+import { query } from '../helpers/database.js'
+import { schedulerOnPostgres } from '../helpers/scheduler.js'
+import { waitUntil } from '../helpers/wait.js'
+
+/** Sessions holding the scheduler's advisory lock in this database (advisory locks are per database). */
+async function lockHolders (url: string): Promise<number[]> {
+  const rows = await query<{ pid: number }>(url, `select pid from pg_locks where locktype = 'advisory' and granted
+    and database = (select oid from pg_database where datname = current_database())
+    and ((classid::bigint << 32) | objid::bigint) = $1`, [DEFAULT_LEADER_LOCK_KEY])
+  return rows.map((row) => row.pid)
+}
+
+t.test('one leader among schedulers on one database; a standby takes over when it shuts down', async (t) => {
+  const a = await schedulerOnPostgres(t, 'leader', { leaderRetryMs: 50 })
+  const acquiredA = a.scheduler.once('leader:acquired')
+  await a.scheduler.start()
+  await acquiredA
+  const b = await schedulerOnPostgres(t, 'leader', { leaderRetryMs: 50 }, a.url)
+  await b.scheduler.start()
+  t.equal((await lockHolders(a.url)).length, 1, 'PostgreSQL shows a single holder of the leader lock')
+  t.equal(a.scheduler.status().isLeader, true)
+  t.equal(b.scheduler.status().isLeader, false)
+
+  const acquiredB = b.scheduler.once('leader:acquired')
+  const lostA = a.scheduler.once('leader:lost')
+  const stoppedAt = Date.now()
+  await a.scheduler.shutdown()
+  t.equal((await lostA).reason, 'released at shutdown')
+  await acquiredB
+  t.ok(Date.now() - stoppedAt < 2000, `standby took over in ${Date.now() - stoppedAt} ms`)
+  t.equal(b.scheduler.status().isLeader, true)
+})
+
+t.test('a leader whose lock connection is killed stops leading at once; leadership is re-established', async (t) => {
+  const a = await schedulerOnPostgres(t, 'leader_kill', { leaderRetryMs: 50 })
+  const acquiredA = a.scheduler.once('leader:acquired')
+  await a.scheduler.start()
+  await acquiredA
+  const b = await schedulerOnPostgres(t, 'leader_kill', { leaderRetryMs: 50 }, a.url)
+  await b.scheduler.start()
+  const [pid] = await lockHolders(a.url)
+  const lostA = a.scheduler.once('leader:lost')
+  const reacquired = Promise.race([a.scheduler.once('leader:acquired'), b.scheduler.once('leader:acquired')])
+  await query(a.url, 'select pg_terminate_backend($1)', [pid])
+  t.match((await lostA).reason, /terminat|connection/i)
+  await reacquired
+  await waitUntil('one holder of the lock again', async () => (await lockHolders(a.url)).length === 1)
+  const leaders = [a.scheduler.status().isLeader, b.scheduler.status().isLeader].filter(Boolean)
+  t.equal(leaders.length, 1, 'exactly one of the two leads (whichever tried first after the drop)')
+  t.not((await lockHolders(a.url))[0], pid, 'the lock is held on a new connection')
+})
+
+t.test("lock: 'none' makes every scheduler a leader", async (t) => {
+  const a = await schedulerOnPostgres(t, 'no_lock', { lock: 'none' })
+  const b = await schedulerOnPostgres(t, 'no_lock', { lock: 'none' }, a.url)
+  const both = Promise.all([a.scheduler.once('leader:acquired'), b.scheduler.once('leader:acquired')])
+  await a.scheduler.start()
+  await b.scheduler.start()
+  await both
+  t.equal(a.scheduler.status().isLeader && b.scheduler.status().isLeader, true)
+  t.same(await lockHolders(a.url), [], 'no advisory lock is taken')
+})
+
+t.test('file lock: one holder; a stale file of a dead process is taken over; release removes it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fms-lock-'))
+  const path = join(dir, 'scheduler.lock')
+  const first = new FileLock(path, 'first')
+  const second = new FileLock(path, 'second')
+  t.equal(await first.tryAcquire(), true)
+  t.equal(await second.tryAcquire(), false, 'held by a live process')
+  t.match(first.holder(), { pid: process.pid, owner: 'first' })
+  await first.release()
+  t.equal(await second.tryAcquire(), true, 'free after release')
+  await second.release()
+  writeFileSync(path, JSON.stringify({ pid: 2 ** 22 + 12345, owner: 'dead' }))
+  t.equal(await first.tryAcquire(), true, 'a lock file whose pid is not running is stale')
+  t.equal(first.holder()?.owner, 'first')
+  await first.release()
+})
