@@ -10,7 +10,7 @@ import tap from 'tap'
 import { ConflictingIdError, JobNotFoundError } from '../../src/errors.js'
 import { planClaim } from '../../src/scheduler/claim-planner.js'
 import type {
-  ClaimedJob, ClaimPlan, ClaimPlanner, ExecutionRecord, JobStore, NewJobRecord
+  ClaimedJob, ClaimPlan, ClaimPlanner, ExecutionRecord, JobRecord, JobStore, NewJobRecord
 } from '../../src/stores/job-store.js'
 import { createTrigger } from '../../src/triggers/create.js'
 import type { FakeClock } from '../helpers/clock.js'
@@ -173,7 +173,13 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.same(await store.getJob('report'), added, 'getJob returns the same record')
 
     input.args.push('mutated after add')
-    t.same((await store.getJob('report'))?.args, [1, 'two', { three: [3, { four: null }] }, true, null], 'the store keeps its own copy')
+    added.args.push('returned record mutated')
+    added.name = 'changed by the caller'
+    const read = await store.getJob('report') as JobRecord
+    read.args.push('read record mutated')
+    const again = await store.getJob('report')
+    t.same(again?.args, [1, 'two', { three: [3, { four: null }] }, true, null], 'the store keeps its own copy of the input and its answers')
+    t.equal(again?.name, 'Daily report')
 
     const finished = await store.addJob(newJob('finished', { nextRunTime: null }))
     t.equal(finished.nextRunTime, null, 'a null nextRunTime is stored as null')
