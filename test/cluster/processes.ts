@@ -61,12 +61,12 @@ export async function waitForReport (worker: Worker, what: string, predicate: (r
   }
 }
 
-/** Sends `signal` and waits for the exit; rejects after the deadline. */
-export async function stopProcess (worker: Worker, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
-  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill(signal)
+/** Sends `signal` (unless null: just wait) and waits for the exit; rejects after the deadline. */
+export async function stopProcess (worker: Worker, signal: NodeJS.Signals | null = 'SIGTERM', timeoutMs = 30_000): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
+  if (signal !== null && worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill(signal)
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${worker.name} did not exit within ${timeoutMs} ms of ${signal}:\n${tail(worker)}`)), timeoutMs)
+    timer = setTimeout(() => reject(new Error(`${worker.name} did not exit within ${timeoutMs} ms${signal === null ? '' : ` of ${signal}`}:\n${tail(worker)}`)), timeoutMs)
   })
   try {
     return await Promise.race([worker.exited, timeout])

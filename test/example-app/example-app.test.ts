@@ -1,0 +1,129 @@
+/**
+ * The example app as a user runs it: a real process (`node --experimental-strip-types
+ * example-app/main.ts`) that imports the package by name, so `dist/` is built first. Checks the
+ * jobs run and are readable through `GET /executions`, the query validation, and a clean exit on
+ * SIGTERM, on PostgreSQL, on PGlite, and with WORKERS=2.
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { freshDatabase, query } from '../helpers/database.js'
+import { pollUntil, startProcess, stopProcess, tail, waitForReport, type Worker } from '../cluster/processes.js'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const NODE_ARGS = ['--experimental-strip-types', '--no-warnings', 'example-app/main.ts']
+
+interface Execution {
+  jobId: string
+  runTime: string
+  status: string
+  startedAt: string | null
+  finishedAt: string | null
+  durationMs: number | null
+  exception: string | null
+  traceback: string | null
+}
+
+t.before(async () => {
+  // `npm start` builds first; do the same so the test works on a fresh clone.
+  const build = spawn(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  build.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  build.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const [code] = await once(build, 'exit') as [number | null]
+  if (code !== 0) throw new Error(`npm run build (tsc -p tsconfig.build.json) failed with ${code}:\n${output}`)
+})
+
+/** The environment of the example: the test's own, without settings that would leak into it. */
+function exampleEnv (settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  for (const key of ['NODE_OPTIONS', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'WORKERS', 'LOG_LEVEL', 'EXAMPLE_STARTED_AT']) delete env[key]
+  return { ...env, HOST: '127.0.0.1', PORT: '0', ...settings }
+}
+
+function startExample (t: Parameters<typeof startProcess>[0], name: string, settings: Record<string, string>): Worker {
+  return startProcess(t, name, NODE_ARGS, exampleEnv(settings), ROOT)
+}
+
+/** The base URL from Fastify's "Server listening at http://127.0.0.1:PORT" log line (PORT=0 picks a free port). */
+async function listeningAt (app: Worker): Promise<string> {
+  const line = await waitForReport(app, 'the server listening', (report) => String(report.msg).startsWith('Server listening at http://127.0.0.1:'))
+  return String(line.msg).slice('Server listening at '.length)
+}
+
+async function executions (base: string, limit = 1000): Promise<Execution[]> {
+  const response = await fetch(`${base}/executions?limit=${limit}`)
+  if (response.status !== 200) throw new Error(`GET /executions: ${response.status} ${await response.text()}`)
+  return ((await response.json()) as { executions: Execution[] }).executions
+}
+
+t.test('on PostgreSQL: jobs run, GET /executions lists them, bad limits are 400, SIGTERM exits 0', async (t) => {
+  const url = await freshDatabase(t, 'example_app')
+  const app = startExample(t, 'example app', { DATABASE_URL: url })
+  const base = await listeningAt(app)
+
+  const seen = await pollUntil('a heartbeat success and a flaky error with a traceback', async () => {
+    const list = await executions(base)
+    const heartbeat = list.find((row) => row.jobId === 'heartbeat' && row.status === 'success')
+    const failure = list.find((row) => row.jobId === 'flaky' && row.status === 'error')
+    return heartbeat !== undefined && failure !== undefined && { heartbeat, failure }
+  }, 30_000).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+
+  t.match(seen.heartbeat, { runTime: String, startedAt: String, finishedAt: String, durationMs: Number, exception: null, traceback: null })
+  t.match(seen.failure.exception, /flaky run \d+ failed on purpose/)
+  t.match(seen.failure.traceback, /Error: flaky run \d+ failed on purpose[\s\S]*\n\s+at /, 'the traceback is the stack of the error')
+
+  const two = await executions(base, 2)
+  t.equal(two.length, 2, 'limit=2 returns two rows')
+  t.ok(Date.parse(two[0]?.runTime ?? '') >= Date.parse(two[1]?.runTime ?? ''), 'newest first')
+
+  for (const limit of ['0', '1001', '-1', 'abc', '1.5']) {
+    const response = await fetch(`${base}/executions?limit=${limit}`)
+    t.equal(response.status, 400, `limit=${limit} is refused`)
+    t.match(await response.json(), { code: 'FST_ERR_VALIDATION' })
+  }
+
+  const jobs = await query<{ id: string, trigger: { type: string } }>(url, 'select id, trigger from scheduler_job order by id')
+  t.same(jobs.map((job) => [job.id, job.trigger.type]), [['flaky', 'interval'], ['heartbeat', 'interval'], ['minute-report', 'cron'], ['welcome', 'date']],
+    'the jobs of all three registration styles are stored')
+  t.same(await query(url, "select to_regclass('minute_report') is not null as exists"), [{ exists: true }], 'the example created its own table')
+
+  t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'SIGTERM: graceful shutdown, exit code 0', { output: tail(app) })
+  t.ok(app.reports.some((report) => report.msg === 'bye'), 'it said goodbye after closing the app and the ORM')
+  t.same(await query(url, "select id from scheduler_job_execution where status = 'running'"), [], 'no execution left running')
+})
+
+t.test('without DATABASE_URL: runs on PGlite in DATA_DIR', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'fms-example-'))
+  t.teardown(async () => rm(dataDir, { recursive: true, force: true }))
+  const app = startExample(t, 'example app on PGlite', { DATA_DIR: dataDir })
+  const base = await listeningAt(app)
+  await waitForReport(app, 'the file leader lock', (report) => report.lock === 'file' && String(report.msg).startsWith('leader lock acquired'))
+  const heartbeat = await pollUntil('a heartbeat success', async () => (await executions(base)).find((row) => row.jobId === 'heartbeat' && row.status === 'success'), 30_000)
+    .catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+  t.equal(heartbeat.status, 'success')
+  t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'SIGTERM: exit code 0', { output: tail(app) })
+})
+
+t.test('WORKERS=2 on PostgreSQL: two workers share the port, one runs the scheduler, SIGTERM to the primary stops all', async (t) => {
+  const url = await freshDatabase(t, 'example_workers')
+  const app = startExample(t, 'example app primary', { DATABASE_URL: url, WORKERS: '2' })
+  const base = await listeningAt(app)
+  await pollUntil('both workers listening', async () => app.reports.filter((report) => String(report.msg).startsWith('Server listening')).length === 2)
+  await pollUntil('three heartbeats', async () => (await executions(base)).filter((row) => row.jobId === 'heartbeat' && row.status === 'success').length >= 3, 30_000)
+    .catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+  t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'the primary exits 0 after its workers', { output: tail(app) })
+  t.equal(app.reports.filter((report) => report.msg === 'bye').length, 2, 'both workers shut down gracefully')
+  const duplicates = await query(url, 'select job_id, run_time from scheduler_job_execution group by 1, 2 having count(*) > 1')
+  t.same(duplicates, [], 'no occurrence ran twice')
+})
+
+t.test('WORKERS>1 without DATABASE_URL is refused with a clear error', async (t) => {
+  const app = startExample(t, 'example app', { WORKERS: '3' })
+  t.same(await stopProcess(app, null), { code: 1, signal: null }, 'exits 1 by itself')
+  t.match(tail(app), /WORKERS=3 needs DATABASE_URL/)
+})
