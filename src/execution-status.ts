@@ -1,6 +1,9 @@
 /**
  * Execution statuses (DESIGN.md): a state machine where `running` moves to exactly one terminal
  * state and terminal states never change. The enum doubles as the history table's `status` values.
+ * The machine is enforced where the rows are written: terminal rows are inserted terminal
+ * (`missed`, `max_instances`), and every update of a row is guarded by `WHERE status = 'running'`
+ * (`finishExecution`, `abandonExpiredExecutions`), so a late outcome never overwrites another.
  */
 export const EXECUTION_STATUSES = ['running', 'success', 'error', 'missed', 'max_instances', 'timeout', 'abandoned'] as const
 
@@ -17,13 +20,4 @@ export const STATUS_LABELS: Readonly<Record<ExecutionStatus, string>> = {
   max_instances: 'Max instances!',
   timeout: 'Timed out',
   abandoned: 'Abandoned'
-}
-
-/** True when `to` is a legal next state from `from`: only `running` may change, and only to a terminal state. */
-export function canTransition (from: ExecutionStatus, to: ExecutionStatus): boolean {
-  return from === 'running' && to !== 'running'
-}
-
-export function isExecutionStatus (value: unknown): value is ExecutionStatus {
-  return typeof value === 'string' && (EXECUTION_STATUSES as readonly string[]).includes(value)
 }

@@ -1,0 +1,81 @@
+/**
+ * The claim planner alone (pure): which overdue occurrences run, are missed, or hit max instances.
+ */
+import t from 'tap'
+import { planClaim } from '../../src/scheduler/claim-planner.js'
+import type { JobRecord } from '../../src/stores/job-store.js'
+import { createTrigger } from '../../src/triggers/index.js'
+
+const T0 = Date.parse('2026-11-21T10:00:00Z')
+const at = (seconds: number): Date => new Date(T0 + seconds * 1000)
+const iso = (dates: Date[]): string[] => dates.map((date) => date.toISOString())
+
+function job (overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id: 'job', name: 'job', task: 'work', args: [], trigger: { type: 'interval', seconds: 10, startDate: at(0).toISOString() },
+    nextRunTime: at(0), paused: false, misfireGraceTime: null, coalesce: false, maxInstances: 100, timeoutMs: null,
+    createdAt: at(-100), updatedAt: at(-100), version: 1, lastError: null, ...overrides
+  }
+}
+
+function plan (overrides: Partial<JobRecord>, nowSeconds: number, runningCount = 0, maxCatchUp = 1000) {
+  const record = job(overrides)
+  return planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: true, now: at(nowSeconds), runningCount, maxCatchUp })
+}
+
+t.test('every overdue fire time up to now is an occurrence; the next run time is the first after now', async (t) => {
+  const result = plan({}, 25)
+  t.same(iso(result.run), iso([at(0), at(10), at(20)]))
+  t.same(result.missed, [])
+  t.equal(result.nextRunTime?.toISOString(), at(30).toISOString())
+  t.equal(result.coalesced, 0)
+})
+
+t.test('a fire time exactly at now is due', async (t) => {
+  t.same(iso(plan({}, 10).run), iso([at(0), at(10)]))
+})
+
+t.test('misfire grace time: later than grace is missed, at the boundary still runs', async (t) => {
+  const result = plan({ misfireGraceTime: 5 }, 25)
+  t.same(iso(result.missed), iso([at(0), at(10)]))
+  t.same(iso(result.run), iso([at(20)]), '5 s late with 5 s grace still runs')
+})
+
+t.test('coalesce folds overdue occurrences into the latest', async (t) => {
+  const result = plan({ coalesce: true }, 25)
+  t.same(iso(result.run), iso([at(20)]))
+  t.equal(result.coalesced, 2)
+  const late = plan({ coalesce: true, misfireGraceTime: 1 }, 25)
+  t.same(late.run, [])
+  t.same(iso(late.missed), iso([at(20)]))
+})
+
+t.test('max instances: occurrences beyond the free slots are recorded max_instances', async (t) => {
+  const result = plan({ maxInstances: 3 }, 25, 2)
+  t.same(iso(result.run), iso([at(0)]))
+  t.same(iso(result.maxInstances), iso([at(10), at(20)]))
+  const full = plan({ maxInstances: 1 }, 5, 4)
+  t.same(full.run, [], 'more running than allowed (after a lowered limit) leaves no slot')
+  t.same(iso(full.maxInstances), iso([at(0)]))
+})
+
+t.test('catch-up is bounded by maxCatchUp; the rest waits for the next claim', async (t) => {
+  const result = plan({}, 10_000, 0, 50)
+  t.equal(result.run.length, 50)
+  t.equal(result.nextRunTime?.toISOString(), at(500).toISOString(), 'next run time is the first occurrence not yet handled')
+})
+
+t.test('a finished trigger leaves no next run time', async (t) => {
+  const result = plan({ trigger: { type: 'date', runDate: at(0).toISOString() } }, 1)
+  t.same(iso(result.run), iso([at(0)]))
+  t.equal(result.nextRunTime, null)
+})
+
+t.test('an unregistered task or unloadable trigger flags the job and runs nothing', async (t) => {
+  const record = job()
+  const unknown = planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: false, now: at(25), runningCount: 0, maxCatchUp: 10 })
+  t.match(unknown, { run: [], missed: [], maxInstances: [], lastError: /task 'work' is not registered/ })
+  t.equal(unknown.nextRunTime, record.nextRunTime, 'the schedule is kept')
+  const broken = planClaim({ job: record, trigger: { error: 'bad trigger' }, taskRegistered: true, now: at(25), runningCount: 0, maxCatchUp: 10 })
+  t.equal(broken.lastError, 'bad trigger')
+})
