@@ -21,8 +21,10 @@ export const SchedulerJobSchema = defineEntity({
     args: p.json<unknown[]>().columnType('jsonb'),
     /** Trigger JSON (DESIGN.md "Trigger JSON"); the time zone is inside it. */
     trigger: p.json<TriggerJson>().columnType('jsonb'),
-    /** Next fire time; `null` and not paused means the job has finished. */
+    /** When the next occurrence is claimed (its fire time plus jitter); `null` and not paused means the job has finished. */
     nextRunTime: p.datetime().columnType('timestamptz').nullable(),
+    /** The exact fire time of the next occurrence (its execution's `run_time`); equals `nextRunTime` without jitter. */
+    nextFireTime: p.datetime().columnType('timestamptz').nullable(),
     /** A paused job keeps its definition but is never claimed. */
     paused: p.boolean().default(false),
     /** Seconds an occurrence may start late and still run; `null` = always run (APScheduler `misfire_grace_time`). */

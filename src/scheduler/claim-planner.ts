@@ -10,9 +10,13 @@
  *   (`null`: always run);
  * - `maxInstances`: occurrences beyond the free slots (cluster-wide running count) are recorded
  *   `max_instances` instead of run. (APScheduler drops the whole batch; we record each one.)
+ *
+ * Occurrences are enumerated from the job's exact `nextFireTime` (the claim was triggered by its
+ * jittered `nextRunTime`), so `runTime` stays the exact fire time whatever the jitter.
  */
 import type { ClaimPlan, JobRecord } from '../stores/job-store.js'
 import type { Trigger } from '../triggers/types.js'
+import { nextOccurrence } from './next-occurrence.js'
 
 export interface PlanInput {
   job: JobRecord
@@ -26,18 +30,20 @@ export interface PlanInput {
   runningCount: number
   /** Most overdue occurrences to enumerate in one claim; the rest are handled by the next claim. */
   maxCatchUp: number
+  /** Random source in [0, 1) for the next occurrence's jitter. */
+  random: () => number
 }
 
 export function planClaim (input: PlanInput): ClaimPlan {
   const { job, trigger, now } = input
-  const none = { run: [], missed: [], maxInstances: [], coalesced: 0 }
+  const none = { run: [], missed: [], maxInstances: [], coalesced: 0, nextFireTime: job.nextFireTime }
   if (!input.taskRegistered) {
     return { ...none, nextRunTime: job.nextRunTime, lastError: `task '${job.task}' is not registered; register it with app.scheduler.registerTask('${job.task}', handler) on the process that runs the scheduler` }
   }
   if ('error' in trigger) return { ...none, nextRunTime: job.nextRunTime, lastError: trigger.error }
 
   const due: Date[] = []
-  let next = job.nextRunTime
+  let next = job.nextFireTime ?? job.nextRunTime
   while (next !== null && next <= now && due.length < input.maxCatchUp) {
     due.push(next)
     next = trigger.getNextFireTime(next, now)
@@ -51,7 +57,7 @@ export function planClaim (input: PlanInput): ClaimPlan {
     run: onTime.slice(0, freeSlots),
     missed,
     maxInstances: onTime.slice(freeSlots),
-    nextRunTime: next,
+    ...nextOccurrence(trigger, next, input.random),
     coalesced: due.length - considered.length
   }
 }

@@ -8,6 +8,7 @@ import { ConflictingIdError } from '../errors.js'
 import type { JobPatch, JobRecord, JobStore } from '../stores/job-store.js'
 import type { CodeJobDefinition, JobOptions, SchedulerLogger } from '../types.js'
 import { firstRunTime, validateDefinition } from './job-input.js'
+import { nextOccurrence } from './next-occurrence.js'
 
 export interface CodeJobChange {
   kind: 'added' | 'modified'
@@ -19,17 +20,17 @@ const SYNCED_FIELDS = ['name', 'task', 'args', 'misfireGraceTime', 'coalesce', '
 export async function syncCodeJobs (
   store: JobStore,
   definitions: Array<CodeJobDefinition & { task: string }>,
-  context: { defaults: Required<JobOptions>, now: Date, log: SchedulerLogger }
+  context: { defaults: Required<JobOptions>, now: Date, log: SchedulerLogger, random: () => number }
 ): Promise<CodeJobChange[]> {
   const changes: CodeJobChange[] = []
   for (const definition of definitions) {
     const { record, trigger } = validateDefinition(definition, context.defaults)
     let existing = await store.getJob(record.id)
     if (existing === null) {
-      const nextRunTime = firstRunTime(trigger, context.now)
-      if (nextRunTime === null) context.log.warn({ jobId: record.id }, 'job declared in code has no fire time left; stored as finished')
+      const next = nextOccurrence(trigger, firstRunTime(trigger, context.now), context.random)
+      if (next.nextRunTime === null) context.log.warn({ jobId: record.id }, 'job declared in code has no fire time left; stored as finished')
       try {
-        changes.push({ kind: 'added', job: await store.addJob({ ...record, nextRunTime }) })
+        changes.push({ kind: 'added', job: await store.addJob({ ...record, ...next }) })
         continue
       } catch (error) {
         if (!(error instanceof ConflictingIdError)) throw error
@@ -42,9 +43,7 @@ export async function syncCodeJobs (
       if (stableJson(existing[field]) !== stableJson(record[field])) Object.assign(patch, { [field]: record[field] })
     }
     if (stableJson(existing.trigger) !== stableJson(record.trigger)) {
-      patch.trigger = record.trigger
-      patch.nextRunTime = firstRunTime(trigger, context.now)
-      patch.lastError = null
+      Object.assign(patch, { trigger: record.trigger, lastError: null }, nextOccurrence(trigger, firstRunTime(trigger, context.now), context.random))
       context.log.info({ jobId: record.id }, 'trigger of a job declared in code changed; rescheduled')
     }
     if (Object.keys(patch).length > 0) changes.push({ kind: 'modified', job: await store.updateJob(record.id, patch) })

@@ -5,8 +5,6 @@
  */
 import type { MikroORM } from '@mikro-orm/core'
 import type { ClaimedJob, ExecutionOutcome, ExecutionRecord, JobRecord, JobStore } from '../stores/job-store.js'
-import { computeJitterMs } from '../triggers/index.js'
-import type { Trigger } from '../triggers/types.js'
 import type { SchedulerLogger, TaskContext, TaskHandler } from '../types.js'
 import { Backoff } from './backoff.js'
 import type { SchedulerEventBus } from './events.js'
@@ -21,7 +19,6 @@ export interface ExecutionRunnerDeps {
   tasks: ReadonlyMap<string, TaskHandler>
   clock: (() => Date) | null
   random: () => number
-  triggerFor: (job: JobRecord) => Trigger | { error: string }
 }
 
 /** Tries to record an outcome before giving up (the lease then expires and the row becomes `abandoned`). */
@@ -65,7 +62,6 @@ export class ExecutionRunner {
     events.emit('job:submitted', { jobId: job.id, executionId: execution.id, runTime: execution.runTime })
     executor.submit({
       id: execution.id,
-      delayMs: this.#jitterMs(job, execution.runTime),
       timeoutMs: job.timeoutMs,
       run: async (signal) => {
         if (handler === undefined) throw new Error(`task '${job.task}' is not registered in this process`)
@@ -90,12 +86,6 @@ export class ExecutionRunner {
         return em
       }
     }
-  }
-
-  #jitterMs (job: JobRecord, runTime: Date): number {
-    const trigger = this.#deps.triggerFor(job)
-    if ('error' in trigger || trigger.jitterSeconds === null) return 0
-    return computeJitterMs(trigger, runTime, trigger.getNextFireTime(runTime, runTime), this.#deps.random)
   }
 
   async #record (job: JobRecord, execution: ExecutionRecord, outcome: ExecutionOutcome, log: SchedulerLogger): Promise<void> {

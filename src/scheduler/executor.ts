@@ -20,8 +20,6 @@ export interface ExecutorOptions {
 export interface Submission {
   /** Execution id, used to list running executions (lease heartbeat, shutdown). */
   id: number
-  /** Milliseconds to wait before starting (jitter); 0 to start at once. */
-  delayMs: number
   /** Milliseconds before the signal aborts and the outcome is `timeout`; `null` for no limit. */
   timeoutMs: number | null
   run: (signal: AbortSignal) => Promise<unknown>
@@ -59,15 +57,15 @@ export class Executor {
   /** Starts a submission; takes a slot at once (callers check `available` first). */
   submit (submission: Submission): void {
     const controller = new AbortController()
+    const startedAt = performance.now()
     let settled = false
     let timer: NodeJS.Timeout | undefined
-    let startedAt = 0
     const settle = (outcome: ExecutionOutcome): void => {
       if (settled) return
       settled = true
       clearTimeout(timer)
       this.#running.delete(submission.id)
-      const durationMs = startedAt === 0 ? null : Math.round((performance.now() - startedAt) * 1000) / 1000
+      const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000
       const finishing = submission.onDone({ ...outcome, durationMs }).catch(() => {})
       this.#finishing.add(finishing)
       void finishing.finally(() => this.#finishing.delete(finishing))
@@ -75,28 +73,22 @@ export class Executor {
     }
     this.#running.set(submission.id, { controller, settle })
 
-    const start = (): void => {
-      if (settled) return
-      startedAt = performance.now()
-      if (submission.timeoutMs !== null) {
-        timer = setTimeout(() => {
-          controller.abort(new Error(`timed out after ${submission.timeoutMs} ms`))
-          settle({ status: 'timeout', exception: `TimeoutError: the handler ran longer than timeoutMs (${submission.timeoutMs} ms); its AbortSignal was aborted` })
-        }, submission.timeoutMs)
-      }
-      let result: Promise<unknown>
-      try {
-        result = Promise.resolve(submission.run(controller.signal))
-      } catch (thrown) {
-        result = Promise.reject(thrown)
-      }
-      result.then(
-        () => settle({ status: 'success' }),
-        (thrown: unknown) => settle({ status: 'error', ...describeThrown(thrown) })
-      )
+    if (submission.timeoutMs !== null) {
+      timer = setTimeout(() => {
+        controller.abort(new Error(`timed out after ${submission.timeoutMs} ms`))
+        settle({ status: 'timeout', exception: `TimeoutError: the handler ran longer than timeoutMs (${submission.timeoutMs} ms); its AbortSignal was aborted` })
+      }, submission.timeoutMs)
     }
-    if (submission.delayMs > 0) setTimeout(start, submission.delayMs).unref()
-    else start()
+    let result: Promise<unknown>
+    try {
+      result = Promise.resolve(submission.run(controller.signal))
+    } catch (thrown) {
+      result = Promise.reject(thrown)
+    }
+    result.then(
+      () => settle({ status: 'success' }),
+      (thrown: unknown) => settle({ status: 'error', ...describeThrown(thrown) })
+    )
   }
 
   /**

@@ -24,6 +24,7 @@ import { ExecutionRunner } from './execution-runner.js'
 import { Executor } from './executor.js'
 import { firstRunTime, validateChanges, validateDefinition } from './job-input.js'
 import { LeaseKeeper } from './lease-keeper.js'
+import { nextOccurrence } from './next-occurrence.js'
 import { SchedulingLoop } from './scheduling-loop.js'
 import { syncCodeJobs } from './code-jobs.js'
 import { registerJobs } from '../registration.js'
@@ -69,8 +70,7 @@ export class Scheduler {
       orm: this.options.orm,
       tasks: this.#tasks,
       clock: this.options.clock,
-      random: this.options.random,
-      triggerFor: (job) => this.#triggerFor(job)
+      random: this.options.random
     })
   }
 
@@ -169,9 +169,9 @@ export class Scheduler {
     for (const { record } of validated) this.#requireTask(record.task)
     const now = await this.#now()
     const records = validated.map(({ record, trigger }) => {
-      const nextRunTime = firstRunTime(trigger, now)
-      if (nextRunTime === null) throw new InvalidJobError('trigger', `job '${record.id}' would never fire: its trigger has no fire time after ${now.toISOString()}`)
-      return { ...record, nextRunTime }
+      const next = nextOccurrence(trigger, firstRunTime(trigger, now), this.options.random)
+      if (next.nextRunTime === null) throw new InvalidJobError('trigger', `job '${record.id}' would never fire: its trigger has no fire time after ${now.toISOString()}`)
+      return { ...record, ...next }
     })
     const { store } = this.options
     const [single] = records
@@ -201,7 +201,7 @@ export class Scheduler {
   async modifyJob (id: string, changes: JobChanges): Promise<JobRecord> {
     const { patch, trigger } = validateChanges(changes)
     if (patch.task !== undefined) this.#requireTask(patch.task)
-    if (trigger !== null) patch.nextRunTime = firstRunTime(trigger, await this.#now())
+    if (trigger !== null) Object.assign(patch, nextOccurrence(trigger, firstRunTime(trigger, await this.#now()), this.options.random))
     return this.#update(id, { ...patch, lastError: null })
   }
 
@@ -220,8 +220,10 @@ export class Scheduler {
     const job = await this.options.store.getJob(id)
     if (job === null) throw new JobNotFoundError(id)
     const trigger = this.#triggerFor(job)
-    const nextRunTime = 'error' in trigger ? job.nextRunTime : trigger.getNextFireTime(null, await this.#now())
-    return this.#update(id, { paused: false, nextRunTime })
+    const next = 'error' in trigger
+      ? { nextRunTime: job.nextRunTime, nextFireTime: job.nextFireTime }
+      : nextOccurrence(trigger, trigger.getNextFireTime(null, await this.#now()), this.options.random)
+    return this.#update(id, { paused: false, ...next })
   }
 
   /** Removes a job; its execution history stays. @throws JobNotFoundError. */
@@ -316,7 +318,7 @@ export class Scheduler {
         runner: this.#runner,
         events: this.#events,
         plan: (job, now, runningCount) => planClaim({
-          job, now, runningCount, trigger: this.#triggerFor(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp
+          job, now, runningCount, trigger: this.#triggerFor(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp, random: this.options.random
         })
       })
       this.#state = 'running'
@@ -371,7 +373,8 @@ export class Scheduler {
     const changes = await syncCodeJobs(this.options.store, definitions, {
       defaults: this.options.jobDefaults,
       now: await this.#now(),
-      log: this.options.log
+      log: this.options.log,
+      random: this.options.random
     })
     for (const { kind, job } of changes) this.#events.emit(kind === 'added' ? 'job:added' : 'job:modified', { job })
     if (changes.length > 0) this.wakeup()

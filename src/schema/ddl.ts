@@ -19,6 +19,7 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     args jsonb NOT NULL DEFAULT '[]'::jsonb,
     trigger jsonb NOT NULL,
     next_run_time timestamptz NULL,
+    next_fire_time timestamptz NULL,
     paused boolean NOT NULL DEFAULT false,
     misfire_grace_time integer NULL,
     coalesce boolean NOT NULL DEFAULT true,
@@ -31,6 +32,8 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     CONSTRAINT scheduler_job_args_is_array CHECK (jsonb_typeof(args) = 'array'),
     CONSTRAINT scheduler_job_max_instances_positive CHECK (max_instances >= 1)
   )`,
+  // Added after the first schema: tables created before it get the column here.
+  'ALTER TABLE scheduler_job ADD COLUMN IF NOT EXISTS next_fire_time timestamptz NULL',
   // The claim query's index: only jobs that can fall due.
   `CREATE INDEX IF NOT EXISTS scheduler_job_next_run_time_idx
     ON scheduler_job (next_run_time) WHERE NOT paused`,

@@ -18,7 +18,10 @@ export interface JobRecord {
   task: string
   args: unknown[]
   trigger: TriggerJson
+  /** When the next occurrence is claimed: its fire time plus the trigger's jitter. `null`: finished. */
   nextRunTime: Date | null
+  /** The exact fire time of that occurrence, which becomes its execution's `runTime`. */
+  nextFireTime: Date | null
   paused: boolean
   misfireGraceTime: number | null
   coalesce: boolean
@@ -30,10 +33,10 @@ export interface JobRecord {
   lastError: string | null
 }
 
-/** What a caller supplies to create a job (the store fills times and version). */
-export type NewJobRecord = Omit<JobRecord, 'createdAt' | 'updatedAt' | 'version'>
+/** What a caller supplies to create a job (the store fills times and version; `nextFireTime` defaults to `nextRunTime`). */
+export type NewJobRecord = Omit<JobRecord, 'createdAt' | 'updatedAt' | 'version' | 'nextFireTime'> & { nextFireTime?: Date | null }
 
-/** Fields a caller may change on an existing job. */
+/** Fields a caller may change on an existing job. A `nextRunTime` without `nextFireTime` sets both. */
 export type JobPatch = Partial<Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt' | 'version'>>
 
 /** One execution row. `durationMs` is milliseconds. */
@@ -59,8 +62,10 @@ export interface ClaimPlan {
   missed: Date[]
   /** Occurrences recorded as `max_instances` (no free instance slot). */
   maxInstances: Date[]
-  /** The job's new next run time (`null`: finished). */
+  /** The job's new next run time, jitter included (`null`: finished). */
   nextRunTime: Date | null
+  /** The exact fire time behind `nextRunTime`; default: `nextRunTime` (no jitter). */
+  nextFireTime?: Date | null
   /** Overdue occurrences folded into the one run or miss by `coalesce` (no row is written for them). */
   coalesced: number
   /** Set to flag the job as unloadable (kept, never deleted, not claimed until fixed). */

@@ -8,6 +8,7 @@ import type {
   ClaimedJob, ClaimOptions, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup
 } from './job-store.js'
+import { withFireTime } from './rows.js'
 
 export interface MemoryJobStoreOptions {
   /** The store's clock; default `() => new Date()`. */
@@ -35,9 +36,10 @@ export class MemoryJobStore implements JobStore {
     const existing = this.#jobs.get(job.id)
     if (existing !== undefined && options.replaceExisting !== true) throw new ConflictingIdError(job.id)
     const now = this.#clock()
+    const fields = { ...clone(job), nextFireTime: job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime }
     const record: JobRecord = existing === undefined
-      ? { ...clone(job), createdAt: now, updatedAt: now, version: 1 }
-      : { ...clone(job), createdAt: existing.createdAt, updatedAt: now, version: existing.version + 1 }
+      ? { ...fields, createdAt: now, updatedAt: now, version: 1 }
+      : { ...fields, createdAt: existing.createdAt, updatedAt: now, version: existing.version + 1 }
     this.#jobs.set(job.id, record)
     return clone(record)
   }
@@ -70,7 +72,7 @@ export class MemoryJobStore implements JobStore {
   async updateJob (id: string, patch: JobPatch): Promise<JobRecord> {
     const job = this.#jobs.get(id)
     if (job === undefined) throw new JobNotFoundError(id)
-    const updated: JobRecord = { ...job, ...clone(patch), updatedAt: this.#clock(), version: job.version + 1 }
+    const updated: JobRecord = { ...job, ...clone(withFireTime(patch)), updatedAt: this.#clock(), version: job.version + 1 }
     this.#jobs.set(id, updated)
     return clone(updated)
   }
@@ -112,6 +114,7 @@ export class MemoryJobStore implements JobStore {
       for (const runTime of plan.missed) insert(runTime, 'missed')
       for (const runTime of plan.maxInstances) insert(runTime, 'max_instances')
       job.nextRunTime = plan.nextRunTime
+      job.nextFireTime = plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime
       job.lastError = plan.lastError ?? null
       return claim
     })

@@ -16,7 +16,7 @@ import type {
   ClaimedJob, ClaimOptions, ClaimPlan, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup
 } from './job-store.js'
-import { EXECUTION_COLUMNS, JOB_COLUMNS, rowToExecution, rowToJob } from './rows.js'
+import { EXECUTION_COLUMNS, JOB_COLUMNS, rowToExecution, rowToJob, withFireTime } from './rows.js'
 
 /** `$n::timestamptz` that falls back to the database clock when the parameter is null. */
 const nowParam = (n: number): string => `coalesce($${n}::timestamptz, now())`
@@ -27,6 +27,7 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   args: 'args',
   trigger: 'trigger',
   nextRunTime: 'next_run_time',
+  nextFireTime: 'next_fire_time',
   paused: 'paused',
   misfireGraceTime: 'misfire_grace_time',
   coalesce: 'coalesce',
@@ -82,14 +83,14 @@ export class MikroOrmJobStore implements JobStore {
   async addJob (job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
     const conflict = options.replaceExisting === true
       ? `ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, task = EXCLUDED.task, args = EXCLUDED.args,
-          trigger = EXCLUDED.trigger, next_run_time = EXCLUDED.next_run_time, paused = EXCLUDED.paused,
+          trigger = EXCLUDED.trigger, next_run_time = EXCLUDED.next_run_time, next_fire_time = EXCLUDED.next_fire_time, paused = EXCLUDED.paused,
           misfire_grace_time = EXCLUDED.misfire_grace_time, coalesce = EXCLUDED.coalesce,
           max_instances = EXCLUDED.max_instances, timeout_ms = EXCLUDED.timeout_ms, last_error = EXCLUDED.last_error,
           updated_at = now(), version = scheduler_job.version + 1`
       : 'ON CONFLICT (id) DO NOTHING'
     const rows = await (await this.#db()).query(
-      `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error)
-       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12) ${conflict}
+      `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time)
+       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13) ${conflict}
        RETURNING ${JOB_COLUMNS}`,
       jobValues(job)
     )
@@ -103,12 +104,12 @@ export class MikroOrmJobStore implements JobStore {
     const column = (i: number): unknown[] => columns.map((values) => values[i])
     return (await this.#db()).transaction(async (tx) => {
       const rows = await tx.query(
-        `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error)
+        `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[], $7::boolean[],
-                              $8::integer[], $9::boolean[], $10::integer[], $11::integer[], $12::text[])
+                              $8::integer[], $9::boolean[], $10::integer[], $11::integer[], $12::text[], $13::timestamptz[])
          ON CONFLICT (id) DO NOTHING
          RETURNING ${JOB_COLUMNS}`,
-        Array.from({ length: 12 }, (_, i) => column(i))
+        Array.from({ length: 13 }, (_, i) => column(i))
       )
       if (rows.length !== jobs.length) {
         // Not inserted: the id existed. Seen before: the batch repeats it (ON CONFLICT skipped the repeat).
@@ -141,7 +142,8 @@ export class MikroOrmJobStore implements JobStore {
     return rows.map(rowToJob)
   }
 
-  async updateJob (id: string, patch: JobPatch): Promise<JobRecord> {
+  async updateJob (id: string, changes: JobPatch): Promise<JobRecord> {
+    const patch = withFireTime(changes)
     const sets: string[] = []
     const values: unknown[] = [id]
     for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof JobPatch, string]>) {
@@ -211,10 +213,10 @@ export class MikroOrmJobStore implements JobStore {
           )).map(rowToExecution)
 
       await tx.query(
-        `UPDATE scheduler_job AS j SET next_run_time = u.next_run_time, last_error = u.last_error
-         FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS u(id, next_run_time, last_error)
+        `UPDATE scheduler_job AS j SET next_run_time = u.next_run_time, next_fire_time = u.next_fire_time, last_error = u.last_error
+         FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[]) AS u(id, next_run_time, next_fire_time, last_error)
          WHERE j.id = u.id`,
-        [jobs.map((job) => job.id), plans.map((plan) => plan.nextRunTime), plans.map((plan) => plan.lastError ?? null)]
+        [jobs.map((job) => job.id), plans.map((plan) => plan.nextRunTime), plans.map((plan) => plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime), plans.map((plan) => plan.lastError ?? null)]
       )
       return groupClaims(jobs, plans, jobIds, runTimes, inserted)
     })
@@ -314,7 +316,8 @@ export class MikroOrmJobStore implements JobStore {
 function jobValues (job: NewJobRecord): unknown[] {
   return [
     job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
-    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError
+    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
+    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime
   ]
 }
 

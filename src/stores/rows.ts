@@ -4,10 +4,10 @@
 import type { ExecutionStatus } from '../execution-status.js'
 import { toDate, toDateOrNull } from '../sql/sql-client.js'
 import type { TriggerJson } from '../triggers/types.js'
-import type { ExecutionRecord, JobRecord } from './job-store.js'
+import type { ExecutionRecord, JobPatch, JobRecord } from './job-store.js'
 
 /** Column list of `scheduler_job` in record order, for SELECT and RETURNING. */
-export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, created_at, updated_at, version, last_error'
+export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_fire_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, created_at, updated_at, version, last_error'
 
 /** Column list of `scheduler_job_execution`, for SELECT and RETURNING. */
 export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until'
@@ -20,6 +20,7 @@ export function rowToJob (row: Record<string, any>): JobRecord {
     args: parseJson(row.args) as unknown[],
     trigger: parseJson(row.trigger) as TriggerJson,
     nextRunTime: toDateOrNull(row.next_run_time),
+    nextFireTime: toDateOrNull(row.next_fire_time),
     paused: row.paused,
     misfireGraceTime: row.misfire_grace_time,
     coalesce: row.coalesce,
@@ -46,6 +47,11 @@ export function rowToExecution (row: Record<string, any>): ExecutionRecord {
     owner: row.owner,
     leaseUntil: toDateOrNull(row.lease_until)
   }
+}
+
+/** A patch that moves `nextRunTime` without saying `nextFireTime` moves both (no jitter). */
+export function withFireTime (patch: JobPatch): JobPatch {
+  return 'nextRunTime' in patch && !('nextFireTime' in patch) ? { ...patch, nextFireTime: patch.nextRunTime } : patch
 }
 
 /** jsonb arrives parsed from `pg` and PGlite; text is tolerated for drivers that leave it raw. */

@@ -13,14 +13,14 @@ const iso = (dates: Date[]): string[] => dates.map((date) => date.toISOString())
 function job (overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     id: 'job', name: 'job', task: 'work', args: [], trigger: { type: 'interval', seconds: 10, startDate: at(0).toISOString() },
-    nextRunTime: at(0), paused: false, misfireGraceTime: null, coalesce: false, maxInstances: 100, timeoutMs: null,
+    nextRunTime: at(0), nextFireTime: null, paused: false, misfireGraceTime: null, coalesce: false, maxInstances: 100, timeoutMs: null,
     createdAt: at(-100), updatedAt: at(-100), version: 1, lastError: null, ...overrides
   }
 }
 
 function plan (overrides: Partial<JobRecord>, nowSeconds: number, runningCount = 0, maxCatchUp = 1000) {
   const record = job(overrides)
-  return planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: true, now: at(nowSeconds), runningCount, maxCatchUp })
+  return planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: true, now: at(nowSeconds), runningCount, maxCatchUp, random: () => 0.5 })
 }
 
 t.test('every overdue fire time up to now is an occurrence; the next run time is the first after now', async (t) => {
@@ -73,9 +73,9 @@ t.test('a finished trigger leaves no next run time', async (t) => {
 
 t.test('an unregistered task or unloadable trigger flags the job and runs nothing', async (t) => {
   const record = job()
-  const unknown = planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: false, now: at(25), runningCount: 0, maxCatchUp: 10 })
+  const unknown = planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: false, now: at(25), runningCount: 0, maxCatchUp: 10, random: () => 0.5 })
   t.match(unknown, { run: [], missed: [], maxInstances: [], lastError: /task 'work' is not registered/ })
   t.equal(unknown.nextRunTime, record.nextRunTime, 'the schedule is kept')
-  const broken = planClaim({ job: record, trigger: { error: 'bad trigger' }, taskRegistered: true, now: at(25), runningCount: 0, maxCatchUp: 10 })
+  const broken = planClaim({ job: record, trigger: { error: 'bad trigger' }, taskRegistered: true, now: at(25), runningCount: 0, maxCatchUp: 10, random: () => 0.5 })
   t.equal(broken.lastError, 'bad trigger')
 })

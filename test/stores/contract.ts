@@ -165,7 +165,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
       lastError: 'previous problem'
     })
     const { value: added, before, after } = await bracket(store, async () => store.addJob(input))
-    t.same({ ...added, createdAt: undefined, updatedAt: undefined }, { ...input, version: 1, createdAt: undefined, updatedAt: undefined }, 'every field round-trips')
+    t.same({ ...added, createdAt: undefined, updatedAt: undefined }, { ...input, nextFireTime: input.nextRunTime, version: 1, createdAt: undefined, updatedAt: undefined }, 'every field round-trips; nextFireTime defaults to nextRunTime')
     t.equal(ms(added.nextRunTime), ms(at(90.5)), 'nextRunTime keeps milliseconds')
     t.equal(added.version, 1)
     assertWithin(t, added.createdAt, { before, after }, 'createdAt')
@@ -491,6 +491,22 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.same(await store.claimDueJobs(claimOptions(at(1_000_000), plan)), [], 'a finished job is never claimed')
   })
 
+  t.test('a jittered job is claimed at nextRunTime; the plan sets nextFireTime and nextRunTime apart', async (t) => {
+    const { store } = await open(t)
+    const added = await store.addJob(newJob('jittered', { nextFireTime: at(10), nextRunTime: at(14) }))
+    t.equal(ms(added.nextFireTime), ms(at(10)), 'the exact fire time is stored as given')
+    t.equal(ms(added.nextRunTime), ms(at(14)))
+    t.same(await store.claimDueJobs(claimOptions(at(12), fixedPlanner({ run: [], nextRunTime: null }).plan)), [], 'not claimed before its jittered run time')
+    t.equal(ms((await store.getNextWakeup()).nextRunTime), ms(at(14)), 'the wake-up follows the jittered run time')
+    const [claim] = await store.claimDueJobs(claimOptions(at(14), fixedPlanner({ run: [at(10)], nextFireTime: at(20), nextRunTime: at(23) }).plan))
+    t.same(claim?.running.map((e) => ms(e.runTime)), [ms(at(10))], 'the execution is keyed by the exact fire time')
+    const job = await store.getJob('jittered')
+    t.equal(ms(job?.nextFireTime), ms(at(20)))
+    t.equal(ms(job?.nextRunTime), ms(at(23)))
+    const moved = await store.updateJob('jittered', { nextRunTime: at(50) })
+    t.equal(ms(moved.nextFireTime), ms(at(50)), 'a patch that moves nextRunTime alone moves the fire time with it')
+  })
+
   t.test('claimDueJobs flags a job through lastError; flagged jobs are not claimed again', async (t) => {
     const { store } = await open(t)
     await store.addJob(newJob('bad', { nextRunTime: at(0) }))
@@ -568,7 +584,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     const trigger = { type: 'interval' as const, seconds: 10, startDate: '2030-01-01T00:00:00Z' }
     await store.addJob(newJob('iv', { trigger, nextRunTime: at(0), coalesce: false, misfireGraceTime: 5, maxInstances: 1 }))
     const plan: ClaimPlanner = (job, now, runningCount) =>
-      planClaim({ job, now, runningCount, trigger: createTrigger(job.trigger), taskRegistered: true, maxCatchUp: 100 })
+      planClaim({ job, now, runningCount, trigger: createTrigger(job.trigger), taskRegistered: true, maxCatchUp: 100, random: Math.random })
     const [claim] = await store.claimDueJobs(claimOptions(at(35), plan))
     t.same(claim?.recorded.map((e) => [e.status, ms(e.runTime)]).sort((x, y) => (x[1] as number) - (y[1] as number)),
       [['missed', ms(at(0))], ['missed', ms(at(10))], ['missed', ms(at(20))]], 'occurrences later than the grace time are missed')
