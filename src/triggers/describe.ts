@@ -21,13 +21,21 @@ const WEEKDAY_WORDS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', '
 const WEEKDAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
 const ORDINAL_WORDS: Record<string, string> = { '1st': 'first', '2nd': 'second', '3rd': 'third', '4th': 'fourth', '5th': 'fifth', last: 'last' }
 
+export interface DescribeOptions {
+  /** Language of the sentence; default and only supported value `'en'`. */
+  locale?: string
+}
+
 /**
  * A short English sentence for trigger JSON, for example
  * "At 09:30 AM, Monday through Friday (Asia/Shanghai)" or "Every 2 hours from 2026-11-01 00:00
  * until 2026-11-30 23:59 (Asia/Shanghai)".
  * @throws InvalidTriggerError when `json` is not a valid trigger (it is validated first)
+ * @throws RangeError for a `locale` other than `'en'` (the interval, date and combination wording is English only)
  */
-export function describeTrigger (json: unknown): string {
+export function describeTrigger (json: unknown, options: DescribeOptions = {}): string {
+  const locale = options.locale ?? 'en'
+  if (locale !== 'en') throw new RangeError(`describeTrigger: locale '${locale}' is not supported; only 'en' is`)
   return describe(createTrigger(json).toJSON())
 }
 

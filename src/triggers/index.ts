@@ -7,7 +7,7 @@
  * - `computeJitterMs(trigger, fireTime, nextFireTime)` draws the random delay of one occurrence.
  */
 export { createTrigger } from './create.js'
-export { describeTrigger } from './describe.js'
+export { describeTrigger, type DescribeOptions } from './describe.js'
 export { computeJitterMs } from './jitter.js'
 export { MAX_PREVIEW_COUNT, type PreviewOptions, previewFireTimes } from './preview.js'
 export { MAX_AND_ROUNDS } from './combining.js'

@@ -50,6 +50,12 @@ t.test('describeTrigger', async (t) => {
   t.throws(() => describeTrigger({ type: 'cron', fields: { hour: 24 } }), InvalidTriggerError, 'validates first')
 })
 
+t.test('describeTrigger takes a locale option; English is the only language', async (t) => {
+  const json = { type: 'cron', expression: '30 9 * * mon-fri' }
+  t.equal(describeTrigger(json, { locale: 'en' }), describeTrigger(json))
+  t.throws(() => describeTrigger(json, { locale: 'fr' }), { name: 'RangeError', message: /locale 'fr' is not supported; only 'en' is/ })
+})
+
 /** mulberry32: a small seeded generator, so jitter tests are deterministic. */
 function seeded (seed: number): () => number {
   let state = seed >>> 0
