@@ -7,6 +7,7 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { MikroORM } from '@mikro-orm/core'
 import { InvalidOptionsError } from './errors.js'
+import { DEFAULT_LEADER_LOCK_KEY } from './locks/advisory-lock.js'
 import type { JobStore } from './stores/job-store.js'
 import type { JobOptions, SchedulerLogger } from './types.js'
 
@@ -39,6 +40,14 @@ export interface SchedulerOptions {
   pollIntervalMs?: number
   /** Milliseconds between a standby's tries to take the leader lock. Default 1000. */
   leaderRetryMs?: number
+  /** Milliseconds between the advisory leader's heartbeats (`scheduler_leader.heartbeat_at`). Default 1000. */
+  leaderHeartbeatMs?: number
+  /**
+   * Milliseconds without a leader heartbeat after which a standby fences the leader (terminates its
+   * lock connection) and takes over: a frozen leader is replaced after this long. Must exceed
+   * `leaderHeartbeatMs`; a handler that blocks the event loop longer than this costs the leadership. Default 10000.
+   */
+  leaderStaleMs?: number
   /** Milliseconds of lease per running execution, renewed every third of it; past it the execution is abandoned. Default 30000. */
   leaseMs?: number
   /** Milliseconds `shutdown()` waits for running executions before aborting them. Default 10000. */
@@ -58,13 +67,15 @@ export interface ResolvedSchedulerOptions {
   orm: MikroORM | null
   lock: LockOption
   lockFile: string | null
-  leaderLockKey: number | undefined
+  leaderLockKey: number
   nodeId: string
   log: SchedulerLogger
   maxConcurrency: number
   batchSize: number
   pollIntervalMs: number
   leaderRetryMs: number
+  leaderHeartbeatMs: number
+  leaderStaleMs: number
   leaseMs: number
   shutdownTimeoutMs: number
   maxCatchUp: number
@@ -78,7 +89,7 @@ export const MAX_SLEEP_MS = 30_000
 
 const KNOWN_OPTIONS = new Set([
   'store', 'orm', 'lock', 'lockFile', 'leaderLockKey', 'nodeId', 'log', 'maxConcurrency', 'batchSize', 'pollIntervalMs',
-  'leaderRetryMs', 'leaseMs', 'shutdownTimeoutMs', 'maxCatchUp', 'jobDefaults', 'clock', 'random'
+  'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'shutdownTimeoutMs', 'maxCatchUp', 'jobDefaults', 'clock', 'random'
 ])
 
 export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOptions {
@@ -108,18 +119,25 @@ export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOpt
   for (const fn of ['clock', 'random'] as const) {
     if (options[fn] !== undefined && typeof options[fn] !== 'function') throw new InvalidOptionsError(fn, 'must be a function')
   }
+  const leaderHeartbeatMs = positiveInteger(options, 'leaderHeartbeatMs', 1000)
+  const leaderStaleMs = positiveInteger(options, 'leaderStaleMs', 10_000)
+  if (leaderStaleMs <= leaderHeartbeatMs * 2) {
+    throw new InvalidOptionsError('leaderStaleMs', `must be more than twice leaderHeartbeatMs (${leaderHeartbeatMs}), got ${leaderStaleMs}; otherwise a live leader can be fenced between two heartbeats`)
+  }
   return {
     store: options.store,
     orm: options.orm ?? null,
     lock,
     lockFile: options.lockFile ?? null,
-    leaderLockKey: options.leaderLockKey,
+    leaderLockKey: options.leaderLockKey ?? DEFAULT_LEADER_LOCK_KEY,
     nodeId: options.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     log: options.log ?? silentLogger,
     maxConcurrency: positiveInteger(options, 'maxConcurrency', 10),
     batchSize: positiveInteger(options, 'batchSize', 100),
     pollIntervalMs: Math.min(positiveInteger(options, 'pollIntervalMs', 5000), MAX_SLEEP_MS),
     leaderRetryMs: positiveInteger(options, 'leaderRetryMs', 1000),
+    leaderHeartbeatMs,
+    leaderStaleMs,
     leaseMs: positiveInteger(options, 'leaseMs', 30_000),
     shutdownTimeoutMs: nonNegativeInteger(options, 'shutdownTimeoutMs', 10_000),
     maxCatchUp: positiveInteger(options, 'maxCatchUp', 1000),

@@ -3,7 +3,7 @@
  * PGlite or single-host deployments. A lock file whose pid no longer runs is stale and is taken over.
  */
 import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs'
-import type { LeaderLock } from './leader-lock.js'
+import type { LeaderInfo, LeaderLock } from './leader-lock.js'
 
 export class FileLock implements LeaderLock {
   readonly kind = 'file' as const
@@ -49,6 +49,11 @@ export class FileLock implements LeaderLock {
   }
 
   onLost (): void {}
+
+  async describeLeader (): Promise<LeaderInfo | null> {
+    const holder = this.holder()
+    return holder === null || !isAlive(holder.pid) ? null : { nodeId: holder.owner, acquiredAt: null, heartbeatAt: null }
+  }
 
   async release (): Promise<void> {
     if (!this.#held) return

@@ -5,6 +5,14 @@
  */
 export type LockKind = 'advisory' | 'file' | 'none'
 
+/** Who leads, as far as the lock can tell. */
+export interface LeaderInfo {
+  nodeId: string
+  acquiredAt: Date | null
+  /** Last proof of life (advisory lock heartbeat); null where the lock has none. */
+  heartbeatAt: Date | null
+}
+
 export interface LeaderLock {
   readonly kind: LockKind
   /** Tries once, without waiting. Resolves true when this process holds the lock afterwards. */
@@ -15,4 +23,8 @@ export interface LeaderLock {
   onLost(callback: (reason: Error) => void): void
   /** Releases the lock if held; idempotent; never throws. */
   release(): Promise<void>
+  /** The current leader, or null when nobody holds the lock (`none`: every process leads, so null). */
+  describeLeader(): Promise<LeaderInfo | null>
+  /** For the advisory lock: the claim transaction's fence (claims commit only while this node leads). */
+  readonly fence?: { lockKey: number, nodeId: string }
 }

@@ -22,4 +22,8 @@ export class NoLock implements LeaderLock {
   async release (): Promise<void> {
     this.#held = false
   }
+
+  async describeLeader (): Promise<null> {
+    return null
+  }
 }

@@ -37,11 +37,17 @@ export class DedicatedSession {
     this.#lostCallbacks.push(callback)
   }
 
+  /** Closes the connection for good. */
   async close (): Promise<void> {
     this.#closed = true
+    await this.reset()
+  }
+
+  /** Drops the current connection (and what it held); the next `get()` opens a new one. */
+  async reset (): Promise<void> {
     const session = this.#session
     this.#session = null
-    await session?.close()
+    await session?.close().catch(() => {})
   }
 
   async #open (): Promise<SqlSession> {

@@ -9,7 +9,7 @@
 import { ConflictingIdError, InvalidJobError, JobNotFoundError, SchedulerStateError, TaskNotRegisteredError } from '../errors.js'
 import { AdvisoryLock } from '../locks/advisory-lock.js'
 import { FileLock } from '../locks/file-lock.js'
-import type { LeaderLock } from '../locks/leader-lock.js'
+import type { LeaderInfo, LeaderLock } from '../locks/leader-lock.js'
 import { NoLock } from '../locks/no-lock.js'
 import { resolveOptions, type ResolvedSchedulerOptions, type SchedulerOptions } from '../options.js'
 import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord } from '../stores/job-store.js'
@@ -36,11 +36,25 @@ export interface SchedulerStatus {
   nodeId: string
   state: State
   isLeader: boolean
+  /** The lock in use (`auto` resolved): `advisory`, `file` or `none`; the option's value before start. */
   lock: string
+  /** Ids of the executions running in this process. */
   runningExecutions: number[]
   /** Earliest next run time at the loop's last check (leader only). */
   nextWakeup: Date | null
   tasks: string[]
+}
+
+/** `getStatus()`: this process and the cluster, read from the database. */
+export interface ClusterStatus extends Omit<SchedulerStatus, 'runningExecutions' | 'nextWakeup'> {
+  /** Who leads (advisory: from the heartbeat row; file: the lock file), null when unknown or `lock: 'none'`. */
+  leader: LeaderInfo | null
+  /** Executions running anywhere in the cluster. */
+  runningExecutions: ExecutionRecord[]
+  /** Ids of the executions running in this process. */
+  localExecutions: number[]
+  /** Earliest next run time of any claimable job. */
+  nextWakeup: Date | null
 }
 
 export class Scheduler {
@@ -55,6 +69,7 @@ export class Scheduler {
   #loop: SchedulingLoop | null = null
   #leases: LeaseKeeper | null = null
   #session: DedicatedSession | null = null
+  #lock: LeaderLock | null = null
 
   /** @throws InvalidOptionsError naming the first invalid option. */
   constructor (options: SchedulerOptions) {
@@ -281,16 +296,28 @@ export class Scheduler {
     }
   }
 
+  /** This process's view, without I/O. */
   status (): SchedulerStatus {
     return {
       nodeId: this.options.nodeId,
       state: this.#state,
       isLeader: this.#loop?.isLeader ?? false,
-      lock: this.options.lock,
+      lock: this.#lock?.kind ?? this.options.lock,
       runningExecutions: this.#executor.runningIds(),
       nextWakeup: this.#loop?.nextRunTime ?? null,
       tasks: this.taskNames
     }
+  }
+
+  /** This process and the cluster: the leader, executions running anywhere, the next wake-up. */
+  async getStatus (): Promise<ClusterStatus> {
+    const local = this.status()
+    const [leader, running, wakeup] = await Promise.all([
+      this.#lock?.describeLeader() ?? null,
+      this.options.store.getExecutions({ status: 'running' }),
+      this.options.store.getNextWakeup()
+    ])
+    return { ...local, leader, runningExecutions: running, localExecutions: local.runningExecutions, nextWakeup: wakeup.nextRunTime }
   }
 
   /**
@@ -312,7 +339,7 @@ export class Scheduler {
       this.#leases.start()
       this.#loop = new SchedulingLoop({
         options: this.options,
-        lock: this.#createLock(),
+        lock: this.#lock = this.#createLock(),
         session: this.#session,
         executor: this.#executor,
         runner: this.#runner,
@@ -363,7 +390,13 @@ export class Scheduler {
         : lockFile !== null ? 'file' : 'none'
     if (kind === 'advisory') {
       if (this.#session === null) throw new InvalidJobError('lock', "'advisory' needs a PostgreSQL job store")
-      return new AdvisoryLock(this.#session, leaderLockKey)
+      return new AdvisoryLock(this.#session, {
+        key: leaderLockKey,
+        nodeId,
+        heartbeatMs: this.options.leaderHeartbeatMs,
+        staleMs: this.options.leaderStaleMs,
+        onFenced: (leader) => this.options.log.warn(leader, 'the leader stopped renewing its heartbeat; its lock connection was terminated so this node can take over')
+      })
     }
     if (kind === 'file') return new FileLock(lockFile as string, nodeId)
     return new NoLock()

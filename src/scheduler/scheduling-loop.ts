@@ -37,11 +37,14 @@ export class SchedulingLoop {
   #running = false
   #done: Promise<void> = Promise.resolve()
   #nextRunTime: Date | null = null
+  /** `performance.now()` when the lock was last lost; the next try waits `leaderRetryMs` after it. */
+  #lostAt = -Infinity
 
   constructor (deps: SchedulingLoopDeps) {
     this.#deps = deps
     this.#backoff = new Backoff({ baseMs: 250, maxMs: 30_000, random: deps.options.random })
     deps.lock.onLost((reason) => {
+      this.#lostAt = performance.now()
       deps.options.log.warn({ err: reason }, 'leader lock lost; claiming stopped')
       deps.events.emit('leader:lost', { nodeId: deps.options.nodeId, reason: reason.message })
       this.wake()
@@ -101,6 +104,10 @@ export class SchedulingLoop {
     const { options, lock, session, executor, runner, events, plan } = this.#deps
     await session?.get()
     if (!lock.held) {
+      // A node that just lost the lock (fenced for a stale heartbeat, or its connection dropped)
+      // waits like any standby before trying again, so a standby gets its turn.
+      const sinceLost = performance.now() - this.#lostAt
+      if (sinceLost < options.leaderRetryMs) return options.leaderRetryMs - sinceLost
       if (!(await lock.tryAcquire())) {
         this.#nextRunTime = null
         return options.leaderRetryMs
@@ -115,7 +122,8 @@ export class SchedulingLoop {
       limit,
       owner: options.nodeId,
       leaseMs: options.leaseMs,
-      plan
+      plan,
+      ...(lock.fence === undefined ? {} : { fence: lock.fence })
     })
     runner.handleClaims(claims)
     if (claims.length === limit) return 0

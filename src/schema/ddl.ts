@@ -55,6 +55,15 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     ON scheduler_job_execution (job_id, run_time DESC)`,
   `CREATE INDEX IF NOT EXISTS scheduler_job_execution_status_run_time_idx
     ON scheduler_job_execution (status, run_time)`,
+  // The advisory leader's heartbeat: who holds the lock (node id, backend pid) and when it last
+  // proved it is alive, so a standby can fence a frozen leader whose connection is still open.
+  `CREATE TABLE IF NOT EXISTS scheduler_leader (
+    lock_key bigint PRIMARY KEY,
+    node_id text NOT NULL,
+    backend_pid integer NOT NULL,
+    acquired_at timestamptz NOT NULL,
+    heartbeat_at timestamptz NOT NULL
+  )`,
   // Running executions are counted per job (max instances) and scanned for expired leases on
   // every claim; this keeps both cheap however long the history grows.
   `CREATE INDEX IF NOT EXISTS scheduler_job_execution_running_idx
@@ -63,6 +72,7 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
 
 /** Statements that drop both tables (for a migration's `down()`); this deletes the execution history. */
 export const DROP_STATEMENTS: readonly string[] = [
+  'DROP TABLE IF EXISTS scheduler_leader',
   'DROP TABLE IF EXISTS scheduler_job_execution',
   'DROP TABLE IF EXISTS scheduler_job'
 ]

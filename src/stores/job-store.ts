@@ -85,6 +85,12 @@ export interface ClaimOptions {
   /** Milliseconds of lease given to each running execution. */
   leaseMs: number
   plan: ClaimPlanner
+  /**
+   * Leader fence (advisory lock): claim only while `scheduler_leader` names `nodeId` for `lockKey`,
+   * checked inside the claim transaction, so a leader that lost its lock while frozen claims nothing.
+   * Stores without a leader table ignore it.
+   */
+  fence?: { lockKey: number, nodeId: string }
 }
 
 /** The outcome of claiming one due job. */

@@ -180,8 +180,9 @@ export class MikroOrmJobStore implements JobStore {
       const jobRows = await tx.query(
         `SELECT ${JOB_COLUMNS}, ${nowParam(1)} AS claim_now FROM scheduler_job
          WHERE NOT paused AND last_error IS NULL AND next_run_time <= ${nowParam(1)}
+           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM scheduler_leader WHERE lock_key = $3 AND node_id = $4))
          ORDER BY next_run_time LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [options.now, options.limit]
+        [options.now, options.limit, options.fence?.lockKey ?? null, options.fence?.nodeId ?? null]
       )
       if (jobRows.length === 0) return []
       const now = toDate(jobRows[0]?.claim_now)

@@ -27,7 +27,7 @@ t.test('runs jobs on PGlite with a file lock beside the data directory, and keep
   const lockFile = `${dataDir}.scheduler.lock`
   const first = await appOn(dataDir)
   await first.app.ready()
-  t.equal(first.app.scheduler.status().lock, 'auto')
+  t.equal(first.app.scheduler.status().lock, 'file', "lock: 'auto' resolves to a file lock on PGlite with a data directory")
   const executed = first.app.scheduler.once('job:executed')
   await first.app.scheduler.addJob({ id: 'tick', task: 'tick', trigger: { type: 'cron', expression: '* * * * * *' } })
   const { execution } = await executed

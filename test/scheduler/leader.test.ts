@@ -87,3 +87,37 @@ t.test('file lock: one holder; a stale file of a dead process is taken over; rel
   t.equal(first.holder()?.owner, 'first')
   await first.release()
 })
+
+t.test('a leader whose heartbeat goes stale is fenced: its lock connection is terminated and a standby takes over', async (t) => {
+  // A renews its heartbeat once a minute, so to B (stale after 300 ms) it looks frozen.
+  const a = await schedulerOnPostgres(t, 'leader_stale', { leaderHeartbeatMs: 60_000, leaderStaleMs: 130_000 })
+  const acquiredA = a.scheduler.once('leader:acquired')
+  await a.scheduler.start()
+  await acquiredA
+  const status = await a.scheduler.getStatus()
+  t.match(status.leader, { nodeId: a.scheduler.nodeId }, 'getStatus names the leader from the heartbeat row')
+  t.equal(status.lock, 'advisory')
+
+  const b = await schedulerOnPostgres(t, 'leader_stale', { leaderHeartbeatMs: 100, leaderStaleMs: 300, leaderRetryMs: 50 }, a.url)
+  const lostA = a.scheduler.once('leader:lost')
+  const acquiredB = b.scheduler.once('leader:acquired')
+  await b.scheduler.start()
+  await acquiredB
+  t.match((await lostA).reason, /terminat|connection|took over/i, 'the fenced leader learns it lost the lock')
+  t.match((await b.scheduler.getStatus()).leader, { nodeId: b.scheduler.nodeId })
+
+  // The fence: a claim on behalf of the old leader finds nothing, even with a job due.
+  b.scheduler.registerTask('work', async () => {})
+  await b.scheduler.addJob({ id: 'due', task: 'work', trigger: { type: 'cron', expression: '0 0 1 1 *' } })
+  await query(a.url, "update scheduler_job set next_run_time = now() - interval '1 second'")
+  const claims = await a.scheduler.options.store.claimDueJobs({
+    now: null, limit: 10, owner: a.scheduler.nodeId, leaseMs: 1000,
+    plan: () => { throw new Error('a fenced claim must not plan anything') },
+    fence: { lockKey: a.scheduler.options.leaderLockKey, nodeId: a.scheduler.nodeId }
+  })
+  t.same(claims, [], 'a claim fenced to the old leader claims nothing')
+})
+
+t.test('leaderStaleMs must exceed two heartbeats', async (t) => {
+  await t.rejects(schedulerOnPostgres(t, 'leader_options', { leaderHeartbeatMs: 1000, leaderStaleMs: 1500 }), { message: /leaderStaleMs: must be more than twice leaderHeartbeatMs \(1000\), got 1500/ })
+})

@@ -48,7 +48,7 @@ t.test('initialize() from many processes at once never fails (advisory lock)', a
     t.same(failures, [], `round ${round}: every concurrent initialize() succeeded`)
   }
   const tables = await query(url, `SELECT tablename FROM pg_tables WHERE tablename LIKE 'scheduler_%' ORDER BY tablename`)
-  t.same(tables.map((row) => row.tablename), ['scheduler_job', 'scheduler_job_execution'])
+  t.same(tables.map((row) => row.tablename), ['scheduler_job', 'scheduler_job_execution', 'scheduler_leader'])
 })
 
 t.test('claimDueJobs skips a job locked by another transaction instead of waiting (SKIP LOCKED)', async (t) => {
