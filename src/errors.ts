@@ -13,6 +13,20 @@ export const JobNotFoundError = createError<'FST_SCHEDULER_JOB_NOT_FOUND', 404, 
   404
 )
 
+/** 404: no execution with the given id exists. Args: (execution id). */
+export const ExecutionNotFoundError = createError<'FST_SCHEDULER_EXECUTION_NOT_FOUND', 404, [number]>(
+  'FST_SCHEDULER_EXECUTION_NOT_FOUND',
+  'execution %s does not exist (it may have been removed by deleteOldExecutions)',
+  404
+)
+
+/** 504: `waitForExecution` gave up. Args: (execution id, milliseconds waited, its status then). */
+export const WaitTimeoutError = createError<'FST_SCHEDULER_WAIT_TIMEOUT', 504, [number, number, string]>(
+  'FST_SCHEDULER_WAIT_TIMEOUT',
+  'execution %s did not finish within %d ms (it is still %s); wait longer or follow it with getExecution',
+  504
+)
+
 /** 409: a job with the given id already exists and `replaceExisting` was not set. Args: (jobId). */
 export const ConflictingIdError = createError<'FST_SCHEDULER_CONFLICTING_ID', 409, [string]>(
   'FST_SCHEDULER_CONFLICTING_ID',

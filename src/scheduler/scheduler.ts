@@ -6,7 +6,7 @@
  * Every write wakes the local loop and, on PostgreSQL, NOTIFYs `scheduler_wakeup` so the leader in
  * another process re-reads the next due time at once.
  */
-import { ConflictingIdError, InvalidJobError, JobNotFoundError, SchedulerStateError, TaskNotRegisteredError } from '../errors.js'
+import { ConflictingIdError, ExecutionNotFoundError, InvalidJobError, JobNotFoundError, SchedulerStateError, TaskNotRegisteredError, WaitTimeoutError } from '../errors.js'
 import { AdvisoryLock } from '../locks/advisory-lock.js'
 import { FileLock } from '../locks/file-lock.js'
 import type { LeaderInfo, LeaderLock } from '../locks/leader-lock.js'
@@ -26,6 +26,7 @@ import { firstRunTime, validateChanges, validateDefinition } from './job-input.j
 import { LeaseKeeper } from './lease-keeper.js'
 import { nextOccurrence } from './next-occurrence.js'
 import { SchedulingLoop } from './scheduling-loop.js'
+import { Waker } from './waker.js'
 import { syncCodeJobs } from './code-jobs.js'
 import { registerJobs } from '../registration.js'
 
@@ -203,9 +204,14 @@ export class Scheduler {
     return this.options.store.getJob(id)
   }
 
-  /** Jobs ordered by id, optionally filtered by task or paused flag, paginated. */
+  /** Jobs ordered by id, optionally filtered by task, paused flag, flag or text in id/name, paginated. */
   async getJobs (filter: JobFilter = {}): Promise<JobRecord[]> {
     return this.options.store.getJobs(filter)
+  }
+
+  /** How many jobs match `filter` (its `limit` and `offset` ignored), for pagination. */
+  async countJobs (filter: JobFilter = {}): Promise<number> {
+    return this.options.store.countJobs(filter)
   }
 
   /**
@@ -250,16 +256,27 @@ export class Scheduler {
   }
 
   /**
-   * Runs an extra occurrence of the job now, in this process, without changing its schedule.
-   * Returns at once with the execution row: `running`, or `max_instances` when no slot is free.
-   * @throws JobNotFoundError, TaskNotRegisteredError, SchedulerStateError when not started.
+   * Runs an extra occurrence of the job now, without changing its schedule, and returns at once
+   * with its execution row. By default the run is queued (`queued`, from any process, even one that
+   * is not started or lacks the task) and the leader starts it at once (woken by NOTIFY), as
+   * `running`, or records `max_instances` when the job has no free instance slot.
+   * With `{ inProcess: true }` it runs in this process right away instead (the scheduler must be
+   * started here and have the task), answering `running` or `max_instances` directly.
+   * Follow the outcome with `waitForExecution(id)`.
+   * @throws JobNotFoundError; with `inProcess`: TaskNotRegisteredError, SchedulerStateError when not started.
    */
-  async runJob (id: string): Promise<ExecutionRecord> {
-    if (this.#state !== 'running') throw new SchedulerStateError('runJob needs a started scheduler; call start() first')
-    const job = await this.options.store.getJob(id)
+  async runJob (id: string, options: { inProcess?: boolean } = {}): Promise<ExecutionRecord> {
+    const { store, clock, nodeId, leaseMs } = this.options
+    if (options.inProcess !== true) {
+      const queued = await store.queueRun(id, clock?.() ?? null)
+      if (queued === null) throw new JobNotFoundError(id)
+      this.wakeup()
+      return queued
+    }
+    if (this.#state !== 'running') throw new SchedulerStateError('runJob with inProcess needs this scheduler started; call start() first')
+    const job = await store.getJob(id)
     if (job === null) throw new JobNotFoundError(id)
     this.#requireTask(job.task)
-    const { store, clock, nodeId, leaseMs } = this.options
     const execution = await store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs })
     if (execution === null) throw new JobNotFoundError(id)
     if (execution.status === 'running') this.#runner.submit(job, execution)
@@ -267,9 +284,40 @@ export class Scheduler {
     return execution
   }
 
-  /** Executions newest first, optionally by job and status, paginated. */
+  /**
+   * Resolves with the execution once it has finished (any status but `queued` and `running`),
+   * whichever process ran it: polls the store, and wakes early on this process's own events.
+   * @param options.timeoutMs milliseconds to wait; default 30000.
+   * @throws ExecutionNotFoundError for an unknown id; WaitTimeoutError when it is still unfinished at the deadline.
+   */
+  async waitForExecution (id: number, options: { timeoutMs?: number } = {}): Promise<ExecutionRecord> {
+    const timeoutMs = options.timeoutMs ?? 30_000
+    const deadline = performance.now() + timeoutMs
+    const waker = new Waker()
+    const offs = (['job:executed', 'job:error', 'job:abandoned', 'job:max_instances'] as const)
+      .map((event) => this.#events.on(event, ({ execution }) => { if (execution.id === id) waker.wake() }))
+    try {
+      for (let pollMs = 25; ; pollMs = Math.min(pollMs * 2, 500)) {
+        const execution = await this.options.store.getExecution(id)
+        if (execution === null) throw new ExecutionNotFoundError(id)
+        if (execution.status !== 'queued' && execution.status !== 'running') return execution
+        const left = deadline - performance.now()
+        if (left <= 0) throw new WaitTimeoutError(id, timeoutMs, execution.status)
+        await waker.sleep(Math.min(pollMs, left))
+      }
+    } finally {
+      for (const off of offs) off()
+    }
+  }
+
+  /** Executions newest first, optionally by job, status and run-time range, paginated. */
   async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
     return this.options.store.getExecutions(filter)
+  }
+
+  /** How many executions match `filter` (its `limit` and `offset` ignored), for pagination. */
+  async countExecutions (filter: ExecutionFilter = {}): Promise<number> {
+    return this.options.store.countExecutions(filter)
   }
 
   async getExecution (id: number): Promise<ExecutionRecord | null> {

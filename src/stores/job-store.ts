@@ -78,7 +78,7 @@ export type ClaimPlanner = (job: JobRecord, now: Date, runningCount: number) => 
 export interface ClaimOptions {
   /** The time to claim at; `null` reads the database clock (`now()`), which is what production uses. */
   now: Date | null
-  /** Most jobs to claim in one transaction. */
+  /** Most queued runs plus due jobs to handle in one transaction. */
   limit: number
   /** Node id written to the `owner` of running executions. */
   owner: string
@@ -126,6 +126,8 @@ export interface JobFilter {
   paused?: boolean
   /** true: only jobs with a `lastError`; false: only jobs without. */
   flagged?: boolean
+  /** Case-insensitive text that the id or the name contains. */
+  search?: string
   limit?: number
   offset?: number
 }
@@ -133,6 +135,10 @@ export interface JobFilter {
 export interface ExecutionFilter {
   jobId?: string
   status?: ExecutionStatus
+  /** Run times at or after this instant. */
+  from?: Date
+  /** Run times at or before this instant. */
+  to?: Date
   limit?: number
   offset?: number
 }
@@ -159,18 +165,29 @@ export interface JobStore {
   getJob(id: string): Promise<JobRecord | null>
   /** Jobs ordered by id. */
   getJobs(filter?: JobFilter): Promise<JobRecord[]>
+  /** How many jobs match the filter (`limit` and `offset` ignored). */
+  countJobs(filter?: JobFilter): Promise<number>
   /** Applies `patch` and bumps `version`. @throws JobNotFoundError. */
   updateJob(id: string, patch: JobPatch): Promise<JobRecord>
   /** Deletes the job (its executions stay). Returns false when it did not exist. */
   removeJob(id: string): Promise<boolean>
-  /** Earliest `nextRunTime` over jobs that are not paused and not flagged. */
+  /** Earliest `nextRunTime` over jobs that are not paused and not flagged, or a queued run's time. */
   getNextWakeup(): Promise<NextWakeup>
   /**
-   * In one transaction: locks up to `limit` due jobs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
-   * concurrent claimers never wait for or see each other's rows), plans each, writes executions
-   * with `ON CONFLICT (job_id, run_time) DO NOTHING`, and advances `nextRunTime`.
+   * In one transaction, up to `limit` jobs in all (and nothing when `fence` says this node does not lead):
+   * 1. starts queued runs (`queueRun`), oldest first: `running` while the job has a free instance
+   *    slot, else `max_instances`; `abandoned` when the job was removed meanwhile;
+   * 2. locks due jobs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claimers never wait for
+   *    or see each other's rows), plans each, writes executions with
+   *    `ON CONFLICT (job_id, run_time) DO NOTHING`, and advances `nextRunTime`.
    */
   claimDueJobs(options: ClaimOptions): Promise<ClaimedJob[]>
+  /**
+   * Queues an extra run of a job now (`runJob` from any process): a `queued` execution at the store
+   * clock's millisecond (one later if taken), started by the leader's next claim. Null when the job
+   * does not exist.
+   */
+  queueRun(jobId: string, now: Date | null): Promise<ExecutionRecord | null>
   /**
    * Starts an extra occurrence of a job now (`runJob`): locks the job, checks max instances, and
    * inserts a `running` execution (or a `max_instances` row). Returns null when the job does not exist.
@@ -188,7 +205,9 @@ export interface JobStore {
   getExecution(id: number): Promise<ExecutionRecord | null>
   /** Executions newest first (by run time). */
   getExecutions(filter?: ExecutionFilter): Promise<ExecutionRecord[]>
-  /** Deletes finished executions whose run time is older than `maxAgeSeconds`. Returns the count. */
+  /** How many executions match the filter (`limit` and `offset` ignored). */
+  countExecutions(filter?: ExecutionFilter): Promise<number>
+  /** Deletes finished executions (not `queued` nor `running`) whose run time is older than `maxAgeSeconds`. Returns the count. */
   deleteOldExecutions(maxAgeSeconds: number, now: Date | null): Promise<number>
   /** Releases the store's resources (not the host's ORM). */
   close(): Promise<void>

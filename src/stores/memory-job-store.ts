@@ -61,12 +61,20 @@ export class MemoryJobStore implements JobStore {
   }
 
   async getJobs (filter: JobFilter = {}): Promise<JobRecord[]> {
-    const jobs = [...this.#jobs.values()]
-      .filter((job) => (filter.task === undefined || job.task === filter.task) &&
-        (filter.paused === undefined || job.paused === filter.paused) &&
-        (filter.flagged === undefined || (job.lastError !== null) === filter.flagged))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    const jobs = this.#matchingJobs(filter).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     return page(jobs, filter).map(clone)
+  }
+
+  async countJobs (filter: JobFilter = {}): Promise<number> {
+    return this.#matchingJobs(filter).length
+  }
+
+  #matchingJobs (filter: JobFilter): JobRecord[] {
+    const search = filter.search?.toLowerCase()
+    return [...this.#jobs.values()].filter((job) => (filter.task === undefined || job.task === filter.task) &&
+      (filter.paused === undefined || job.paused === filter.paused) &&
+      (filter.flagged === undefined || (job.lastError !== null) === filter.flagged) &&
+      (search === undefined || job.id.toLowerCase().includes(search) || job.name.toLowerCase().includes(search)))
   }
 
   async updateJob (id: string, patch: JobPatch): Promise<JobRecord> {
@@ -86,16 +94,20 @@ export class MemoryJobStore implements JobStore {
     for (const job of this.#claimable()) {
       if (next === null || (job.nextRunTime as Date) < next) next = job.nextRunTime
     }
+    for (const execution of this.#executions.values()) {
+      if (execution.status === 'queued' && (next === null || execution.runTime < next)) next = execution.runTime
+    }
     return { nextRunTime: next, now: this.#clock() }
   }
 
   async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
     const now = options.now ?? this.#clock()
+    const { claims: started, handled } = this.#startQueued(now, options)
     const due = [...this.#claimable()]
       .filter((job) => (job.nextRunTime as Date) <= now)
       .sort((a, b) => (a.nextRunTime as Date).getTime() - (b.nextRunTime as Date).getTime())
-      .slice(0, options.limit)
-    return due.map((job) => {
+      .slice(0, Math.max(0, options.limit - handled))
+    return [...started, ...due.map((job) => {
       const plan = options.plan(clone(job), now, this.#runningCount(job.id))
       const claim: ClaimedJob = { job: clone(job), running: [], recorded: [], claimedElsewhere: [], coalesced: plan.coalesced, flagged: plan.lastError ?? null }
       const insert = (runTime: Date, status: 'running' | 'missed' | 'max_instances'): void => {
@@ -117,7 +129,40 @@ export class MemoryJobStore implements JobStore {
       job.nextFireTime = plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime
       job.lastError = plan.lastError ?? null
       return claim
-    })
+    })]
+  }
+
+  async queueRun (jobId: string, now: Date | null): Promise<ExecutionRecord | null> {
+    if (!this.#jobs.has(jobId)) return null
+    for (let runTime = (now ?? this.#clock()).getTime(); ; runTime += 1) {
+      const execution = this.#insert(jobId, new Date(runTime), 'queued', { startedAt: null, finishedAt: null, owner: null, leaseUntil: null })
+      if (execution !== null) return clone(execution)
+    }
+  }
+
+  /** Claim step 1 (see `JobStore.claimDueJobs`): starts queued runs, oldest first; `handled` counts them. */
+  #startQueued (now: Date, options: ClaimOptions): { claims: ClaimedJob[], handled: number } {
+    const queued = [...this.#executions.values()]
+      .filter((execution) => execution.status === 'queued')
+      .sort((a, b) => a.runTime.getTime() - b.runTime.getTime() || a.id - b.id)
+      .slice(0, options.limit)
+    const claims = new Map<string, ClaimedJob>()
+    for (const execution of queued) {
+      const job = this.#jobs.get(execution.jobId)
+      if (job === undefined) {
+        Object.assign(execution, { status: 'abandoned', finishedAt: now, owner: options.owner, exception: 'the job was removed before its queued run started' })
+        continue
+      }
+      const running = this.#runningCount(job.id) < job.maxInstances
+      Object.assign(execution, running
+        ? { status: 'running', startedAt: now, owner: options.owner, leaseUntil: new Date(now.getTime() + options.leaseMs) }
+        : { status: 'max_instances', finishedAt: now, owner: options.owner })
+      const claim = claims.get(job.id) ?? { job: clone(job), running: [], recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null }
+      claims.set(job.id, claim)
+      if (running) claim.running.push(clone(execution))
+      else claim.recorded.push(clone(execution))
+    }
+    return { claims: [...claims.values()], handled: queued.length }
   }
 
   async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null> {
@@ -184,17 +229,25 @@ export class MemoryJobStore implements JobStore {
   }
 
   async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
-    const executions = [...this.#executions.values()]
-      .filter((e) => (filter.jobId === undefined || e.jobId === filter.jobId) && (filter.status === undefined || e.status === filter.status))
-      .sort((a, b) => b.runTime.getTime() - a.runTime.getTime() || b.id - a.id)
+    const executions = this.#matchingExecutions(filter).sort((a, b) => b.runTime.getTime() - a.runTime.getTime() || b.id - a.id)
     return page(executions, filter).map(clone)
+  }
+
+  async countExecutions (filter: ExecutionFilter = {}): Promise<number> {
+    return this.#matchingExecutions(filter).length
+  }
+
+  #matchingExecutions (filter: ExecutionFilter): ExecutionRecord[] {
+    return [...this.#executions.values()].filter((e) => (filter.jobId === undefined || e.jobId === filter.jobId) &&
+      (filter.status === undefined || e.status === filter.status) &&
+      (filter.from === undefined || e.runTime >= filter.from) && (filter.to === undefined || e.runTime <= filter.to))
   }
 
   async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {
     const cutoff = (now ?? this.#clock()).getTime() - maxAgeSeconds * 1000
     let deleted = 0
     for (const [id, execution] of this.#executions) {
-      if (execution.status !== 'running' && execution.runTime.getTime() < cutoff) {
+      if (execution.status !== 'running' && execution.status !== 'queued' && execution.runTime.getTime() < cutoff) {
         this.#executions.delete(id)
         this.#occurrences.delete(occurrenceKey(execution.jobId, execution.runTime))
         deleted++

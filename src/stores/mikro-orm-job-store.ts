@@ -132,14 +132,18 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async getJobs (filter: JobFilter = {}): Promise<JobRecord[]> {
+    const where = jobWhere(filter)
     const rows = await (await this.#db()).query(
-      `SELECT ${JOB_COLUMNS} FROM scheduler_job
-       WHERE ($1::text IS NULL OR task = $1) AND ($2::boolean IS NULL OR paused = $2)
-         AND ($5::boolean IS NULL OR (last_error IS NOT NULL) = $5)
-       ORDER BY id LIMIT $3 OFFSET $4`,
-      [filter.task ?? null, filter.paused ?? null, filter.limit ?? null, filter.offset ?? 0, filter.flagged ?? null]
+      `SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE ${where.sql} ORDER BY id LIMIT $${where.values.length + 1} OFFSET $${where.values.length + 2}`,
+      [...where.values, filter.limit ?? null, filter.offset ?? 0]
     )
     return rows.map(rowToJob)
+  }
+
+  async countJobs (filter: JobFilter = {}): Promise<number> {
+    const where = jobWhere(filter)
+    const [row] = await (await this.#db()).query<{ count: number }>(`SELECT count(*)::integer AS count FROM scheduler_job WHERE ${where.sql}`, where.values)
+    return row?.count ?? 0
   }
 
   async updateJob (id: string, changes: JobPatch): Promise<JobRecord> {
@@ -168,24 +172,41 @@ export class MikroOrmJobStore implements JobStore {
 
   async getNextWakeup (): Promise<NextWakeup> {
     const [row] = await (await this.#db()).query<{ next: unknown, now: unknown }>(
-      `SELECT (SELECT next_run_time FROM scheduler_job
-               WHERE NOT paused AND last_error IS NULL AND next_run_time IS NOT NULL
-               ORDER BY next_run_time LIMIT 1) AS next, now() AS now`
+      `SELECT least(
+                (SELECT next_run_time FROM scheduler_job
+                 WHERE NOT paused AND last_error IS NULL AND next_run_time IS NOT NULL
+                 ORDER BY next_run_time LIMIT 1),
+                (SELECT run_time FROM scheduler_job_execution WHERE status = 'queued' ORDER BY run_time LIMIT 1)
+              ) AS next, now() AS now`
     )
     return { nextRunTime: toDateOrNull(row?.next), now: toDate(row?.now) }
   }
 
   async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
     return (await this.#db()).transaction(async (tx) => {
-      const jobRows = await tx.query(
-        `SELECT ${JOB_COLUMNS}, ${nowParam(1)} AS claim_now FROM scheduler_job
-         WHERE NOT paused AND last_error IS NULL AND next_run_time <= ${nowParam(1)}
-           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM scheduler_leader WHERE lock_key = $3 AND node_id = $4))
-         ORDER BY next_run_time LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      const [head] = await tx.query<{ now: unknown, leading: boolean, queued: Array<{ id: number, job_id: string }> | string | null }>(
+        `WITH queued AS (
+           SELECT id, job_id FROM scheduler_job_execution WHERE status = 'queued'
+           ORDER BY run_time, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+         SELECT ${nowParam(1)} AS now,
+                ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM scheduler_leader WHERE lock_key = $3 AND node_id = $4)) AS leading,
+                (SELECT json_agg(json_build_object('id', id, 'job_id', job_id)) FROM queued) AS queued`,
         [options.now, options.limit, options.fence?.lockKey ?? null, options.fence?.nodeId ?? null]
       )
-      if (jobRows.length === 0) return []
-      const now = toDate(jobRows[0]?.claim_now)
+      if (head === undefined || !head.leading) return []
+      const now = toDate(head.now)
+      // json arrives parsed from pg and PGlite; text is tolerated for drivers that leave it raw.
+      const queued = (typeof head.queued === 'string' ? JSON.parse(head.queued) : head.queued ?? []) as Array<{ id: number, job_id: string }>
+      const started = await startQueued(tx, queued, now, options)
+      const limit = options.limit - queued.length
+      if (limit <= 0) return started
+      const jobRows = await tx.query(
+        `SELECT ${JOB_COLUMNS} FROM scheduler_job
+         WHERE NOT paused AND last_error IS NULL AND next_run_time <= $1
+         ORDER BY next_run_time LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [now, limit]
+      )
+      if (jobRows.length === 0) return started
       const jobs = jobRows.map(rowToJob)
       const running = await runningCounts(tx, jobs.map((job) => job.id))
       const plans = jobs.map((job) => options.plan(job, now, running.get(job.id) ?? 0))
@@ -219,7 +240,25 @@ export class MikroOrmJobStore implements JobStore {
          WHERE j.id = u.id`,
         [jobs.map((job) => job.id), plans.map((plan) => plan.nextRunTime), plans.map((plan) => plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime), plans.map((plan) => plan.lastError ?? null)]
       )
-      return groupClaims(jobs, plans, jobIds, runTimes, inserted)
+      return [...started, ...groupClaims(jobs, plans, jobIds, runTimes, inserted)]
+    })
+  }
+
+  async queueRun (jobId: string, now: Date | null): Promise<ExecutionRecord | null> {
+    return (await this.#db()).transaction(async (tx) => {
+      const [job] = await tx.query<{ now: unknown }>(
+        `SELECT date_trunc('milliseconds', ${nowParam(2)}) AS now FROM scheduler_job WHERE id = $1 FOR SHARE`,
+        [jobId, now]
+      )
+      if (job === undefined) return null
+      for (let runTime = toDate(job.now).getTime(); ; runTime += 1) {
+        const [row] = await tx.query(
+          `INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ($1, $2, 'queued')
+           ON CONFLICT (job_id, run_time) DO NOTHING RETURNING ${EXECUTION_COLUMNS}`,
+          [jobId, new Date(runTime)]
+        )
+        if (row !== undefined) return rowToExecution(row)
+      }
     })
   }
 
@@ -291,19 +330,25 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
+    const where = executionWhere(filter)
     const rows = await (await this.#db()).query(
-      `SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution
-       WHERE ($1::text IS NULL OR job_id = $1) AND ($2::text IS NULL OR status = $2)
-       ORDER BY run_time DESC, id DESC LIMIT $3 OFFSET $4`,
-      [filter.jobId ?? null, filter.status ?? null, filter.limit ?? null, filter.offset ?? 0]
+      `SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE ${where.sql}
+       ORDER BY run_time DESC, id DESC LIMIT $${where.values.length + 1} OFFSET $${where.values.length + 2}`,
+      [...where.values, filter.limit ?? null, filter.offset ?? 0]
     )
     return rows.map(rowToExecution)
+  }
+
+  async countExecutions (filter: ExecutionFilter = {}): Promise<number> {
+    const where = executionWhere(filter)
+    const [row] = await (await this.#db()).query<{ count: number }>(`SELECT count(*)::integer AS count FROM scheduler_job_execution WHERE ${where.sql}`, where.values)
+    return row?.count ?? 0
   }
 
   async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {
     const rows = await (await this.#db()).query(
       `DELETE FROM scheduler_job_execution
-       WHERE status <> 'running' AND run_time < ${nowParam(2)} - make_interval(secs => $1) RETURNING id`,
+       WHERE status NOT IN ('queued', 'running') AND run_time < ${nowParam(2)} - make_interval(secs => $1) RETURNING id`,
       [maxAgeSeconds, now]
     )
     return rows.length
@@ -312,6 +357,30 @@ export class MikroOrmJobStore implements JobStore {
   async close (): Promise<void> {
     // The pool belongs to the host's ORM; the host closes it.
   }
+}
+
+/** The WHERE clause of a job filter, with its values as $1.. */
+function jobWhere (filter: JobFilter): { sql: string, values: unknown[] } {
+  return {
+    sql: `($1::text IS NULL OR task = $1) AND ($2::boolean IS NULL OR paused = $2)
+      AND ($3::boolean IS NULL OR (last_error IS NOT NULL) = $3)
+      AND ($4::text IS NULL OR id ILIKE $4 ESCAPE '\\' OR name ILIKE $4 ESCAPE '\\')`,
+    values: [filter.task ?? null, filter.paused ?? null, filter.flagged ?? null, filter.search === undefined ? null : `%${escapeLike(filter.search)}%`]
+  }
+}
+
+/** The WHERE clause of an execution filter, with its values as $1.. */
+function executionWhere (filter: ExecutionFilter): { sql: string, values: unknown[] } {
+  return {
+    sql: `($1::text IS NULL OR job_id = $1) AND ($2::text IS NULL OR status = $2)
+      AND ($3::timestamptz IS NULL OR run_time >= $3) AND ($4::timestamptz IS NULL OR run_time <= $4)`,
+    values: [filter.jobId ?? null, filter.status ?? null, filter.from ?? null, filter.to ?? null]
+  }
+}
+
+/** Escapes LIKE wildcards so a search for `50%_off` matches those characters. */
+function escapeLike (text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
 }
 
 function jobValues (job: NewJobRecord): unknown[] {
@@ -329,6 +398,59 @@ async function runningCounts (tx: SqlExecutor, jobIds: string[]): Promise<Map<st
     [jobIds]
   )
   return new Map(rows.map((row) => [row.job_id, row.running]))
+}
+
+/**
+ * Starts queued runs (claim step 1): locks their jobs (skipping jobs another claimer holds; their
+ * runs stay queued), then per run, oldest first: `running` while the job has a free instance
+ * slot, else `max_instances`, or `abandoned` when the job is gone.
+ */
+async function startQueued (
+  tx: SqlExecutor, queued: Array<{ id: number, job_id: string }>, now: Date, options: ClaimOptions
+): Promise<ClaimedJob[]> {
+  if (queued.length === 0) return []
+  const jobRows = await tx.query(
+    `SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = ANY($1::text[]) FOR UPDATE SKIP LOCKED`,
+    [[...new Set(queued.map((run) => run.job_id))]]
+  )
+  const jobs = new Map(jobRows.map((row) => [row.id as string, rowToJob(row)]))
+  const gone = new Set(queued.map((run) => run.job_id).filter((jobId) => !jobs.has(jobId)))
+  const locked = new Set((await tx.query<{ id: string }>('SELECT id FROM scheduler_job WHERE id = ANY($1::text[])', [[...gone]])).map((row) => row.id))
+  const running = await runningCounts(tx, [...jobs.keys()])
+  const ids: number[] = []
+  const statuses: string[] = []
+  for (const run of queued) {
+    const job = jobs.get(run.job_id)
+    if (job === undefined && locked.has(run.job_id)) continue // held by another claimer: stays queued
+    const count = running.get(run.job_id) ?? 0
+    const status = job === undefined ? 'abandoned' : count < job.maxInstances ? 'running' : 'max_instances'
+    if (status === 'running') running.set(run.job_id, count + 1)
+    ids.push(Number(run.id))
+    statuses.push(status)
+  }
+  if (ids.length === 0) return []
+  const rows = (await tx.query(
+    `UPDATE scheduler_job_execution AS e
+     SET status = u.status, owner = $3,
+         started_at = CASE WHEN u.status = 'running' THEN $4::timestamptz END,
+         finished_at = CASE WHEN u.status <> 'running' THEN $4::timestamptz END,
+         lease_until = CASE WHEN u.status = 'running' THEN $4::timestamptz + make_interval(secs => $5 / 1000.0) END,
+         exception = CASE WHEN u.status = 'abandoned' THEN 'the job was removed before its queued run started' END
+     FROM unnest($1::bigint[], $2::text[]) AS u(id, status)
+     WHERE e.id = u.id AND e.status = 'queued'
+     RETURNING ${EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')}`,
+    [ids, statuses, options.owner, now, options.leaseMs]
+  )).map(rowToExecution)
+  const claims = new Map<string, ClaimedJob>()
+  for (const execution of rows) {
+    const job = jobs.get(execution.jobId)
+    if (job === undefined) continue // abandoned: its job is gone, nothing to run
+    const claim = claims.get(job.id) ?? { job, running: [], recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null }
+    claims.set(job.id, claim)
+    if (execution.status === 'running') claim.running.push(execution)
+    else claim.recorded.push(execution)
+  }
+  return [...claims.values()]
 }
 
 /** Sorts inserted rows back to their jobs; planned occurrences with no inserted row were claimed elsewhere. */

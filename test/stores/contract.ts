@@ -10,7 +10,7 @@ import tap from 'tap'
 import { ConflictingIdError, JobNotFoundError } from '../../src/errors.js'
 import { planClaim } from '../../src/scheduler/claim-planner.js'
 import type {
-  ClaimedJob, ClaimPlan, ClaimPlanner, ExecutionRecord, JobRecord, JobStore, NewJobRecord
+  ClaimPlan, ClaimPlanner, ClaimedJob, ExecutionFilter, ExecutionRecord, JobFilter, JobRecord, JobStore, NewJobRecord
 } from '../../src/stores/job-store.js'
 import { createTrigger } from '../../src/triggers/create.js'
 import type { FakeClock } from '../helpers/clock.js'
@@ -619,6 +619,89 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(new Set(planned).size, planned.length, 'no job was planned by two claimers (locked rows are skipped)')
     t.same(results.flatMap((claim) => claim.claimedElsewhere), [], 'no claimer saw a job another one held')
     t.equal((await store.getExecutions()).length, 60, 'one row per occurrence')
+  })
+
+  t.test('job search matches id or name, case-insensitively, with LIKE wildcards taken literally; counts match', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('reports.daily', { name: 'Daily report' }))
+    await store.addJob(newJob('emails', { name: 'Weekly DIGEST' }))
+    await store.addJob(newJob('50%_off', { name: 'promo', paused: true }))
+    await store.addJob(newJob('500_off', { name: 'other' }))
+    const ids = async (filter: JobFilter): Promise<string[]> => (await store.getJobs(filter)).map((job) => job.id)
+    t.same(await ids({ search: 'REPORT' }), ['reports.daily'], 'id, any case')
+    t.same(await ids({ search: 'digest' }), ['emails'], 'name, any case')
+    t.same(await ids({ search: '50%_' }), ['50%_off'], '% and _ are literal characters')
+    t.same(await ids({ search: 'off', paused: false }), ['500_off'], 'combined with other filters')
+    t.equal(await store.countJobs({ search: 'off' }), 2)
+    t.equal(await store.countJobs({ limit: 1, offset: 1 }), 4, 'counts ignore pagination')
+  })
+
+  t.test('executions filter by run-time range; counts match; deleteOldExecutions keeps queued runs', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('r', { maxInstances: 100 }))
+    for (const second of [10, 20, 30]) {
+      const run = await store.claimImmediateRun('r', { now: at(second), owner: OWNER, leaseMs: LEASE_MS }) as ExecutionRecord
+      await store.finishExecution(run.id, { status: 'success' }, at(second + 1))
+    }
+    const queued = await store.queueRun('r', at(5)) as ExecutionRecord
+    const times = async (filter: ExecutionFilter): Promise<Array<number | null>> => (await store.getExecutions(filter)).map((e) => ms(e.runTime))
+    t.same(await times({ from: at(10), to: at(20) }), [ms(at(20)), ms(at(10))], 'inclusive range, newest first')
+    t.same(await times({ from: at(25) }), [ms(at(30))])
+    t.same(await times({ to: at(9) }), [ms(at(5))])
+    t.equal(await store.countExecutions({ jobId: 'r' }), 4)
+    t.equal(await store.countExecutions({ status: 'success', from: at(15) }), 2)
+    t.equal(await store.deleteOldExecutions(0, at(1000)), 3, 'the finished ones')
+    t.equal((await store.getExecution(queued.id))?.status, 'queued', 'a queued run is never deleted')
+  })
+
+  t.test('queueRun writes a queued run at the store clock; null for an unknown job', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('q', { nextRunTime: at(1000) }))
+    const first = await store.queueRun('q', at(5)) as ExecutionRecord
+    t.match(first, { jobId: 'q', status: 'queued', owner: null, leaseUntil: null, startedAt: null, finishedAt: null })
+    t.equal(ms(first.runTime), ms(at(5)))
+    const second = await store.queueRun('q', at(5)) as ExecutionRecord
+    t.equal(ms(second.runTime), ms(at(5)) as number + 1, 'a second run in the same millisecond moves one later')
+    t.equal(await store.queueRun('nope', at(5)), null)
+    t.equal(ms((await store.getNextWakeup()).nextRunTime), ms(at(5)), 'a queued run wakes the loop before the job is due')
+  })
+
+  t.test('claimDueJobs starts queued runs first: running, max_instances when full, abandoned when the job is gone', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('two', { nextRunTime: at(1000), maxInstances: 2 }))
+    await store.addJob(newJob('gone', { nextRunTime: at(1000) }))
+    const runs = [
+      await store.queueRun('two', at(1)) as ExecutionRecord,
+      await store.queueRun('two', at(2)) as ExecutionRecord,
+      await store.queueRun('two', at(3)) as ExecutionRecord,
+      await store.queueRun('gone', at(4)) as ExecutionRecord
+    ]
+    await store.removeJob('gone')
+    const { plan, calls } = stepPlanner()
+    const claims = await store.claimDueJobs(claimOptions(at(10), plan))
+    t.same(calls, [], 'no job was due: only queued runs were handled')
+    const two = claims.find((claim) => claim.job.id === 'two')
+    t.same(two?.running.map((e) => e.id), [runs[0]?.id, runs[1]?.id], 'the two oldest start (two instance slots)')
+    t.match(two?.running[0], { status: 'running', owner: OWNER })
+    t.equal(ms(two?.running[0]?.startedAt), ms(at(10)))
+    t.equal(ms(two?.running[0]?.leaseUntil), ms(at(10)) as number + LEASE_MS)
+    t.same(two?.recorded.map((e) => [e.id, e.status]), [[runs[2]?.id, 'max_instances']])
+    t.equal(claims.some((claim) => claim.job.id === 'gone'), false, 'a removed job has no claim')
+    t.match(await store.getExecution(runs[3]?.id as number), { status: 'abandoned', exception: 'the job was removed before its queued run started' })
+    t.same(await store.claimDueJobs(claimOptions(at(11), plan)), [], 'started runs are not started twice')
+  })
+
+  t.test('queued runs count towards the claim limit', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('q', { nextRunTime: at(1000), maxInstances: 10 }))
+    await store.addJob(newJob('due', { nextRunTime: at(0) }))
+    for (let i = 0; i < 3; i++) await store.queueRun('q', at(i))
+    const { plan, calls } = stepPlanner()
+    const first = await store.claimDueJobs(claimOptions(at(10), plan, 2))
+    t.equal(first.flatMap((claim) => claim.running).length, 2, 'two queued runs fill a limit of 2')
+    t.same(calls, [], 'no room was left for the due job')
+    const second = await store.claimDueJobs(claimOptions(at(10), plan, 2))
+    t.same(second.map((claim) => claim.job.id), ['q', 'due'], 'the last queued run, then the due job')
   })
 
   t.test('claimImmediateRun starts a run now, or records max_instances when all slots are taken', async (t) => {
