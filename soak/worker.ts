@@ -1,0 +1,86 @@
+/**
+ * One worker process of the soak (`soak/run.ts` starts, kills, freezes and restarts these). A
+ * Fastify app with the scheduler plugin (`lock: 'auto'`) on `DATABASE_URL`, registering the same
+ * `SOAK_JOBS` interval jobs as every other worker: `soak-0` … `soak-N`, every `SOAK_INTERVAL`
+ * seconds from `SOAK_START` to `SOAK_END`, `coalesce: false` and `misfireGraceTime: null`, so
+ * every occurrence must appear in the execution table exactly once.
+ *
+ * Reports on stdout as JSON lines: `ready` (nodeId), `leader`, `lost`, `run` (a handler started:
+ * jobId, runTime), `scheduler-error`, `closed`. SIGTERM closes the app gracefully and exits 0.
+ *
+ * The library is `fastify-mikro-scheduler` (the built `dist/`), or the module `SOAK_LIBRARY`
+ * names (the test suite points it at `src/index.ts`).
+ */
+import { pathToFileURL } from 'node:url'
+
+const report = (event: string, data: Record<string, unknown> = {}): void => {
+  process.stdout.write(`${JSON.stringify({ event, pid: process.pid, at: Date.now(), ...data })}\n`)
+}
+
+process.on('uncaughtException', (error) => {
+  report('uncaught', { message: error.message, stack: error.stack })
+  process.exit(70)
+})
+process.on('unhandledRejection', (error) => {
+  report('uncaught', { message: String((error as Error)?.message ?? error), stack: (error as Error)?.stack })
+  process.exit(71)
+})
+
+const env = (name: string): string => {
+  const value = process.env[name]
+  if (value === undefined || value === '') throw new Error(`${name} is required`)
+  return value
+}
+
+const library = process.env.SOAK_LIBRARY
+const lib = await import(library === undefined || library === '' ? 'fastify-mikro-scheduler' : pathToFileURL(library).href)
+const { MikroORM } = await import('@mikro-orm/postgresql')
+const { default: Fastify } = await import('fastify')
+
+const jobs = Number(env('SOAK_JOBS'))
+const seconds = Number(env('SOAK_INTERVAL'))
+const startDate = env('SOAK_START')
+const endDate = env('SOAK_END')
+const options = JSON.parse(process.env.SOAK_OPTIONS ?? '{}') as Record<string, unknown>
+
+const orm = await MikroORM.init({ clientUrl: env('DATABASE_URL'), entities: [lib.SchedulerJob, lib.SchedulerJobExecution], pool: { min: 0, max: 4 } })
+const app = Fastify({ logger: false })
+await app.register(lib.schedulerPlugin, { orm, lock: 'auto', ...options })
+
+const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+for (let i = 0; i < jobs; i++) {
+  app.scheduler.registerJob({
+    id: `soak-${i}`,
+    trigger: { type: 'interval', seconds, startDate, endDate },
+    coalesce: false,
+    misfireGraceTime: null,
+    maxInstances: 10
+  }, async (ctx: { runTime: Date, executionId: number }) => {
+    report('run', { jobId: `soak-${i}`, runTime: ctx.runTime.toISOString(), executionId: ctx.executionId })
+    await sleep(Math.floor(Math.random() * 50))
+  })
+}
+app.scheduler.on('leader:acquired', () => report('leader'))
+app.scheduler.on('leader:lost', ({ reason }: { reason: string }) => report('lost', { reason }))
+let errors = 0
+app.scheduler.on('scheduler:error', ({ error, during }: { error: Error, during: string }) => {
+  if (++errors <= 20 || errors % 100 === 0) report('scheduler-error', { during, message: error.message, count: errors })
+})
+
+let closing = false
+process.on('SIGTERM', () => {
+  if (closing) return
+  closing = true
+  void (async () => {
+    await app.close()
+    await orm.close()
+    report('closed')
+    process.exit(0)
+  })().catch((error: Error) => {
+    process.stderr.write(`${error.stack ?? error.message}\n`)
+    process.exit(1)
+  })
+})
+
+await app.ready()
+report('ready', { nodeId: app.scheduler.nodeId })

@@ -1,0 +1,55 @@
+/**
+ * Issue #3, item 7: clock skew. Two processes whose own clocks are an hour ahead and an hour
+ * behind (their `Date` is shifted before anything loads), both looping (`lock: 'none'`), fire at
+ * the right instants: due times, claims and leases come from the database clock.
+ */
+import t from 'tap'
+import { freshDatabase, query } from '../helpers/database.js'
+import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
+import { START, duplicateRows, duplicateStarts, executions, gaps, ready, startWorker } from './fixtures/cluster.js'
+
+const HOUR = 3_600_000
+
+t.test('processes whose clocks are off by an hour fire at the database\'s instants', async (t) => {
+  const url = await freshDatabase(t, 'clock_skew')
+  const [{ now: dbNow } = { now: new Date() }] = await query<{ now: Date }>(url, 'select now() as now')
+  const runDate = new Date(Math.ceil(dbNow.getTime() / 1000) * 1000 + 12_000)
+  const jobs = [
+    { id: 'interval-1s', trigger: { type: 'interval', seconds: 1, startDate: START }, coalesce: false, misfireGraceTime: null, maxInstances: 5 },
+    { id: 'cron-2s', trigger: { type: 'cron', expression: '*/2 * * * * *' }, coalesce: false, misfireGraceTime: null, maxInstances: 5 },
+    { id: 'date', trigger: { type: 'date', runDate: runDate.toISOString() } },
+    // Outlives its 2 s lease: renewed on the database clock, it must not be abandoned.
+    { id: 'slow', trigger: { type: 'interval', seconds: 5, startDate: START }, behaviour: { sleep: 3000 }, maxInstances: 1 }
+  ]
+  const options = { leaseMs: 2000 }
+  const workers = [
+    startWorker(t, 'clock +1 h', url, { lock: 'none', clockOffsetMs: HOUR, options, jobs }),
+    startWorker(t, 'clock -1 h', url, { lock: 'none', clockOffsetMs: -HOUR, options, jobs })
+  ]
+  await Promise.all(workers.map(async (worker) => ready(worker)))
+  t.ok(workers.every((worker) => Math.abs(Number(worker.reports[0]?.at) - Date.now()) > HOUR / 2), 'the workers\' clocks are really off')
+
+  await pollUntil('the date job ran and 2 slow runs finished', async () => {
+    const rows = await executions(url)
+    return rows.some((row) => row.job_id === 'date' && row.status !== 'running') &&
+      rows.filter((row) => row.job_id === 'slow' && row.status !== 'running').length >= 2
+  }, 60_000)
+  for (const worker of workers) t.same(await stopProcess(worker, 'SIGTERM'), { code: 0, signal: null }, `${worker.name} shut down cleanly`, { output: tail(worker) })
+
+  const rows = await executions(url)
+  t.ok(rows.length > 20, `${rows.length} executions`)
+  const late = rows.filter((row) => row.started_at === null || Math.abs((row.started_at as Date).getTime() - row.run_time.getTime()) > 1500)
+  t.same(late.map((row) => `${row.job_id} run ${row.run_time.toISOString()} started ${row.started_at?.toISOString()}`), [],
+    'every execution started within 1.5 s of its run time, on the database clock')
+  const firstRun = Math.min(...rows.map((row) => row.run_time.getTime()))
+  t.ok(Math.abs(firstRun - dbNow.getTime()) < 60_000, `the first run time (${new Date(firstRun).toISOString()}) is near the database's now (${dbNow.toISOString()}), not an hour off`)
+  t.same(gaps(rows.filter((row) => row.job_id === 'interval-1s'), 1000), [], 'interval-1s: every second has a row')
+  t.same(gaps(rows.filter((row) => row.job_id === 'cron-2s'), 2000), [], 'cron-2s: every other second has a row')
+  t.ok(rows.filter((row) => row.job_id === 'cron-2s').every((row) => row.run_time.getTime() % 2000 === 0), 'cron-2s: on even seconds')
+  const date = rows.filter((row) => row.job_id === 'date')
+  t.same(date.map((row) => [row.run_time.toISOString(), row.status]), [[runDate.toISOString(), 'success']], 'the date job ran once, at its run date')
+  t.same(rows.filter((row) => row.status !== 'success').map((row) => `${row.job_id} ${row.status} ${row.exception}`), [], 'every execution succeeded (no lease was judged expired by a skewed clock)')
+  t.same(await duplicateRows(url), [])
+  t.same(duplicateStarts(workers), [], 'no handler started twice for one occurrence')
+  t.ok(workers.every((worker) => reportsOf(worker, 'started').length > 0), `both skewed processes ran executions (${workers.map((worker) => reportsOf(worker, 'started').length).join(' and ')})`)
+})
