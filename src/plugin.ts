@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidOptionsError } from './errors.js'
 import type { SchedulerOptions } from './options.js'
+import { SchedulerJobSubscriber } from './orm/job-subscriber.js'
 import { Scheduler } from './scheduler/scheduler.js'
 import { ormDialect } from './sql/from-orm.js'
 import type { JobStore } from './stores/job-store.js'
@@ -50,6 +51,11 @@ const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyIn
   for (const [name, handler] of Object.entries(tasks ?? {})) scheduler.registerTask(name, handler)
   for (const job of jobs ?? []) scheduler.registerJob(job, tasks?.[job.task ?? job.id] ?? missingTask(job.task ?? job.id))
   app.decorate('scheduler', scheduler)
+
+  // Jobs written as ORM rows (em.create(SchedulerJob, …)) are validated, scheduled and announced.
+  const subscriber = new SchedulerJobSubscriber(scheduler)
+  orm.em.getEventManager().registerSubscriber(subscriber)
+  app.addHook('onClose', async () => subscriber.detach())
 
   if (autoStart !== false) {
     app.addHook('onReady', async () => scheduler.start())

@@ -18,7 +18,7 @@ import { createTrigger } from '../triggers/index.js'
 import type { Trigger, TriggerJson } from '../triggers/types.js'
 import type { CodeJobDefinition, JobChanges, JobDefinition, SchedulerEventName, SchedulerEvents, TaskHandler } from '../types.js'
 import { planClaim } from './claim-planner.js'
-import { DedicatedSession, WAKEUP_CHANNEL } from './dedicated-session.js'
+import { DedicatedSession } from './dedicated-session.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
 import { Executor } from './executor.js'
@@ -183,7 +183,7 @@ export class Scheduler {
   async #addJobs (definitions: JobDefinition[], replaceExisting: boolean): Promise<JobRecord[]> {
     const validated = definitions.map((definition) => validateDefinition(definition, this.options.jobDefaults))
     for (const { record } of validated) this.#requireTask(record.task)
-    const now = await this.#now()
+    const now = await this.now()
     const records = validated.map(({ record, trigger }) => {
       const next = nextOccurrence(trigger, firstRunTime(trigger, now), this.options.random)
       if (next.nextRunTime === null) throw new InvalidJobError('trigger', `job '${record.id}' would never fire: its trigger has no fire time after ${now.toISOString()}`)
@@ -222,7 +222,7 @@ export class Scheduler {
   async modifyJob (id: string, changes: JobChanges): Promise<JobRecord> {
     const { patch, trigger } = validateChanges(changes)
     if (patch.task !== undefined) this.#requireTask(patch.task)
-    if (trigger !== null) Object.assign(patch, nextOccurrence(trigger, firstRunTime(trigger, await this.#now()), this.options.random))
+    if (trigger !== null) Object.assign(patch, nextOccurrence(trigger, firstRunTime(trigger, await this.now()), this.options.random))
     return this.#update(id, { ...patch, lastError: null })
   }
 
@@ -243,7 +243,7 @@ export class Scheduler {
     const trigger = this.#triggerFor(job)
     const next = 'error' in trigger
       ? { nextRunTime: job.nextRunTime, nextFireTime: job.nextFireTime }
-      : nextOccurrence(trigger, trigger.getNextFireTime(null, await this.#now()), this.options.random)
+      : nextOccurrence(trigger, trigger.getNextFireTime(null, await this.now()), this.options.random)
     return this.#update(id, { paused: false, ...next })
   }
 
@@ -336,12 +336,9 @@ export class Scheduler {
   /** Re-checks for due jobs now (the loop also wakes on notifications and polls). */
   wakeup (): void {
     this.#loop?.wake()
-    const store = this.options.store
-    if (this.#state === 'running' && store instanceof MikroOrmJobStore) {
-      store.sql.query('SELECT pg_notify($1, $2)', [WAKEUP_CHANNEL, this.options.nodeId]).catch((error: Error) => {
-        this.options.log.warn({ err: error }, 'could not NOTIFY other processes of a job change; they will see it at their next poll')
-      })
-    }
+    this.options.store.notifyChange?.(this.options.nodeId).catch((error: Error) => {
+      this.options.log.warn({ err: error }, 'could not NOTIFY other processes of a job change; they will see it at their next poll')
+    })
   }
 
   /** This process's view, without I/O. */
@@ -453,7 +450,7 @@ export class Scheduler {
   async #syncCodeJobs (definitions: Array<CodeJobDefinition & { task: string }>): Promise<void> {
     const changes = await syncCodeJobs(this.options.store, definitions, {
       defaults: this.options.jobDefaults,
-      now: await this.#now(),
+      now: await this.now(),
       log: this.options.log,
       random: this.options.random
     })
@@ -483,8 +480,14 @@ export class Scheduler {
     if (!this.#tasks.has(task)) throw new TaskNotRegisteredError(task)
   }
 
-  async #now (): Promise<Date> {
+  /** The scheduler's clock: the store's (PostgreSQL `now()`), or the injected `clock`. */
+  async now (): Promise<Date> {
     return this.options.clock?.() ?? this.options.store.now()
+  }
+
+  /** True when a handler is registered for `task` in this process. */
+  hasTask (task: string): boolean {
+    return this.#tasks.has(task)
   }
 
   /** The parsed trigger of a stored job, cached per job and trigger JSON (the claim path's hot spot). */

@@ -209,6 +209,11 @@ export interface JobStore {
   countExecutions(filter?: ExecutionFilter): Promise<number>
   /** Deletes finished executions (not `queued` nor `running`) whose run time is older than `maxAgeSeconds`. Returns the count. */
   deleteOldExecutions(maxAgeSeconds: number, now: Date | null): Promise<number>
+  /**
+   * Tells the schedulers of other processes that jobs changed, so they re-read the next due time
+   * (PostgreSQL: `NOTIFY scheduler_wakeup`). Absent where there are no other processes.
+   */
+  notifyChange?(payload: string): Promise<void>
   /** Releases the store's resources (not the host's ORM). */
   close(): Promise<void>
 }

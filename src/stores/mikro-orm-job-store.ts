@@ -9,6 +9,7 @@
  */
 import type { MikroORM } from '@mikro-orm/core'
 import { ConflictingIdError, JobNotFoundError } from '../errors.js'
+import { WAKEUP_CHANNEL } from '../scheduler/dedicated-session.js'
 import { installSchema } from '../schema/install.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
 import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../sql/sql-client.js'
@@ -352,6 +353,10 @@ export class MikroOrmJobStore implements JobStore {
       [maxAgeSeconds, now]
     )
     return rows.length
+  }
+
+  async notifyChange (payload: string): Promise<void> {
+    await (await this.#db()).query('SELECT pg_notify($1, $2)', [WAKEUP_CHANNEL, payload])
   }
 
   async close (): Promise<void> {
