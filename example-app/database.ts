@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { MikroORM } from '@mikro-orm/core'
-import { SchedulerJob, SchedulerJobExecution } from 'fastify-mikro-scheduler'
+import { lockEmbeddedDatabase, SchedulerJob, SchedulerJobExecution } from 'fastify-mikro-scheduler'
 import type { Config } from './config.ts'
 import { MINUTE_REPORT_DDL, MinuteReport } from './entities/minute-report.ts'
 
@@ -16,11 +16,14 @@ export async function openDatabase (config: Config): Promise<MikroORM> {
     const { MikroORM } = await import('@mikro-orm/postgresql')
     return MikroORM.init({ clientUrl: config.databaseUrl, entities, pool: { min: 0, max: 5 } })
   }
-  // PGlite keeps the cluster in a directory; the scheduler puts its leader lock file beside it
-  // (`<dir>.scheduler.lock`), so both live under DATA_DIR.
+  // PGlite keeps the cluster in a directory that only one process may open: take its lock file
+  // (`<dir>.scheduler.lock`, also the scheduler's leader lock) before the ORM opens it, so a second
+  // process fails here, naming the first, instead of touching the data.
   await mkdir(config.dataDir, { recursive: true })
+  const dataDir = join(config.dataDir, 'pglite')
+  await lockEmbeddedDatabase(dataDir, `example app, pid ${process.pid}`)
   const { MikroORM } = await import('@mikro-orm/pglite')
-  return MikroORM.init({ dbName: join(config.dataDir, 'pglite'), entities })
+  return MikroORM.init({ dbName: dataDir, entities })
 }
 
 /** Creates the example's own tables (the scheduler creates its tables itself). */

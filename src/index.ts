@@ -15,6 +15,7 @@ export { MemoryJobStore, type MemoryJobStoreOptions } from './stores/memory-job-
 export type { JobStore, JobRecord, ExecutionRecord, JobFilter, ExecutionFilter } from './stores/job-store.js'
 export { SCHEMA_STATEMENTS, DROP_STATEMENTS } from './schema/ddl.js'
 export { installSchema } from './schema/install.js'
+export { lockEmbeddedDatabase, embeddedLockPath } from './embedded.js'
 export type { SchedulerOptions, LockOption } from './options.js'
 export type * from './types.js'
 export * as errors from './errors.js'

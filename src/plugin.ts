@@ -3,10 +3,10 @@
  * the scheduler's tables and starts it at `onReady`, and on close stops claiming, waits for
  * running executions up to `shutdownTimeoutMs` and releases the leader lock.
  */
-import { resolve } from 'node:path'
 import type { MikroORM } from '@mikro-orm/core'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { assertEmbeddedDatabaseFree, embeddedLockPath } from './embedded.js'
 import { InvalidOptionsError } from './errors.js'
 import type { SchedulerOptions } from './options.js'
 import { SchedulerJobSubscriber } from './orm/job-subscriber.js'
@@ -41,11 +41,13 @@ const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyIn
     throw new InvalidOptionsError('register', 'fastify-mikro-scheduler is already registered on this instance')
   }
   const { orm, store, tasks, jobs, autoStart, ...schedulerOptions } = checkPluginOptions(options)
+  const dataDir = embeddedDataDir(orm)
+  if (dataDir !== undefined) assertEmbeddedDatabaseFree(dataDir)
   const scheduler = new Scheduler({
     ...schedulerOptions,
     store: store ?? new MikroOrmJobStore(orm),
     orm,
-    lockFile: schedulerOptions.lockFile ?? embeddedLockFile(orm),
+    lockFile: schedulerOptions.lockFile ?? (dataDir === undefined ? undefined : embeddedLockPath(dataDir)),
     log: app.log.child({ name: 'scheduler' })
   })
   for (const [name, handler] of Object.entries(tasks ?? {})) scheduler.registerTask(name, handler)
@@ -84,15 +86,15 @@ function missingTask (task: string): never {
 }
 
 /**
- * For PGlite with a data directory: the lock file beside it (`<dataDir>.scheduler.lock`), so
- * `lock: 'auto'` picks a file lock. Null for PostgreSQL and in-memory PGlite.
+ * PGlite's data directory, whose lock file (`<dataDir>.scheduler.lock`) makes `lock: 'auto'` a
+ * file lock and keeps a second process out. Undefined for PostgreSQL and in-memory PGlite.
  */
-function embeddedLockFile (orm: MikroORM): string | undefined {
+function embeddedDataDir (orm: MikroORM): string | undefined {
   if (ormDialect(orm) !== 'pglite') return undefined
   const driverOptions = (orm.config.get('driverOptions') ?? {}) as { dataDir?: string }
   const dataDir = driverOptions.dataDir ?? orm.config.get('dbName')
   if (dataDir === undefined || dataDir === '' || dataDir.startsWith('memory:')) return undefined
-  return `${resolve(dataDir)}.scheduler.lock`
+  return dataDir
 }
 
 /** The plugin, wrapped with `fastify-plugin` so `app.scheduler` is visible to the whole app. */

@@ -1,6 +1,9 @@
 /**
  * `lock: 'file'`: an exclusive lock file (created with `O_EXCL`) holding the owner's pid, for
  * PGlite or single-host deployments. A lock file whose pid no longer runs is stale and is taken over.
+ * The lock belongs to a process: a file this process already holds (for instance through
+ * `lockEmbeddedDatabase` before the ORM opened the data directory) counts as held, and only the
+ * instance that created the file removes it.
  */
 import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs'
 import type { LeaderInfo, LeaderLock } from './leader-lock.js'
@@ -10,6 +13,7 @@ export class FileLock implements LeaderLock {
   readonly path: string
   readonly #owner: string
   #held = false
+  #created = false
 
   /** `path`: the lock file; `owner`: a description written into it (node id). */
   constructor (path: string, owner: string) {
@@ -29,10 +33,16 @@ export class FileLock implements LeaderLock {
         writeSync(fd, JSON.stringify({ pid: process.pid, owner: this.#owner }))
         closeSync(fd)
         this.#held = true
+        this.#created = true
         return true
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-        if (isAlive(this.holder()?.pid)) return false
+        const holder = this.holder()
+        if (holder?.pid === process.pid) {
+          this.#held = true
+          return true
+        }
+        if (isAlive(holder?.pid)) return false
         unlinkSync(this.path) // stale: its process is gone
       }
     }
@@ -58,13 +68,15 @@ export class FileLock implements LeaderLock {
   async release (): Promise<void> {
     if (!this.#held) return
     this.#held = false
-    if (this.holder()?.pid === process.pid) {
+    if (this.#created && this.holder()?.pid === process.pid) {
+      this.#created = false
       try { unlinkSync(this.path) } catch {}
     }
   }
 }
 
-function isAlive (pid: number | undefined): boolean {
+/** True when a process with this pid runs (signal 0 probes without signalling). */
+export function isAlive (pid: number | undefined): boolean {
   if (pid === undefined || !Number.isInteger(pid)) return false
   if (pid === process.pid) return true
   try {

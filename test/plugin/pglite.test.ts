@@ -5,7 +5,7 @@
  * PGlite's Emscripten timers keep a process alive after `close()` (electric-sql/pglite#925); with
  * a data directory they re-arm for good, so this file exits explicitly once its tests are done.
  */
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MikroORM } from '@mikro-orm/pglite'
@@ -45,4 +45,13 @@ t.test('runs jobs on PGlite with a file lock beside the data directory, and keep
   t.equal(job?.task, 'tick', 'the job survived the restart')
   const history = await second.app.scheduler.getExecutions({ jobId: 'tick' })
   t.ok(history.some((row) => row.id === execution.id), 'so did its execution history')
+})
+
+t.test('the plugin refuses a data directory that another live process holds, naming it', async (t) => {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'fms-pglite-held-')), 'data')
+  writeFileSync(`${dataDir}.scheduler.lock`, JSON.stringify({ pid: process.ppid, owner: 'other app' }))
+  const orm = await MikroORM.init({ dbName: dataDir, entities: [SchedulerJob, SchedulerJobExecution] })
+  t.teardown(async () => orm.close())
+  const app = Fastify()
+  await t.rejects(async () => app.register(schedulerPlugin, { orm }).ready(), { code: 'FST_SCHEDULER_LOCK_HELD', message: new RegExp(`process ${process.ppid} \\(other app\\)`) })
 })

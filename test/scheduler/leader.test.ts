@@ -2,11 +2,12 @@
  * Leader election: the PostgreSQL session advisory lock on a dedicated connection, failover when
  * the leader stops or loses its connection, `lock: 'none'`, and the file lock.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { DEFAULT_LEADER_LOCK_KEY } from '../../src/locks/advisory-lock.js'
+import { embeddedLockPath, lockEmbeddedDatabase } from '../../src/embedded.js'
 import { FileLock } from '../../src/locks/file-lock.js'
 import { query } from '../helpers/database.js'
 import { schedulerOnPostgres } from '../helpers/scheduler.js'
@@ -71,21 +72,36 @@ t.test("lock: 'none' makes every scheduler a leader", async (t) => {
   t.same(await lockHolders(a.url), [], 'no advisory lock is taken')
 })
 
-t.test('file lock: one holder; a stale file of a dead process is taken over; release removes it', async (t) => {
+t.test('file lock: one live holder; re-entrant within a process; a stale file is taken over; only its creator removes it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fms-lock-'))
   const path = join(dir, 'scheduler.lock')
-  const first = new FileLock(path, 'first')
-  const second = new FileLock(path, 'second')
-  t.equal(await first.tryAcquire(), true)
-  t.equal(await second.tryAcquire(), false, 'held by a live process')
-  t.match(first.holder(), { pid: process.pid, owner: 'first' })
-  await first.release()
-  t.equal(await second.tryAcquire(), true, 'free after release')
-  await second.release()
+  writeFileSync(path, JSON.stringify({ pid: process.ppid, owner: 'the test runner' }))
+  const mine = new FileLock(path, 'mine')
+  t.equal(await mine.tryAcquire(), false, 'held by another live process')
+  t.match(await mine.describeLeader(), { nodeId: 'the test runner' })
   writeFileSync(path, JSON.stringify({ pid: 2 ** 22 + 12345, owner: 'dead' }))
-  t.equal(await first.tryAcquire(), true, 'a lock file whose pid is not running is stale')
-  t.equal(first.holder()?.owner, 'first')
-  await first.release()
+  t.equal(await mine.tryAcquire(), true, 'a lock file whose pid is not running is stale')
+  t.match(mine.holder(), { pid: process.pid, owner: 'mine' })
+  const again = new FileLock(path, 'again')
+  t.equal(await again.tryAcquire(), true, 'a file this process holds counts as held (re-entrant per process)')
+  await again.release()
+  t.ok(existsSync(path), 'released by a non-creator: the file stays')
+  await mine.release()
+  t.notOk(existsSync(path), 'released by its creator: removed')
+})
+
+t.test('an embedded data directory held by another process fails fast, naming it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fms-embedded-'))
+  const dataDir = join(dir, 'data')
+  writeFileSync(embeddedLockPath(dataDir), JSON.stringify({ pid: process.ppid, owner: 'example app, pid 4242' }))
+  await t.rejects(lockEmbeddedDatabase(dataDir), {
+    code: 'FST_SCHEDULER_LOCK_HELD',
+    message: new RegExp(`held by process ${process.ppid} \\(example app, pid 4242\\); stop that process or point this one at another data directory`)
+  })
+  writeFileSync(embeddedLockPath(dataDir), JSON.stringify({ pid: 2 ** 22 + 12345, owner: 'dead' }))
+  const lock = await lockEmbeddedDatabase(dataDir)
+  t.match(lock.holder(), { pid: process.pid }, 'a dead holder is replaced')
+  await lock.release()
 })
 
 t.test('a leader whose heartbeat goes stale is fenced: its lock connection is terminated and a standby takes over', async (t) => {
