@@ -6,9 +6,9 @@
 import type { MikroORM } from '@mikro-orm/core'
 import type { ClaimedJob, ExecutionOutcome, ExecutionRecord, JobRecord, JobStore } from '../stores/job-store.js'
 import type { SchedulerLogger, TaskContext, TaskHandler } from '../types.js'
-import { Backoff } from './backoff.js'
 import type { SchedulerEventBus } from './events.js'
 import type { Executor } from './executor.js'
+import { OutcomeWriter } from './outcome-writer.js'
 
 export interface ExecutionRunnerDeps {
   store: JobStore
@@ -21,14 +21,13 @@ export interface ExecutionRunnerDeps {
   random: () => number
 }
 
-/** Tries to record an outcome before giving up (the lease then expires and the row becomes `abandoned`). */
-const RECORD_ATTEMPTS = 6
-
 export class ExecutionRunner {
   readonly #deps: ExecutionRunnerDeps
+  readonly #outcomes: OutcomeWriter
 
   constructor (deps: ExecutionRunnerDeps) {
     this.#deps = deps
+    this.#outcomes = new OutcomeWriter(deps.store, deps.clock, deps.random)
   }
 
   /** Logs and emits what a claim recorded, and submits its running executions. */
@@ -89,25 +88,16 @@ export class ExecutionRunner {
   }
 
   async #record (job: JobRecord, execution: ExecutionRecord, outcome: ExecutionOutcome, log: SchedulerLogger): Promise<void> {
-    const { store, events, clock } = this.#deps
-    const backoff = new Backoff({ baseMs: 200, maxMs: 5000, random: this.#deps.random })
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const finished = await store.finishExecution(execution.id, outcome, clock?.() ?? null)
-        if (finished === null) {
-          log.warn({ status: outcome.status }, 'execution was no longer running when it finished (its lease expired and it was marked abandoned); outcome not recorded')
-          return
-        }
-        this.#announce(job.id, finished, log)
+    try {
+      const finished = await this.#outcomes.write(execution.id, outcome)
+      if (finished === null) {
+        log.warn({ status: outcome.status }, 'execution was no longer running when it finished (its lease expired and it was marked abandoned); outcome not recorded')
         return
-      } catch (error) {
-        if (attempt >= RECORD_ATTEMPTS) {
-          log.error({ err: error, status: outcome.status }, 'could not record the execution outcome; its lease will expire and mark it abandoned')
-          events.emit('scheduler:error', { error: error as Error, during: 'record outcome' })
-          return
-        }
-        await new Promise((resolve) => setTimeout(resolve, backoff.next()).unref())
       }
+      this.#announce(job.id, finished, log)
+    } catch (error) {
+      log.error({ err: error, status: outcome.status }, 'could not record the execution outcome; its lease will expire and mark it abandoned')
+      this.#deps.events.emit('scheduler:error', { error: error as Error, during: 'record outcome' })
     }
   }
 

@@ -198,6 +198,8 @@ export interface JobStore {
    * Returns the updated row, or null when it was not `running` (already finished or abandoned).
    */
   finishExecution(id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null>
+  /** `finishExecution` for many executions in one statement; answers in the same order. */
+  finishExecutions(outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>>
   /** Extends the leases of the owner's running executions. Returns how many were extended. */
   extendLeases(owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number>
   /** Marks running executions whose lease expired as `abandoned` with `reason`; returns them. */

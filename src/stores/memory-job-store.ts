@@ -198,6 +198,12 @@ export class MemoryJobStore implements JobStore {
     return clone(execution)
   }
 
+  async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
+    const finished: Array<ExecutionRecord | null> = []
+    for (const { id, outcome } of outcomes) finished.push(await this.finishExecution(id, outcome, now))
+    return finished
+  }
+
   async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number> {
     const leaseUntil = new Date((now ?? this.#clock()).getTime() + leaseMs)
     let extended = 0

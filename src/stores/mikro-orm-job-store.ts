@@ -291,17 +291,32 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async finishExecution (id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null> {
-    const [row] = await (await this.#db()).query(
-      `UPDATE scheduler_job_execution
-       SET status = $2, finished_at = ${nowParam(5)}, lease_until = NULL, exception = $3, traceback = $4,
-           duration_ms = $6::numeric,
-           started_at = CASE WHEN $6::numeric IS NULL THEN started_at
-                             ELSE ${nowParam(5)} - make_interval(secs => $6::numeric / 1000.0) END
-       WHERE id = $1 AND status = 'running'
-       RETURNING ${EXECUTION_COLUMNS}`,
-      [id, outcome.status, outcome.exception ?? null, outcome.traceback ?? null, now, outcome.durationMs ?? null]
+    const [finished] = await this.finishExecutions([{ id, outcome }], now)
+    return finished ?? null
+  }
+
+  async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
+    if (outcomes.length === 0) return []
+    const rows = await (await this.#db()).query(
+      `UPDATE scheduler_job_execution AS e
+       SET status = u.status, finished_at = ${nowParam(6)}, lease_until = NULL, exception = u.exception, traceback = u.traceback,
+           duration_ms = u.duration_ms,
+           started_at = CASE WHEN u.duration_ms IS NULL THEN e.started_at
+                             ELSE ${nowParam(6)} - make_interval(secs => u.duration_ms / 1000.0) END
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[]) AS u(id, status, exception, traceback, duration_ms)
+       WHERE e.id = u.id AND e.status = 'running'
+       RETURNING ${EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')}`,
+      [
+        outcomes.map(({ id }) => id),
+        outcomes.map(({ outcome }) => outcome.status),
+        outcomes.map(({ outcome }) => outcome.exception ?? null),
+        outcomes.map(({ outcome }) => outcome.traceback ?? null),
+        outcomes.map(({ outcome }) => outcome.durationMs ?? null),
+        now
+      ]
     )
-    return row === undefined ? null : rowToExecution(row)
+    const finished = new Map(rows.map((row) => { const execution = rowToExecution(row); return [execution.id, execution] }))
+    return outcomes.map(({ id }) => finished.get(id) ?? null)
   }
 
   async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number> {

@@ -654,6 +654,24 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal((await store.getExecution(queued.id))?.status, 'queued', 'a queued run is never deleted')
   })
 
+  t.test('finishExecutions records many outcomes in one call, answering in order; null for rows no longer running', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('b', { maxInstances: 10 }))
+    const runs: ExecutionRecord[] = []
+    for (let i = 0; i < 3; i++) runs.push(await store.claimImmediateRun('b', { now: at(i), owner: OWNER, leaseMs: LEASE_MS }) as ExecutionRecord)
+    await store.finishExecution(runs[1]?.id as number, { status: 'success' }, at(5))
+    const finished = await store.finishExecutions([
+      { id: runs[2]?.id as number, outcome: { status: 'error', exception: 'E: boom', traceback: 'E: boom\n at x', durationMs: 1500 } },
+      { id: runs[1]?.id as number, outcome: { status: 'error' } },
+      { id: runs[0]?.id as number, outcome: { status: 'timeout', durationMs: 250 } }
+    ], at(10))
+    t.same(finished.map((e) => e?.id ?? null), [runs[2]?.id, null, runs[0]?.id], 'same order; the already finished one is null')
+    t.match(finished[0], { status: 'error', exception: 'E: boom', traceback: 'E: boom\n at x', durationMs: 1500 })
+    t.equal(ms(finished[0]?.startedAt), ms(at(10)) as number - 1500, 'startedAt = finishedAt - durationMs')
+    t.equal((await store.getExecution(runs[1]?.id as number))?.status, 'success', 'a terminal row never changes')
+    t.same(await store.finishExecutions([], at(10)), [])
+  })
+
   t.test('queueRun writes a queued run at the store clock; null for an unknown job', async (t) => {
     const { store } = await open(t)
     await store.addJob(newJob('q', { nextRunTime: at(1000) }))
