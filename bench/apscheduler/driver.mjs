@@ -1,0 +1,39 @@
+/**
+ * Runs the APScheduler 3 side (`apscheduler_bench.py`) with `/usr/bin/python3` (or
+ * BENCH_PYTHON), each scenario on its own fresh database. When the interpreter cannot import
+ * apscheduler, sqlalchemy and psycopg2 the bench skips this side and says why.
+ */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { runChild } from '../child-process.mjs'
+import { withDatabase } from '../database.mjs'
+
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3'
+const SCRIPT = fileURLToPath(new URL('./apscheduler_bench.py', import.meta.url))
+
+export const description = 'BackgroundScheduler, SQLAlchemyJobStore (psycopg2), ThreadPoolExecutor(20), ' +
+  'misfire_grace_time None, coalesce True, max_instances 1; no execution log (APScheduler 3 has none)'
+
+/** { available: true, version } or { available: false, reason }. */
+export async function detectApscheduler () {
+  try {
+    const { stdout } = await promisify(execFile)(PYTHON, ['-c',
+      'import apscheduler, sqlalchemy, psycopg2; print(apscheduler.__version__, sqlalchemy.__version__)'])
+    const [version, sqlalchemy] = stdout.trim().split(' ')
+    return { available: true, version: `APScheduler ${version}, SQLAlchemy ${sqlalchemy}` }
+  } catch {
+    return {
+      available: false,
+      reason: `${PYTHON} cannot import apscheduler, sqlalchemy and psycopg2 (Debian: apt-get install python3-apscheduler python3-sqlalchemy python3-psycopg2); APScheduler column skipped`
+    }
+  }
+}
+
+export async function runApscheduler (row, sizes) {
+  return withDatabase(`aps_${row}`, async (url) => {
+    const run = (scenario) => runChild(PYTHON, [SCRIPT, scenario, url, JSON.stringify(sizes)], 900_000)
+    if (row === 'scale') await run('scaleFill')
+    return run(row)
+  })
+}

@@ -1,0 +1,14 @@
+/**
+ * Runs one scenario of this project in a process of its own (clean RSS and CPU figures):
+ * `node bench/node/child.mjs <scenario> <database url> <sizes json>`; prints one
+ * `BENCH_RESULT <json>` line.
+ */
+import { adds } from './adds.mjs'
+import { burst } from './burst.mjs'
+import { scale, scaleFill } from './scale.mjs'
+import { steady } from './steady.mjs'
+
+const scenarios = { burst, steady, scaleFill, scale, adds }
+const [name, url, sizes] = process.argv.slice(2)
+const result = await scenarios[name](url, JSON.parse(sizes))
+process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`)

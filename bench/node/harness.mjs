@@ -1,0 +1,67 @@
+/**
+ * This project's side of the bench: a MikroORM on the scenario's database and a `Scheduler` from
+ * the built package (`dist/`), with the options the table header prints. The store's SQL port is
+ * wrapped only to remember the claim query's text and parameters, so the scale row can EXPLAIN the real query.
+ */
+import { MikroORM } from '@mikro-orm/postgresql'
+import { MikroOrmJobStore, Scheduler, SchedulerJob, SchedulerJobExecution } from '../../dist/index.js'
+import { sqlClientFromOrm } from '../../dist/sql/from-orm.js'
+
+/**
+ * Legitimate user options, generous for throughput; printed in the table header. Override with
+ * BENCH_SCHEDULER_OPTIONS='{"batchSize":500}' and BENCH_POOL_MAX=20 to compare settings.
+ */
+export const SCHEDULER_OPTIONS = { maxConcurrency: 1000, batchSize: 1000, ...JSON.parse(process.env.BENCH_SCHEDULER_OPTIONS ?? '{}') }
+export const POOL = { min: 0, max: Number(process.env.BENCH_POOL_MAX ?? 10) }
+
+export async function openScheduler (url, options = {}) {
+  const orm = await MikroORM.init({ clientUrl: url, entities: [SchedulerJob, SchedulerJobExecution], pool: POOL })
+  const seen = { claimSql: null, claimValues: null }
+  const sql = recordClaimSql(await sqlClientFromOrm(orm), seen)
+  const store = new MikroOrmJobStore(sql)
+  const scheduler = new Scheduler({ store, orm, ...SCHEDULER_OPTIONS, ...options })
+  return {
+    orm,
+    store,
+    scheduler,
+    seen,
+    /** One query outside the scheduler (assertions, EXPLAIN). */
+    query: async (text, values = []) => (await orm.em.getConnection().getNativeClient()).query(text, values).then((r) => r.rows),
+    close: async () => {
+      await scheduler.shutdown()
+      await orm.close(true)
+    }
+  }
+}
+
+/** The claim of due jobs: locks `scheduler_job` rows by `next_run_time` (not other SKIP LOCKED queries). */
+const isDueJobClaim = (text) => text.includes('SKIP LOCKED') && /next_run_time\s*<=/.test(text)
+
+function recordClaimSql (sql, seen) {
+  const spy = (executor) => ({
+    query: (text, values) => {
+      if (seen.claimSql === null && isDueJobClaim(text)) Object.assign(seen, { claimSql: text, claimValues: values })
+      return executor.query(text, values)
+    }
+  })
+  return {
+    dialect: sql.dialect,
+    query: spy(sql).query,
+    transaction: (fn) => sql.transaction((tx) => fn(spy(tx))),
+    openSession: () => sql.openSession()
+  }
+}
+
+/** Counts outcomes and resolves `whenExecuted(n)` once n executions are recorded `success`. */
+export function countOutcomes (scheduler) {
+  const counts = { executed: 0, failed: 0, lastExecutedAt: 0 }
+  scheduler.on('job:executed', () => { counts.executed++; counts.lastExecutedAt = Date.now() })
+  for (const event of ['job:error', 'job:missed', 'job:max_instances', 'job:abandoned']) {
+    scheduler.on(event, ({ jobId, execution }) => {
+      counts.failed++
+      if (counts.failed <= 3) process.stderr.write(`bench: ${event} ${jobId} ${execution.exception ?? ''}\n`)
+    })
+  }
+  scheduler.on('scheduler:error', ({ error, during }) => process.stderr.write(`bench: scheduler error during ${during}: ${error.message}\n`))
+  return counts
+}
