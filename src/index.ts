@@ -3,6 +3,7 @@
  * PostgreSQL. See README.md for the quickstart and DESIGN notes.
  */
 export { schedulerPlugin, schedulerPlugin as default, type SchedulerPluginOptions } from './plugin.js'
+export { schedulerRoutes, type SchedulerRoutesOptions } from './routes/plugin.js'
 export { Scheduler, type SchedulerStatus } from './scheduler/scheduler.js'
 export { registerJob, registerJobs, scheduled, type ScheduledOptions } from './registration.js'
 export { createTrigger, previewFireTimes, describeTrigger } from './triggers/index.js'

@@ -14,6 +14,7 @@ import { Scheduler } from './scheduler/scheduler.js'
 import { ormDialect } from './sql/from-orm.js'
 import type { JobStore } from './stores/job-store.js'
 import { MikroOrmJobStore } from './stores/mikro-orm-job-store.js'
+import { registerRoutesOption, type SchedulerRoutesOptions } from './routes/plugin.js'
 import type { CodeJobDefinition, JobDefinition, TaskHandler } from './types.js'
 
 export interface SchedulerPluginOptions extends Omit<SchedulerOptions, 'store' | 'orm' | 'log'> {
@@ -27,6 +28,8 @@ export interface SchedulerPluginOptions extends Omit<SchedulerOptions, 'store' |
   jobs?: Array<JobDefinition & CodeJobDefinition>
   /** Start at `onReady`. Default `true`; with `false`, call `app.scheduler.start()` yourself. */
   autoStart?: boolean
+  /** Mounts the admin REST routes (`schedulerRoutes`) under `prefix` (default `'/scheduler'`); off when absent. Needs a guard hook unless `insecure: true`. */
+  routes?: SchedulerRoutesOptions
 }
 
 declare module 'fastify' {
@@ -40,7 +43,7 @@ const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyIn
   if (app.hasDecorator('scheduler')) {
     throw new InvalidOptionsError('register', 'fastify-mikro-scheduler is already registered on this instance')
   }
-  const { orm, store, tasks, jobs, autoStart, ...schedulerOptions } = checkPluginOptions(options)
+  const { orm, store, tasks, jobs, autoStart, routes, ...schedulerOptions } = checkPluginOptions(options)
   const dataDir = embeddedDataDir(orm)
   if (dataDir !== undefined) assertEmbeddedDatabaseFree(dataDir)
   const scheduler = new Scheduler({
@@ -63,6 +66,7 @@ const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyIn
     app.addHook('onReady', async () => scheduler.start())
   }
   app.addHook('preClose', async () => scheduler.shutdown())
+  if (routes !== undefined) await registerRoutesOption(app, routes)
 }
 
 function checkPluginOptions (options: SchedulerPluginOptions): SchedulerPluginOptions {

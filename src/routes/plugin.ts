@@ -1,0 +1,133 @@
+/**
+ * `schedulerRoutes`: the admin REST API of `app.scheduler`, an encapsulated plugin mounted under a
+ * prefix and guarded by the host's own hooks:
+ *
+ * ```ts
+ * await app.register(schedulerPlugin, { orm })
+ * await app.register(schedulerRoutes, { prefix: '/scheduler', onRequest: requireAdmin })
+ * // or: app.register(schedulerPlugin, { orm, routes: { prefix: '/scheduler', onRequest: requireAdmin } })
+ * ```
+ *
+ * Routes (see `jobs.ts`, `executions.ts`, `status.ts`): `GET|POST /jobs`, `GET|PATCH|DELETE /jobs/:id`,
+ * `POST /jobs/:id/pause|resume|run`, `GET /jobs/:id/fire-times`, `POST /fire-times`,
+ * `GET /jobs/:id/executions`, `GET /executions`, `GET /executions/:id`, `GET /status`, `GET /tasks`.
+ * Errors: `{ statusCode, code, error, message }` (`errors.ts`).
+ *
+ * Everything set here (validator, JSON parser, error handler, guard hooks) applies to these routes
+ * only; the host's other routes are untouched.
+ */
+import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
+import { InvalidOptionsError } from '../errors.js'
+import type {} from '../plugin.js'
+import { handleRouteError } from './errors.js'
+import { executionRoutes } from './executions.js'
+import { jobRoutes } from './jobs.js'
+import { statusRoutes } from './status.js'
+import { formatValidationErrors, parseJsonBody, validatorCompiler } from './validation.js'
+
+/** Default `bodyLimit` of the routes: 64 KiB, plenty for a job definition. */
+export const DEFAULT_ROUTES_BODY_LIMIT = 64 * 1024
+
+/** Prefix used by the main plugin's `routes` option when none is given. */
+export const DEFAULT_ROUTES_PREFIX = '/scheduler'
+
+export interface SchedulerRoutesOptions {
+  /** URL prefix of the routes, e.g. `'/scheduler'` (Fastify's register option). Required with `app.register`; the main plugin's `routes` option defaults it to `'/scheduler'`. */
+  prefix?: string
+  /** Guard run first on every route of the plugin (authentication: answer 401/403 or throw an error with that `statusCode`). */
+  onRequest?: onRequestHookHandler | onRequestHookHandler[]
+  /** Guard run after validation, before the handler (authorisation that needs the parsed request). */
+  preHandler?: preHandlerHookHandler | preHandlerHookHandler[]
+  /** Mount without any guard. Default `false`: registering without `onRequest` or `preHandler` throws. Only for trusted networks. */
+  insecure?: boolean
+  /** Largest request body in bytes; larger ones get 413. Default {@link DEFAULT_ROUTES_BODY_LIMIT}. */
+  bodyLimit?: number
+}
+
+/** Ours, and Fastify's register options that make sense here. */
+const KNOWN_OPTIONS = ['prefix', 'onRequest', 'preHandler', 'insecure', 'bodyLimit', 'logLevel', 'logSerializers']
+
+interface Resolved {
+  onRequest: onRequestHookHandler[]
+  preHandler: preHandlerHookHandler[]
+  bodyLimit: number
+}
+
+const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyInstance, options: SchedulerRoutesOptions) => {
+  const { onRequest, preHandler, bodyLimit } = checkRoutesOptions(options)
+  if (!app.hasDecorator('scheduler')) {
+    throw new InvalidOptionsError('routes', 'app.scheduler is missing: register schedulerPlugin before schedulerRoutes (or use its routes option)')
+  }
+  const scheduler = app.scheduler
+
+  for (const hook of onRequest) app.addHook('onRequest', hook)
+  for (const hook of preHandler) app.addHook('preHandler', hook)
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSchemaErrorFormatter((errors, dataVar) => new Error(formatValidationErrors(errors, dataVar)))
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, parseJsonBody)
+  app.setErrorHandler(handleRouteError)
+
+  await app.register(jobRoutes, { scheduler })
+  await app.register(executionRoutes, { scheduler })
+  await app.register(statusRoutes, { scheduler })
+}
+
+/**
+ * Validates the options of {@link schedulerRoutes}.
+ * @throws InvalidOptionsError (`FST_SCHEDULER_INVALID_OPTIONS`) naming the option: unknown keys,
+ *   a missing prefix, hooks that are not functions, and no guard without `insecure: true`.
+ */
+export function checkRoutesOptions (options: SchedulerRoutesOptions): Resolved {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionsError('routes', "must be an object like { prefix: '/scheduler', onRequest: guard }")
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.includes(key)) throw new InvalidOptionsError(`routes.${key}`, `is not an option of the admin routes; known options: ${KNOWN_OPTIONS.join(', ')}`)
+  }
+  if (typeof options.prefix !== 'string' || !options.prefix.startsWith('/')) {
+    throw new InvalidOptionsError('routes.prefix', `must be a path such as '/scheduler', got ${JSON.stringify(options.prefix)}; mounting the admin routes at the root would mix them with the app's own`)
+  }
+  const onRequest = hooks(options.onRequest, 'onRequest')
+  const preHandler = hooks(options.preHandler, 'preHandler')
+  if (options.insecure !== undefined && typeof options.insecure !== 'boolean') {
+    throw new InvalidOptionsError('routes.insecure', `must be true or false, got ${JSON.stringify(options.insecure)}`)
+  }
+  if (onRequest.length === 0 && preHandler.length === 0 && options.insecure !== true) {
+    throw new InvalidOptionsError('routes', 'the admin routes can change and run jobs, so they need a guard: pass onRequest or preHandler ' +
+      '(for example a bearer-token check that answers 401), or insecure: true to mount them unguarded on a trusted network')
+  }
+  const bodyLimit = options.bodyLimit ?? DEFAULT_ROUTES_BODY_LIMIT
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1024) {
+    throw new InvalidOptionsError('routes.bodyLimit', `must be a whole number of bytes, at least 1024, got ${JSON.stringify(options.bodyLimit)}`)
+  }
+  return { onRequest, preHandler, bodyLimit }
+}
+
+function hooks<H> (value: H | H[] | undefined, name: string): H[] {
+  if (value === undefined) return []
+  const list = Array.isArray(value) ? value : [value]
+  if (list.some((hook) => typeof hook !== 'function')) {
+    throw new InvalidOptionsError(`routes.${name}`, 'must be a hook function (request, reply) or an array of them')
+  }
+  return list
+}
+
+/**
+ * The admin REST API plugin (encapsulated: its hooks and handlers stay inside its prefix). Needs
+ * `schedulerPlugin` registered first.
+ * @throws InvalidOptionsError at registration for bad options or a missing guard (see {@link checkRoutesOptions}).
+ */
+export const schedulerRoutes = plugin
+
+/**
+ * For the main plugin's `routes` option: registers {@link schedulerRoutes} with `prefix` defaulting
+ * to {@link DEFAULT_ROUTES_PREFIX}. Same errors.
+ */
+export async function registerRoutesOption (app: FastifyInstance, routes: SchedulerRoutesOptions): Promise<void> {
+  if (routes === null || typeof routes !== 'object' || Array.isArray(routes)) {
+    throw new InvalidOptionsError('routes', "must be an object like { prefix: '/scheduler', onRequest: guard }")
+  }
+  await app.register(schedulerRoutes, { prefix: DEFAULT_ROUTES_PREFIX, ...routes })
+}
