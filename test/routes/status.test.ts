@@ -34,7 +34,7 @@ t.test('status with the advisory lock: this node leads, a running execution, the
     tasks: ['block', 'echo']
   })
   t.same(status.runningExecutions.map((execution: { id: number, status: string }) => [execution.id, execution.status]), [[run.id, 'running']], 'executions running anywhere')
-  t.match(status.nextWakeup, /^2027-01-01T00:00:00\.000Z$|^\d{4}-01-01T00:00:00\.000Z$/, 'the next wake-up is the next fire time')
+  t.match(status.nextWakeup, /^\d{4}-01-01T00:00:00\.000Z$/, 'the next wake-up is the next fire time')
 
   release()
   await app.scheduler.waitForExecution(run.id)
