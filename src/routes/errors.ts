@@ -34,6 +34,13 @@ export const InvalidRequestError = createError<'FST_ERR_VALIDATION', 400, [strin
   400
 )
 
+/** 404: no admin route has this method and path. Args: (method, URL path). */
+export const RouteNotFoundError = createError<'FST_SCHEDULER_ROUTE_NOT_FOUND', 404, [string, string]>(
+  'FST_SCHEDULER_ROUTE_NOT_FOUND',
+  'no admin route %s %s; a job id in a URL must be percent-encoded, so encode it: / is %%2F (encodeURIComponent)',
+  404
+)
+
 /** Seconds a client should wait before retrying after a 503. */
 export const RETRY_AFTER_SECONDS = 5
 
@@ -97,6 +104,11 @@ export async function handleRouteError (error: FastifyError, request: FastifyReq
     request.log.error({ err: error }, 'scheduler admin route failed')
   }
   return reply.code(response.statusCode).send(response)
+}
+
+/** Not-found handler of the routes' prefix: the error body, with a hint about encoding ids. */
+export function handleRouteNotFound (request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(404).send(body(new RouteNotFoundError(request.method, request.url.split('?')[0] ?? request.url)))
 }
 
 function isSchedulerError (error: FastifyError): boolean {

@@ -16,7 +16,7 @@ import { InvalidRequestError } from './errors.js'
 import type { ExecutionStatus } from '../execution-status.js'
 import type { Scheduler } from '../scheduler/scheduler.js'
 import type { ExecutionFilter } from '../stores/job-store.js'
-import { errors, ExecutionDetailSchema, ExecutionListQuery, ExecutionParams, ExecutionSchema, JobExecutionsQuery, JobParams, pageOf } from './schemas.js'
+import { DEFAULT_PAGE_LIMIT, errors, ExecutionDetailSchema, ExecutionListQuery, ExecutionParams, ExecutionSchema, JobExecutionsQuery, JobParams, pageOf } from './schemas.js'
 import { executionJson, type Page } from './serialize.js'
 import type { ExecutionJson } from './schemas.js'
 
@@ -27,8 +27,8 @@ interface ListQuery {
   status?: ExecutionStatus
   from?: string
   to?: string
-  limit: number
-  offset: number
+  limit?: number
+  offset?: number
 }
 
 export const executionRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = async (fastify, { scheduler }) => {
@@ -56,7 +56,7 @@ export const executionRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = asy
 }
 
 async function list (scheduler: Scheduler, query: ListQuery): Promise<Page<ExecutionJson>> {
-  const { limit, offset } = query
+  const { limit = DEFAULT_PAGE_LIMIT, offset = 0 } = query
   const filter: ExecutionFilter = {}
   if (query.jobId !== undefined) filter.jobId = query.jobId
   if (query.status !== undefined) filter.status = query.status

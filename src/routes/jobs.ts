@@ -25,7 +25,7 @@ import { createTrigger, describeTrigger, previewFireTimes } from '../triggers/in
 import type { TriggerJson } from '../triggers/types.js'
 import type { JobChanges, JobDefinition } from '../types.js'
 import {
-  DEFAULT_PREVIEW, errors, ExecutionDetailSchema, FireTimesQuery, FireTimesSchema, JobChangesBody, JobListQuery, JobParams, JobSchema,
+  DEFAULT_PAGE_LIMIT, DEFAULT_PREVIEW, errors, ExecutionDetailSchema, FireTimesQuery, FireTimesSchema, JobChangesBody, JobListQuery, JobParams, JobSchema,
   NewJobBody, pageOf, PreviewBody, RunQuery
 } from './schemas.js'
 import { executionJson, jobJson } from './serialize.js'
@@ -38,7 +38,7 @@ export const jobRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = async (fa
   app.get('/jobs', {
     schema: { tags, summary: 'List jobs', querystring: JobListQuery, response: { 200: pageOf(JobSchema), ...errors(400) } }
   }, async (request) => {
-    const { limit, offset, ...filter } = request.query
+    const { limit = DEFAULT_PAGE_LIMIT, offset = 0, ...filter } = request.query
     const [jobs, total] = await Promise.all([scheduler.getJobs({ ...filter, limit, offset }), scheduler.countJobs(filter)])
     return { items: jobs.map(jobJson), total, limit, offset }
   })
@@ -111,7 +111,7 @@ export const jobRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = async (fa
     }
   }, async (request) => {
     const job = await requireJob(scheduler, request.params.id)
-    return preview(job.trigger, request.query.count, jobPreviewStart(job, now(scheduler)))
+    return preview(job.trigger, request.query.count ?? DEFAULT_PREVIEW, jobPreviewStart(job, now(scheduler)))
   })
 
   app.post('/fire-times', {

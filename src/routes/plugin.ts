@@ -19,7 +19,7 @@
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import { InvalidOptionsError } from '../errors.js'
 import type {} from '../plugin.js'
-import { handleRouteError } from './errors.js'
+import { handleRouteError, handleRouteNotFound } from './errors.js'
 import { executionRoutes } from './executions.js'
 import { jobRoutes } from './jobs.js'
 import { statusRoutes } from './status.js'
@@ -68,6 +68,7 @@ const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyIn
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, parseJsonBody)
   app.setErrorHandler(handleRouteError)
+  app.setNotFoundHandler(handleRouteNotFound)
 
   await app.register(jobRoutes, { scheduler })
   await app.register(executionRoutes, { scheduler })

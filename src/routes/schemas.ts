@@ -63,8 +63,8 @@ export const ExecutionParams = Type.Object({
 }, { additionalProperties: false })
 
 const page = {
-  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT, description: `Page size, 1-${MAX_PAGE_LIMIT}.` }),
-  offset: Type.Integer({ minimum: 0, maximum: INT4_MAX, default: 0, description: 'Items to skip.' })
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT, description: `Page size, 1-${MAX_PAGE_LIMIT}.` })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4_MAX, default: 0, description: 'Items to skip.' }))
 }
 
 export const JobListQuery = Type.Object({
@@ -85,7 +85,7 @@ export const JobExecutionsQuery = Type.Object(executionFilter, { additionalPrope
 export const ExecutionListQuery = Type.Object({ jobId: Type.Optional(JobId), ...executionFilter }, { additionalProperties: false })
 
 const previewCount = Type.Integer({ minimum: 1, maximum: MAX_PREVIEW, default: DEFAULT_PREVIEW, description: `How many fire times, 1-${MAX_PREVIEW}.` })
-export const FireTimesQuery = Type.Object({ count: previewCount }, { additionalProperties: false })
+export const FireTimesQuery = Type.Object({ count: Type.Optional(previewCount) }, { additionalProperties: false })
 export const RunQuery = Type.Object({
   wait: Type.Optional(Type.Integer({
     minimum: 0,

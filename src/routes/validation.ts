@@ -4,7 +4,8 @@
  * - `validatorCompiler`: TypeBox's compiled checks. Bodies are checked as sent (no coercion, no
  *   removal of unknown fields, unlike Fastify's default Ajv which strips them silently); query
  *   strings and params convert only strings that are exactly a number or `true`/`false`, so
- *   `?limit=1.5` is refused instead of truncated, and get their defaults.
+ *   `?limit=1.5` is refused instead of truncated, and get their schema defaults (a copy: the
+ *   parsed query object is not changed).
  * - `formatValidationErrors`: one message naming each bad field (`body.maxInstances: must be >= 1`).
  * - `parseJsonBody`: JSON bodies with `__proto__` or `constructor` keys anywhere are refused, whatever
  *   the host's `onProtoPoisoning` setting; an empty body is no body.
@@ -24,9 +25,9 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
   const check = Compile(schema)
   const converts = httpPart === 'querystring' || httpPart === 'params'
   return (value: unknown) => {
-    const input = converts ? convertStrings(schema as JsonSchema, value) : value
+    const input = converts ? Value.Default(schema, convertStrings(schema as JsonSchema, value)) : value
     if (!check.Check(input)) return { error: withKnownFields(check.Errors(input) as unknown as SchemaError[], schema) as unknown as FastifySchemaValidationError[] }
-    return { value: converts ? Value.Default(schema, input) : input }
+    return { value: input }
   }
 }
 

@@ -168,3 +168,15 @@ t.test('fire times of a stored job and of an unsaved trigger', async (t) => {
   await app.inject({ method: 'POST', url: '/scheduler/jobs/weekday/pause' })
   t.same((await app.inject({ url: '/scheduler/jobs/weekday/fire-times?count=1' })).json().fireTimes, ['2026-03-02T09:30:00.000Z'], 'a paused job previews from now')
 })
+
+t.test("ids up to 200 characters, when the host raises Fastify's maxParamLength (default 100)", async (t) => {
+  const { app } = await routesApp(t, 'routes_long_ids', { fastify: { maxParamLength: 2400 } })
+  const id = 'é/'.repeat(100)
+  t.equal((await app.inject({ method: 'POST', url: '/scheduler/jobs', payload: { id, task: 'echo', trigger: cron('0 0 1 1 *') } })).statusCode, 201)
+  const encoded = encodeURIComponent(id)
+  t.equal((await app.inject({ url: `/scheduler/jobs/${encoded}` })).json().id, id, 'a 200-character id with slashes and accents, encoded')
+  t.equal((await app.inject({ method: 'POST', url: `/scheduler/jobs/${encoded}/pause` })).json().state, 'paused')
+  const tooLong = await app.inject({ url: `/scheduler/jobs/${'j'.repeat(201)}` })
+  t.equal(tooLong.statusCode, 400)
+  t.match(tooLong.json(), { code: 'FST_ERR_VALIDATION', message: 'params.id: must not have more than 200 characters' })
+})
