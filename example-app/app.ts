@@ -1,7 +1,7 @@
 /**
  * Builds the Fastify app: the scheduler plugin with the example's jobs, in the three registration
  * styles (plugin options, `app.scheduler.registerJob`, curried `registerJob`), and the
- * `/executions` route.
+ * `/executions` route; with `SCHEDULER_ADMIN_TOKEN`, the admin REST API under `/scheduler`.
  */
 import type { MikroORM } from '@mikro-orm/core'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -11,6 +11,7 @@ import { registerFlaky } from './jobs/flaky.ts'
 import { HEARTBEAT_TASK, heartbeat, heartbeatJob } from './jobs/heartbeat.ts'
 import { registerMinuteReport } from './jobs/minute-report.ts'
 import { WELCOME_TASK, welcome, welcomeJob } from './jobs/welcome.ts'
+import { registerAdminRoutes } from './routes/admin.ts'
 import { executionsRoutes } from './routes/executions.ts'
 
 export async function buildApp (config: Config, orm: MikroORM): Promise<FastifyInstance> {
@@ -27,5 +28,6 @@ export async function buildApp (config: Config, orm: MikroORM): Promise<FastifyI
   registerFlaky(app)
 
   await app.register(executionsRoutes, { orm })
+  if (config.adminToken !== null) await registerAdminRoutes(app, config.adminToken)
   return app
 }

@@ -16,7 +16,12 @@ export interface Config {
   logLevel: string
   /** When this deployment started (the one-off job fires shortly after); shared by all workers. */
   startedAt: Date
+  /** `SCHEDULER_ADMIN_TOKEN`: mounts the admin REST API under /scheduler, guarded by this bearer token; null: not mounted. */
+  adminToken: string | null
 }
+
+/** Shortest accepted `SCHEDULER_ADMIN_TOKEN`: the routes can add, change and run jobs. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16
 
 export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = nonEmpty(env.DATABASE_URL)
@@ -29,6 +34,11 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
       'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db).')
   }
   const startedAt = nonEmpty(env.EXAMPLE_STARTED_AT)
+  const adminToken = nonEmpty(env.SCHEDULER_ADMIN_TOKEN)
+  if (adminToken !== null && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+    fail(`SCHEDULER_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it guards routes that add, change and run jobs); ` +
+      'generate one with: openssl rand -hex 24')
+  }
   return {
     databaseUrl,
     dataDir: nonEmpty(env.DATA_DIR) ?? join(import.meta.dirname, '.data'),
@@ -36,7 +46,8 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
     port: integer(env, 'PORT', 3000, 0, 65535),
     workers,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
-    startedAt: startedAt === null ? new Date() : new Date(startedAt)
+    startedAt: startedAt === null ? new Date() : new Date(startedAt),
+    adminToken
   }
 }
 

@@ -2,7 +2,8 @@
  * The example app as a user runs it: a real process (`node --experimental-strip-types
  * example-app/main.ts`) that imports the package by name, so `dist/` is built first. Checks the
  * jobs run and are readable through `GET /executions`, the query validation, and a clean exit on
- * SIGTERM, on PostgreSQL, on PGlite, and with WORKERS=2.
+ * SIGTERM, on PostgreSQL, on PGlite, and with WORKERS=2; the admin routes under `/scheduler`
+ * answer only with `SCHEDULER_ADMIN_TOKEN` set, and only to its bearer token.
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -41,7 +42,7 @@ t.before(async () => {
 /** The environment of the example: the test's own, without settings that would leak into it. */
 function exampleEnv (settings: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env }
-  for (const key of ['NODE_OPTIONS', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'WORKERS', 'LOG_LEVEL', 'EXAMPLE_STARTED_AT']) delete env[key]
+  for (const key of ['NODE_OPTIONS', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'WORKERS', 'LOG_LEVEL', 'EXAMPLE_STARTED_AT', 'SCHEDULER_ADMIN_TOKEN']) delete env[key]
   return { ...env, HOST: '127.0.0.1', PORT: '0', ...settings }
 }
 
@@ -61,9 +62,11 @@ async function executions (base: string, limit = 1000): Promise<Execution[]> {
   return ((await response.json()) as { executions: Execution[] }).executions
 }
 
-t.test('on PostgreSQL: jobs run, GET /executions lists them, bad limits are 400, SIGTERM exits 0', async (t) => {
+const ADMIN_TOKEN = 'example-admin-token-0123456789'
+
+t.test('on PostgreSQL: jobs run, GET /executions lists them, bad limits are 400, admin routes need the token, SIGTERM exits 0', async (t) => {
   const url = await freshDatabase(t, 'example_app')
-  const app = startExample(t, 'example app', { DATABASE_URL: url })
+  const app = startExample(t, 'example app', { DATABASE_URL: url, SCHEDULER_ADMIN_TOKEN: ADMIN_TOKEN })
   const base = await listeningAt(app)
 
   const seen = await pollUntil('a heartbeat success and a flaky error with a traceback', async () => {
@@ -87,6 +90,21 @@ t.test('on PostgreSQL: jobs run, GET /executions lists them, bad limits are 400,
     t.match(await response.json(), { code: 'FST_ERR_VALIDATION' })
   }
 
+  for (const [what, headers] of [['no token', {}], ['a wrong token', { authorization: 'Bearer wrong-token-0123456789' }], ['another scheme', { authorization: `Basic ${ADMIN_TOKEN}` }]] as const) {
+    const response = await fetch(`${base}/scheduler/jobs`, { headers })
+    t.equal(response.status, 401, `GET /scheduler/jobs with ${what}: 401`)
+    t.match(await response.json(), { code: 'UNAUTHORIZED' })
+  }
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
+  const listed = await fetch(`${base}/scheduler/jobs`, { headers: auth })
+  t.equal(listed.status, 200, 'with the token: 200')
+  t.same(((await listed.json()) as { items: Array<{ id: string }> }).items.map((job) => job.id), ['flaky', 'heartbeat', 'minute-report', 'welcome'])
+  const status = await fetch(`${base}/scheduler/status`, { headers: auth })
+  t.match(await status.json(), { isLeader: true, lock: 'advisory', tasks: ['flaky', 'heartbeat', 'minute-report', 'welcome'] })
+  const run = await fetch(`${base}/scheduler/jobs/heartbeat/run?wait=20000`, { method: 'POST', headers: auth })
+  // success, or max_instances if it met a scheduled heartbeat still running: either way the leader took it.
+  t.match([run.status, await run.json()], [200, { jobId: 'heartbeat', status: /^(success|max_instances)$/ }], 'run now through the admin API')
+
   const jobs = await query<{ id: string, trigger: { type: string } }>(url, 'select id, trigger from scheduler_job order by id')
   t.same(jobs.map((job) => [job.id, job.trigger.type]), [['flaky', 'interval'], ['heartbeat', 'interval'], ['minute-report', 'cron'], ['welcome', 'date']],
     'the jobs of all three registration styles are stored')
@@ -106,6 +124,8 @@ t.test('without DATABASE_URL: runs on PGlite in DATA_DIR', async (t) => {
   const heartbeat = await pollUntil('a heartbeat success', async () => (await executions(base)).find((row) => row.jobId === 'heartbeat' && row.status === 'success'), 30_000)
     .catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
   t.equal(heartbeat.status, 'success')
+  t.equal((await fetch(`${base}/scheduler/jobs`)).status, 404, 'without SCHEDULER_ADMIN_TOKEN the admin routes are not mounted')
+  t.equal((await fetch(`${base}/scheduler/jobs`, { headers: { authorization: 'Bearer anything-at-all-here' } })).status, 404)
   t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'SIGTERM: exit code 0', { output: tail(app) })
 })
 
@@ -126,4 +146,10 @@ t.test('WORKERS>1 without DATABASE_URL is refused with a clear error', async (t)
   const app = startExample(t, 'example app', { WORKERS: '3' })
   t.same(await stopProcess(app, null), { code: 1, signal: null }, 'exits 1 by itself')
   t.match(tail(app), /WORKERS=3 needs DATABASE_URL/)
+})
+
+t.test('a short SCHEDULER_ADMIN_TOKEN is refused with a clear error', async (t) => {
+  const app = startExample(t, 'example app', { SCHEDULER_ADMIN_TOKEN: 'secret' })
+  t.same(await stopProcess(app, null), { code: 1, signal: null }, 'exits 1 by itself')
+  t.match(tail(app), /SCHEDULER_ADMIN_TOKEN must be at least 16 characters/)
 })
