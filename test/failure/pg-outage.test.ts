@@ -58,9 +58,10 @@ async function checkResumed (t: Test, url: string, workers: FailureWorker[], sin
   t.equal(workers.filter(isLeader).length, 1, 'exactly one process says it leads')
 }
 
+// Restarts wait for any running benchmark to finish first, which may take minutes.
+t.setTimeout(15 * 60_000)
+
 t.test('PostgreSQL restart, then a 30 s outage: the processes ride it out and resume by themselves', async (t) => {
-  // Restarts wait for any running benchmark to finish first, which may take minutes.
-  t.setTimeout(15 * 60_000)
   const url = await freshDatabase(t, 'pg_outage')
   // pollIntervalMs 30 s: only a NOTIFY (or a due job) wakes the loop, so LISTEN is tested.
   const config = { lock: 'auto', options: { pollIntervalMs: 30_000, leaseMs: 10_000 }, jobs: JOBS }

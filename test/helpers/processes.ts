@@ -90,11 +90,13 @@ export async function withPostgresDown<T> (downMs: number, during: () => Promise
   }
 }
 
-/** `pg_ctlcluster … restart` (waits for benchmarks first); resolves once it accepts connections. */
+/** Restarts PostgreSQL (waits for benchmarks first); resolves once it accepts connections. */
 export async function restartPostgres (): Promise<void> {
   await waitForBenchmarks()
   try {
-    await pgCtl('restart')
+    // stop -m fast then start: `restart` alone can fail to start while the old postmaster still exits.
+    await pgCtl('stop')
+    await pgCtl('start')
   } finally {
     await ensurePostgresUp()
   }
