@@ -4,6 +4,7 @@
  */
 export { schedulerPlugin, schedulerPlugin as default, type SchedulerPluginOptions } from './plugin.js'
 export { schedulerRoutes, type SchedulerRoutesOptions } from './routes/plugin.js'
+export { schedulerUi, type SchedulerUiOptions } from './ui/index.js'
 export { Scheduler, type SchedulerStatus } from './scheduler/scheduler.js'
 export { registerJob, registerJobs, scheduled, type ScheduledOptions } from './registration.js'
 export { createTrigger, previewFireTimes, describeTrigger } from './triggers/index.js'
