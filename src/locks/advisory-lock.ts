@@ -13,7 +13,7 @@
  *   node, so a frozen leader that wakes up claims nothing, even before it notices its lost connection.
  * - A dropped connection or a heartbeat that finds the row taken over loses the lock at once (`onLost`).
  */
-import type { DedicatedSession } from '../scheduler/dedicated-session.js'
+import { WAKEUP_CHANNEL, type DedicatedSession } from '../scheduler/dedicated-session.js'
 import type { LeaderInfo, LeaderLock } from './leader-lock.js'
 import { toDate } from '../sql/sql-client.js'
 
@@ -88,6 +88,8 @@ export class AdvisoryLock implements LeaderLock {
     if (session === null) return
     await session.query('DELETE FROM scheduler_leader WHERE lock_key = $1 AND backend_pid = pg_backend_pid()', [this.#options.key]).catch(() => {})
     await session.query('SELECT pg_advisory_unlock($1::bigint)', [this.#options.key]).catch(() => {})
+    // Standbys LISTEN on the wake-up channel: tell them the lock is free now, not at their next retry.
+    await session.query('SELECT pg_notify($1, $2)', [WAKEUP_CHANNEL, `leader released: ${this.#options.nodeId}`]).catch(() => {})
   }
 
   async describeLeader (): Promise<LeaderInfo | null> {
