@@ -128,18 +128,28 @@ def burst(url, jobs):
     scheduler = make_scheduler(url)
     scheduler.start(paused=True)
     outcomes = Outcomes(scheduler)
-    due = math.ceil(time.time() + lead_seconds(scheduler, jobs))
-    t0 = time.time()
-    for i in range(jobs):
-        scheduler.add_job(noop, 'date', run_date=utc(due), id=f'burst-{i}', args=[f'burst-{i}'])
-    add_seconds = time.time() - t0
-    if time.time() >= due:
-        raise RuntimeError(f'adding {jobs} jobs took {add_seconds:.1f}s, past the due instant')
+    lead = lead_seconds(scheduler, jobs)
+    for attempt in range(3):
+        due = math.ceil(time.time() + lead)
+        t0 = time.time()
+        for i in range(jobs):
+            scheduler.add_job(noop, 'date', run_date=utc(due), id=f'burst-{i}', args=[f'burst-{i}'])
+        add_seconds = time.time() - t0
+        if time.time() < due:
+            break
+        # The machine was slower than the calibration: clear the table in one statement and
+        # retry with a lead based on this attempt, so adding is never part of the lag.
+        store = scheduler._jobstores['default']
+        with store.engine.begin() as connection:
+            connection.execute(store.jobs_t.delete())
+        lead = add_seconds * 2 + 2
+    else:
+        raise RuntimeError(f'adding {jobs} jobs kept overrunning the due instant (last took {add_seconds:.1f}s)')
     scheduler.resume()
     outcomes.wait_for(jobs, 600)
     stop(scheduler)
     return {'jobs': jobs, 'executionsPerSecond': jobs / (outcomes.last - due), 'lagMs': lag_summary(outcomes.lags),
-            'note': f'{outcomes.executed}/{jobs} executed; adds took {add_seconds:.1f} s; no execution log'}
+            'note': f'{outcomes.executed}/{jobs} executed; adds took {add_seconds:.1f} s (attempt {attempt + 1}); no execution log'}
 
 
 def steady(url, jobs, seconds):
