@@ -180,3 +180,17 @@ t.test("ids up to 200 characters, when the host raises Fastify's maxParamLength 
   t.equal(tooLong.statusCode, 400)
   t.match(tooLong.json(), { code: 'FST_ERR_VALIDATION', message: 'params.id: must not have more than 200 characters' })
 })
+
+t.test('a job whose stored trigger cannot be loaded: listed as flagged, no description, preview refused', async (t) => {
+  const { app, url } = await routesApp(t, 'routes_flagged')
+  await app.inject({ method: 'POST', url: '/scheduler/jobs', payload: { id: 'broken', task: 'echo', trigger: cron('0 0 1 1 *') } })
+  await query(url, `update scheduler_job set trigger = '{"type":"cron","version":9,"expression":"* * * * *"}', last_error = 'stored trigger cannot be loaded' where id = 'broken'`)
+  const job = (await app.inject({ url: '/scheduler/jobs/broken' })).json()
+  t.match(job, { state: 'flagged', description: null, lastError: 'stored trigger cannot be loaded' })
+  t.same((await app.inject({ url: '/scheduler/jobs?flagged=true' })).json().items.map((item: { id: string }) => item.id), ['broken'])
+  const preview = await app.inject({ url: '/scheduler/jobs/broken/fire-times' })
+  t.equal(preview.statusCode, 400)
+  t.match(preview.json(), { code: 'FST_SCHEDULER_INVALID_TRIGGER', message: /version/ })
+  const fixed = await app.inject({ method: 'PATCH', url: '/scheduler/jobs/broken', payload: { trigger: cron('0 0 1 1 *') } })
+  t.match(fixed.json(), { state: 'scheduled', lastError: null, description: 'At 12:00 AM, on day 1 of the month, only in January (UTC)' }, 'rescheduling fixes it')
+})
