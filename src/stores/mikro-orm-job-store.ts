@@ -201,16 +201,18 @@ export class MikroOrmJobStore implements JobStore {
       const started = await startQueued(tx, queued, now, options)
       const limit = options.limit - queued.length
       if (limit <= 0) return started
+      // Each due job with its cluster-wide running count (partial index on running executions).
       const jobRows = await tx.query(
-        `SELECT ${JOB_COLUMNS} FROM scheduler_job
+        `SELECT ${JOB_COLUMNS},
+                (SELECT count(*)::integer FROM scheduler_job_execution e WHERE e.job_id = j.id AND e.status = 'running') AS running_count
+         FROM scheduler_job AS j
          WHERE NOT paused AND last_error IS NULL AND next_run_time <= $1
-         ORDER BY next_run_time LIMIT $2 FOR UPDATE SKIP LOCKED`,
+         ORDER BY next_run_time LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
         [now, limit]
       )
       if (jobRows.length === 0) return started
       const jobs = jobRows.map(rowToJob)
-      const running = await runningCounts(tx, jobs.map((job) => job.id))
-      const plans = jobs.map((job) => options.plan(job, now, running.get(job.id) ?? 0))
+      const plans = jobs.map((job, i) => options.plan(job, now, (jobRows[i] as { running_count: number }).running_count))
 
       const jobIds: string[] = []
       const runTimes: Date[] = []
@@ -221,26 +223,27 @@ export class MikroOrmJobStore implements JobStore {
         for (const runTime of plan.missed) { jobIds.push(jobId); runTimes.push(runTime); statuses.push('missed') }
         for (const runTime of plan.maxInstances) { jobIds.push(jobId); runTimes.push(runTime); statuses.push('max_instances') }
       })
-      const inserted = jobIds.length === 0
-        ? []
-        : (await tx.query(
-            `INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, owner, lease_until)
-             SELECT t.job_id, t.run_time, t.status,
-                    CASE WHEN t.status = 'running' THEN $4::timestamptz END,
-                    CASE WHEN t.status <> 'running' THEN $4::timestamptz END,
-                    $5, CASE WHEN t.status = 'running' THEN $4::timestamptz + make_interval(secs => $6 / 1000.0) END
-             FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS t(job_id, run_time, status)
-             ON CONFLICT (job_id, run_time) DO NOTHING
-             RETURNING ${EXECUTION_COLUMNS}`,
-            [jobIds, runTimes, statuses, now, options.owner, options.leaseMs]
-          )).map(rowToExecution)
-
-      await tx.query(
-        `UPDATE scheduler_job AS j SET next_run_time = u.next_run_time, next_fire_time = u.next_fire_time, last_error = u.last_error
-         FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[]) AS u(id, next_run_time, next_fire_time, last_error)
-         WHERE j.id = u.id`,
-        [jobs.map((job) => job.id), plans.map((plan) => plan.nextRunTime), plans.map((plan) => plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime), plans.map((plan) => plan.lastError ?? null)]
-      )
+      // One statement: advance the jobs, and insert their executions (a conflict on the
+      // occurrence key means another process has that occurrence: no row comes back for it).
+      const inserted = (await tx.query(
+        `WITH advanced AS (
+           UPDATE scheduler_job AS j SET next_run_time = u.next_run_time, next_fire_time = u.next_fire_time, last_error = u.last_error
+           FROM unnest($7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[]) AS u(id, next_run_time, next_fire_time, last_error)
+           WHERE j.id = u.id)
+         INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, owner, lease_until)
+         SELECT t.job_id, t.run_time, t.status,
+                CASE WHEN t.status = 'running' THEN $4::timestamptz END,
+                CASE WHEN t.status <> 'running' THEN $4::timestamptz END,
+                $5, CASE WHEN t.status = 'running' THEN $4::timestamptz + make_interval(secs => $6 / 1000.0) END
+         FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS t(job_id, run_time, status)
+         ON CONFLICT (job_id, run_time) DO NOTHING
+         RETURNING ${EXECUTION_COLUMNS}`,
+        [
+          jobIds, runTimes, statuses, now, options.owner, options.leaseMs,
+          jobs.map((job) => job.id), plans.map((plan) => plan.nextRunTime),
+          plans.map((plan) => plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime), plans.map((plan) => plan.lastError ?? null)
+        ]
+      )).map(rowToExecution)
       return [...started, ...groupClaims(jobs, plans, jobIds, runTimes, inserted)]
     })
   }
