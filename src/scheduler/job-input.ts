@@ -13,6 +13,9 @@ import type { JobChanges, JobDefinition, JobOptions } from '../types.js'
 /** Longest accepted job id or task name, in characters. */
 export const MAX_ID_LENGTH = 200
 
+/** Largest value of the integer columns (PostgreSQL `integer`). */
+const MAX_INTEGER = 2_147_483_647
+
 const DEFINITION_KEYS = new Set(['id', 'task', 'args', 'trigger', 'name', 'paused', 'misfireGraceTime', 'coalesce', 'maxInstances', 'timeoutMs'])
 
 /** A validated definition: the record to store, minus the next run time the caller computes. */
@@ -104,10 +107,18 @@ function checkArgs (value: unknown): unknown[] {
     throw new InvalidJobError('args', `must be JSON-serialisable: ${(error as Error).message}`)
   }
   const roundTrip: unknown = JSON.parse(json)
+  if (containsNul(roundTrip)) throw new InvalidJobError('args', 'must not contain the NUL character (\\u0000): PostgreSQL jsonb cannot store it')
   if (!isDeepEqualJson(value, roundTrip)) {
     throw new InvalidJobError('args', 'must hold JSON values only (no functions, undefined, Dates, class instances, NaN or Infinity); pass dates as ISO strings')
   }
   return roundTrip as unknown[]
+}
+
+function containsNul (value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000')
+  if (Array.isArray(value)) return value.some(containsNul)
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item))
+  return false
 }
 
 function isDeepEqualJson (a: unknown, b: unknown): boolean {
@@ -125,18 +136,20 @@ function checkBoolean (value: unknown, field: string): boolean {
 }
 
 function checkGrace (value: unknown): number | null {
-  if (value !== null && !isPositiveInteger(value)) throw new InvalidJobError('misfireGraceTime', `must be null (always run) or a positive whole number of seconds, got ${JSON.stringify(value)}`)
+  if (value !== null && (!isPositiveInteger(value) || value > MAX_INTEGER)) {
+    throw new InvalidJobError('misfireGraceTime', `must be null (always run) or a positive whole number of seconds up to ${MAX_INTEGER}, got ${JSON.stringify(value)}`)
+  }
   return value
 }
 
 function checkMaxInstances (value: unknown): number {
-  if (!isPositiveInteger(value)) throw new InvalidJobError('maxInstances', `must be a positive integer, got ${JSON.stringify(value)}`)
+  if (!isPositiveInteger(value) || value > MAX_INTEGER) throw new InvalidJobError('maxInstances', `must be a positive integer up to ${MAX_INTEGER}, got ${JSON.stringify(value)}`)
   return value
 }
 
 function checkTimeout (value: unknown): number | null {
-  if (value !== null && (!isPositiveInteger(value) || value > 2_147_483_647)) {
-    throw new InvalidJobError('timeoutMs', `must be null (no limit) or a positive number of milliseconds up to 2147483647, got ${JSON.stringify(value)}`)
+  if (value !== null && (!isPositiveInteger(value) || value > MAX_INTEGER)) {
+    throw new InvalidJobError('timeoutMs', `must be null (no limit) or a positive number of milliseconds up to ${MAX_INTEGER}, got ${JSON.stringify(value)}`)
   }
   return value
 }
