@@ -23,6 +23,7 @@ import { handleRouteError, handleRouteNotFound } from './errors.js'
 import { executionRoutes } from './executions.js'
 import { jobRoutes } from './jobs.js'
 import { statusRoutes } from './status.js'
+import { schedulerUi } from '../ui/index.js'
 import { formatValidationErrors, parseJsonBody, validatorCompiler } from './validation.js'
 
 /** Default `bodyLimit` of the routes: 64 KiB, plenty for a job definition. */
@@ -42,37 +43,47 @@ export interface SchedulerRoutesOptions {
   insecure?: boolean
   /** Largest request body in bytes; larger ones get 413. Default {@link DEFAULT_ROUTES_BODY_LIMIT}. */
   bodyLimit?: number
+  /**
+   * Serve the admin web page (`schedulerUi`) at the prefix (`/scheduler/`). Default `true`. The page
+   * shell and its script hold no data and are served without the guard, so a browser can load them;
+   * every API call the page makes goes through the guard (a 401/403 shows its sign-in form).
+   */
+  ui?: boolean
 }
 
 /** Ours, and Fastify's register options that make sense here. */
-const KNOWN_OPTIONS = ['prefix', 'onRequest', 'preHandler', 'insecure', 'bodyLimit', 'logLevel', 'logSerializers']
+const KNOWN_OPTIONS = ['prefix', 'onRequest', 'preHandler', 'insecure', 'bodyLimit', 'ui', 'logLevel', 'logSerializers']
 
 interface Resolved {
   onRequest: onRequestHookHandler[]
   preHandler: preHandlerHookHandler[]
   bodyLimit: number
+  ui: boolean
 }
 
 const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyInstance, options: SchedulerRoutesOptions) => {
-  const { onRequest, preHandler, bodyLimit } = checkRoutesOptions(options)
+  const { onRequest, preHandler, bodyLimit, ui } = checkRoutesOptions(options)
   if (!app.hasDecorator('scheduler')) {
     throw new InvalidOptionsError('routes', 'app.scheduler is missing: register schedulerPlugin before schedulerRoutes (or use its routes option)')
   }
   const scheduler = app.scheduler
 
-  for (const hook of onRequest) app.addHook('onRequest', hook)
-  for (const hook of preHandler) app.addHook('preHandler', hook)
-
-  app.setValidatorCompiler(validatorCompiler)
-  app.setSchemaErrorFormatter((errors, dataVar) => new Error(formatValidationErrors(errors, dataVar)))
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, parseJsonBody)
-  app.setErrorHandler(handleRouteError)
-  app.setNotFoundHandler(handleRouteNotFound)
-
-  await app.register(jobRoutes, { scheduler })
-  await app.register(executionRoutes, { scheduler })
-  await app.register(statusRoutes, { scheduler })
+  // The API, behind the guard.
+  await app.register(async (api) => {
+    for (const hook of onRequest) api.addHook('onRequest', hook)
+    for (const hook of preHandler) api.addHook('preHandler', hook)
+    api.setValidatorCompiler(validatorCompiler)
+    api.setSchemaErrorFormatter((errors, dataVar) => new Error(formatValidationErrors(errors, dataVar)))
+    api.removeContentTypeParser('application/json')
+    api.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, parseJsonBody)
+    api.setErrorHandler(handleRouteError)
+    api.setNotFoundHandler(handleRouteNotFound)
+    await api.register(jobRoutes, { scheduler })
+    await api.register(executionRoutes, { scheduler })
+    await api.register(statusRoutes, { scheduler })
+  })
+  // The page beside it (its data comes from the guarded API).
+  if (ui) await app.register(schedulerUi)
 }
 
 /**
@@ -103,7 +114,10 @@ export function checkRoutesOptions (options: SchedulerRoutesOptions): Resolved {
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1024) {
     throw new InvalidOptionsError('routes.bodyLimit', `must be a whole number of bytes, at least 1024, got ${JSON.stringify(options.bodyLimit)}`)
   }
-  return { onRequest, preHandler, bodyLimit }
+  if (options.ui !== undefined && typeof options.ui !== 'boolean') {
+    throw new InvalidOptionsError('routes.ui', `must be true or false, got ${JSON.stringify(options.ui)}`)
+  }
+  return { onRequest, preHandler, bodyLimit, ui: options.ui ?? true }
 }
 
 function hooks<H> (value: H | H[] | undefined, name: string): H[] {

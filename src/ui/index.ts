@@ -89,13 +89,15 @@ export const schedulerUi: FastifyPluginAsync<SchedulerUiOptions> = async (app, o
     return reply.type(asset.type).send(asset.body)
   }
 
-  app.get('/', async (request, reply) => {
+  // Pages, not API: kept out of @fastify/swagger's spec.
+  const page = { schema: { hide: true } }
+  app.get('/', page, async (request, reply) => {
     const [path, query] = splitUrl(request.url)
     if (!path.endsWith('/')) return reply.redirect(`${path}/${query}`, 302)
     return send(reply, request.headers['if-none-match'], assets.get('index.html')!)
   })
 
-  app.get<{ Params: { name: string } }>('/ui/:name', async (request, reply) => {
+  app.get<{ Params: { name: string } }>('/ui/:name', page, async (request, reply) => {
     const asset = request.params.name === 'index.html' ? undefined : assets.get(request.params.name)
     if (asset === undefined) {
       return reply.code(404).send({ statusCode: 404, code: 'FST_SCHEDULER_UI_ASSET_NOT_FOUND', error: 'Not Found', message: 'no such asset' })

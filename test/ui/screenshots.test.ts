@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { schedulerRoutes } from '../../src/routes/plugin.js'
-import { schedulerUi } from '../../src/ui/index.js'
 import { buildApp } from '../../example-app/app.ts'
 import { readConfig } from '../../example-app/config.ts'
 import { createExampleTables, openDatabase } from '../../example-app/database.ts'
@@ -31,7 +30,6 @@ t.test('screenshots of the admin page with the example app', { skip: !wanted ? '
   const app = await buildApp(config, orm)
   t.teardown(async () => app.close())
   await app.register(schedulerRoutes, { prefix: PREFIX, onRequest: requireToken })
-  await app.register(schedulerUi, { prefix: PREFIX })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address() as { port: number }
   const pageUrl = `http://127.0.0.1:${address.port}${PREFIX}/`
