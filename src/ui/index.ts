@@ -21,7 +21,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifySchema } from 'fastify'
 
 export interface SchedulerUiOptions {
   /** Text of the page's `<title>` and heading. Default `Scheduler`. */
@@ -89,8 +89,8 @@ export const schedulerUi: FastifyPluginAsync<SchedulerUiOptions> = async (app, o
     return reply.type(asset.type).send(asset.body)
   }
 
-  // Pages, not API: kept out of @fastify/swagger's spec.
-  const page = { schema: { hide: true } }
+  // Pages, not API: kept out of @fastify/swagger's spec (`hide` is its schema extension).
+  const page = { schema: { hide: true } as FastifySchema }
   app.get('/', page, async (request, reply) => {
     const [path, query] = splitUrl(request.url)
     if (!path.endsWith('/')) return reply.redirect(`${path}/${query}`, 302)
