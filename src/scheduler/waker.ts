@@ -1,7 +1,11 @@
 /**
  * An interruptible sleep for the scheduling loop. A `wake()` that arrives while the loop is busy
- * is remembered, so the next `sleep()` returns at once and no notification is lost. Timers are
- * `unref`'d: a sleeping scheduler never keeps the process alive.
+ * is remembered, so the next `sleep()` returns at once and no notification is lost.
+ *
+ * The timer is not `unref`'d (DESIGN.md says timers are): a started scheduler is meant to keep
+ * running, and during a database outage its loop's timer is the only thing left. With it unref'd, a
+ * process that runs only the scheduler (no HTTP server) exited silently the moment PostgreSQL went
+ * down, its sockets closed. `shutdown()` ends the sleep, so the process exits once the host closes.
  */
 export class Waker {
   #pending = false
@@ -17,7 +21,6 @@ export class Waker {
     await new Promise<void>((resolve) => {
       this.#resolve = resolve
       this.#timer = setTimeout(() => this.#fire(), Math.max(0, Math.min(ms, 2_147_483_647)))
-      this.#timer.unref()
     })
   }
 
