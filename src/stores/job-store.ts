@@ -72,7 +72,11 @@ export interface ClaimPlan {
   lastError?: string
 }
 
-/** Decides a claim for one due job. Pure; must not throw (flag the job through `lastError` instead). */
+/**
+ * Decides a claim for one due job. Pure; must not throw (flag the job through `lastError` instead).
+ * `runningCount` counts the job's live executions cluster-wide: `running` rows whose lease has not
+ * expired (a row past its lease is dead, even before the reaper marks it `abandoned`).
+ */
 export type ClaimPlanner = (job: JobRecord, now: Date, runningCount: number) => ClaimPlan
 
 export interface ClaimOptions {

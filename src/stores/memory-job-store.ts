@@ -108,7 +108,7 @@ export class MemoryJobStore implements JobStore {
       .sort((a, b) => (a.nextRunTime as Date).getTime() - (b.nextRunTime as Date).getTime())
       .slice(0, Math.max(0, options.limit - handled))
     return [...started, ...due.map((job) => {
-      const plan = options.plan(clone(job), now, this.#runningCount(job.id))
+      const plan = options.plan(clone(job), now, this.#runningCount(job.id, now))
       const claim: ClaimedJob = { job: clone(job), running: [], recorded: [], claimedElsewhere: [], coalesced: plan.coalesced, flagged: plan.lastError ?? null }
       const insert = (runTime: Date, status: 'running' | 'missed' | 'max_instances'): void => {
         const running = status === 'running'
@@ -153,7 +153,7 @@ export class MemoryJobStore implements JobStore {
         Object.assign(execution, { status: 'abandoned', finishedAt: now, owner: options.owner, exception: 'the job was removed before its queued run started' })
         continue
       }
-      const running = this.#runningCount(job.id) < job.maxInstances
+      const running = this.#runningCount(job.id, now) < job.maxInstances
       Object.assign(execution, running
         ? { status: 'running', startedAt: now, owner: options.owner, leaseUntil: new Date(now.getTime() + options.leaseMs) }
         : { status: 'max_instances', finishedAt: now, owner: options.owner })
@@ -169,7 +169,7 @@ export class MemoryJobStore implements JobStore {
     const job = this.#jobs.get(jobId)
     if (job === undefined) return null
     const now = options.now ?? this.#clock()
-    const running = this.#runningCount(jobId) < job.maxInstances
+    const running = this.#runningCount(jobId, now) < job.maxInstances
     for (let runTime = now.getTime(); ; runTime += 1) {
       const execution = this.#insert(jobId, new Date(runTime), running ? 'running' : 'max_instances', {
         startedAt: running ? now : null,
@@ -270,9 +270,12 @@ export class MemoryJobStore implements JobStore {
     }
   }
 
-  #runningCount (jobId: string): number {
+  /** Live running executions of a job: `running` with a lease not yet expired at `now`. */
+  #runningCount (jobId: string, now: Date): number {
     let count = 0
-    for (const execution of this.#executions.values()) if (execution.jobId === jobId && execution.status === 'running') count++
+    for (const execution of this.#executions.values()) {
+      if (execution.jobId === jobId && execution.status === 'running' && execution.leaseUntil !== null && execution.leaseUntil >= now) count++
+    }
     return count
   }
 

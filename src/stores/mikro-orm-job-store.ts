@@ -202,9 +202,12 @@ export class MikroOrmJobStore implements JobStore {
       const limit = options.limit - queued.length
       if (limit <= 0) return started
       // Each due job with its cluster-wide running count (partial index on running executions).
+      // A running row whose lease has expired counts as dead even before the reaper marks it
+      // abandoned: after an outage its owner's outcome may never come, and it must not hold a slot.
       const jobRows = await tx.query(
         `SELECT ${JOB_COLUMNS},
-                (SELECT count(*)::integer FROM scheduler_job_execution e WHERE e.job_id = j.id AND e.status = 'running') AS running_count
+                (SELECT count(*)::integer FROM scheduler_job_execution e
+                 WHERE e.job_id = j.id AND e.status = 'running' AND e.lease_until >= $1) AS running_count
          FROM scheduler_job AS j
          WHERE NOT paused AND last_error IS NULL AND next_run_time <= $1
          ORDER BY next_run_time LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
@@ -273,7 +276,7 @@ export class MikroOrmJobStore implements JobStore {
         [jobId, options.now]
       )
       if (job === undefined) return null
-      const running = (await runningCounts(tx, [jobId])).get(jobId) ?? 0
+      const running = (await runningCounts(tx, [jobId], toDate(job.now))).get(jobId) ?? 0
       const status = running < job.max_instances ? 'running' : 'max_instances'
       // An occurrence is keyed by (job_id, run_time): a run-now that lands on the same
       // millisecond as another occurrence of the job moves one millisecond later. Only the key
@@ -414,11 +417,12 @@ function jobValues (job: NewJobRecord): unknown[] {
   ]
 }
 
-async function runningCounts (tx: SqlExecutor, jobIds: string[]): Promise<Map<string, number>> {
+/** Live running executions per job: `running` with a lease not yet expired at `now`. */
+async function runningCounts (tx: SqlExecutor, jobIds: string[], now: Date): Promise<Map<string, number>> {
   const rows = await tx.query<{ job_id: string, running: number }>(
     `SELECT job_id, count(*)::integer AS running FROM scheduler_job_execution
-     WHERE status = 'running' AND job_id = ANY($1::text[]) GROUP BY job_id`,
-    [jobIds]
+     WHERE status = 'running' AND lease_until >= $2 AND job_id = ANY($1::text[]) GROUP BY job_id`,
+    [jobIds, now]
   )
   return new Map(rows.map((row) => [row.job_id, row.running]))
 }
@@ -439,7 +443,7 @@ async function startQueued (
   const jobs = new Map(jobRows.map((row) => [row.id as string, rowToJob(row)]))
   const gone = new Set(queued.map((run) => run.job_id).filter((jobId) => !jobs.has(jobId)))
   const locked = new Set((await tx.query<{ id: string }>('SELECT id FROM scheduler_job WHERE id = ANY($1::text[])', [[...gone]])).map((row) => row.id))
-  const running = await runningCounts(tx, [...jobs.keys()])
+  const running = await runningCounts(tx, [...jobs.keys()], now)
   const ids: number[] = []
   const statuses: string[] = []
   for (const run of queued) {

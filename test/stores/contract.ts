@@ -441,7 +441,9 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     await store.addJob(newJob('m', { nextRunTime: at(0), maxInstances: 3, coalesce: false }))
     const now = at(100)
     const first = fixedPlanner({ run: [at(60)], missed: [at(0)], maxInstances: [at(30)], nextRunTime: at(120), coalesced: 2 })
-    const [claim] = await store.claimDueJobs(claimOptions(now, first.plan))
+    // Leases long enough that every running row is still live at the later claims.
+    const longLease = (at: Date, plan: ClaimPlanner) => ({ ...claimOptions(at, plan), leaseMs: 1_000_000 })
+    const [claim] = await store.claimDueJobs(longLease(now, first.plan))
     t.same(first.calls.map((call) => call.runningCount), [0])
     t.equal(claim?.coalesced, 2, 'coalesced is passed through from the plan')
     t.same(claim?.running.map((e) => [e.status, ms(e.runTime)]), [['running', ms(at(60))]])
@@ -459,10 +461,10 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(ms((await store.getJob('m'))?.nextRunTime), ms(at(120)))
 
     const second = fixedPlanner({ run: [at(120)], nextRunTime: at(180) })
-    await store.claimDueJobs(claimOptions(at(130), second.plan))
+    await store.claimDueJobs(longLease(at(130), second.plan))
     t.same(second.calls.map((call) => call.runningCount), [1], 'the planner is told about the running execution')
     const third = fixedPlanner({ run: [at(180)], nextRunTime: at(240) })
-    await store.claimDueJobs(claimOptions(at(190), third.plan))
+    await store.claimDueJobs(longLease(at(190), third.plan))
     t.same(third.calls.map((call) => call.runningCount), [2], 'missed and max_instances rows are not counted as running')
     t.same((await store.getExecutions({ jobId: 'm', status: 'running' })).map((e) => ms(e.runTime)), [ms(at(180)), ms(at(120)), ms(at(60))])
   })
@@ -670,6 +672,17 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(ms(finished[0]?.startedAt), ms(at(10)) as number - 1500, 'startedAt = finishedAt - durationMs')
     t.equal((await store.getExecution(runs[1]?.id as number))?.status, 'success', 'a terminal row never changes')
     t.same(await store.finishExecutions([], at(10)), [])
+  })
+
+  t.test('a running execution past its lease does not hold an instance slot, even before it is reaped', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('slot', { nextRunTime: at(100), maxInstances: 1 }))
+    await store.claimImmediateRun('slot', { now: at(0), owner: 'dead-node', leaseMs: 10_000 })
+    const { plan, calls } = stepPlanner()
+    await store.claimDueJobs(claimOptions(at(100), plan))
+    t.equal(calls[0]?.runningCount, 0, 'the running row leased until at(10) is dead at at(100)')
+    const live = await store.claimImmediateRun('slot', { now: at(100), owner: OWNER, leaseMs: 1_000_000 }) as ExecutionRecord
+    t.equal(live.status, 'max_instances', 'the fresh run from the claim holds the one slot')
   })
 
   t.test('queueRun writes a queued run at the store clock; null for an unknown job', async (t) => {
