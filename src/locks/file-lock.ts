@@ -61,6 +61,8 @@ export class FileLock implements LeaderLock {
   onLost (): void {}
 
   async describeLeader (): Promise<LeaderInfo | null> {
+    // Held here (perhaps through a file the host created first): the leader is this node.
+    if (this.#held) return { nodeId: this.#owner, acquiredAt: null, heartbeatAt: null }
     const holder = this.holder()
     return holder === null || !isAlive(holder.pid) ? null : { nodeId: holder.owner, acquiredAt: null, heartbeatAt: null }
   }

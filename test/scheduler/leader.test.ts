@@ -84,6 +84,7 @@ t.test('file lock: one live holder; re-entrant within a process; a stale file is
   t.match(mine.holder(), { pid: process.pid, owner: 'mine' })
   const again = new FileLock(path, 'again')
   t.equal(await again.tryAcquire(), true, 'a file this process holds counts as held (re-entrant per process)')
+  t.match(await again.describeLeader(), { nodeId: 'again' }, 'the leader is named by the lock that holds it here, not by the file it found')
   await again.release()
   t.ok(existsSync(path), 'released by a non-creator: the file stays')
   await mine.release()
