@@ -25,7 +25,7 @@ import { createTrigger, describeTrigger, previewFireTimes } from '../triggers/in
 import type { TriggerJson } from '../triggers/types.js'
 import type { JobChanges, JobDefinition } from '../types.js'
 import {
-  DEFAULT_PAGE_LIMIT, DEFAULT_PREVIEW, errors, ExecutionDetailSchema, FireTimesQuery, FireTimesSchema, JobChangesBody, JobListQuery, JobParams, JobSchema,
+  DEFAULT_PAGE_LIMIT, DEFAULT_PREVIEW, errors, ExecutionDetailSchema, FireTimesQuery, FireTimesSchema, JobChangesBody, JobListItemSchema, JobListQuery, JobParams, JobSchema,
   NewJobBody, pageOf, PreviewBody, RunQuery
 } from './schemas.js'
 import { executionJson, jobJson } from './serialize.js'
@@ -36,11 +36,17 @@ export const jobRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = async (fa
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.get('/jobs', {
-    schema: { tags, summary: 'List jobs', querystring: JobListQuery, response: { 200: pageOf(JobSchema), ...errors(400) } }
+    schema: { tags, summary: 'List jobs, each with its last execution and average duration', querystring: JobListQuery, response: { 200: pageOf(JobListItemSchema), ...errors(400) } }
   }, async (request) => {
     const { limit = DEFAULT_PAGE_LIMIT, offset = 0, ...filter } = request.query
     const [jobs, total] = await Promise.all([scheduler.getJobs({ ...filter, limit, offset }), scheduler.countJobs(filter)])
-    return { items: jobs.map(jobJson), total, limit, offset }
+    const stats = await scheduler.getRecentExecutionStats(jobs.map((job) => job.id))
+    const items = jobs.map((job) => {
+      const recent = stats.get(job.id)
+      const last = recent?.lastExecution ?? null
+      return { ...jobJson(job), lastExecution: last === null ? null : executionJson(last, false), averageDurationMs: recent?.averageDurationMs ?? null }
+    })
+    return { items, total, limit, offset }
   })
 
   app.post('/jobs', {

@@ -161,6 +161,13 @@ const executionFields = {
 export const ExecutionSchema = Type.Object(executionFields, { additionalProperties: false })
 export const ExecutionDetailSchema = Type.Object({ ...executionFields, traceback: nullable(Type.String()) }, { additionalProperties: false })
 
+/** A job in a list: the job, its newest execution and the mean duration of its last 20 (one query for the page). */
+export const JobListItemSchema = Type.Object({
+  ...JobSchema.properties,
+  lastExecution: nullable(ExecutionSchema),
+  averageDurationMs: nullable(Type.Number({ description: 'Mean milliseconds of the job\'s last 20 executions that have a duration.' }))
+}, { additionalProperties: false })
+
 export function pageOf<T extends TSchema> (item: T) {
   return Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }, { additionalProperties: false })
 }

@@ -12,7 +12,7 @@ import { FileLock } from '../locks/file-lock.js'
 import type { LeaderInfo, LeaderLock } from '../locks/leader-lock.js'
 import { NoLock } from '../locks/no-lock.js'
 import { resolveOptions, type ResolvedSchedulerOptions, type SchedulerOptions } from '../options.js'
-import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord } from '../stores/job-store.js'
+import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord, RecentExecutionStats } from '../stores/job-store.js'
 import { MikroOrmJobStore } from '../stores/mikro-orm-job-store.js'
 import { createTrigger } from '../triggers/index.js'
 import type { Trigger, TriggerJson } from '../triggers/types.js'
@@ -318,6 +318,14 @@ export class Scheduler {
   /** How many executions match `filter` (its `limit` and `offset` ignored), for pagination. */
   async countExecutions (filter: ExecutionFilter = {}): Promise<number> {
     return this.options.store.countExecutions(filter)
+  }
+
+  /**
+   * For each job id: its newest execution and the mean duration (ms) of its newest `recent`
+   * executions (default 20), in one query. For job lists (the admin page's "last status").
+   */
+  async getRecentExecutionStats (jobIds: string[], recent = 20): Promise<Map<string, RecentExecutionStats>> {
+    return this.options.store.getRecentExecutionStats(jobIds, recent)
   }
 
   async getExecution (id: number): Promise<ExecutionRecord | null> {

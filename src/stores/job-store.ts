@@ -147,6 +147,13 @@ export interface ExecutionFilter {
   offset?: number
 }
 
+/** A job's recent history at a glance (for lists): its newest execution and the mean duration of its recent ones. */
+export interface RecentExecutionStats {
+  lastExecution: ExecutionRecord | null
+  /** Mean `durationMs` of the recent executions that have one; null when none has. */
+  averageDurationMs: number | null
+}
+
 /** The earliest next run time of any claimable job, with the store's clock at that moment. */
 export interface NextWakeup {
   nextRunTime: Date | null
@@ -213,6 +220,11 @@ export interface JobStore {
   getExecutions(filter?: ExecutionFilter): Promise<ExecutionRecord[]>
   /** How many executions match the filter (`limit` and `offset` ignored). */
   countExecutions(filter?: ExecutionFilter): Promise<number>
+  /**
+   * For each job id, its newest execution and the mean duration of its newest `recent` executions,
+   * in one query (jobs with no execution get `{ lastExecution: null, averageDurationMs: null }`).
+   */
+  getRecentExecutionStats(jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>>
   /** Deletes finished executions (not `queued` nor `running`) whose run time is older than `maxAgeSeconds`. Returns the count. */
   deleteOldExecutions(maxAgeSeconds: number, now: Date | null): Promise<number>
   /**

@@ -5,9 +5,10 @@
  */
 import { ConflictingIdError, JobNotFoundError } from '../errors.js'
 import type {
-  ClaimedJob, ClaimOptions, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
+  ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup
 } from './job-store.js'
+import { recentStats } from './recent-stats.js'
 import { withFireTime } from './rows.js'
 
 export interface MemoryJobStoreOptions {
@@ -247,6 +248,12 @@ export class MemoryJobStore implements JobStore {
     return [...this.#executions.values()].filter((e) => (filter.jobId === undefined || e.jobId === filter.jobId) &&
       (filter.status === undefined || e.status === filter.status) &&
       (filter.from === undefined || e.runTime >= filter.from) && (filter.to === undefined || e.runTime <= filter.to))
+  }
+
+  async getRecentExecutionStats (jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>> {
+    const newestFirst = (a: ExecutionRecord, b: ExecutionRecord): number => b.runTime.getTime() - a.runTime.getTime() || b.id - a.id
+    const executions = jobIds.flatMap((jobId) => this.#matchingExecutions({ jobId }).sort(newestFirst).slice(0, recent))
+    return recentStats(jobIds, executions.map(clone))
   }
 
   async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {

@@ -14,9 +14,10 @@ import { installSchema } from '../schema/install.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
 import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../sql/sql-client.js'
 import type {
-  ClaimedJob, ClaimOptions, ClaimPlan, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
+  ClaimedJob, ClaimOptions, ClaimPlan, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup
 } from './job-store.js'
+import { recentStats } from './recent-stats.js'
 import { EXECUTION_COLUMNS, JOB_COLUMNS, rowToExecution, rowToJob, withFireTime } from './rows.js'
 
 /** `$n::timestamptz` that falls back to the database clock when the parameter is null. */
@@ -365,6 +366,19 @@ export class MikroOrmJobStore implements JobStore {
     const where = executionWhere(filter)
     const [row] = await (await this.#db()).query<{ count: number }>(`SELECT count(*)::integer AS count FROM scheduler_job_execution WHERE ${where.sql}`, where.values)
     return row?.count ?? 0
+  }
+
+  async getRecentExecutionStats (jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>> {
+    const rows = jobIds.length === 0
+      ? []
+      : await (await this.#db()).query(
+        `SELECT r.* FROM unnest($1::text[]) AS j(id)
+         CROSS JOIN LATERAL (
+           SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution e
+           WHERE e.job_id = j.id ORDER BY run_time DESC, id DESC LIMIT $2) AS r`,
+        [jobIds, recent]
+      )
+    return recentStats(jobIds, rows.map(rowToExecution))
   }
 
   async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {

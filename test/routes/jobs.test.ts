@@ -132,6 +132,14 @@ t.test('run now: 202 with the queued execution; ?wait gives the outcome', async 
   t.equal(waited.statusCode, 200, 'finished within the wait')
   t.match(waited.json(), { jobId: 'bad', status: 'error', statusLabel: 'Error!', exception: /boom: failed on purpose/, traceback: /Error: boom/, durationMs: Number, startedAt: String, finishedAt: String })
 
+  const list = (await app.inject({ url: '/scheduler/jobs' })).json()
+  const bad = list.items.find((item: { id: string }) => item.id === 'bad')
+  const ok = list.items.find((item: { id: string }) => item.id === 'ok')
+  t.match(bad.lastExecution, { id: waited.json().id, status: 'error', statusLabel: 'Error!' }, 'list items carry their last execution')
+  t.notOk('traceback' in bad.lastExecution, 'without the traceback')
+  t.equal(bad.averageDurationMs, waited.json().durationMs, 'and the mean duration of the recent ones')
+  t.match(ok.lastExecution, { id: done.id, status: 'success' })
+
   const stopped = app.scheduler.once('scheduler:shutdown')
   await app.scheduler.shutdown()
   await stopped

@@ -685,6 +685,24 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(live.status, 'max_instances', 'the fresh run from the claim holds the one slot')
   })
 
+  t.test('getRecentExecutionStats: newest execution and mean duration of the newest N, per job, in one call', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('busy', { maxInstances: 10 }))
+    await store.addJob(newJob('idle'))
+    const durations = [100, 200, 300, 400]
+    for (const [i, durationMs] of durations.entries()) {
+      const run = await store.claimImmediateRun('busy', { now: at(i * 10), owner: OWNER, leaseMs: LEASE_MS }) as ExecutionRecord
+      await store.finishExecution(run.id, { status: i === 3 ? 'error' : 'success', durationMs }, at(i * 10 + 1))
+    }
+    const running = await store.claimImmediateRun('busy', { now: at(50), owner: OWNER, leaseMs: LEASE_MS }) as ExecutionRecord
+    const stats = await store.getRecentExecutionStats(['busy', 'idle', 'unknown'], 3)
+    t.equal(stats.get('busy')?.lastExecution?.id, running.id, 'the newest execution, whatever its status')
+    t.equal(stats.get('busy')?.averageDurationMs, (400 + 300) / 2, 'mean over the newest 3 that have a duration (the running one has none)')
+    t.same(stats.get('idle'), { lastExecution: null, averageDurationMs: null })
+    t.same(stats.get('unknown'), { lastExecution: null, averageDurationMs: null })
+    t.same([...(await store.getRecentExecutionStats([], 3)).keys()], [])
+  })
+
   t.test('queueRun writes a queued run at the store clock; null for an unknown job', async (t) => {
     const { store } = await open(t)
     await store.addJob(newJob('q', { nextRunTime: at(1000) }))
