@@ -236,7 +236,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
-    const executions = this.#matchingExecutions(filter).sort((a, b) => b.runTime.getTime() - a.runTime.getTime() || b.id - a.id)
+    const executions = this.#matchingExecutions(filter).sort(newestFirst)
     return page(executions, filter).map(clone)
   }
 
@@ -251,7 +251,6 @@ export class MemoryJobStore implements JobStore {
   }
 
   async getRecentExecutionStats (jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>> {
-    const newestFirst = (a: ExecutionRecord, b: ExecutionRecord): number => b.runTime.getTime() - a.runTime.getTime() || b.id - a.id
     const executions = jobIds.flatMap((jobId) => this.#matchingExecutions({ jobId }).sort(newestFirst).slice(0, recent))
     return recentStats(jobIds, executions.map(clone))
   }
@@ -297,6 +296,11 @@ export class MemoryJobStore implements JobStore {
     this.#executions.set(execution.id, execution)
     return execution
   }
+}
+
+/** Order of `getExecutions`: newest run time first, then newest id. */
+function newestFirst (a: ExecutionRecord, b: ExecutionRecord): number {
+  return b.runTime.getTime() - a.runTime.getTime() || b.id - a.id
 }
 
 function occurrenceKey (jobId: string, runTime: Date): string {

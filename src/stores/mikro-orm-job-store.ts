@@ -18,7 +18,7 @@ import type {
   JobRecord, JobStore, NewJobRecord, NextWakeup
 } from './job-store.js'
 import { recentStats } from './recent-stats.js'
-import { EXECUTION_COLUMNS, JOB_COLUMNS, rowToExecution, rowToJob, withFireTime } from './rows.js'
+import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, JOB_COLUMNS, liveRunning, rowToExecution, rowToJob, withFireTime } from './rows.js'
 
 /** `$n::timestamptz` that falls back to the database clock when the parameter is null. */
 const nowParam = (n: number): string => `coalesce($${n}::timestamptz, now())`
@@ -208,7 +208,7 @@ export class MikroOrmJobStore implements JobStore {
       const jobRows = await tx.query(
         `SELECT ${JOB_COLUMNS},
                 (SELECT count(*)::integer FROM scheduler_job_execution e
-                 WHERE e.job_id = j.id AND e.status = 'running' AND e.lease_until >= $1) AS running_count
+                 WHERE e.job_id = j.id AND ${liveRunning('e.', '$1')}) AS running_count
          FROM scheduler_job AS j
          WHERE NOT paused AND last_error IS NULL AND next_run_time <= $1
          ORDER BY next_run_time LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
@@ -312,7 +312,7 @@ export class MikroOrmJobStore implements JobStore {
                              ELSE ${nowParam(6)} - make_interval(secs => u.duration_ms / 1000.0) END
        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[]) AS u(id, status, exception, traceback, duration_ms)
        WHERE e.id = u.id AND e.status = 'running'
-       RETURNING ${EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')}`,
+       RETURNING ${EXECUTION_COLUMNS_OF_E}`,
       [
         outcomes.map(({ id }) => id),
         outcomes.map(({ outcome }) => outcome.status),
@@ -435,7 +435,7 @@ function jobValues (job: NewJobRecord): unknown[] {
 async function runningCounts (tx: SqlExecutor, jobIds: string[], now: Date): Promise<Map<string, number>> {
   const rows = await tx.query<{ job_id: string, running: number }>(
     `SELECT job_id, count(*)::integer AS running FROM scheduler_job_execution
-     WHERE status = 'running' AND lease_until >= $2 AND job_id = ANY($1::text[]) GROUP BY job_id`,
+     WHERE ${liveRunning('', '$2')} AND job_id = ANY($1::text[]) GROUP BY job_id`,
     [jobIds, now]
   )
   return new Map(rows.map((row) => [row.job_id, row.running]))
@@ -479,7 +479,7 @@ async function startQueued (
          exception = CASE WHEN u.status = 'abandoned' THEN 'the job was removed before its queued run started' END
      FROM unnest($1::bigint[], $2::text[]) AS u(id, status)
      WHERE e.id = u.id AND e.status = 'queued'
-     RETURNING ${EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')}`,
+     RETURNING ${EXECUTION_COLUMNS_OF_E}`,
     [ids, statuses, options.owner, now, options.leaseMs]
   )).map(rowToExecution)
   const claims = new Map<string, ClaimedJob>()

@@ -12,6 +12,16 @@ export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_f
 /** Column list of `scheduler_job_execution`, for SELECT and RETURNING. */
 export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until'
 
+/** `EXECUTION_COLUMNS` qualified with the alias `e`, for RETURNING of `UPDATE … AS e FROM …`. */
+export const EXECUTION_COLUMNS_OF_E = EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')
+
+/**
+ * The condition for a live running execution (it holds an instance slot) at the timestamp `now`,
+ * `prefix` naming the table alias: `running` with a lease not yet expired. One definition for every
+ * count of running executions.
+ */
+export const liveRunning = (prefix: string, now: string): string => `${prefix}status = 'running' AND ${prefix}lease_until >= ${now}`
+
 export function rowToJob (row: Record<string, any>): JobRecord {
   return {
     id: row.id,
