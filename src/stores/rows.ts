@@ -15,6 +15,9 @@ export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, fini
 /** `EXECUTION_COLUMNS` qualified with the alias `e`, for RETURNING of `UPDATE … AS e FROM …`. */
 export const EXECUTION_COLUMNS_OF_E = EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')
 
+/** `$n::timestamptz` that falls back to the database clock when the parameter is null. */
+export const nowParam = (n: number): string => `coalesce($${n}::timestamptz, now())`
+
 /**
  * The condition for a live running execution (it holds an instance slot) at the timestamp `now`,
  * `prefix` naming the table alias: `running` with a lease not yet expired. One definition for every

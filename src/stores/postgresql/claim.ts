@@ -1,0 +1,220 @@
+/**
+ * The claim statements of the PostgreSQL (and PGlite) job store: the next wake-up, claiming due
+ * jobs and queued runs in one short transaction, and queueing or starting a run now.
+ *
+ * Correctness lives in the database (DESIGN.md "Scheduling protocol"): due jobs are locked with
+ * `FOR UPDATE SKIP LOCKED`, times come from `now()`, and `UNIQUE (job_id, run_time)` with
+ * `ON CONFLICT DO NOTHING` refuses a second execution of one occurrence.
+ */
+import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
+import type { ClaimedJob, ClaimOptions, ClaimPlan, ExecutionRecord, JobRecord, NextWakeup } from '../job-store.js'
+import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, JOB_COLUMNS, liveRunning, nowParam, rowToExecution, rowToJob } from '../rows.js'
+
+export async function getNextWakeup (db: SqlClient): Promise<NextWakeup> {
+  const [row] = await db.query<{ next: unknown, now: unknown }>(
+    `SELECT least(
+              (SELECT next_run_time FROM scheduler_job
+               WHERE NOT paused AND last_error IS NULL AND next_run_time IS NOT NULL
+               ORDER BY next_run_time LIMIT 1),
+              (SELECT run_time FROM scheduler_job_execution WHERE status = 'queued' ORDER BY run_time LIMIT 1)
+            ) AS next, now() AS now`
+  )
+  return { nextRunTime: toDateOrNull(row?.next), now: toDate(row?.now) }
+}
+
+export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promise<ClaimedJob[]> {
+  return db.transaction(async (tx) => {
+    const [head] = await tx.query<{ now: unknown, leading: boolean, queued: Array<{ id: number, job_id: string }> | string | null }>(
+      `WITH queued AS (
+         SELECT id, job_id FROM scheduler_job_execution WHERE status = 'queued'
+         ORDER BY run_time, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+       SELECT ${nowParam(1)} AS now,
+              ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM scheduler_leader WHERE lock_key = $3 AND node_id = $4)) AS leading,
+              (SELECT json_agg(json_build_object('id', id, 'job_id', job_id)) FROM queued) AS queued`,
+      [options.now, options.limit, options.fence?.lockKey ?? null, options.fence?.nodeId ?? null]
+    )
+    if (head === undefined || !head.leading) return []
+    const now = toDate(head.now)
+    // json arrives parsed from pg and PGlite; text is tolerated for drivers that leave it raw.
+    const queued = (typeof head.queued === 'string' ? JSON.parse(head.queued) : head.queued ?? []) as Array<{ id: number, job_id: string }>
+    const started = await startQueued(tx, queued, now, options)
+    const limit = options.limit - queued.length
+    if (limit <= 0) return started
+    // Each due job with its cluster-wide running count (partial index on running executions).
+    // A running row whose lease has expired counts as dead even before the reaper marks it
+    // abandoned: after an outage its owner's outcome may never come, and it must not hold a slot.
+    const jobRows = await tx.query(
+      `SELECT ${JOB_COLUMNS},
+              (SELECT count(*)::integer FROM scheduler_job_execution e
+               WHERE e.job_id = j.id AND ${liveRunning('e.', '$1')}) AS running_count
+       FROM scheduler_job AS j
+       WHERE NOT paused AND last_error IS NULL AND next_run_time <= $1
+       ORDER BY next_run_time LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
+      [now, limit]
+    )
+    if (jobRows.length === 0) return started
+    const jobs = jobRows.map(rowToJob)
+    const plans = jobs.map((job, i) => options.plan(job, now, (jobRows[i] as { running_count: number }).running_count))
+
+    const jobIds: string[] = []
+    const runTimes: Date[] = []
+    const statuses: string[] = []
+    plans.forEach((plan, i) => {
+      const jobId = (jobs[i] as JobRecord).id
+      for (const runTime of plan.run) { jobIds.push(jobId); runTimes.push(runTime); statuses.push('running') }
+      for (const runTime of plan.missed) { jobIds.push(jobId); runTimes.push(runTime); statuses.push('missed') }
+      for (const runTime of plan.maxInstances) { jobIds.push(jobId); runTimes.push(runTime); statuses.push('max_instances') }
+    })
+    // One statement: advance the jobs, and insert their executions (a conflict on the
+    // occurrence key means another process has that occurrence: no row comes back for it).
+    const inserted = (await tx.query(
+      `WITH advanced AS (
+         UPDATE scheduler_job AS j SET next_run_time = u.next_run_time, next_fire_time = u.next_fire_time, last_error = u.last_error
+         FROM unnest($7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[]) AS u(id, next_run_time, next_fire_time, last_error)
+         WHERE j.id = u.id)
+       INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, owner, lease_until)
+       SELECT t.job_id, t.run_time, t.status,
+              CASE WHEN t.status = 'running' THEN $4::timestamptz END,
+              CASE WHEN t.status <> 'running' THEN $4::timestamptz END,
+              $5, CASE WHEN t.status = 'running' THEN $4::timestamptz + make_interval(secs => $6 / 1000.0) END
+       FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS t(job_id, run_time, status)
+       ON CONFLICT (job_id, run_time) DO NOTHING
+       RETURNING ${EXECUTION_COLUMNS}`,
+      [
+        jobIds, runTimes, statuses, now, options.owner, options.leaseMs,
+        jobs.map((job) => job.id), plans.map((plan) => plan.nextRunTime),
+        plans.map((plan) => plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime), plans.map((plan) => plan.lastError ?? null)
+      ]
+    )).map(rowToExecution)
+    return [...started, ...groupClaims(jobs, plans, jobIds, runTimes, inserted)]
+  })
+}
+
+export async function queueRun (db: SqlClient, jobId: string, now: Date | null): Promise<ExecutionRecord | null> {
+  return db.transaction(async (tx) => {
+    const [job] = await tx.query<{ now: unknown }>(
+      `SELECT date_trunc('milliseconds', ${nowParam(2)}) AS now FROM scheduler_job WHERE id = $1 FOR SHARE`,
+      [jobId, now]
+    )
+    if (job === undefined) return null
+    for (let runTime = toDate(job.now).getTime(); ; runTime += 1) {
+      const [row] = await tx.query(
+        `INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ($1, $2, 'queued')
+         ON CONFLICT (job_id, run_time) DO NOTHING RETURNING ${EXECUTION_COLUMNS}`,
+        [jobId, new Date(runTime)]
+      )
+      if (row !== undefined) return rowToExecution(row)
+    }
+  })
+}
+
+export async function claimImmediateRun (db: SqlClient, jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null> {
+  return db.transaction(async (tx) => {
+    const [job] = await tx.query<{ max_instances: number, now: unknown }>(
+      `SELECT max_instances, date_trunc('milliseconds', ${nowParam(2)}) AS now FROM scheduler_job WHERE id = $1 FOR UPDATE`,
+      [jobId, options.now]
+    )
+    if (job === undefined) return null
+    const running = (await runningCounts(tx, [jobId], toDate(job.now))).get(jobId) ?? 0
+    const status = running < job.max_instances ? 'running' : 'max_instances'
+    // An occurrence is keyed by (job_id, run_time): a run-now that lands on the same
+    // millisecond as another occurrence of the job moves one millisecond later. Only the key
+    // moves: started_at / finished_at / lease_until stay on the real time ($6).
+    const now = toDate(job.now)
+    for (let runTime = now.getTime(); ; runTime += 1) {
+      const [row] = await tx.query(
+        `INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, owner, lease_until)
+         VALUES ($1, $2, $3, CASE WHEN $3 = 'running' THEN $6::timestamptz END, CASE WHEN $3 <> 'running' THEN $6::timestamptz END,
+                 $4, CASE WHEN $3 = 'running' THEN $6::timestamptz + make_interval(secs => $5 / 1000.0) END)
+         ON CONFLICT (job_id, run_time) DO NOTHING
+         RETURNING ${EXECUTION_COLUMNS}`,
+        [jobId, new Date(runTime), status, options.owner, options.leaseMs, now]
+      )
+      if (row !== undefined) return rowToExecution(row)
+    }
+  })
+}
+
+/** Live running executions per job: `running` with a lease not yet expired at `now`. */
+async function runningCounts (tx: SqlExecutor, jobIds: string[], now: Date): Promise<Map<string, number>> {
+  const rows = await tx.query<{ job_id: string, running: number }>(
+    `SELECT job_id, count(*)::integer AS running FROM scheduler_job_execution
+     WHERE ${liveRunning('', '$2')} AND job_id = ANY($1::text[]) GROUP BY job_id`,
+    [jobIds, now]
+  )
+  return new Map(rows.map((row) => [row.job_id, row.running]))
+}
+
+/**
+ * Starts queued runs (claim step 1): locks their jobs (skipping jobs another claimer holds; their
+ * runs stay queued), then per run, oldest first: `running` while the job has a free instance
+ * slot, else `max_instances`, or `abandoned` when the job is gone.
+ */
+async function startQueued (
+  tx: SqlExecutor, queued: Array<{ id: number, job_id: string }>, now: Date, options: ClaimOptions
+): Promise<ClaimedJob[]> {
+  if (queued.length === 0) return []
+  const jobRows = await tx.query(
+    `SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = ANY($1::text[]) FOR UPDATE SKIP LOCKED`,
+    [[...new Set(queued.map((run) => run.job_id))]]
+  )
+  const jobs = new Map(jobRows.map((row) => [row.id as string, rowToJob(row)]))
+  const gone = new Set(queued.map((run) => run.job_id).filter((jobId) => !jobs.has(jobId)))
+  const locked = new Set((await tx.query<{ id: string }>('SELECT id FROM scheduler_job WHERE id = ANY($1::text[])', [[...gone]])).map((row) => row.id))
+  const running = await runningCounts(tx, [...jobs.keys()], now)
+  const ids: number[] = []
+  const statuses: string[] = []
+  for (const run of queued) {
+    const job = jobs.get(run.job_id)
+    if (job === undefined && locked.has(run.job_id)) continue // held by another claimer: stays queued
+    const count = running.get(run.job_id) ?? 0
+    const status = job === undefined ? 'abandoned' : count < job.maxInstances ? 'running' : 'max_instances'
+    if (status === 'running') running.set(run.job_id, count + 1)
+    ids.push(Number(run.id))
+    statuses.push(status)
+  }
+  if (ids.length === 0) return []
+  const rows = (await tx.query(
+    `UPDATE scheduler_job_execution AS e
+     SET status = u.status, owner = $3,
+         started_at = CASE WHEN u.status = 'running' THEN $4::timestamptz END,
+         finished_at = CASE WHEN u.status <> 'running' THEN $4::timestamptz END,
+         lease_until = CASE WHEN u.status = 'running' THEN $4::timestamptz + make_interval(secs => $5 / 1000.0) END,
+         exception = CASE WHEN u.status = 'abandoned' THEN 'the job was removed before its queued run started' END
+     FROM unnest($1::bigint[], $2::text[]) AS u(id, status)
+     WHERE e.id = u.id AND e.status = 'queued'
+     RETURNING ${EXECUTION_COLUMNS_OF_E}`,
+    [ids, statuses, options.owner, now, options.leaseMs]
+  )).map(rowToExecution)
+  const claims = new Map<string, ClaimedJob>()
+  for (const execution of rows) {
+    const job = jobs.get(execution.jobId)
+    if (job === undefined) continue // abandoned: its job is gone, nothing to run
+    const claim = claims.get(job.id) ?? { job, running: [], recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null }
+    claims.set(job.id, claim)
+    if (execution.status === 'running') claim.running.push(execution)
+    else claim.recorded.push(execution)
+  }
+  return [...claims.values()]
+}
+
+/** Sorts inserted rows back to their jobs; planned occurrences with no inserted row were claimed elsewhere. */
+function groupClaims (
+  jobs: JobRecord[], plans: ClaimPlan[], jobIds: string[], runTimes: Date[], inserted: ExecutionRecord[]
+): ClaimedJob[] {
+  const claims = new Map<string, ClaimedJob>(jobs.map((job, i) => [job.id, {
+    job, running: [], recorded: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null
+  }]))
+  const insertedKeys = new Set<string>()
+  for (const execution of inserted) {
+    insertedKeys.add(`${execution.jobId}\u0000${execution.runTime.getTime()}`)
+    const claim = claims.get(execution.jobId) as ClaimedJob
+    if (execution.status === 'running') claim.running.push(execution)
+    else claim.recorded.push(execution)
+  }
+  jobIds.forEach((jobId, i) => {
+    const runTime = runTimes[i] as Date
+    if (!insertedKeys.has(`${jobId}\u0000${runTime.getTime()}`)) claims.get(jobId)?.claimedElsewhere.push(runTime)
+  })
+  return [...claims.values()]
+}

@@ -1,0 +1,105 @@
+/**
+ * The `scheduler_job_execution` statements of the PostgreSQL (and PGlite) job store: outcomes,
+ * leases, reaping, history queries and retention.
+ */
+import type { SqlClient } from '../../sql/sql-client.js'
+import type { ExecutionFilter, ExecutionOutcome, ExecutionRecord, RecentExecutionStats } from '../job-store.js'
+import { recentStats } from '../recent-stats.js'
+import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, nowParam, rowToExecution } from '../rows.js'
+
+export async function finishExecutions (db: SqlClient, outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
+  if (outcomes.length === 0) return []
+  const rows = await db.query(
+    `UPDATE scheduler_job_execution AS e
+     SET status = u.status, finished_at = ${nowParam(6)}, lease_until = NULL, exception = u.exception, traceback = u.traceback,
+         duration_ms = u.duration_ms,
+         started_at = CASE WHEN u.duration_ms IS NULL THEN e.started_at
+                           ELSE ${nowParam(6)} - make_interval(secs => u.duration_ms / 1000.0) END
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[]) AS u(id, status, exception, traceback, duration_ms)
+     WHERE e.id = u.id AND e.status = 'running'
+     RETURNING ${EXECUTION_COLUMNS_OF_E}`,
+    [
+      outcomes.map(({ id }) => id),
+      outcomes.map(({ outcome }) => outcome.status),
+      outcomes.map(({ outcome }) => outcome.exception ?? null),
+      outcomes.map(({ outcome }) => outcome.traceback ?? null),
+      outcomes.map(({ outcome }) => outcome.durationMs ?? null),
+      now
+    ]
+  )
+  const finished = new Map(rows.map((row) => { const execution = rowToExecution(row); return [execution.id, execution] }))
+  return outcomes.map(({ id }) => finished.get(id) ?? null)
+}
+
+export async function extendLeases (db: SqlClient, owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number> {
+  if (ids.length === 0) return 0
+  const rows = await db.query(
+    `UPDATE scheduler_job_execution SET lease_until = ${nowParam(4)} + make_interval(secs => $3 / 1000.0)
+     WHERE id = ANY($1::bigint[]) AND owner = $2 AND status = 'running' RETURNING id`,
+    [ids, owner, leaseMs, now]
+  )
+  return rows.length
+}
+
+export async function abandonExpiredExecutions (db: SqlClient, reason: string, now: Date | null): Promise<ExecutionRecord[]> {
+  const rows = await db.query(
+    `UPDATE scheduler_job_execution
+     SET status = 'abandoned', finished_at = ${nowParam(2)}, lease_until = NULL, exception = $1
+     WHERE status = 'running' AND lease_until < ${nowParam(2)}
+     RETURNING ${EXECUTION_COLUMNS}`,
+    [reason, now]
+  )
+  return rows.map(rowToExecution)
+}
+
+export async function getExecution (db: SqlClient, id: number): Promise<ExecutionRecord | null> {
+  const [row] = await db.query(`SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE id = $1`, [id])
+  return row === undefined ? null : rowToExecution(row)
+}
+
+export async function getExecutions (db: SqlClient, filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
+  const where = executionWhere(filter)
+  const rows = await db.query(
+    `SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE ${where.sql}
+     ORDER BY run_time DESC, id DESC LIMIT $${where.values.length + 1} OFFSET $${where.values.length + 2}`,
+    [...where.values, filter.limit ?? null, filter.offset ?? 0]
+  )
+  return rows.map(rowToExecution)
+}
+
+export async function countExecutions (db: SqlClient, filter: ExecutionFilter = {}): Promise<number> {
+  const where = executionWhere(filter)
+  const [row] = await db.query<{ count: number }>(`SELECT count(*)::integer AS count FROM scheduler_job_execution WHERE ${where.sql}`, where.values)
+  return row?.count ?? 0
+}
+
+export async function getRecentExecutionStats (db: SqlClient, jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>> {
+  const rows = jobIds.length === 0
+    ? []
+    : await db.query(
+      `SELECT r.* FROM unnest($1::text[]) AS j(id)
+       CROSS JOIN LATERAL (
+         SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution e
+         WHERE e.job_id = j.id ORDER BY run_time DESC, id DESC LIMIT $2) AS r`,
+      [jobIds, recent]
+    )
+  return recentStats(jobIds, rows.map(rowToExecution))
+}
+
+export async function deleteOldExecutions (db: SqlClient, maxAgeSeconds: number, now: Date | null): Promise<number> {
+  const rows = await db.query(
+    `DELETE FROM scheduler_job_execution
+     WHERE status NOT IN ('queued', 'running') AND run_time < ${nowParam(2)} - make_interval(secs => $1) RETURNING id`,
+    [maxAgeSeconds, now]
+  )
+  return rows.length
+}
+
+/** The WHERE clause of an execution filter, with its values as $1.. */
+function executionWhere (filter: ExecutionFilter): { sql: string, values: unknown[] } {
+  return {
+    sql: `($1::text IS NULL OR job_id = $1) AND ($2::text IS NULL OR status = $2)
+      AND ($3::timestamptz IS NULL OR run_time >= $3) AND ($4::timestamptz IS NULL OR run_time <= $4)`,
+    values: [filter.jobId ?? null, filter.status ?? null, filter.from ?? null, filter.to ?? null]
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The `scheduler_job` statements of the PostgreSQL (and PGlite) job store: add, read, list, patch,
+ * remove. Every function takes the store's `SqlClient`; `MikroOrmJobStore` delegates to them.
+ */
+import { ConflictingIdError, JobNotFoundError } from '../../errors.js'
+import type { SqlClient } from '../../sql/sql-client.js'
+import type { JobFilter, JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
+import { JOB_COLUMNS, rowToJob, withFireTime } from '../rows.js'
+
+const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
+  name: 'name',
+  task: 'task',
+  args: 'args',
+  trigger: 'trigger',
+  nextRunTime: 'next_run_time',
+  nextFireTime: 'next_fire_time',
+  paused: 'paused',
+  misfireGraceTime: 'misfire_grace_time',
+  coalesce: 'coalesce',
+  maxInstances: 'max_instances',
+  timeoutMs: 'timeout_ms',
+  lastError: 'last_error'
+}
+
+export async function addJob (db: SqlClient, job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
+  const conflict = options.replaceExisting === true
+    ? `ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, task = EXCLUDED.task, args = EXCLUDED.args,
+        trigger = EXCLUDED.trigger, next_run_time = EXCLUDED.next_run_time, next_fire_time = EXCLUDED.next_fire_time, paused = EXCLUDED.paused,
+        misfire_grace_time = EXCLUDED.misfire_grace_time, coalesce = EXCLUDED.coalesce,
+        max_instances = EXCLUDED.max_instances, timeout_ms = EXCLUDED.timeout_ms, last_error = EXCLUDED.last_error,
+        updated_at = now(), version = scheduler_job.version + 1`
+    : 'ON CONFLICT (id) DO NOTHING'
+  const rows = await db.query(
+    `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time)
+     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13) ${conflict}
+     RETURNING ${JOB_COLUMNS}`,
+    jobValues(job)
+  )
+  if (rows.length === 0) throw new ConflictingIdError(job.id)
+  return rowToJob(rows[0] as Record<string, unknown>)
+}
+
+export async function addJobs (db: SqlClient, jobs: NewJobRecord[]): Promise<JobRecord[]> {
+  if (jobs.length === 0) return []
+  const columns = jobs.map(jobValues)
+  const column = (i: number): unknown[] => columns.map((values) => values[i])
+  return db.transaction(async (tx) => {
+    const rows = await tx.query(
+      `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[], $7::boolean[],
+                            $8::integer[], $9::boolean[], $10::integer[], $11::integer[], $12::text[], $13::timestamptz[])
+       ON CONFLICT (id) DO NOTHING
+       RETURNING ${JOB_COLUMNS}`,
+      Array.from({ length: 13 }, (_, i) => column(i))
+    )
+    if (rows.length !== jobs.length) {
+      // Not inserted: the id existed. Seen before: the batch repeats it (ON CONFLICT skipped the repeat).
+      const inserted = new Set(rows.map((row) => (row as { id: string }).id))
+      const seen = new Set<string>()
+      const existing = jobs.find((job) => {
+        const refused = !inserted.has(job.id) || seen.has(job.id)
+        seen.add(job.id)
+        return refused
+      })
+      throw new ConflictingIdError(existing?.id ?? '?')
+    }
+    return rows.map((row) => rowToJob(row as Record<string, unknown>))
+  })
+}
+
+export async function getJob (db: SqlClient, id: string): Promise<JobRecord | null> {
+  const [row] = await db.query(`SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = $1`, [id])
+  return row === undefined ? null : rowToJob(row)
+}
+
+export async function getJobs (db: SqlClient, filter: JobFilter = {}): Promise<JobRecord[]> {
+  const where = jobWhere(filter)
+  const rows = await db.query(
+    `SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE ${where.sql} ORDER BY id LIMIT $${where.values.length + 1} OFFSET $${where.values.length + 2}`,
+    [...where.values, filter.limit ?? null, filter.offset ?? 0]
+  )
+  return rows.map(rowToJob)
+}
+
+export async function countJobs (db: SqlClient, filter: JobFilter = {}): Promise<number> {
+  const where = jobWhere(filter)
+  const [row] = await db.query<{ count: number }>(`SELECT count(*)::integer AS count FROM scheduler_job WHERE ${where.sql}`, where.values)
+  return row?.count ?? 0
+}
+
+export async function updateJob (db: SqlClient, id: string, changes: JobPatch): Promise<JobRecord> {
+  const patch = withFireTime(changes)
+  const sets: string[] = []
+  const values: unknown[] = [id]
+  for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof JobPatch, string]>) {
+    if (!(key in patch)) continue
+    const value = patch[key]
+    values.push(key === 'args' || key === 'trigger' ? JSON.stringify(value) : value)
+    sets.push(`${column} = $${values.length}`)
+  }
+  sets.push('updated_at = now()', 'version = version + 1')
+  const [row] = await db.query(
+    `UPDATE scheduler_job SET ${sets.join(', ')} WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
+    values
+  )
+  if (row === undefined) throw new JobNotFoundError(id)
+  return rowToJob(row)
+}
+
+export async function removeJob (db: SqlClient, id: string): Promise<boolean> {
+  const rows = await db.query('DELETE FROM scheduler_job WHERE id = $1 RETURNING id', [id])
+  return rows.length > 0
+}
+
+/** The WHERE clause of a job filter, with its values as $1.. */
+function jobWhere (filter: JobFilter): { sql: string, values: unknown[] } {
+  return {
+    sql: `($1::text IS NULL OR task = $1) AND ($2::boolean IS NULL OR paused = $2)
+      AND ($3::boolean IS NULL OR (last_error IS NOT NULL) = $3)
+      AND ($4::text IS NULL OR id ILIKE $4 ESCAPE '\\' OR name ILIKE $4 ESCAPE '\\')`,
+    values: [filter.task ?? null, filter.paused ?? null, filter.flagged ?? null, filter.search === undefined ? null : `%${escapeLike(filter.search)}%`]
+  }
+}
+
+/** Escapes LIKE wildcards so a search for `50%_off` matches those characters. */
+function escapeLike (text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
+}
+
+function jobValues (job: NewJobRecord): unknown[] {
+  return [
+    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
+    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
+    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime
+  ]
+}
