@@ -80,6 +80,7 @@ export function compileCrontab (expression: unknown, path: string): CalendarSpec
   if (parts.some((part) => HASH_PATTERN.test(part))) {
     refuse(path, `'H' (a hashed, random value) is not supported in ${show(text)}: the schedule would change whenever it is loaded; write the values out`)
   }
+  parts[parts.length - 1] = sundayEndsRange(parts[parts.length - 1]!)
   let fields
   try {
     fields = CronExpressionParser.parse(parts.join(' ')).fields
@@ -129,6 +130,14 @@ export function crontabFields (text: string, path: string): string[] {
     refuse(path, `unknown macro ${show(text)}${text.toLowerCase() === '@reboot' ? ' (it names no time; use a date trigger instead)' : ''}; use one of ${Object.keys(MACROS).join(', ')}`)
   }
   return macro.split(' ')
+}
+
+/**
+ * A day-of-week range ending in Sunday (`mon-sun`, `fri-sun/2`) reads `sun` as 7, as cronie and
+ * croniter do; cron-parser alone reads it as 0 and refuses the range as backwards.
+ */
+export function sundayEndsRange (dayOfWeek: string): string {
+  return dayOfWeek.replace(/-sun(?=$|[/,])/gi, '-7')
 }
 
 /** Vixie cron: a day field starting with `*` or `?` leaves the other day field alone in charge. */

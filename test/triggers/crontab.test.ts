@@ -10,6 +10,20 @@ t.test('Vixie cron day rule', async (t) => {
   t.same(fireTimes(utc('0 0 */10 * mon'), '2026-01-01T00:00:00Z', 2),
     instants('2026-05-11T00:00:00Z', '2026-06-01T00:00:00Z'), 'day-of-month starts with *: both must match (odd-step days that are Mondays)')
   t.same(fireTimes(utc('0 0 ? * 1'), '2026-01-01T00:00:00Z', 1), instants('2026-01-05T00:00:00Z'), '? counts as *')
+  // 2027-01-02 is a Saturday: of the Saturdays, only those on odd days of the month fire.
+  t.same(fireTimes(utc('0 16 */2 * sat'), '2027-01-01T00:00:00Z', 3),
+    instants('2027-01-09T16:00:00Z', '2027-01-23T16:00:00Z', '2027-02-13T16:00:00Z'), '*/2 with sat: Saturdays that are odd days')
+})
+
+t.test('a weekday range ending in Sunday reads sun as 7 (cronie, croniter)', async (t) => {
+  // 2027-01-01 is a Friday.
+  t.same(fireTimes(utc('0 0 * * fri-sun'), '2027-01-01T00:00:01Z', 4),
+    instants('2027-01-02T00:00:00Z', '2027-01-03T00:00:00Z', '2027-01-08T00:00:00Z', '2027-01-09T00:00:00Z'), 'fri-sun: Friday to Sunday')
+  t.same(fireTimes(utc('0 0 * * mon-sun'), '2027-01-01T00:00:01Z', 3),
+    instants('2027-01-02T00:00:00Z', '2027-01-03T00:00:00Z', '2027-01-04T00:00:00Z'), 'mon-sun: every day')
+  t.same(fireTimes(utc('0 0 * * FRI-SUN/2'), '2027-01-01T00:00:01Z', 3),
+    instants('2027-01-03T00:00:00Z', '2027-01-08T00:00:00Z', '2027-01-10T00:00:00Z'), 'fri-sun/2: Friday and Sunday, upper case')
+  t.same(fireTimes(utc('0 0 * * sun'), '2027-01-01T00:00:01Z', 1), instants('2027-01-03T00:00:00Z'), 'a lone sun is still Sunday')
 })
 
 t.test('special characters, names, macros, seconds', async (t) => {
