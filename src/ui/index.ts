@@ -1,11 +1,14 @@
 /**
- * The admin web page (issue #5): a small Fastify plugin that serves one static page and its
- * assets (`assets/index.html`, `app.js`, `app.css`). The page is a client of the admin REST
- * routes (`src/routes`) under the same prefix: it has no data of its own and no build step.
+ * The admin web page: a small Fastify plugin that serves one static page and its assets
+ * (`assets/index.html`, the ES modules `app.js` and one per view, `app.css`, the icon). The page is
+ * a client of the admin REST routes (`src/routes`) under the same prefix: it has no data of its own
+ * and no build step.
  *
  * - `GET <prefix>/` serves the HTML shell; `GET <prefix>` redirects to `<prefix>/` so the page's
  *   relative URLs (`ui/app.js`, `jobs`, `status`) resolve under the prefix.
- * - `GET <prefix>/ui/<asset>` serves the script, the style sheet and the icon.
+ * - `GET <prefix>/ui/<asset>` serves the scripts, the style sheet and the icon: only the files of
+ *   the assets directory whose names are {@link ASSET_NAME} (lower-case words, one known
+ *   extension), read once at registration and answered from memory, so no request names a path.
  *
  * Authentication: the shell and assets hold no data, so they may be served without the host's
  * guard (register this plugin next to the routes plugin, not inside its guarded context) while
@@ -18,7 +21,7 @@
  * no other origin), so even a missed escape could not run injected script; the page itself writes
  * user data with `textContent` only.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync, FastifyReply, FastifySchema } from 'fastify'
@@ -40,12 +43,16 @@ export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-opener-policy': 'same-origin'
 }
 
+/** Content types by extension; an asset with another extension is not served. */
 const TYPES: Record<string, string> = {
-  'index.html': 'text/html; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-  'favicon.svg': 'image/svg+xml'
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml'
 }
+
+/** Names of the files that are served: `jobs-list.js`, `app.css`, `favicon.svg` (no dots, slashes or upper case). */
+export const ASSET_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*\.(?:html|js|css|svg)$/
 
 /**
  * Where the assets are: beside this module when run from `src/` (tests, type stripping), and
@@ -68,7 +75,9 @@ function escapeHtml (text: string): string {
 function loadAssets (title: string): Map<string, Asset> {
   const directory = assetsDirectory()
   const assets = new Map<string, Asset>()
-  for (const [name, type] of Object.entries(TYPES)) {
+  const names = readdirSync(directory, { withFileTypes: true }).filter((entry) => entry.isFile() && ASSET_NAME.test(entry.name)).map((entry) => entry.name)
+  for (const name of names) {
+    const type = TYPES[name.slice(name.lastIndexOf('.') + 1)] as string
     let body = readFileSync(`${directory}${name}`)
     if (name === 'index.html') body = Buffer.from(body.toString('utf8').replaceAll('{{title}}', escapeHtml(title)))
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
@@ -98,7 +107,8 @@ export const schedulerUi: FastifyPluginAsync<SchedulerUiOptions> = async (app, o
   })
 
   app.get<{ Params: { name: string } }>('/ui/:name', page, async (request, reply) => {
-    const asset = request.params.name === 'index.html' ? undefined : assets.get(request.params.name)
+    const { name } = request.params
+    const asset = name === 'index.html' || !ASSET_NAME.test(name) ? undefined : assets.get(name)
     if (asset === undefined) {
       return reply.code(404).send({ statusCode: 404, code: 'FST_SCHEDULER_UI_ASSET_NOT_FOUND', error: 'Not Found', message: 'no such asset' })
     }

@@ -2,7 +2,7 @@
  * schedulerUi without a browser: what it serves under the prefix, its security headers, caching,
  * the redirect to the trailing slash, and that the page's status labels match the library's.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import Fastify from 'fastify'
 import t from 'tap'
 import { STATUS_LABELS } from '../../src/index.js'
@@ -34,11 +34,36 @@ t.test('serves the shell and its assets under the prefix, with a strict CSP', as
     t.match(asset.headers['content-type'], type)
     t.equal(asset.headers['cache-control'], 'no-cache')
   }
-  for (const missing of ['index.html', 'nope.js', '..%2Fpackage.json']) {
+  for (const missing of ['index.html', 'nope.js', '..%2Fpackage.json', '..%2F..%2Findex.ts', '%2E%2E%2Fapp.js', 'App.js', 'app.js%00.css', 'app.js.map']) {
     const response = await app.inject(`/scheduler/ui/${missing}`)
     t.equal(response.statusCode, 404, missing)
     t.equal(response.json().code, 'FST_SCHEDULER_UI_ASSET_NOT_FOUND')
   }
+})
+
+t.test('every module the page imports is served as JavaScript, with the same headers', async (t) => {
+  const app = Fastify()
+  t.teardown(async () => app.close())
+  await app.register(schedulerUi, { prefix: '/scheduler' })
+  const shell = (await app.inject('/scheduler/')).body
+  t.match(shell, '<script type="module" src="ui/app.js"></script>', 'the entry is loaded as a module')
+  // Walk the import graph from the entry, as the browser does: every static import must resolve.
+  const seen = new Set<string>()
+  const pending = ['app.js']
+  while (pending.length > 0) {
+    const name = pending.pop() as string
+    if (seen.has(name)) continue
+    seen.add(name)
+    const response = await app.inject(`/scheduler/ui/${name}`)
+    t.equal(response.statusCode, 200, `${name} is served`)
+    t.match(response.headers['content-type'], /^text\/javascript/, `${name} has a JavaScript type (module scripts need one)`)
+    for (const [header, value] of Object.entries(UI_SECURITY_HEADERS)) t.equal(response.headers[header], value, `${name}: ${header}`)
+    t.equal((await app.inject({ url: `/scheduler/ui/${name}`, headers: { 'if-none-match': response.headers.etag as string } })).statusCode, 304, `${name}: ETag revalidation`)
+    for (const match of response.body.matchAll(/^import [^'"]*'\.\/([^']+)'/gm)) pending.push(match[1] as string)
+    t.notMatch(response.body, /from '(?!\.\/)/, `${name} imports only sibling modules (no CDN, no bare specifier)`)
+  }
+  const onDisk = readdirSync(assetsDirectory()).filter((file) => file.endsWith('.js'))
+  t.same([...seen].sort(), onDisk.sort(), 'the entry reaches every module in the assets directory, and nothing else is needed')
 })
 
 t.test('a bad title is refused at registration', async (t) => {
@@ -51,7 +76,9 @@ t.test('the assets ship with the package and the page knows every status label',
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { files: string[] }
   t.ok(pkg.files.includes('src/ui/assets'), 'package.json files lists the assets (tsc does not copy them to dist)')
   t.match(assetsDirectory(), /src\/ui\/assets\/$/)
-  const script = readFileSync(`${assetsDirectory()}app.js`, 'utf8')
-  for (const [status, label] of Object.entries(STATUS_LABELS)) t.match(script, `${status}: '${label}'`, status)
-  t.notMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, 'no HTML sinks in the page script')
+  const format = readFileSync(`${assetsDirectory()}format.js`, 'utf8')
+  for (const [status, label] of Object.entries(STATUS_LABELS)) t.match(format, `${status}: '${label}'`, status)
+  for (const name of readdirSync(assetsDirectory()).filter((file) => file.endsWith('.js'))) {
+    t.notMatch(readFileSync(`${assetsDirectory()}${name}`, 'utf8'), /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, `no HTML sinks in ${name}`)
+  }
 })
