@@ -9,6 +9,7 @@ import type { MikroORM } from '@mikro-orm/core'
 import { InvalidOptionsError } from './errors.js'
 import { DEFAULT_LEADER_LOCK_KEY } from './locks/advisory-lock.js'
 import type { JobStore } from './stores/job-store.js'
+import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from './observability/metrics.js'
 import type { JobOptions, SchedulerLogger } from './types.js'
 
 export type LockOption = 'auto' | 'advisory' | 'file' | 'none'
@@ -60,6 +61,11 @@ export interface SchedulerOptions {
   clock?: () => Date
   /** Random source in [0, 1) for jitter; default `Math.random`. */
   random?: () => number
+  /**
+   * Prometheus metrics on a `prom-client` `Registry` (README "Metrics"): `{ registry, perJobLabels? }`.
+   * Off when absent; needs the `prom-client` package.
+   */
+  metrics?: MetricsOptions
 }
 
 export interface ResolvedSchedulerOptions {
@@ -82,6 +88,7 @@ export interface ResolvedSchedulerOptions {
   jobDefaults: Required<JobOptions>
   clock: (() => Date) | null
   random: () => number
+  metrics: ResolvedMetricsOptions | null
 }
 
 /** The loop re-checks the clock at least this often (croner's rule: timers drift, laptops sleep). */
@@ -89,7 +96,7 @@ export const MAX_SLEEP_MS = 30_000
 
 const KNOWN_OPTIONS = new Set([
   'store', 'orm', 'lock', 'lockFile', 'leaderLockKey', 'nodeId', 'log', 'maxConcurrency', 'batchSize', 'pollIntervalMs',
-  'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'shutdownTimeoutMs', 'maxCatchUp', 'jobDefaults', 'clock', 'random'
+  'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'shutdownTimeoutMs', 'maxCatchUp', 'jobDefaults', 'clock', 'random', 'metrics'
 ])
 
 export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOptions {
@@ -143,7 +150,8 @@ export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOpt
     maxCatchUp: positiveInteger(options, 'maxCatchUp', 1000),
     jobDefaults: resolveJobDefaults(options.jobDefaults),
     clock: options.clock ?? null,
-    random: options.random ?? Math.random
+    random: options.random ?? Math.random,
+    metrics: resolveMetricsOptions(options.metrics)
   }
 }
 

@@ -66,6 +66,7 @@ const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyIn
     app.addHook('onReady', async () => scheduler.start())
   }
   app.addHook('preClose', async () => scheduler.shutdown())
+  app.addHook('onClose', async () => scheduler.metrics?.close())
   if (routes !== undefined) await registerRoutesOption(app, routes)
 }
 

@@ -93,14 +93,17 @@ export interface CodeJobDefinition extends JobOptions {
 
 /** Event payloads of `scheduler.on(event, listener)`. */
 export interface SchedulerEvents {
-  'job:submitted': { jobId: string, executionId: number, runTime: Date }
-  'job:executed': { jobId: string, execution: ExecutionRecord }
+  'job:submitted': { jobId: string, task: string, executionId: number, runTime: Date }
+  'job:executed': { jobId: string, task: string, execution: ExecutionRecord }
   /** Statuses `error` and `timeout`. */
-  'job:error': { jobId: string, execution: ExecutionRecord }
-  'job:missed': { jobId: string, execution: ExecutionRecord }
-  'job:max_instances': { jobId: string, execution: ExecutionRecord }
-  /** An execution whose lease expired was marked `abandoned` (its owner died or was cut off). */
-  'job:abandoned': { jobId: string, execution: ExecutionRecord }
+  'job:error': { jobId: string, task: string, execution: ExecutionRecord }
+  'job:missed': { jobId: string, task: string, execution: ExecutionRecord }
+  'job:max_instances': { jobId: string, task: string, execution: ExecutionRecord }
+  /**
+   * An execution whose lease expired was marked `abandoned` (its owner died or was cut off).
+   * `task` is known when this process ran it (cut off at shutdown), absent when the lease reaper found it.
+   */
+  'job:abandoned': { jobId: string, task?: string, execution: ExecutionRecord }
   'job:added': { job: JobRecord }
   'job:modified': { job: JobRecord }
   'job:removed': { jobId: string }
@@ -108,6 +111,8 @@ export interface SchedulerEvents {
   'scheduler:shutdown': { nodeId: string }
   /** A fault in the scheduler's own loops (database down, ...): logged, retried with backoff, never thrown. */
   'scheduler:error': { error: Error, during: string }
+  /** One claim transaction of the scheduling loop finished: its duration (milliseconds) and how many jobs it handled. */
+  'scheduler:claimed': { durationMs: number, jobs: number }
   'leader:acquired': { nodeId: string }
   'leader:lost': { nodeId: string, reason: string }
 }

@@ -6,6 +6,7 @@
 import type { MikroORM } from '@mikro-orm/core'
 import type { ClaimedJob, ExecutionOutcome, ExecutionRecord, JobRecord, JobStore } from '../stores/job-store.js'
 import type { SchedulerLogger, TaskContext, TaskHandler } from '../types.js'
+import type { SchedulerTracing } from '../observability/tracing.js'
 import type { SchedulerEventBus } from './events.js'
 import type { Executor } from './executor.js'
 import { OutcomeWriter } from './outcome-writer.js'
@@ -19,6 +20,8 @@ export interface ExecutionRunnerDeps {
   tasks: ReadonlyMap<string, TaskHandler>
   clock: (() => Date) | null
   random: () => number
+  /** Wraps each execution in a span. */
+  tracing: SchedulerTracing
 }
 
 export class ExecutionRunner {
@@ -43,10 +46,10 @@ export class ExecutionRunner {
       for (const execution of claim.recorded) {
         if (execution.status === 'missed') {
           log.warn({ jobId, runTime: execution.runTime }, 'occurrence missed: later than misfireGraceTime')
-          events.emit('job:missed', { jobId, execution })
+          events.emit('job:missed', { jobId, task: claim.job.task, execution })
         } else {
           log.warn({ jobId, runTime: execution.runTime }, 'occurrence skipped: maxInstances executions already running')
-          events.emit('job:max_instances', { jobId, execution })
+          events.emit('job:max_instances', { jobId, task: claim.job.task, execution })
         }
       }
       for (const execution of claim.running) this.submit(claim.job, execution)
@@ -58,15 +61,19 @@ export class ExecutionRunner {
     const { executor, events, tasks, log } = this.#deps
     const handler = tasks.get(job.task)
     const executionLog = log.child({ jobId: job.id, executionId: execution.id })
-    events.emit('job:submitted', { jobId: job.id, executionId: execution.id, runTime: execution.runTime })
+    events.emit('job:submitted', { jobId: job.id, task: job.task, executionId: execution.id, runTime: execution.runTime })
+    const span = this.#deps.tracing.execution(job, execution)
     executor.submit({
       id: execution.id,
       timeoutMs: job.timeoutMs,
       run: async (signal) => {
         if (handler === undefined) throw new Error(`task '${job.task}' is not registered in this process`)
-        return handler(this.#context(job, execution, signal, executionLog), ...job.args)
+        return span.run(() => handler(this.#context(job, execution, signal, executionLog), ...job.args))
       },
-      onDone: async (outcome) => this.#record(job, execution, outcome, executionLog)
+      onDone: async (outcome) => {
+        span.end(outcome)
+        return this.#record(job, execution, outcome, executionLog)
+      }
     })
   }
 
@@ -94,27 +101,28 @@ export class ExecutionRunner {
         log.warn({ status: outcome.status }, 'execution was no longer running when it finished (its lease expired and it was marked abandoned); outcome not recorded')
         return
       }
-      this.#announce(job.id, finished, log)
+      this.#announce(job, finished, log)
     } catch (error) {
       log.error({ err: error, status: outcome.status }, 'could not record the execution outcome; its lease will expire and mark it abandoned')
       this.#deps.events.emit('scheduler:error', { error: error as Error, during: 'record outcome' })
     }
   }
 
-  #announce (jobId: string, execution: ExecutionRecord, log: SchedulerLogger): void {
+  #announce (job: JobRecord, execution: ExecutionRecord, log: SchedulerLogger): void {
     const { events } = this.#deps
+    const payload = { jobId: job.id, task: job.task, execution }
     switch (execution.status) {
       case 'success':
         log.debug({ durationMs: execution.durationMs }, 'job executed')
-        events.emit('job:executed', { jobId, execution })
+        events.emit('job:executed', payload)
         break
       case 'abandoned':
         log.warn({ exception: execution.exception }, 'execution cut off')
-        events.emit('job:abandoned', { jobId, execution })
+        events.emit('job:abandoned', payload)
         break
       default:
         log.warn({ status: execution.status, exception: execution.exception }, 'job raised an exception')
-        events.emit('job:error', { jobId, execution })
+        events.emit('job:error', payload)
     }
   }
 }

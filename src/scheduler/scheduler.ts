@@ -28,6 +28,8 @@ import { nextOccurrence } from './next-occurrence.js'
 import { SchedulingLoop } from './scheduling-loop.js'
 import { Waker } from './waker.js'
 import { syncCodeJobs } from './code-jobs.js'
+import { SchedulerTracing } from '../observability/tracing.js'
+import { SchedulerMetrics } from '../observability/metrics.js'
 import { registerJobs } from '../registration.js'
 
 type State = 'stopped' | 'starting' | 'running' | 'stopping'
@@ -66,6 +68,9 @@ export class Scheduler {
   readonly #triggers = new Map<string, { json: string, trigger: Trigger | { error: string } }>()
   readonly #executor: Executor
   readonly #runner: ExecutionRunner
+  readonly #tracing = new SchedulerTracing()
+  /** The Prometheus metrics (`metrics` option), null without it; `metrics.close()` removes them from the registry. */
+  readonly metrics: SchedulerMetrics | null
   #state: State = 'stopped'
   #loop: SchedulingLoop | null = null
   #leases: LeaseKeeper | null = null
@@ -86,8 +91,10 @@ export class Scheduler {
       orm: this.options.orm,
       tasks: this.#tasks,
       clock: this.options.clock,
-      random: this.options.random
+      random: this.options.random,
+      tracing: this.#tracing
     })
+    this.metrics = this.options.metrics === null ? null : new SchedulerMetrics(this, this.options.metrics)
   }
 
   get nodeId (): string {
@@ -280,7 +287,7 @@ export class Scheduler {
     const execution = await store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs })
     if (execution === null) throw new JobNotFoundError(id)
     if (execution.status === 'running') this.#runner.submit(job, execution)
-    else this.#events.emit('job:max_instances', { jobId: id, execution })
+    else this.#events.emit('job:max_instances', { jobId: id, task: job.task, execution })
     return execution
   }
 
@@ -397,6 +404,7 @@ export class Scheduler {
         executor: this.#executor,
         runner: this.#runner,
         events: this.#events,
+        tracing: this.#tracing,
         plan: (job, now, runningCount) => planClaim({
           job, now, runningCount, trigger: this.#triggerFor(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp, random: this.options.random
         })

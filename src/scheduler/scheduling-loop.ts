@@ -8,6 +8,7 @@
  */
 import type { ResolvedSchedulerOptions } from '../options.js'
 import type { LeaderLock } from '../locks/leader-lock.js'
+import type { SchedulerTracing } from '../observability/tracing.js'
 import type { ClaimPlanner } from '../stores/job-store.js'
 import { Backoff } from './backoff.js'
 import type { DedicatedSession } from './dedicated-session.js'
@@ -25,6 +26,8 @@ export interface SchedulingLoopDeps {
   runner: ExecutionRunner
   events: SchedulerEventBus
   plan: ClaimPlanner
+  /** Wraps each claim transaction in a span. */
+  tracing: SchedulerTracing
 }
 
 /** With due jobs left but none claimable (locked by another claimer), wait this long before retrying. */
@@ -101,7 +104,7 @@ export class SchedulingLoop {
 
   /** One pass; returns how long to sleep before the next. */
   async #iterate (): Promise<number> {
-    const { options, lock, session, executor, runner, events, plan } = this.#deps
+    const { options, lock, session, executor, runner, events, plan, tracing } = this.#deps
     await session?.get()
     if (!lock.held) {
       // A node that just lost the lock (fenced for a stale heartbeat, or its connection dropped)
@@ -117,14 +120,16 @@ export class SchedulingLoop {
     }
     if (executor.available === 0) return options.pollIntervalMs
     const limit = Math.min(options.batchSize, executor.available)
-    const claims = await options.store.claimDueJobs({
+    const claimStartedAt = performance.now()
+    const claims = await tracing.claim(options.nodeId, async () => options.store.claimDueJobs({
       now: options.clock?.() ?? null,
       limit,
       owner: options.nodeId,
       leaseMs: options.leaseMs,
       plan,
       ...(lock.fence === undefined ? {} : { fence: lock.fence })
-    })
+    }))
+    events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
     runner.handleClaims(claims)
     if (claims.length === limit) return 0
     const { nextRunTime, now } = await options.store.getNextWakeup()
