@@ -1,49 +1,89 @@
 /**
- * Command line of `npm run bench`: `--quick`, `--only <row>`, `--json <file>`, `--help`, and the
- * workload sizes each mode uses. Sizes live here so the table header can print them.
+ * Command line of `npm run bench`: `--quick`, `--only <row>`, `--systems <ids>`, `--repeats <n>`,
+ * `--json <file>`, `--help`, and the workload sizes each mode uses. Sizes live here so the table
+ * header can print them.
  */
-export const ROWS = ['burst', 'steady', 'scale', 'adds']
+import { parseArgs as parseNodeArgs } from 'node:util'
+
+export const ROWS = ['burst', 'steady', 'adds', 'history', 'stored']
+
+/** System ids in table order (see systems.mjs). */
+export const SYSTEM_IDS = ['ours', 'ceiling', 'pg-boss', 'graphile-worker', 'bullmq', 'apscheduler']
 
 const FULL = {
   burst: { jobs: 10_000 },
   steady: { jobs: 1_000, seconds: 60 },
-  scale: { jobs: 100_000, due: 10, ticking: 3, idleSeconds: 20 },
-  adds: { single: 2_000, batched: 20_000, batchSize: 1_000 }
+  adds: { single: 2_000, batched: 20_000, batchSize: 1_000 },
+  // 10 million history rows spread over `days` days; the burst runs on top of them, then one
+  // day's history is deleted while `ticking` interval jobs fire every second.
+  history: { rows: 10_000_000, days: 30, jobs: 10_000, ticking: 100 },
+  stored: { jobs: 1_000_000, due: 10, ticking: 3, idleSeconds: 20 }
 }
 
 const QUICK = {
   burst: { jobs: 2_000 },
   steady: { jobs: 200, seconds: 10 },
-  scale: { jobs: 10_000, due: 10, ticking: 3, idleSeconds: 5 },
-  adds: { single: 300, batched: 3_000, batchSize: 1_000 }
+  adds: { single: 300, batched: 3_000, batchSize: 1_000 },
+  history: { rows: 100_000, days: 30, jobs: 2_000, ticking: 20 },
+  stored: { jobs: 10_000, due: 10, ticking: 3, idleSeconds: 5 }
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${ROWS.join('|')}] [--json <file>]
-  --quick        small sizes for a fast look (CI smoke check)
-  --only <row>   run one row (may be repeated)
-  --json <file>  also write the results as JSON
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${ROWS.join('|')}] [--systems <ids>] [--repeats <n>] [--json <file>]
+  --quick          small sizes, one repeat, peers on the burst row only (CI smoke check)
+  --only <row>     run one row (may be repeated)
+  --systems <ids>  comma-separated subset of ${SYSTEM_IDS.join(',')} (default: all)
+  --repeats <n>    runs per scenario and system; the table shows the median and range (default 3, quick 1)
+  --scale <f>      multiply every row's job and row counts by f (e.g. 0.1 to develop on a busy machine)
+  --json <file>    also write the results as JSON
 environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; a fresh
 database is created on that server for each scenario and dropped afterwards),
-BENCH_PYTHON (default /usr/bin/python3) for the APScheduler side.`
+REDIS_URL (default redis://127.0.0.1:6379, BullMQ only), BENCH_PYTHON (default /usr/bin/python3)
+for the APScheduler side. The peers (pg-boss, graphile-worker, BullMQ) are installed into
+bench/node_modules with \`npm ci\` from bench/package-lock.json on first use.`
 
 export class UsageError extends Error {}
 
+const SCALED = new Set(['jobs', 'single', 'batched', 'rows', 'ticking'])
+
 /** Parses argv (without node and script); throws UsageError on anything unknown. */
 export function parseArgs (argv) {
-  const options = { quick: false, only: [], json: null, help: false }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (arg === '--quick') options.quick = true
-    else if (arg === '--help' || arg === '-h') options.help = true
-    else if (arg === '--only' || arg === '--json') {
-      const value = argv[++i]
-      if (value === undefined) throw new UsageError(`${arg} needs a value`)
-      if (arg === '--json') options.json = value
-      else if (!ROWS.includes(value)) throw new UsageError(`unknown row '${value}'; rows: ${ROWS.join(', ')}`)
-      else options.only.push(value)
-    } else throw new UsageError(`unknown argument '${arg}'`)
+  let parsed
+  try {
+    parsed = parseNodeArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        only: { type: 'string', multiple: true, default: [] },
+        systems: { type: 'string' },
+        repeats: { type: 'string' },
+        scale: { type: 'string' },
+        json: { type: 'string' }
+      },
+      strict: true,
+      allowPositionals: false
+    }).values
+  } catch (error) {
+    throw new UsageError(error.message)
   }
-  options.rows = options.only.length > 0 ? ROWS.filter((row) => options.only.includes(row)) : ROWS
-  options.sizes = options.quick ? QUICK : FULL
-  return options
+  for (const row of parsed.only) if (!ROWS.includes(row)) throw new UsageError(`unknown row '${row}'; rows: ${ROWS.join(', ')}`)
+  const systems = parsed.systems === undefined ? SYSTEM_IDS : parsed.systems.split(',').map((s) => s.trim())
+  for (const id of systems) if (!SYSTEM_IDS.includes(id)) throw new UsageError(`unknown system '${id}'; systems: ${SYSTEM_IDS.join(', ')}`)
+  const repeats = parsed.repeats === undefined ? (parsed.quick ? 1 : 3) : Number(parsed.repeats)
+  if (!Number.isInteger(repeats) || repeats < 1) throw new UsageError(`--repeats must be a whole number ≥ 1, got '${parsed.repeats}'`)
+  const scale = parsed.scale === undefined ? 1 : Number(parsed.scale)
+  if (!(scale > 0 && scale <= 1)) throw new UsageError(`--scale must be a number in (0, 1], got '${parsed.scale}'`)
+  const base = parsed.quick ? QUICK : FULL
+  const sizes = Object.fromEntries(Object.entries(base).map(([row, s]) => [row, Object.fromEntries(
+    Object.entries(s).map(([key, value]) => [key, SCALED.has(key) ? Math.max(1, Math.round(value * scale)) : value]))]))
+  return {
+    quick: parsed.quick,
+    help: parsed.help,
+    json: parsed.json ?? null,
+    rows: parsed.only.length > 0 ? ROWS.filter((row) => parsed.only.includes(row)) : ROWS,
+    systems: SYSTEM_IDS.filter((id) => systems.includes(id)),
+    repeats,
+    scale,
+    sizes
+  }
 }

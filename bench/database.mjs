@@ -19,15 +19,18 @@ async function admin (sql) {
   }
 }
 
-/** Creates a database, runs `fn(url)`, drops the database whatever happens. */
-export async function withDatabase (label, fn) {
-  const name = `fms_bench_${label}_${randomBytes(4).toString('hex')}`
-  await admin(`CREATE DATABASE "${name}"`)
+/**
+ * Creates a database (a file copy of `template` when given: a filled database reused by several
+ * repeats), runs `fn(url, name)`, drops the database whatever happens.
+ */
+export async function withDatabase (label, fn, { template } = {}) {
+  const name = `fms_bench_${label}_${randomBytes(4).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_')
+  await admin(template === undefined ? `CREATE DATABASE "${name}"` : `CREATE DATABASE "${name}" TEMPLATE "${template}" STRATEGY FILE_COPY`)
   live.add(name)
   try {
     const url = new URL(BASE_URL)
     url.pathname = `/${name}`
-    return await fn(url.toString())
+    return await fn(url.toString(), name)
   } finally {
     await drop(name)
   }
@@ -49,4 +52,17 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     process.stderr.write(`\nbench: ${signal}, dropping ${live.size} database(s)\n`)
     Promise.allSettled([...live].map(drop)).finally(() => process.exit(130))
   })
+}
+
+/**
+ * A database kept across the repeats of one row (filled once, then copied per repeat as the
+ * `template` of `withDatabase`): { name, url, drop() }.
+ */
+export async function createTemplate (label) {
+  const name = `fms_bench_${label}_tpl_${randomBytes(4).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_')
+  await admin(`CREATE DATABASE "${name}"`)
+  live.add(name)
+  const url = new URL(BASE_URL)
+  url.pathname = `/${name}`
+  return { name, url: url.toString(), drop: () => drop(name) }
 }

@@ -1,7 +1,11 @@
 /**
- * `npm run bench`: runs the rows (burst, steady, scale, adds) for this project and, when
- * available, APScheduler 3 + SQLAlchemyJobStore on the same PostgreSQL server, then prints one
- * Markdown table with ratios. Exits 1 when a scenario fails (never because of speed).
+ * `npm run bench`: runs the rows (burst, steady, adds, history, stored) for this project, the
+ * ceiling (a minimal claim-and-log loop of our own), pg-boss, graphile-worker, BullMQ (each with
+ * its documented defaults and its best throughput configuration) and APScheduler 3, every
+ * scenario `--repeats` times on a fresh database of the same PostgreSQL server, and prints one
+ * Markdown report: a table per row (median and range), the settings of every system, and the
+ * targets. Exits 1 when a scenario of this project fails or its exactly-once check does (never
+ * because of speed, and never because a peer is missing or fails: those are shown as such).
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -9,10 +13,10 @@ import { availableParallelism } from 'node:os'
 import * as aps from './apscheduler/driver.mjs'
 import { parseArgs, USAGE, UsageError } from './cli.mjs'
 import { serverVersion } from './database.mjs'
-import * as ours from './node/driver.mjs'
-import { formatTable } from './table.mjs'
-
-const n = (value) => value.toLocaleString('en-US')
+import { ensurePeers } from './peers/install.mjs'
+import { buildSystems, redisReachable } from './systems.mjs'
+import { formatRow } from './table.mjs'
+import { targetLines } from './targets.mjs'
 
 /** Short HEAD commit, `+dirty` when src/ has uncommitted changes; `unknown` outside git. */
 function gitCommit () {
@@ -40,60 +44,107 @@ if (options.help) {
 
 const cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? 'unknown CPU'
 const nproc = execFileSync('nproc').toString().trim() || String(availableParallelism())
-const commit = process.env.BENCH_COMMIT ?? gitCommit()
-const apscheduler = await aps.detectApscheduler()
+const wantsPeers = options.systems.some((id) => ['pg-boss', 'graphile-worker', 'bullmq'].includes(id))
+const peers = wantsPeers ? await ensurePeers() : { versions: {}, reason: 'not selected' }
+const redisUp = options.systems.includes('bullmq') ? await redisReachable() : false
+const apscheduler = options.systems.includes('apscheduler') ? await aps.detectApscheduler() : { available: false, reason: 'not selected' }
+const entries = await buildSystems({ selected: options.systems, peers, apscheduler, redisUp, quick: options.quick, sizes: options.sizes })
 const meta = {
   date: new Date().toISOString(),
   mode: options.quick ? 'quick' : 'full',
-  commit,
-  machine: `${nproc} cores (nproc), ${cpuModel}`,
+  repeats: options.repeats,
+  scale: options.scale,
+  commit: process.env.BENCH_COMMIT ?? gitCommit(),
+  machine: `${nproc} cores (nproc), ${cpuModel}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at start`,
   postgres: await serverVersion(),
   node: process.version,
+  peers: peers.versions,
   apscheduler: apscheduler.available ? apscheduler.version : apscheduler.reason,
-  oursOptions: ours.description,
-  theirsOptions: aps.description,
-  lag: 'fire lag = handler start (process clock) − scheduled run time (ctx.runTime / scheduled_run_time)'
+  lag: 'fire lag = handler start (process clock) − scheduled run time (ctx.runTime; pg-boss and graphile-worker: the startAfter/runAt given; BullMQ: creation + delay, or the scheduler slot; APScheduler: scheduled_run_time)'
 }
-process.stderr.write(`bench: ${meta.mode} run, rows ${options.rows.join(', ')}; ${meta.apscheduler}\n`)
+process.stderr.write(`bench: ${meta.mode} run, rows ${options.rows.join(', ')}, ${options.repeats} repeat(s); ${meta.machine}\n`)
+
+/** The lead before a burst's due instant: room for the adds; retried ×4 when a system overran it. */
+const leadMs = (jobs) => 2000 + Math.round(jobs * 0.3)
 
 const results = {}
 let failed = false
 for (const row of options.rows) {
-  const sizes = options.sizes[row]
-  const attempt = async (name, fn) => {
-    process.stderr.write(`bench: ${row} / ${name} ...\n`)
-    const started = Date.now()
-    try {
-      const result = await fn(row, sizes)
-      process.stderr.write(`bench: ${row} / ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s${result.note ? ` (${result.note})` : ''}\n`)
-      return result
-    } catch (error) {
-      failed = true
-      process.stderr.write(`bench: ${row} / ${name} FAILED: ${error.stack ?? error}\n`)
-      return { error: String(error.message ?? error) }
+  const sizes = row === 'burst' || row === 'history' ? { ...options.sizes[row], leadMs: leadMs(options.sizes[row].jobs) } : options.sizes[row]
+  const lines = {}
+  const runners = []
+  for (const entry of entries) {
+    const how = entry.rows[row]
+    lines[entry.key] = { runs: [], na: typeof how === 'string' && how !== 'run' ? how : null, missing: entry.missing ?? null }
+    if (lines[entry.key].na !== null || entry.missing) continue
+    runners.push({ entry, how })
+  }
+  const prepared = {}
+  try {
+    for (const { entry, how } of runners) {
+      if (entry.prepare !== undefined) {
+        try {
+          prepared[entry.key] = await entry.prepare(row, sizes)
+        } catch (error) {
+          failed = true
+          process.stderr.write(`bench: ${row} / ${entry.label} preparation FAILED: ${error.stack ?? error}\n`)
+          lines[entry.key].runs.push({ error: String(error.message ?? error) })
+        }
+      } else prepared[entry.key] = { run: (s) => how(row, s), close: async () => {} }
     }
+    for (let repeat = 1; repeat <= options.repeats; repeat++) {
+      for (const { entry } of runners) {
+        if (prepared[entry.key] === undefined) continue
+        const result = await attempt(row, entry, repeat, (s) => prepared[entry.key].run(s), sizes)
+        lines[entry.key].runs.push(result)
+        if (entry.system === 'ours' && (result.error !== undefined || result.exactlyOnce === false)) {
+          failed = true
+          if (result.exactlyOnce === false) process.stderr.write(`bench: ${row}: exactly-once check FAILED: ${result.note}\n`)
+        }
+      }
+    }
+  } finally {
+    for (const p of Object.values(prepared)) await p.close().catch(() => {})
   }
-  const oursResult = await attempt('fastify-mikro-scheduler', ours.runOurs)
-  if (oursResult.exactlyOnce === false) {
-    failed = true
-    process.stderr.write(`bench: ${row}: exactly-once check FAILED: ${oursResult.note}\n`)
+  results[row] = { sizes, lines }
+}
+
+async function attempt (row, entry, repeat, run, sizes) {
+  const name = `${row} / ${entry.label} #${repeat}`
+  process.stderr.write(`bench: ${name} ...\n`)
+  const started = Date.now()
+  try {
+    let result
+    try {
+      result = await run(sizes)
+    } catch (error) {
+      if (sizes.leadMs === undefined || !/past the due instant/.test(String(error.message))) throw error
+      process.stderr.write(`bench: ${name}: the adds overran the due instant; retrying with a lead of ${sizes.leadMs * 4} ms\n`)
+      result = await run({ ...sizes, leadMs: sizes.leadMs * 4 })
+    }
+    process.stderr.write(`bench: ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s${result.note ? ` (${result.note})` : ''}\n`)
+    return result
+  } catch (error) {
+    process.stderr.write(`bench: ${name} FAILED: ${error.stack ?? error}\n`)
+    return { error: String(error.message ?? error).split('\n')[0] }
   }
-  const theirs = apscheduler.available ? await attempt('APScheduler', aps.runApscheduler) : null
-  results[row] = { sizes, ours: oursResult, theirs }
 }
 
 const out = [
   '',
-  `${meta.mode} run, ${meta.date}, commit ${meta.commit}; ${meta.machine}; ${meta.postgres}; Node ${meta.node}; ${meta.apscheduler}`,
-  `fastify-mikro-scheduler: ${meta.oursOptions}; execution logging on (every execution is a row of scheduler_job_execution).`,
-  `APScheduler: ${meta.theirsOptions}.`,
-  `${meta.lag}. ratio: how many times better fastify-mikro-scheduler is (>1 = better).`,
-  '',
-  ...formatTable(results, { full: !options.quick, theirsName: apscheduler.available ? apscheduler.version.split(',')[0] : 'APScheduler (skipped)' })
+  `${meta.mode} run, ${meta.date}, commit ${meta.commit}; ${meta.machine}; ${meta.postgres}; Node ${meta.node}; ` +
+    `${options.repeats} repeat(s) per scenario, median (range)${options.scale !== 1 ? `; sizes scaled by ${options.scale}` : ''}.`,
+  `${meta.lag}.`,
+  ''
 ]
-if (results.burst?.ours.exactlyOnce !== undefined) out.push('', `burst exactly-once: ${results.burst.ours.exactlyOnce ? 'ok' : 'FAILED'} (${results.burst.ours.note})`)
-if (results.adds?.theirs && results.adds.theirs.error === undefined) out.push('', 'adds: APScheduler 3 has no batched add; its batched figure is its single add.')
-if (results.scale?.ours.plan) out.push('', `claim query plan (scale row, ${n(results.scale.sizes.jobs)} stored jobs; EXPLAIN ANALYZE, rolled back):`, '```', results.scale.ours.plan, '```')
+for (const row of options.rows) out.push(...formatRow(row, results[row], entries), '')
+out.push(...targetLines(results, entries, { full: !options.quick }), '')
+out.push('Settings (every system runs in a process of its own, on a fresh database of the same server):', '')
+for (const entry of entries) {
+  out.push(`- **${entry.label}**: ${entry.missing ? `missing: ${entry.missing}` : entry.settings}${entry.trades ? `. Trades away: ${entry.trades}` : ''}.`)
+}
+const plan = results.stored?.lines.ours?.runs.find((r) => r.plan)?.plan
+if (plan) out.push('', `claim query plan (stored row, ${results.stored.sizes.jobs.toLocaleString('en-US')} stored jobs; EXPLAIN ANALYZE, rolled back):`, '```', plan, '```')
 process.stdout.write(`${out.join('\n')}\n`)
 
 if (options.json !== null) writeFileSync(options.json, `${JSON.stringify({ meta, results }, null, 2)}\n`)

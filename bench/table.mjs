@@ -1,89 +1,120 @@
 /**
- * The results table (Markdown, so a run can be pasted into RESULTS.md): one line per metric,
- * this project, APScheduler, the ratio (how many times better this project is: >1 = better),
- * and the issue's target with ✓/✗ on full runs.
+ * The results as Markdown (so a run can be pasted into RESULTS.md): one table per row with a
+ * line per system (median of the repeats, range in brackets), the reasons for every n/a,
+ * missing or failed cell under it, and the issue's targets with ✓/✗ on full runs.
  */
 
 const lower = 'lower'
 const higher = 'higher'
 
-/** Metric lines per row: label, unit, which way is better, value picker, target. */
-const METRICS = {
+/** Metric columns per row: label, unit, which way is better, value picker. */
+export const METRICS = {
   burst: [
-    ['executions/s', '/s', higher, (r) => r.executionsPerSecond, { min: 10_000, ratio: 7 }],
-    ['fire lag p50', 'ms', lower, (r) => r.lagMs.p50],
-    ['fire lag p99', 'ms', lower, (r) => r.lagMs.p99, { max: 1500 }],
-    ['fire lag max', 'ms', lower, (r) => r.lagMs.max]
+    ['executions/s', '/s', higher, (r) => r.executionsPerSecond],
+    ['lag p50', 'ms', lower, (r) => r.lagMs.p50],
+    ['lag p99', 'ms', lower, (r) => r.lagMs.p99],
+    ['lag max', 'ms', lower, (r) => r.lagMs.max]
   ],
   steady: [
-    ['fire lag p50', 'ms', lower, (r) => r.lagMs.p50],
-    ['fire lag p99', 'ms', lower, (r) => r.lagMs.p99, { max: 100 }],
-    ['occurrences run (coalesced when late)', '', higher, (r) => r.lagMs.count],
+    ['lag p50', 'ms', lower, (r) => r.lagMs.p50],
+    ['lag p99', 'ms', lower, (r) => r.lagMs.p99],
+    ['occurrences run', '', higher, (r) => r.lagMs.count],
     ['CPU (of one core)', '%', lower, (r) => r.cpuPercent],
     ['RSS peak', 'MB', lower, (r) => r.rssPeakMb]
   ],
-  scale: [
-    ['start() → first fire', 'ms', lower, (r) => r.startToFirstFireMs, { max: 3000 }],
-    ['RSS peak', 'MB', lower, (r) => r.rssPeakMb, { max: 250 }],
-    ['idle CPU (of one core)', '%', lower, (r) => r.idleCpuPercent, { max: 1 }],
-    ['claim query uses the index', '', null, (r) => r.usesIndex, { equals: true }]
-  ],
   adds: [
-    ['addJob, one per call', '/s', higher, (r) => r.singlePerSecond],
-    ['addJobs, batched', '/s', higher, (r) => r.batchedPerSecond ?? r.singlePerSecond, { min: 5000 }]
+    ['one per call', '/s', higher, (r) => r.singlePerSecond],
+    ['batched', '/s', higher, (r) => r.batchedPerSecond ?? null]
+  ],
+  history: [
+    ['burst executions/s', '/s', higher, (r) => r.executionsPerSecond],
+    ['burst lag p99', 'ms', lower, (r) => r.lagMs.p99],
+    ['delete one day', 's', lower, (r) => r.deleteSeconds],
+    ['rows deleted', '', null, (r) => r.deletedRows],
+    ['tick lag p99 before', 'ms', lower, (r) => r.tickLagBeforeMs.p99],
+    ['tick lag max during delete', 'ms', lower, (r) => r.tickLagDuringMs.max],
+    ['ticks due during delete', '', null, (r) => r.tickLagDuringMs.count]
+  ],
+  stored: [
+    ['start() → first fire', 'ms', lower, (r) => r.startToFirstFireMs],
+    ['RSS peak', 'MB', lower, (r) => r.rssPeakMb],
+    ['idle CPU (of one core)', '%', lower, (r) => r.idleCpuPercent],
+    ['claim uses the index', '', null, (r) => r.usesIndex ?? null]
   ]
 }
 
 const TITLES = {
-  burst: (s) => `burst: ${n(s.jobs)} date jobs due at one instant`,
-  steady: (s) => `steady: ${n(s.jobs)} interval jobs at 1 s for ${s.seconds} s`,
-  scale: (s) => `scale: ${n(s.jobs)} stored jobs, ${s.due + s.ticking} due`,
-  adds: (s) => `adds: ${n(s.single)} single, ${n(s.batched)} in batches of ${n(s.batchSize)}`
+  burst: (s) => `burst: ${n(s.jobs)} one-off jobs due at one instant`,
+  steady: (s) => `steady: ${n(s.jobs)} recurring jobs every 1 s for ${s.seconds} s`,
+  adds: (s) => `adds: ${n(s.single)} one per call, ${n(s.batched)} in batches of ${n(s.batchSize)}`,
+  history: (s) => `history: ${n(s.rows)} execution-history rows over ${s.days} days; burst of ${n(s.jobs)}, then one day deleted while ${n(s.ticking)} jobs fire every 1 s`,
+  stored: (s) => `stored: ${n(s.jobs)} stored jobs, ${s.due + s.ticking} due`
 }
 
-function n (value, digits = 0) {
+export function n (value, digits = 0) {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 }
 
 function show (value, unit) {
   if (value === null || value === undefined || Number.isNaN(value)) return 'n/a'
   if (typeof value === 'boolean') return value ? 'yes' : 'no'
-  const digits = Math.abs(value) >= 100 ? 0 : 1
+  const digits = Math.abs(value) >= 100 || unit === '' ? 0 : 1
   return `${n(value, digits)}${unit === '/s' || unit === '' ? '' : ` ${unit}`}`
 }
 
-function ratio (ours, theirs, better) {
-  if (better === null || typeof ours !== 'number' || typeof theirs !== 'number') return ''
-  const r = better === higher ? ours / theirs : theirs / Math.max(ours, 0.1)
-  return Number.isFinite(r) ? `${n(r, r >= 10 ? 0 : 1)}×` : ''
+/** Median and range of numbers (null when none). */
+export function spread (values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
+  if (v.length === 0) return null
+  const mid = v.length >> 1
+  return { median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, min: v[0], max: v[v.length - 1], count: v.length }
 }
 
-function target (spec, unit, ours, oursRatio, full) {
-  if (spec === undefined) return ''
-  const text = spec.equals !== undefined
-    ? 'yes'
-    : spec.min !== undefined ? `≥ ${n(spec.min)}${spec.ratio !== undefined ? ` (≥ ${spec.ratio}×)` : ''}` : `≤ ${n(spec.max)} ${unit}`
-  if (!full || ours === undefined) return text
-  const ok = spec.equals !== undefined
-    ? ours === spec.equals
-    : spec.min !== undefined ? ours >= spec.min && (spec.ratio === undefined || oursRatio === '' || parseFloat(oursRatio.replace(/,/g, '')) >= spec.ratio) : ours <= spec.max
-  return `${text} ${ok ? '✓' : '✗'}`
+/** A metric of one system over its successful repeats: { median, min, max, count } | null. */
+export function metric (line, pick) {
+  return spread((line?.runs ?? []).filter((r) => r.error === undefined).map((r) => { try { return pick(r) } catch { return null } }))
 }
 
-/** Markdown lines for `results` ({ row: { ours, theirs, sizes } }). */
-export function formatTable (results, { full, theirsName }) {
-  const lines = [
-    `| row | metric | fastify-mikro-scheduler | ${theirsName} | ratio | target |`,
-    '| --- | --- | ---: | ---: | ---: | --- |'
+function cell (line, pick, unit) {
+  if (line.na !== null) return line.na.startsWith('as the defaults') ? '(as defaults)' : line.na.startsWith('skipped') ? 'skipped' : 'n/a'
+  if (line.missing) return 'missing'
+  const ok = line.runs.filter((r) => r.error === undefined)
+  if (ok.length === 0) return 'failed'
+  const values = ok.map((r) => { try { return pick(r) } catch { return null } })
+  if (values.every((v) => typeof v === 'boolean')) return values.every(Boolean) ? 'yes' : values.some(Boolean) ? 'mixed' : 'no'
+  const s = spread(values)
+  if (s === null) return 'n/a'
+  const failed = line.runs.length - ok.length
+  const range = s.count > 1 ? ` (${show(s.min, unit).replace(/ (ms|MB|s|%)$/, '')}–${show(s.max, unit)})` : ''
+  return `${show(s.median, unit)}${range}${failed > 0 ? ` [${failed} failed]` : ''}`
+}
+
+/** Markdown lines for one row: the table and the reasons under it. */
+export function formatRow (row, { sizes, lines }, entries) {
+  const metrics = METRICS[row]
+  const out = [
+    `#### ${TITLES[row](sizes)}`,
+    '',
+    `| system | ${metrics.map(([label]) => label).join(' | ')} |`,
+    `| --- | ${metrics.map(() => '---:').join(' | ')} |`
   ]
-  for (const [row, { ours, theirs, sizes }] of Object.entries(results)) {
-    METRICS[row].forEach(([label, unit, better, pick, spec], i) => {
-      const o = ours?.error === undefined ? pick(ours) : undefined
-      const t = theirs === null || theirs?.error !== undefined ? undefined : pick(theirs)
-      const theirsCell = theirs === null ? 'skipped' : theirs.error !== undefined ? 'error' : show(t, unit)
-      const r = ratio(o, t, better)
-      lines.push(`| ${i === 0 ? TITLES[row](sizes) : ''} | ${label} | ${ours.error !== undefined ? 'error' : show(o, unit)} | ${theirsCell} | ${r} | ${target(spec, unit, o, r, full)} |`)
-    })
+  const notes = []
+  const folded = new Map() // reason → labels of lines left out of the table for it
+  for (const entry of entries) {
+    const line = lines[entry.key]
+    if (line === undefined) continue
+    if (line.na !== null && /^(not measured|skipped)/.test(line.na)) {
+      folded.set(line.na, [...(folded.get(line.na) ?? []), entry.label])
+      continue
+    }
+    out.push(`| ${entry.label} | ${metrics.map(([, unit, , pick]) => cell(line, pick, unit)).join(' | ')} |`)
+    if (line.na !== null && !line.na.startsWith('as the defaults')) notes.push(`${entry.label}: ${line.na}`)
+    else if (line.missing) notes.push(`${entry.label}: missing: ${line.missing}`)
+    else {
+      for (const r of line.runs) if (r.error !== undefined) notes.push(`${entry.label}: a repeat failed: ${r.error}`)
+    }
   }
-  return lines
+  for (const [reason, labels] of folded) notes.push(`${labels.join('; ')}: ${reason}`)
+  if (notes.length > 0) out.push('', ...notes.map((note) => `- ${note}`))
+  return out
 }

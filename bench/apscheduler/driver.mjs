@@ -30,10 +30,12 @@ export async function detectApscheduler () {
   }
 }
 
-export async function runApscheduler (row, sizes) {
+/** The stored row is the script's `scale` scenario; the script picks its own burst lead. */
+export async function runApscheduler (row, { leadMs, ...sizes }) {
+  const scenario = row === 'stored' ? 'scale' : row
   return withDatabase(`aps_${row}`, async (url) => {
-    const run = (scenario) => runChild(PYTHON, [SCRIPT, scenario, url, JSON.stringify(sizes)], 900_000)
-    if (row === 'scale') await run('scaleFill')
-    return run(row)
+    const run = (name) => runChild(PYTHON, [SCRIPT, name, url, JSON.stringify(sizes)], 900_000)
+    if (scenario === 'scale') await run('scaleFill')
+    return run(scenario)
   })
 }

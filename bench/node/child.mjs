@@ -5,10 +5,11 @@
  */
 import { adds } from './adds.mjs'
 import { burst } from './burst.mjs'
-import { scale, scaleFill } from './scale.mjs'
+import { history, historyFill } from './history.mjs'
+import { stored, storedFill } from './stored.mjs'
 import { steady } from './steady.mjs'
 
-const scenarios = { burst, steady, scaleFill, scale, adds }
+const scenarios = { burst, steady, adds, historyFill, history, storedFill, stored }
 const [name, url, sizes] = process.argv.slice(2)
 const result = await scenarios[name](url, JSON.parse(sizes))
 process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`)

@@ -1,15 +1,16 @@
 /**
- * scale: N stored jobs, few due. `scaleFill` stores them through `addJobs` (in its own process,
- * so its memory does not count); `scale` then opens a fresh ORM and scheduler and measures
+ * stored: N stored jobs, few due. `storedFill` stores one prototype job per trigger kind through
+ * `addJobs`, copies them to N jobs with one INSERT … SELECT generate_series (every column of the
+ * prototype, whatever the schema holds; only id and name differ), and adds the due ones through
+ * `addJobs` (in its own process, so its memory does not count); `stored` then opens a fresh ORM
+ * and scheduler and measures
  * start() → first handler call, peak RSS, this process's CPU over an idle window in which only
  * a few 5 s interval jobs fire, and the plan of the claim query the store really sent.
  */
 import { countOutcomes, openScheduler } from './harness.mjs'
 import { processWindow, sleep, until } from '../stats.mjs'
 
-const CHUNK = 5_000
-
-export async function scaleFill (url, { jobs, due, ticking }) {
+export async function storedFill (url, { jobs, due, ticking }) {
   const bench = await openScheduler(url)
   const { scheduler, store } = bench
   try {
@@ -23,11 +24,16 @@ export async function scaleFill (url, { jobs, due, ticking }) {
       { type: 'interval', hours: 6, startDate: far },
       { type: 'date', runDate: far }
     ]
-    for (let offset = 0; offset < idle; offset += CHUNK) {
-      await scheduler.addJobs(Array.from({ length: Math.min(CHUNK, idle - offset) }, (_, i) => ({
-        id: `idle-${offset + i}`, task: 'noop', trigger: triggers[(offset + i) % triggers.length]
-      })))
-    }
+    await scheduler.addJobs(triggers.map((trigger, i) => ({ id: `prototype-${i}`, task: 'noop', trigger })))
+    const columns = (await bench.query(
+      `SELECT column_name FROM information_schema.columns
+       WHERE table_schema = current_schema() AND table_name = 'scheduler_job' ORDER BY ordinal_position`)).map((c) => c.column_name)
+    const pick = (column) => column === 'id' ? "'idle-' || g" : column === 'name' ? "'idle-' || g" : `p."${column}"`
+    await bench.query(
+      `INSERT INTO scheduler_job (${columns.map((c) => `"${c}"`).join(', ')})
+       SELECT ${columns.map(pick).join(', ')}
+       FROM generate_series(0, $1::int - 1) AS g JOIN scheduler_job p ON p.id = 'prototype-' || (g % ${triggers.length})`,
+      [idle - triggers.length])
     await scheduler.addJobs([
       ...Array.from({ length: due }, (_, i) => ({ id: `due-${i}`, task: 'due', trigger: { type: 'date', runDate: soon } })),
       ...Array.from({ length: ticking }, (_, i) => ({ id: `tick-${i}`, task: 'tick', trigger: { type: 'interval', seconds: 5, startDate: soon } }))
@@ -40,7 +46,7 @@ export async function scaleFill (url, { jobs, due, ticking }) {
   }
 }
 
-export async function scale (url, { jobs, due, ticking, idleSeconds }) {
+export async function stored (url, { jobs, due, ticking, idleSeconds }) {
   const bench = await openScheduler(url)
   const { scheduler } = bench
   try {
