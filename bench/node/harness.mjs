@@ -37,11 +37,38 @@ export async function openScheduler (url, options = {}) {
 /** The claim of due jobs: locks `scheduler_job` rows by `next_run_time` (not other SKIP LOCKED queries). */
 const isDueJobClaim = (text) => text.includes('SKIP LOCKED') && /next_run_time\s*<=/.test(text)
 
+/**
+ * BENCH_TRACE_SQL=1: per statement (first 60 characters, whitespace folded) the count, total and
+ * worst latency through the store's SQL port, printed to stderr when the process exits (for
+ * profiling; off by default since it adds a timer per query).
+ */
+const trace = process.env.BENCH_TRACE_SQL === '1' ? new Map() : null
+if (trace !== null) {
+  process.on('exit', () => {
+    const rows = [...trace.entries()].sort((a, b) => b[1].totalMs - a[1].totalMs)
+    for (const [text, t] of rows) process.stderr.write(`sql ${String(t.count).padStart(6)} × mean ${(t.totalMs / t.count).toFixed(1).padStart(7)} ms, max ${t.maxMs.toFixed(0).padStart(5)} ms  ${text}\n`)
+  })
+}
+
+function traced (executor, text, values) {
+  if (trace === null) return executor.query(text, values)
+  const key = text.replace(/\s+/g, ' ').trim().slice(0, 60)
+  const started = performance.now()
+  const done = () => {
+    const ms = performance.now() - started
+    const t = trace.get(key) ?? { count: 0, totalMs: 0, maxMs: 0 }
+    trace.set(key, { count: t.count + 1, totalMs: t.totalMs + ms, maxMs: Math.max(t.maxMs, ms) })
+  }
+  const result = executor.query(text, values)
+  result.then(done, done)
+  return result
+}
+
 function recordClaimSql (sql, seen) {
   const spy = (executor) => ({
     query: (text, values) => {
       if (seen.claimSql === null && isDueJobClaim(text)) Object.assign(seen, { claimSql: text, claimValues: values })
-      return executor.query(text, values)
+      return traced(executor, text, values)
     }
   })
   return {
