@@ -119,8 +119,11 @@ async function attempt (row, entry, repeat, run, sizes) {
       result = await run(sizes)
     } catch (error) {
       if (sizes.leadMs === undefined || !/past the due instant/.test(String(error.message))) throw error
-      process.stderr.write(`bench: ${name}: the adds overran the due instant; retrying with a lead of ${sizes.leadMs * 4} ms\n`)
-      result = await run({ ...sizes, leadMs: sizes.leadMs * 4 })
+      // "adding N jobs took S s, past the due instant": the retry leaves half as much again.
+      const took = Number(/took ([\d.]+) ?s/.exec(String(error.message))?.[1] ?? 0) * 1000
+      const lead = Math.round(Math.max(sizes.leadMs * 4, took * 1.5 + 2000))
+      process.stderr.write(`bench: ${name}: the adds overran the due instant; retrying with a lead of ${lead} ms\n`)
+      result = await run({ ...sizes, leadMs: lead })
     }
     process.stderr.write(`bench: ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s${result.note ? ` (${result.note})` : ''}\n`)
     return result
