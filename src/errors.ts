@@ -75,3 +75,15 @@ export const LockHeldError = createError<'FST_SCHEDULER_LOCK_HELD', 409, [string
   "lock file '%s' is held by %s; stop that process or point this one at another data directory",
   409
 )
+
+/**
+ * 500: with `install: 'migrations'` the scheduler's tables are older than this library (or absent).
+ * Args: (first missing migration, what it adds, every pending migration).
+ */
+export const SchemaOutdatedError = createError<'FST_SCHEDULER_SCHEMA_OUTDATED', 500, [string, string, string]>(
+  'FST_SCHEDULER_SCHEMA_OUTDATED',
+  "the scheduler's tables are older than this library: migration '%s' (%s) has not been applied. With install: 'migrations' the " +
+    'scheduler never changes the schema; add schedulerMigrations to the migrations of the app and run them (npx mikro-orm migration:up) ' +
+    "with a role that may change the schema, or use install: 'auto'. Pending: %s",
+  500
+)

@@ -13,7 +13,7 @@ import { SchedulerJobSubscriber } from './orm/job-subscriber.js'
 import { Scheduler } from './scheduler/scheduler.js'
 import { ormDialect } from './sql/from-orm.js'
 import type { JobStore } from './stores/job-store.js'
-import { MikroOrmJobStore } from './stores/mikro-orm-job-store.js'
+import { MikroOrmJobStore, type InstallMode } from './stores/mikro-orm-job-store.js'
 import { registerRoutesOption, type SchedulerRoutesOptions } from './routes/plugin.js'
 import type { CodeJobDefinition, JobDefinition, TaskHandler } from './types.js'
 
@@ -22,6 +22,14 @@ export interface SchedulerPluginOptions extends Omit<SchedulerOptions, 'store' |
   orm: MikroORM
   /** Job store; default a `MikroOrmJobStore` on `orm`. */
   store?: JobStore
+  /**
+   * How the scheduler's tables come to exist (for the default store). `'auto'` (default): created or
+   * upgraded at start with idempotent DDL (the app's role may create tables). `'migrations'`: the
+   * app's migrations own them (`schedulerMigrations` from `fastify-mikro-scheduler/migration`); the
+   * plugin runs no DDL, so a role with only SELECT/INSERT/UPDATE/DELETE can start it, and it refuses
+   * to start (`SchemaOutdatedError`, naming the missing migration) when the tables are older than the library.
+   */
+  install?: InstallMode
   /** Tasks to register: `{ 'reports.daily': handler }`. */
   tasks?: Record<string, TaskHandler>
   /** Jobs declared in configuration (tasks by name), upserted at start like `registerJob`. */
@@ -43,12 +51,12 @@ const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyIn
   if (app.hasDecorator('scheduler')) {
     throw new InvalidOptionsError('register', 'fastify-mikro-scheduler is already registered on this instance')
   }
-  const { orm, store, tasks, jobs, autoStart, routes, ...schedulerOptions } = checkPluginOptions(options)
+  const { orm, store, install, tasks, jobs, autoStart, routes, ...schedulerOptions } = checkPluginOptions(options)
   const dataDir = embeddedDataDir(orm)
   if (dataDir !== undefined) assertEmbeddedDatabaseFree(dataDir)
   const scheduler = new Scheduler({
     ...schedulerOptions,
-    store: store ?? new MikroOrmJobStore(orm),
+    store: store ?? new MikroOrmJobStore(orm, install === undefined ? {} : { install }),
     orm,
     lockFile: schedulerOptions.lockFile ?? (dataDir === undefined ? undefined : embeddedLockPath(dataDir)),
     log: app.log.child({ name: 'scheduler' })
@@ -82,6 +90,9 @@ function checkPluginOptions (options: SchedulerPluginOptions): SchedulerPluginOp
   }
   if (options.jobs !== undefined && !Array.isArray(options.jobs)) throw new InvalidOptionsError('jobs', 'must be an array of job definitions')
   if (options.autoStart !== undefined && typeof options.autoStart !== 'boolean') throw new InvalidOptionsError('autoStart', 'must be a boolean')
+  if (options.install !== undefined && options.store !== undefined) {
+    throw new InvalidOptionsError('install', 'applies to the default store only; pass it to your store instead: new MikroOrmJobStore(orm, { install })')
+  }
   return options
 }
 

@@ -10,7 +10,7 @@ export const SchedulerJobExecutionSchema = defineEntity({
   name: 'SchedulerJobExecution',
   tableName: 'scheduler_job_execution',
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
+    id: p.bigint('number').columnType('bigint').primary().autoincrement().generated('by default as identity'),
     jobId: p.text(),
     /** The scheduled instant of the occurrence (not when it started). */
     runTime: p.datetime().columnType('timestamptz'),
@@ -28,7 +28,9 @@ export const SchedulerJobExecutionSchema = defineEntity({
   },
   uniques: [{ properties: ['jobId', 'runTime'], name: 'scheduler_job_execution_job_id_run_time_key' }],
   indexes: [
-    { properties: ['status', 'runTime'], name: 'scheduler_job_execution_status_run_time_idx' }
+    { name: 'scheduler_job_execution_job_id_run_time_idx', columns: [{ name: 'job_id' }, { name: 'run_time', sort: 'DESC' }] },
+    { properties: ['status', 'runTime'], name: 'scheduler_job_execution_status_run_time_idx' },
+    { properties: ['jobId', 'leaseUntil'], name: 'scheduler_job_execution_running_idx', where: "status = 'running'" }
   ]
 })
 

@@ -18,7 +18,7 @@ export const SchedulerJobSchema = defineEntity({
     /** Name of the registered task (handler) this job runs. */
     task: p.text(),
     /** JSON array passed to the handler after `ctx`. */
-    args: p.json<unknown[]>().columnType('jsonb'),
+    args: p.json<unknown[]>().columnType('jsonb').defaultRaw("'[]'::jsonb"),
     /** Trigger JSON (DESIGN.md "Trigger JSON"); the time zone is inside it. */
     trigger: p.json<TriggerJson>().columnType('jsonb'),
     /** When the next occurrence is claimed (its fire time plus jitter); `null` and not paused means the job has finished. */
@@ -36,12 +36,21 @@ export const SchedulerJobSchema = defineEntity({
     /** Milliseconds an execution may run before its AbortSignal fires and it is recorded as `timeout`; `null` = no limit. */
     timeoutMs: p.integer().nullable(),
     createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
-    updatedAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
-    /** Optimistic-lock version, bumped by every write of the scheduler. */
-    version: p.integer().default(1),
+    /** Set to the current time by every write: the scheduler's statements and ORM flushes alike. */
+    updatedAt: p.datetime().columnType('timestamptz').defaultRaw('now()').onUpdate(() => new Date()),
+    /** Optimistic-lock version, compared and bumped by every write: the scheduler's statements and ORM flushes (MikroORM optimistic locking) alike. */
+    version: p.integer().version().default(1),
     /** Why the job cannot run (for example "task 'x' is not registered"); such jobs are kept, never deleted. */
     lastError: p.text().nullable()
-  }
+  },
+  indexes: [
+    // The claim query's index: only jobs that can fall due.
+    { properties: ['nextRunTime'], name: 'scheduler_job_next_run_time_idx', where: 'NOT paused' }
+  ],
+  checks: [
+    { name: 'scheduler_job_args_is_array', expression: "jsonb_typeof(args) = 'array'" },
+    { name: 'scheduler_job_max_instances_positive', expression: 'max_instances >= 1' }
+  ]
 })
 
 export class SchedulerJob extends SchedulerJobSchema.class {}

@@ -69,7 +69,11 @@ export class AdvisoryLock implements LeaderLock {
        ON CONFLICT (lock_key) DO UPDATE SET node_id = EXCLUDED.node_id, backend_pid = EXCLUDED.backend_pid,
          acquired_at = EXCLUDED.acquired_at, heartbeat_at = EXCLUDED.heartbeat_at`,
       [key, nodeId]
-    )
+    ).catch(async (error: unknown) => {
+      // No heartbeat row (its table missing, say): not the leader, so do not keep the session lock either.
+      await session.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => {})
+      throw error
+    })
     this.#held = true
     this.#heartbeat = setInterval(() => { void this.#beat() }, this.#options.heartbeatMs)
     this.#heartbeat.unref()

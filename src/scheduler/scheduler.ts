@@ -26,6 +26,7 @@ import { firstRunTime, validateChanges, validateDefinition } from './job-input.j
 import { LeaseKeeper } from './lease-keeper.js'
 import { nextOccurrence } from './next-occurrence.js'
 import { SchedulingLoop } from './scheduling-loop.js'
+import { UnscheduledJobs } from './unscheduled-jobs.js'
 import { Waker } from './waker.js'
 import { syncCodeJobs } from './code-jobs.js'
 import { SchedulerTracing } from '../observability/tracing.js'
@@ -405,6 +406,7 @@ export class Scheduler {
         runner: this.#runner,
         events: this.#events,
         tracing: this.#tracing,
+        unscheduled: new UnscheduledJobs(this.options),
         plan: (job, now, runningCount) => planClaim({
           job, now, runningCount, trigger: this.#triggerFor(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp, random: this.options.random
         })

@@ -15,6 +15,7 @@ import type { DedicatedSession } from './dedicated-session.js'
 import type { SchedulerEventBus } from './events.js'
 import type { ExecutionRunner } from './execution-runner.js'
 import type { Executor } from './executor.js'
+import type { UnscheduledJobs } from './unscheduled-jobs.js'
 import { Waker } from './waker.js'
 
 export interface SchedulingLoopDeps {
@@ -28,6 +29,8 @@ export interface SchedulingLoopDeps {
   plan: ClaimPlanner
   /** Wraps each claim transaction in a span. */
   tracing: SchedulerTracing
+  /** Gives jobs written without the scheduler their first occurrence (leader, every `pollIntervalMs`). */
+  unscheduled?: UnscheduledJobs
 }
 
 /** With due jobs left but none claimable (locked by another claimer), wait this long before retrying. */
@@ -97,8 +100,26 @@ export class SchedulingLoop {
         const delayMs = this.#backoff.next()
         options.log.error({ err: error, retryInMs: delayMs }, 'scheduler loop failed; retrying')
         events.emit('scheduler:error', { error: error as Error, during: 'scheduling loop' })
+        if (isUndefinedTable(error)) await this.#recoverMissingTable(error as Error)
         if (this.#running) await this.#waker.sleep(delayMs)
       }
+    }
+  }
+
+  /**
+   * A table of the scheduler is gone (a host's `schema:update` or `schema:drop` removed it): the
+   * store installs it again (`install: 'auto'`), or says, in an error log, which migration to run.
+   * Either way the loop keeps retrying, so it heals as soon as the tables are back.
+   */
+  async #recoverMissingTable (cause: Error): Promise<void> {
+    const { options, events } = this.#deps
+    const recover = options.store.recoverMissingTable
+    if (recover === undefined) return
+    try {
+      options.log.warn({ err: cause }, await recover.call(options.store, cause))
+    } catch (error) {
+      options.log.error({ err: error, cause }, `a table of the scheduler is missing (${cause.message}) and was not installed again: ${(error as Error).message}`)
+      events.emit('scheduler:error', { error: error as Error, during: 'reinstalling missing tables' })
     }
   }
 
@@ -118,6 +139,7 @@ export class SchedulingLoop {
       options.log.info({ nodeId: options.nodeId, lock: lock.kind }, 'leader lock acquired; this process runs the scheduler')
       events.emit('leader:acquired', { nodeId: options.nodeId })
     }
+    await this.#deps.unscheduled?.check()
     if (executor.available === 0) return options.pollIntervalMs
     const limit = Math.min(options.batchSize, executor.available)
     const claimStartedAt = performance.now()
@@ -139,4 +161,9 @@ export class SchedulingLoop {
     if (untilDue <= 0) return claims.length === 0 ? CONTENDED_RETRY_MS : 0
     return Math.min(untilDue, options.pollIntervalMs)
   }
+}
+
+/** PostgreSQL `undefined_table` (42P01): a statement named a table that does not exist. */
+function isUndefinedTable (error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '42P01'
 }

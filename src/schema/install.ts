@@ -4,11 +4,13 @@
  * `orm.schema.update()`: on the host's database that drops tables it does not know.
  */
 import type { SqlClient } from '../sql/sql-client.js'
-import { SCHEMA_LOCK_KEY, SCHEMA_STATEMENTS } from './ddl.js'
+import { SCHEMA_LOCK_KEY } from './ddl.js'
+import { SCHEMA_VERSIONS } from './versions.js'
 
+/** Creates the tables or brings them to the last schema version, running every version's idempotent `up` in order. */
 export async function installSchema (sql: SqlClient): Promise<void> {
   await sql.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [SCHEMA_LOCK_KEY])
-    for (const statement of SCHEMA_STATEMENTS) await tx.query(statement)
+    for (const version of SCHEMA_VERSIONS) for (const statement of version.up) await tx.query(statement)
   })
 }

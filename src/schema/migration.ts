@@ -1,25 +1,59 @@
 /**
- * A MikroORM `Migration` that creates the scheduler's tables, for hosts that run their schema
- * through `@mikro-orm/migrations` (import from `fastify-mikro-scheduler/migration`). The same
- * idempotent DDL the plugin runs at start, so running both is harmless.
+ * The scheduler's schema versions as MikroORM `Migration` classes, for hosts that run their schema
+ * through `@mikro-orm/migrations` (import from `fastify-mikro-scheduler/migration`):
  *
  * ```ts
- * import { SchedulerMigration } from 'fastify-mikro-scheduler/migration'
- * // migrations: { migrationsList: [{ name: 'SchedulerMigration', class: SchedulerMigration }] }
+ * import { schedulerMigrations } from 'fastify-mikro-scheduler/migration'
+ * // migrations: { migrationsList: [...schedulerMigrations, ...ownMigrations] }
  * ```
+ *
+ * With file-based migrations (`migrations.path`), add one file per class to the folder, re-exporting it:
+ * `export { Migration20261201000000_scheduler_initial } from 'fastify-mikro-scheduler/migration'`.
+ * Every `up` is idempotent, so running them on tables the plugin already installed is harmless.
  */
+import type { MigrationObject } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
-import { DROP_STATEMENTS, SCHEMA_STATEMENTS } from './ddl.js'
+import { SCHEMA_VERSIONS, type SchemaVersion } from './versions.js'
 
+/** A concrete migration class, as MikroORM's `migrationsList` takes it. */
+export type SchedulerMigrationClass = MigrationObject['class']
+
+function versionMigration (version: SchemaVersion): SchedulerMigrationClass {
+  const named = {
+    [version.name]: class extends Migration {
+      override name = version.name
+      override up (): void {
+        for (const statement of version.up) this.addSql(statement)
+      }
+
+      override down (): void {
+        for (const statement of version.down) this.addSql(statement)
+      }
+    }
+  }
+  return named[version.name] as SchedulerMigrationClass
+}
+
+/** Every schema version in order, as `migrationsList` entries `{ name, class }`. */
+export const schedulerMigrations: readonly MigrationObject[] =
+  SCHEMA_VERSIONS.map((version) => ({ name: version.name, class: versionMigration(version) }))
+
+/** Creates the tables (`down` drops them, execution history included). */
+export const Migration20261201000000_scheduler_initial: SchedulerMigrationClass = schedulerMigrations[0]!.class
+
+/**
+ * All versions at once: the single migration of earlier releases, kept for hosts that list it.
+ * New hosts list {@link schedulerMigrations} instead, so later schema changes arrive as migrations of their own.
+ */
 export class SchedulerMigration extends Migration {
   override name = 'SchedulerMigration'
 
   override up (): void {
-    for (const statement of SCHEMA_STATEMENTS) this.addSql(statement)
+    for (const version of SCHEMA_VERSIONS) for (const statement of version.up) this.addSql(statement)
   }
 
-  /** Drops both tables, execution history included. */
+  /** Drops the tables, execution history included. */
   override down (): void {
-    for (const statement of DROP_STATEMENTS) this.addSql(statement)
+    for (const version of [...SCHEMA_VERSIONS].reverse()) for (const statement of version.down) this.addSql(statement)
   }
 }

@@ -165,8 +165,25 @@ export interface NextWakeup {
  * documented codes; "not found" answers are `null`/`false` unless stated.
  */
 export interface JobStore {
-  /** Creates the tables if missing. Idempotent; safe to call from processes starting together. */
+  /** Creates the tables if missing (or checks them, when the host's migrations own them). Idempotent; safe to call from processes starting together. */
   initialize(): Promise<void>
+  /**
+   * Called by the loop when a statement failed because a table is missing (PostgreSQL 42P01, for
+   * example after a host's `schema:update` dropped it): reinstalls the tables when the store
+   * installs them, and resolves to a sentence for the log saying what it did.
+   * @throws SchemaOutdatedError when the host's migrations own the schema (nothing is installed).
+   */
+  recoverMissingTable?(error: Error): Promise<string>
+  /**
+   * Jobs written without the scheduler (by a process with the ORM but not the plugin, or plain SQL):
+   * `nextRunTime` null, not paused, not flagged, never run. At most `limit`, oldest first.
+   */
+  getUnscheduledJobs?(limit: number): Promise<JobRecord[]>
+  /**
+   * Writes the next occurrence (or a flag) of a job from {@link getUnscheduledJobs} if nobody wrote
+   * the job since (`version` unchanged, `nextRunTime` still null); bumps `version`. Returns whether it wrote.
+   */
+  scheduleUnscheduledJob?(id: string, version: number, patch: Pick<JobPatch, 'nextRunTime' | 'nextFireTime' | 'lastError'>): Promise<boolean>
   /** The store's clock (PostgreSQL: `now()`), so due times never depend on a process clock. */
   now(): Promise<Date>
   /** @throws ConflictingIdError when the id exists and `replaceExisting` is false. */

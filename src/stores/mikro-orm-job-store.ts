@@ -8,8 +8,10 @@
  * class installs the schema on first use and delegates to them.
  */
 import type { MikroORM } from '@mikro-orm/core'
+import { InvalidOptionsError } from '../errors.js'
 import { WAKEUP_CHANNEL } from '../scheduler/dedicated-session.js'
 import { installSchema } from '../schema/install.js'
+import { verifySchema } from '../schema/verify.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
 import { toDate, type SqlClient } from '../sql/sql-client.js'
 import type {
@@ -20,16 +22,43 @@ import * as claim from './postgresql/claim.js'
 import * as executions from './postgresql/executions.js'
 import * as jobs from './postgresql/jobs.js'
 
+/**
+ * How the scheduler's tables come to exist. `auto` (default): the store installs or upgrades them
+ * at first use (idempotent DDL, needs a role that may create tables). `migrations`: the host's
+ * migrator owns them (`schedulerMigrations`); the store runs no DDL at all and refuses to start,
+ * with `SchemaOutdatedError` naming the missing migration, when they are older than the library.
+ */
+export type InstallMode = 'auto' | 'migrations'
+
+export interface MikroOrmJobStoreOptions {
+  /** See {@link InstallMode}. Default `'auto'`. */
+  install?: InstallMode
+}
+
 export class MikroOrmJobStore implements JobStore {
   #sql: SqlClient | null
   #ready: Promise<SqlClient> | null = null
   readonly #orm: MikroORM | null
+  readonly #install: InstallMode
 
-  /** Pass the host's `MikroORM` instance (PostgreSQL or PGlite driver), or a ready `SqlClient`. */
-  constructor (source: MikroORM | SqlClient) {
+  /**
+   * Pass the host's `MikroORM` instance (PostgreSQL or PGlite driver), or a ready `SqlClient`.
+   * @throws InvalidOptionsError for an `install` other than `'auto'` or `'migrations'`.
+   */
+  constructor (source: MikroORM | SqlClient, options: MikroOrmJobStoreOptions = {}) {
     const isSqlClient = 'transaction' in source && 'openSession' in source
     this.#sql = isSqlClient ? source as SqlClient : null
     this.#orm = isSqlClient ? null : source as MikroORM
+    const install = options.install ?? 'auto'
+    if (install !== 'auto' && install !== 'migrations') {
+      throw new InvalidOptionsError('install', `must be 'auto' (the scheduler creates its tables) or 'migrations' (the app's migrations do), got ${JSON.stringify(install)}`)
+    }
+    this.#install = install
+  }
+
+  /** Whether the store installs its tables (`auto`) or only checks them (`migrations`). */
+  get install (): InstallMode {
+    return this.#install
   }
 
   /** The SQL port, for the leader lock and wake-up listener. Available after `initialize()`. */
@@ -49,7 +78,8 @@ export class MikroOrmJobStore implements JobStore {
   async #db (): Promise<SqlClient> {
     this.#ready ??= (async () => {
       const sql = this.#sql ?? await sqlClientFromOrm(this.#orm as MikroORM)
-      await installSchema(sql)
+      if (this.#install === 'auto') await installSchema(sql)
+      else await verifySchema(sql)
       this.#sql = sql
       return sql
     })().catch((error: unknown) => {
@@ -57,6 +87,13 @@ export class MikroOrmJobStore implements JobStore {
       throw error
     })
     return this.#ready
+  }
+
+  async recoverMissingTable (error: Error): Promise<string> {
+    // The cached install is stale: check (and with `auto`, reinstall) again.
+    this.#ready = null
+    await this.#db()
+    return `a table of the scheduler was missing (${error.message}); ${this.#install === 'auto' ? 'the tables were installed again' : 'the schema checks out again'}`
   }
 
   async now (): Promise<Date> {
@@ -86,6 +123,14 @@ export class MikroOrmJobStore implements JobStore {
 
   async updateJob (id: string, changes: JobPatch): Promise<JobRecord> {
     return jobs.updateJob(await this.#db(), id, changes)
+  }
+
+  async getUnscheduledJobs (limit: number): Promise<JobRecord[]> {
+    return jobs.getUnscheduledJobs(await this.#db(), limit)
+  }
+
+  async scheduleUnscheduledJob (id: string, version: number, patch: Pick<JobPatch, 'nextRunTime' | 'nextFireTime' | 'lastError'>): Promise<boolean> {
+    return jobs.scheduleUnscheduledJob(await this.#db(), id, version, patch)
   }
 
   async removeJob (id: string): Promise<boolean> {

@@ -5,8 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { MikroORM } from '@mikro-orm/postgresql'
 import pg from 'pg'
-import { SchedulerJob } from '../../src/entities/scheduler-job.js'
-import { SchedulerJobExecution } from '../../src/entities/scheduler-job-execution.js'
+import { schedulerEntities } from '../../src/entities/index.js'
 
 export const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -32,7 +31,7 @@ export async function freshDatabase (t: Teardown, label: string): Promise<string
 
 /** A MikroORM instance on `url` with the scheduler's entities; closed at the end of `t`. */
 export async function openOrm (t: Teardown, url: string): Promise<MikroORM> {
-  const orm = await MikroORM.init({ clientUrl: url, entities: [SchedulerJob, SchedulerJobExecution], pool: { min: 0, max: 5 } })
+  const orm = await MikroORM.init({ clientUrl: url, entities: [...schedulerEntities], pool: { min: 0, max: 5 } })
   t.teardown(async () => orm.close(true))
   return orm
 }

@@ -134,3 +134,31 @@ function jobValues (job: NewJobRecord): unknown[] {
     job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime
   ]
 }
+
+/**
+ * Jobs written without the scheduler (a seed script or admin tool with the ORM but not the plugin,
+ * or plain SQL): `next_run_time` null, not paused, not flagged, and never run (no execution row).
+ */
+export async function getUnscheduledJobs (db: SqlClient, limit: number): Promise<JobRecord[]> {
+  const rows = await db.query(
+    `SELECT ${JOB_COLUMNS} FROM scheduler_job j
+     WHERE j.next_run_time IS NULL AND NOT j.paused AND j.last_error IS NULL
+       AND NOT EXISTS (SELECT 1 FROM scheduler_job_execution e WHERE e.job_id = j.id)
+     ORDER BY j.created_at, j.id LIMIT $1`,
+    [limit]
+  )
+  return rows.map(rowToJob)
+}
+
+/**
+ * Sets the next occurrence (or the flag) of a job found by {@link getUnscheduledJobs}, only if no
+ * one wrote it since it was read (`version` compared, then bumped). Returns whether it was written.
+ */
+export async function scheduleUnscheduledJob (db: SqlClient, id: string, version: number, patch: Pick<JobPatch, 'nextRunTime' | 'nextFireTime' | 'lastError'>): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE scheduler_job SET next_run_time = $3, next_fire_time = $4, last_error = $5, updated_at = now(), version = version + 1
+     WHERE id = $1 AND version = $2 AND next_run_time IS NULL RETURNING id`,
+    [id, version, patch.nextRunTime ?? null, patch.nextFireTime ?? null, patch.lastError ?? null]
+  )
+  return rows.length > 0
+}

@@ -1,0 +1,13 @@
+/**
+ * Every table of the scheduler as a MikroORM entity: list `schedulerEntities` in the host's
+ * `entities` and MikroORM's schema tools (`schema:update`, `migration:create`) see the tables
+ * exactly as the scheduler creates them, and so propose nothing for them.
+ */
+import { SchedulerJob } from './scheduler-job.js'
+import { SchedulerJobExecution } from './scheduler-job-execution.js'
+import { SchedulerLeader } from './scheduler-leader.js'
+
+export { SchedulerJob, SchedulerJobExecution, SchedulerLeader }
+
+/** The scheduler's entities, for the host's MikroORM `entities` option: `entities: [...appEntities, ...schedulerEntities]`. */
+export const schedulerEntities = [SchedulerJob, SchedulerJobExecution, SchedulerLeader] as const

@@ -1,0 +1,43 @@
+/**
+ * The scheduler's schema as a sequence of versions (MikroORM migrations): the first creates the
+ * tables, and every later change of the schema is one more version, appended, never edited. The
+ * same sequence serves three installers:
+ *
+ * - `install: 'auto'` (default): the plugin runs every version's `up` at start (idempotent DDL:
+ *   `IF NOT EXISTS`, checks replaced in place), so existing tables upgrade in place;
+ * - `install: 'migrations'`: the host's migrator runs them (`schedulerMigrations`), and the plugin
+ *   only checks, with each version's `probe`, that all of them are applied;
+ * - `SchedulerMigration` (the single migration of earlier releases): all of them at once.
+ */
+import { DROP_STATEMENTS, SCHEMA_STATEMENTS } from './ddl.js'
+import { SCHEDULER_TABLES } from './tables.js'
+
+export interface SchemaVersion {
+  /** Migration name, as recorded in the host's migrations table: `Migration<UTC yyyyMMddHHmmss>_scheduler_<what>`. */
+  readonly name: string
+  /** What this version adds, for errors and logs. */
+  readonly description: string
+  /** Idempotent DDL that brings a schema of the previous version (or none) to this one. */
+  readonly up: readonly string[]
+  /** DDL that undoes `up` (the first version's drops the tables, execution history included). */
+  readonly down: readonly string[]
+  /** A query returning one row `{ applied: boolean }`: whether the schema already has this version. Reads the catalogs only. */
+  readonly probe: string
+}
+
+const TABLES = SCHEDULER_TABLES
+
+/** The ordered versions; the last one is the schema this release of the library needs. */
+export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
+  {
+    name: 'Migration20261201000000_scheduler_initial',
+    description: 'the tables scheduler_job, scheduler_job_execution and scheduler_leader with their indexes and checks',
+    up: SCHEMA_STATEMENTS,
+    down: DROP_STATEMENTS,
+    probe: `SELECT (${TABLES.map((table) => `to_regclass('${table}') IS NOT NULL`).join(' AND ')}
+      AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job') AND attname = 'next_fire_time' AND NOT attisdropped)
+      AND to_regclass('scheduler_job_execution_running_idx') IS NOT NULL
+      AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')
+                  AND conname = 'scheduler_job_execution_status_check' AND pg_get_constraintdef(oid) LIKE '%''queued''%')) AS applied`
+  }
+]
