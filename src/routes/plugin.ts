@@ -10,7 +10,8 @@
  *
  * Routes (see `jobs.ts`, `executions.ts`, `status.ts`): `GET|POST /jobs`, `GET|PATCH|DELETE /jobs/:id`,
  * `POST /jobs/:id/pause|resume|run`, `GET /jobs/:id/fire-times`, `POST /fire-times`,
- * `GET /jobs/:id/executions`, `GET /executions`, `GET /executions/:id`, `GET /status`, `GET /tasks`.
+ * `GET /jobs/:id/executions`, `GET /executions`, `GET /executions/:id`, `GET /status`, `GET /tasks`,
+ * `GET /jobs/:id/run-history`, `GET /stats/overview` (`stats.ts`, the admin page's charts).
  * Errors: `{ statusCode, code, error, message }` (`errors.ts`).
  *
  * Everything set here (validator, JSON parser, error handler, guard hooks) applies to these routes
@@ -22,6 +23,7 @@ import type {} from '../plugin.js'
 import { handleRouteError, handleRouteNotFound } from './errors.js'
 import { executionRoutes } from './executions.js'
 import { jobRoutes } from './jobs.js'
+import { statsRoutes } from './stats.js'
 import { statusRoutes } from './status.js'
 import { schedulerUi } from '../ui/index.js'
 import { formatValidationErrors, parseJsonBody, validatorCompiler } from './validation.js'
@@ -81,6 +83,7 @@ const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyIn
     await api.register(jobRoutes, { scheduler })
     await api.register(executionRoutes, { scheduler })
     await api.register(statusRoutes, { scheduler })
+    await api.register(statsRoutes, { scheduler })
   })
   // The page beside it (its data comes from the guarded API).
   if (ui) await app.register(schedulerUi)

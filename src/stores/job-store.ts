@@ -9,6 +9,7 @@
  * the time until which a running execution's owner vouches for it.
  */
 import type { ExecutionStatus, TerminalStatus } from '../execution-status.js'
+import type { ExecutionStatsQueries } from './execution-stats.js'
 import type { TriggerJson } from '../triggers/types.js'
 
 /** A job as stored. Times are `Date`s; `misfireGraceTime` is seconds; `timeoutMs` milliseconds. */
@@ -162,9 +163,10 @@ export interface NextWakeup {
 
 /**
  * Contract every job store honours. Methods throw only for real faults (database errors) and the
- * documented codes; "not found" answers are `null`/`false` unless stated.
+ * documented codes; "not found" answers are `null`/`false` unless stated. The statistics behind
+ * the admin page's charts are declared in `execution-stats.ts`.
  */
-export interface JobStore {
+export interface JobStore extends ExecutionStatsQueries {
   /** Creates the tables if missing (or checks them, when the host's migrations own them). Idempotent; safe to call from processes starting together. */
   initialize(): Promise<void>
   /**

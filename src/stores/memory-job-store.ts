@@ -8,6 +8,9 @@ import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup
 } from './job-store.js'
+import {
+  fireLagOf, perMinuteOf, runHistoryOf, slowestJobsOf, type FireLagStats, type MinuteStatusCount, type RunHistoryEntry, type RunTimeRange, type SlowJob
+} from './execution-stats.js'
 import { recentStats } from './recent-stats.js'
 import { withFireTime } from './rows.js'
 
@@ -266,6 +269,22 @@ export class MemoryJobStore implements JobStore {
       }
     }
     return deleted
+  }
+
+  async getRunHistory (jobId: string, limit: number): Promise<RunHistoryEntry[]> {
+    return clone(runHistoryOf(this.#executions.values(), jobId, limit))
+  }
+
+  async countExecutionsPerMinute (range: RunTimeRange): Promise<MinuteStatusCount[]> {
+    return perMinuteOf(this.#executions.values(), range)
+  }
+
+  async getFireLag (range: RunTimeRange): Promise<FireLagStats> {
+    return fireLagOf(this.#executions.values(), range)
+  }
+
+  async getSlowestJobs (range: RunTimeRange, limit: number): Promise<SlowJob[]> {
+    return slowestJobsOf(this.#executions.values(), range, limit)
   }
 
   async close (): Promise<void> {}

@@ -4,8 +4,8 @@
  * SQL through the ORM's native client: no entity hydration, one statement per batch.
  *
  * The statements live in one module per concern under `postgresql/`: `jobs.ts` (the job table),
- * `claim.ts` (wake-ups, claims, run-now) and `executions.ts` (outcomes, leases, history); this
- * class installs the schema on first use and delegates to them.
+ * `claim.ts` (wake-ups, claims, run-now), `executions.ts` (outcomes, leases, history) and
+ * `stats.ts` (the aggregates behind the admin page's charts); this class installs the schema on first use and delegates to them.
  */
 import type { MikroORM } from '@mikro-orm/core'
 import { InvalidOptionsError } from '../errors.js'
@@ -14,6 +14,7 @@ import { installSchema } from '../schema/install.js'
 import { verifySchema } from '../schema/verify.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
 import { toDate, type SqlClient } from '../sql/sql-client.js'
+import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from './execution-stats.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup
@@ -21,6 +22,7 @@ import type {
 import * as claim from './postgresql/claim.js'
 import * as executions from './postgresql/executions.js'
 import * as jobs from './postgresql/jobs.js'
+import * as stats from './postgresql/stats.js'
 
 /**
  * How the scheduler's tables come to exist. `auto` (default): the store installs or upgrades them
@@ -188,6 +190,22 @@ export class MikroOrmJobStore implements JobStore {
 
   async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {
     return executions.deleteOldExecutions(await this.#db(), maxAgeSeconds, now)
+  }
+
+  async getRunHistory (jobId: string, limit: number): Promise<RunHistoryEntry[]> {
+    return stats.getRunHistory(await this.#db(), jobId, limit)
+  }
+
+  async countExecutionsPerMinute (range: RunTimeRange): Promise<MinuteStatusCount[]> {
+    return stats.countExecutionsPerMinute(await this.#db(), range)
+  }
+
+  async getFireLag (range: RunTimeRange): Promise<FireLagStats> {
+    return stats.getFireLag(await this.#db(), range)
+  }
+
+  async getSlowestJobs (range: RunTimeRange, limit: number): Promise<SlowJob[]> {
+    return stats.getSlowestJobs(await this.#db(), range, limit)
   }
 
   async notifyChange (payload: string): Promise<void> {

@@ -6,8 +6,14 @@ import t from 'tap'
 import { MemoryJobStore } from '../../src/stores/memory-job-store.js'
 import { FakeClock } from '../helpers/clock.js'
 import { jobStoreContract } from './contract.js'
+import { executionStatsContract } from './execution-stats-contract.js'
 
 jobStoreContract(t, async () => {
+  const clock = new FakeClock('2029-06-01T00:00:00Z')
+  return { store: new MemoryJobStore({ clock: clock.now }), clock }
+})
+
+executionStatsContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
   return { store: new MemoryJobStore({ clock: clock.now }), clock }
 })

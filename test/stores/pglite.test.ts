@@ -10,6 +10,7 @@ import { SchedulerJobExecution } from '../../src/entities/scheduler-job-executio
 import { DROP_STATEMENTS } from '../../src/schema/ddl.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { jobStoreContract } from './contract.js'
+import { executionStatsContract } from './execution-stats-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 // `memory://` is PGlite's in-memory data directory (a `:memory:` dbName would be a directory name).
@@ -27,6 +28,11 @@ t.test('the ORM runs on PGlite', async (t) => {
 })
 
 jobStoreContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(orm) }
+})
+
+executionStatsContract(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(orm) }
 })

@@ -11,6 +11,7 @@ import type { ClaimPlanner } from '../../src/stores/job-store.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { freshDatabase, openOrm, query } from '../helpers/database.js'
 import { at, jobStoreContract, newJob } from './contract.js'
+import { executionStatsContract } from './execution-stats-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 const url = await freshDatabase(t, 'stores')
@@ -28,6 +29,11 @@ t.test('the ORM runs on PostgreSQL', async (t) => {
 })
 
 jobStoreContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(otherOrm) }
+})
+
+executionStatsContract(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(otherOrm) }
 })
