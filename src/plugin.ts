@@ -6,6 +6,7 @@
 import type { MikroORM } from '@mikro-orm/core'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { DEFAULT_DECORATOR, decorateScheduler } from './decorator.js'
 import { assertEmbeddedDatabaseFree, embeddedLockPath } from './embedded.js'
 import { InvalidOptionsError } from './errors.js'
 import type { SchedulerOptions } from './options.js'
@@ -34,24 +35,20 @@ export interface SchedulerPluginOptions extends Omit<SchedulerOptions, 'store' |
   tasks?: Record<string, TaskHandler>
   /** Jobs declared in configuration (tasks by name), upserted at start like `registerJob`. */
   jobs?: Array<JobDefinition & CodeJobDefinition>
+  /**
+   * Name of the decorator: `app.scheduler` by default. Choose another (`'jobs'`: `app.jobs`) when the
+   * name is taken, for example by `@fastify/schedule`; `schedulerOf(app)` reaches the scheduler
+   * whatever the name. Registration fails naming the plugin that holds a taken name.
+   */
+  decorator?: string
   /** Start at `onReady`. Default `true`; with `false`, call `app.scheduler.start()` yourself. */
   autoStart?: boolean
   /** Mounts the admin REST routes (`schedulerRoutes`) under `prefix` (default `'/scheduler'`); off when absent. Needs a guard hook unless `insecure: true`. */
   routes?: SchedulerRoutesOptions
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The job scheduler of fastify-mikro-scheduler. */
-    scheduler: Scheduler
-  }
-}
-
 const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyInstance, options: SchedulerPluginOptions) => {
-  if (app.hasDecorator('scheduler')) {
-    throw new InvalidOptionsError('register', 'fastify-mikro-scheduler is already registered on this instance')
-  }
-  const { orm, store, install, tasks, jobs, autoStart, routes, ...schedulerOptions } = checkPluginOptions(options)
+  const { orm, store, install, decorator, tasks, jobs, autoStart, routes, ...schedulerOptions } = checkPluginOptions(options)
   const dataDir = embeddedDataDir(orm)
   if (dataDir !== undefined) assertEmbeddedDatabaseFree(dataDir)
   const scheduler = new Scheduler({
@@ -63,7 +60,7 @@ const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyIn
   })
   for (const [name, handler] of Object.entries(tasks ?? {})) scheduler.registerTask(name, handler)
   for (const job of jobs ?? []) scheduler.registerJob(job, tasks?.[job.task ?? job.id] ?? missingTask(job.task ?? job.id))
-  app.decorate('scheduler', scheduler)
+  decorateScheduler(app, decorator ?? DEFAULT_DECORATOR, scheduler)
 
   // Jobs written as ORM rows (em.create(SchedulerJob, …)) are validated, scheduled and announced.
   const subscriber = new SchedulerJobSubscriber(scheduler)

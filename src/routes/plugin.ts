@@ -19,7 +19,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import { InvalidOptionsError } from '../errors.js'
-import type {} from '../plugin.js'
+import { kScheduler, schedulerOf } from '../decorator.js'
 import { handleRouteError, handleRouteNotFound } from './errors.js'
 import { executionRoutes } from './executions.js'
 import { jobRoutes } from './jobs.js'
@@ -65,10 +65,10 @@ interface Resolved {
 
 const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyInstance, options: SchedulerRoutesOptions) => {
   const { onRequest, preHandler, bodyLimit, ui } = checkRoutesOptions(options)
-  if (!app.hasDecorator('scheduler')) {
-    throw new InvalidOptionsError('routes', 'app.scheduler is missing: register schedulerPlugin before schedulerRoutes (or use its routes option)')
+  if (!app.hasDecorator(kScheduler)) {
+    throw new InvalidOptionsError('routes', 'the scheduler is missing: register schedulerPlugin before schedulerRoutes (or use its routes option)')
   }
-  const scheduler = app.scheduler
+  const scheduler = schedulerOf(app)
 
   // The API, behind the guard.
   await app.register(async (api) => {
