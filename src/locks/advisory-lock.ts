@@ -9,12 +9,15 @@
  *   lock. The leader therefore renews a heartbeat row (`scheduler_leader`) every
  *   `leaderHeartbeatMs`; a standby that finds the row older than `leaderStaleMs` terminates the
  *   holder's backend (`pg_terminate_backend`, allowed for the same role) and takes the lock.
- * - The row is also the fencing token: the claim transaction only claims while the row names this
- *   node, so a frozen leader that wakes up claims nothing, even before it notices its lost connection.
+ * - The row is also the fencing token: the claim transaction takes it `FOR SHARE` and only claims
+ *   while it names this node and this lock session's backend pid with a heartbeat younger than
+ *   `staleMs`, so a frozen leader that thaws claims nothing, even before a standby has written its
+ *   own row and before it notices its lost connection.
  * - A dropped connection or a heartbeat that finds the row taken over loses the lock at once (`onLost`).
  */
 import { WAKEUP_CHANNEL, type DedicatedSession } from '../scheduler/dedicated-session.js'
 import type { LeaderInfo, LeaderLock } from './leader-lock.js'
+import type { LeaderFence } from '../stores/job-store.js'
 import { toDate } from '../sql/sql-client.js'
 
 /** Default advisory lock key (any 64-bit integer; change it to run two schedulers on one database). */
@@ -37,6 +40,8 @@ export class AdvisoryLock implements LeaderLock {
   readonly #options: AdvisoryLockOptions
   readonly #lostCallbacks: Array<(reason: Error) => void> = []
   #held = false
+  /** `pg_backend_pid()` of the session that took the lock (0 until it is taken). */
+  #backendPid = 0
   #heartbeat: NodeJS.Timeout | undefined
 
   constructor (session: DedicatedSession, options: AdvisoryLockOptions) {
@@ -49,9 +54,13 @@ export class AdvisoryLock implements LeaderLock {
     return this.#held
   }
 
-  /** The claim fence: claims commit only while `scheduler_leader` names this node for this key. */
-  get fence (): { lockKey: number, nodeId: string } {
-    return { lockKey: this.#options.key, nodeId: this.#options.nodeId }
+  /**
+   * The claim fence: claims commit only while `scheduler_leader` names this node and this lock
+   * session's backend pid for this key, with a heartbeat younger than `staleMs`. Before the lock
+   * is first taken the pid is 0, which no row holds: nothing is claimed.
+   */
+  get fence (): LeaderFence {
+    return { lockKey: this.#options.key, nodeId: this.#options.nodeId, backendPid: this.#backendPid, staleMs: this.#options.staleMs }
   }
 
   async tryAcquire (): Promise<boolean> {
@@ -63,17 +72,19 @@ export class AdvisoryLock implements LeaderLock {
       await this.#fenceStaleHolder()
       return false
     }
-    await session.query(
+    const [leader] = await session.query<{ backend_pid: number }>(
       `INSERT INTO scheduler_leader (lock_key, node_id, backend_pid, acquired_at, heartbeat_at)
        VALUES ($1, $2, pg_backend_pid(), now(), now())
        ON CONFLICT (lock_key) DO UPDATE SET node_id = EXCLUDED.node_id, backend_pid = EXCLUDED.backend_pid,
-         acquired_at = EXCLUDED.acquired_at, heartbeat_at = EXCLUDED.heartbeat_at`,
+         acquired_at = EXCLUDED.acquired_at, heartbeat_at = EXCLUDED.heartbeat_at
+       RETURNING backend_pid`,
       [key, nodeId]
     ).catch(async (error: unknown) => {
       // No heartbeat row (its table missing, say): not the leader, so do not keep the session lock either.
       await session.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => {})
       throw error
     })
+    this.#backendPid = Number(leader?.backend_pid)
     this.#held = true
     this.#heartbeat = setInterval(() => { void this.#beat() }, this.#options.heartbeatMs)
     this.#heartbeat.unref()

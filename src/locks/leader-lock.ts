@@ -3,6 +3,8 @@
  * and the database is not hammered. Correctness never depends on it (the claim transaction and
  * the `(job_id, run_time)` unique key do), so a lost or doubled lock costs load, not duplicates.
  */
+import type { LeaderFence } from '../stores/job-store.js'
+
 export type LockKind = 'advisory' | 'file' | 'none'
 
 /** Who leads, as far as the lock can tell. */
@@ -26,5 +28,5 @@ export interface LeaderLock {
   /** The current leader, or null when nobody holds the lock (`none`: every process leads, so null). */
   describeLeader(): Promise<LeaderInfo | null>
   /** For the advisory lock: the claim transaction's fence (claims commit only while this node leads). */
-  readonly fence?: { lockKey: number, nodeId: string }
+  readonly fence?: LeaderFence
 }

@@ -80,6 +80,16 @@ export interface ClaimPlan {
  */
 export type ClaimPlanner = (job: JobRecord, now: Date, runningCount: number) => ClaimPlan
 
+/** Who must lead for a claim to go ahead (see `ClaimOptions.fence`). */
+export interface LeaderFence {
+  lockKey: number
+  nodeId: string
+  /** `pg_backend_pid()` of the session holding the advisory lock, as written in the leader row. */
+  backendPid: number
+  /** Milliseconds: a heartbeat older than this fails the fence (the options' `leaderStaleMs`). */
+  staleMs: number
+}
+
 export interface ClaimOptions {
   /** The time to claim at; `null` reads the database clock (`now()`), which is what production uses. */
   now: Date | null
@@ -91,11 +101,13 @@ export interface ClaimOptions {
   leaseMs: number
   plan: ClaimPlanner
   /**
-   * Leader fence (advisory lock): claim only while `scheduler_leader` names `nodeId` for `lockKey`,
-   * checked inside the claim transaction, so a leader that lost its lock while frozen claims nothing.
-   * Stores without a leader table ignore it.
+   * Leader fence (advisory lock), checked inside the claim transaction: claim only while the
+   * `scheduler_leader` row for `lockKey` (taken `FOR SHARE`, so a standby cannot rewrite it until
+   * the claim commits) names `nodeId` and `backendPid` (the lock session's `pg_backend_pid()`) and
+   * its heartbeat is younger than `staleMs`. So a frozen leader that thaws claims nothing, even
+   * before a standby has written its own row. Stores without a leader table ignore it.
    */
-  fence?: { lockKey: number, nodeId: string }
+  fence?: LeaderFence
 }
 
 /** The outcome of claiming one due job. */

@@ -130,7 +130,7 @@ t.test('a leader whose heartbeat goes stale is fenced: its lock connection is te
   const claims = await a.scheduler.options.store.claimDueJobs({
     now: null, limit: 10, owner: a.scheduler.nodeId, leaseMs: 1000,
     plan: () => { throw new Error('a fenced claim must not plan anything') },
-    fence: { lockKey: a.scheduler.options.leaderLockKey, nodeId: a.scheduler.nodeId }
+    fence: { lockKey: a.scheduler.options.leaderLockKey, nodeId: a.scheduler.nodeId, backendPid: 0, staleMs: 130_000 }
   })
   t.same(claims, [], 'a claim fenced to the old leader claims nothing')
 })

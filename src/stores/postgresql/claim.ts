@@ -24,14 +24,16 @@ export async function getNextWakeup (db: SqlClient): Promise<NextWakeup> {
 
 export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promise<ClaimedJob[]> {
   return db.transaction(async (tx) => {
+    const fence = options.fence
     const [head] = await tx.query<{ now: unknown, leading: boolean, queued: Array<{ id: number, job_id: string }> | string | null }>(
-      `WITH queued AS (
+      `WITH fence AS (${FENCE_SQL}),
+       queued AS (
          SELECT id, job_id FROM scheduler_job_execution WHERE status = 'queued'
          ORDER BY run_time, id LIMIT $2 FOR UPDATE SKIP LOCKED)
        SELECT ${nowParam(1)} AS now,
-              ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM scheduler_leader WHERE lock_key = $3 AND node_id = $4)) AS leading,
+              ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM fence)) AS leading,
               (SELECT json_agg(json_build_object('id', id, 'job_id', job_id)) FROM queued) AS queued`,
-      [options.now, options.limit, options.fence?.lockKey ?? null, options.fence?.nodeId ?? null]
+      [options.now, options.limit, fence?.lockKey ?? null, fence?.nodeId ?? null, fence?.backendPid ?? null, fence?.staleMs ?? null]
     )
     if (head === undefined || !head.leading) return []
     const now = toDate(head.now)
@@ -89,6 +91,16 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
     return [...started, ...groupClaims(jobs, plans, jobIds, runTimes, inserted)]
   })
 }
+
+/**
+ * The leader fence ($3 lock key, $4 node id, $5 backend pid, $6 stale milliseconds): the leader row
+ * still names this node and its lock session, and its heartbeat (written on the database clock, so
+ * read against `now()`, never a test clock) is younger than `leaderStaleMs`. The row is taken
+ * `FOR SHARE`: a standby's takeover, which rewrites it, waits until this claim commits.
+ */
+const FENCE_SQL = `SELECT 1 FROM scheduler_leader
+  WHERE lock_key = $3 AND node_id = $4 AND backend_pid = $5 AND heartbeat_at > now() - make_interval(secs => $6 / 1000.0)
+  FOR SHARE`
 
 export async function queueRun (db: SqlClient, jobId: string, now: Date | null): Promise<ExecutionRecord | null> {
   return db.transaction(async (tx) => {
