@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path'
 import { LockHeldError } from './errors.js'
-import { FileLock, isAlive } from './locks/file-lock.js'
+import { FileLock } from './locks/file-lock.js'
 
 /** The lock file beside an embedded data directory. */
 export function embeddedLockPath (dataDir: string): string {
@@ -30,8 +30,7 @@ export async function lockEmbeddedDatabase (dataDir: string, owner = `pid ${proc
 /** @throws LockHeldError when another live process holds the data directory's lock. */
 export function assertEmbeddedDatabaseFree (dataDir: string): void {
   const lock = new FileLock(embeddedLockPath(dataDir), '')
-  const holder = lock.holder()
-  if (holder !== null && holder.pid !== process.pid && isAlive(holder.pid)) throwHeld(lock)
+  if (!lock.heldByThisProcess() && lock.holderAlive()) throwHeld(lock)
 }
 
 function throwHeld (lock: FileLock): never {
