@@ -7,7 +7,9 @@
  * - every fire time from `nextRunTime` up to now is an overdue occurrence;
  * - `coalesce`: only the latest overdue occurrence is considered, the earlier ones are folded into it;
  * - `misfireGraceTime` (seconds): an occurrence later than that is recorded `missed` instead of run
- *   (`null`: always run);
+ *   (`null`: always run). Lateness is measured from the occurrence's jittered run time, as APScheduler
+ *   does (its run times carry the jitter): for the first due occurrence that is the job's
+ *   `nextRunTime`; occurrences enumerated after it have no jitter drawn, so from their fire time;
  * - `maxInstances`: occurrences beyond the free slots (cluster-wide running count) are recorded
  *   `max_instances` instead of run. (APScheduler drops the whole batch; we record each one.)
  *
@@ -50,8 +52,11 @@ export function planClaim (input: PlanInput): ClaimPlan {
   }
   const considered = job.coalesce ? due.slice(-1) : due
   const graceMs = job.misfireGraceTime === null ? Infinity : job.misfireGraceTime * 1000
-  const onTime = considered.filter((runTime) => now.getTime() - runTime.getTime() <= graceMs)
-  const missed = considered.filter((runTime) => now.getTime() - runTime.getTime() > graceMs)
+  const first = due[0]
+  const jitteredRunTime = (fireTime: Date): Date => fireTime === first && job.nextRunTime !== null && job.nextRunTime > fireTime ? job.nextRunTime : fireTime
+  const late = (fireTime: Date): boolean => now.getTime() - jitteredRunTime(fireTime).getTime() > graceMs
+  const onTime = considered.filter((runTime) => !late(runTime))
+  const missed = considered.filter(late)
   const freeSlots = Math.max(0, job.maxInstances - input.runningCount)
   return {
     run: onTime.slice(0, freeSlots),

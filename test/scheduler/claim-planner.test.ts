@@ -79,3 +79,12 @@ t.test('an unregistered task or unloadable trigger flags the job and runs nothin
   const broken = planClaim({ job: record, trigger: { error: 'bad trigger' }, taskRegistered: true, now: at(25), runningCount: 0, maxCatchUp: 10, random: () => 0.5 })
   t.equal(broken.lastError, 'bad trigger')
 })
+
+t.test('misfire grace time counts lateness from the jittered run time, not the exact fire time (APScheduler)', async (t) => {
+  // The occurrence fires at 0 with 100 s of jitter: it is claimed at 100, 3 s late at 103.
+  const jittered = plan({ coalesce: true, misfireGraceTime: 60, nextFireTime: at(0), nextRunTime: at(100), trigger: { type: 'interval', seconds: 600, startDate: at(0).toISOString(), jitter: 120 } }, 103)
+  t.same(iso(jittered.run), iso([at(0)]), '3 s after its jittered run time, with 60 s of grace: it runs, keyed by its exact fire time')
+  t.same(jittered.missed, [])
+  const late = plan({ coalesce: true, misfireGraceTime: 60, nextFireTime: at(0), nextRunTime: at(100), trigger: { type: 'interval', seconds: 600, startDate: at(0).toISOString(), jitter: 120 } }, 161)
+  t.same(iso(late.missed), iso([at(0)]), '61 s after its jittered run time: missed')
+})

@@ -60,3 +60,19 @@ t.test('a stored trigger of an unknown version flags the job instead of guessing
   t.match((await scheduler.getJob('future'))?.lastError, /version/)
   t.same(await scheduler.getExecutions({ jobId: 'future' }), [])
 })
+
+t.test('jitter is not lateness: misfireGraceTime is measured from the jittered run time', async (t) => {
+  const clock = new FakeClock(at(-1))
+  const { scheduler } = await schedulerOnPostgres(t, 'jitter_grace', { clock: clock.now, random: () => 0.9 })
+  scheduler.registerTask('work', async () => {})
+  await scheduler.start()
+  // jitter 120 s × 0.9 = 108 s after the fire time; the grace time is 60 s.
+  const job = await scheduler.addJob({ id: 'job', task: 'work', misfireGraceTime: 60, trigger: { type: 'interval', seconds: 600, startDate: T0, jitter: 120 } })
+  t.equal(job.nextRunTime?.toISOString(), at(108).toISOString(), 'claimed 108 s after its fire time')
+  const finished = scheduler.once('job:executed')
+  const missed = scheduler.once('job:missed')
+  clock.set(at(110)); scheduler.wakeup()
+  const first = await Promise.race([finished.then(({ execution }) => execution), missed.then(({ execution }) => execution)])
+  t.equal(first.status, 'success', 'claimed 2 s after its jittered run time: on time, not missed')
+  t.equal(first.runTime.toISOString(), at(0).toISOString())
+})
