@@ -4,7 +4,7 @@
  * exception text show as text), and the phone layout at 390×844.
  */
 import t from 'tap'
-import { HAVE_CHROMIUM, SKIP_REASON, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
+import { browserAvailable, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
 
 const XSS_NAME = '<img src=x onerror=alert(1)>'
 const XSS_ID = '<svg onload=alert(2)>'
@@ -14,8 +14,7 @@ const XSS_ERROR = '</pre><img src=x onerror=alert(4)>'
 // Browser globals inside page.evaluate / waitForFunction callbacks (the project's lib has no DOM).
 declare const document: any, location: any, window: any, getComputedStyle: any
 
-if (!HAVE_CHROMIUM) t.test('the admin page in Chromium', { skip: SKIP_REASON }, async () => {})
-else {
+if (browserAvailable(t)) {
   t.test('executions: traceback, colours, filters, XSS, phone width', async (t) => {
     const { app, pageUrl } = await startUiApp(t, 'ui_executions', {
       tasks: {

@@ -6,13 +6,12 @@
  */
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { HAVE_CHROMIUM, SKIP_REASON, TOKEN, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
+import { browserAvailable, TOKEN, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
 
 // Browser globals inside page.evaluate / waitForFunction callbacks (the project's lib has no DOM).
 declare const document: any, location: any, window: any, getComputedStyle: any
 
-if (!HAVE_CHROMIUM) t.test('the admin page in Chromium', { skip: SKIP_REASON }, async () => {})
-else {
+if (browserAvailable(t)) {
   t.test('jobs: sign in, add, fire, pause, run now, edit, delete', async (t) => {
     const ran: string[] = []
     const { app, pageUrl } = await startUiApp(t, 'ui_jobs', {
