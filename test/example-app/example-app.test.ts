@@ -5,13 +5,12 @@
  * SIGTERM, on PostgreSQL, on PGlite, and with WORKERS=2; the admin routes under `/scheduler`
  * answer only with `SCHEDULER_ADMIN_TOKEN` set, and only to its bearer token.
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { buildPackage } from '../helpers/build.js'
 import { freshDatabase, query } from '../helpers/database.js'
 import { pollUntil, startProcess, stopProcess, tail, waitForReport, type Worker } from '../cluster/processes.js'
 
@@ -29,15 +28,8 @@ interface Execution {
   traceback: string | null
 }
 
-t.before(async () => {
-  // `npm start` builds first; do the same so the test works on a fresh clone.
-  const build = spawn(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  build.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  build.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  const [code] = await once(build, 'exit') as [number | null]
-  if (code !== 0) throw new Error(`npm run build (tsc -p tsconfig.build.json) failed with ${code}:\n${output}`)
-})
+// `npm start` builds first; do the same so the test works on a fresh clone.
+t.before(buildPackage)
 
 /** The environment of the example: the test's own, without settings that would leak into it. */
 function exampleEnv (settings: Record<string, string>): NodeJS.ProcessEnv {
