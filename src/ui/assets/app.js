@@ -5,15 +5,18 @@
 // never as HTML.
 //
 // This entry module holds the route table and the polling; each view has its module:
-// jobs-list.js, job-form.js, executions.js, execution-detail.js, status.js, login.js.
+// jobs-list.js, job-detail.js, job-form.js, executions.js, execution-detail.js, overview.js,
+// status.js, login.js; charts.js draws the SVG charts.
 import { isAuthError, token } from './api.js'
 import { $, show } from './dom.js'
 import { renderExecution } from './execution-detail.js'
 import { initExecutions, renderExecutions, syncExecutionFilters } from './executions.js'
+import { renderJob } from './job-detail.js'
 import { initJobForm, openJobForm } from './job-form.js'
 import { initJobsList, renderJobs, syncJobFilters } from './jobs-list.js'
 import { initLogin, signingIn } from './login.js'
 import { errorText, notice } from './notice.js'
+import { renderOverview } from './overview.js'
 import { activate, parseHash, refreshNow, route, setRouter } from './router.js'
 import { refreshStatus } from './status.js'
 import { loadTasks } from './tasks.js'
@@ -38,6 +41,13 @@ async function showRoute () {
     } else if (parts[0] === 'jobs' && parts[1] !== undefined && parts[2] === 'edit') {
       activate('view-job-form', null)
       await openJobForm(parts[1])
+    } else if (parts[0] === 'jobs' && parts[1] !== undefined) {
+      const id = parts[1]
+      activate('view-job', () => renderJob(id))
+      await renderJob(id)
+    } else if (parts[0] === 'overview') {
+      activate('view-overview', renderOverview)
+      await renderOverview()
     } else {
       activate('view-jobs', () => renderJobs(parseHash().params))
       syncJobFilters(params)

@@ -80,7 +80,7 @@ export function jobState (job) {
 function jobRow (job, stats) {
   const zone = triggerZone(job.trigger)
   const idCell = cell('Job',
-    h('a', { href: hashFor('/executions', { job: job.id }), class: 'job-id', title: 'Executions of this job' }, job.id),
+    h('a', { href: hashFor(`/jobs/${encodeURIComponent(job.id)}`), class: 'job-id', title: 'Run history of this job' }, job.id),
     job.name && job.name !== job.id ? h('div', { class: 'job-name' }, job.name) : null,
     job.lastError ? h('div', { class: 'error-text flag' }, `⚠ ${job.lastError}`) : null)
   const lastCell = stats.last
