@@ -42,21 +42,23 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
     const started = await startQueued(tx, queued, now, options)
     const limit = options.limit - queued.length
     if (limit <= 0) return started
-    // Each due job with its cluster-wide running count (partial index on running executions).
-    // A running row whose lease has expired counts as dead even before the reaper marks it
-    // abandoned: after an outage its owner's outcome may never come, and it must not hold a slot.
+    // Lock the due jobs first, then count their running executions in a statement of its own: in
+    // READ COMMITTED each statement takes a fresh snapshot, so the count sees every instance
+    // committed before the lock was granted. A count inside the locking statement would be that
+    // statement's snapshot, taken before a claimer that just committed this job had started its
+    // instance (the job row is re-read after the lock, the count is not), and would admit one more.
     const jobRows = await tx.query(
-      `SELECT ${JOB_COLUMNS},
-              (SELECT count(*)::integer FROM scheduler_job_execution e
-               WHERE e.job_id = j.id AND ${liveRunning('e.', '$1')}) AS running_count
-       FROM scheduler_job AS j
+      `SELECT ${JOB_COLUMNS} FROM scheduler_job AS j
        WHERE NOT paused AND last_error IS NULL AND next_run_time <= $1
        ORDER BY next_run_time LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
       [now, limit]
     )
     if (jobRows.length === 0) return started
     const jobs = jobRows.map(rowToJob)
-    const plans = jobs.map((job, i) => options.plan(job, now, (jobRows[i] as { running_count: number }).running_count))
+    // A running row whose lease has expired counts as dead even before the reaper marks it
+    // abandoned: after an outage its owner's outcome may never come, and it must not hold a slot.
+    const running = await runningCounts(tx, jobs.map((job) => job.id), now)
+    const plans = jobs.map((job) => options.plan(job, now, running.get(job.id) ?? 0))
 
     const jobIds: string[] = []
     const runTimes: Date[] = []
