@@ -9,6 +9,11 @@
 export { schedulerPlugin, type SchedulerPluginOptions } from './plugin.js'
 export { schedulerOf, kScheduler, DEFAULT_DECORATOR } from './decorator.js'
 export { schedulerRoutes, type SchedulerRoutesOptions } from './routes/plugin.js'
+export type { SchedulerOpenApiOptions } from './routes/openapi.js'
+export type {
+  JobJson, JobListItemJson, ExecutionJson, ExecutionListItemJson, PageJson, StatusJson, TasksJson, FireTimesJson, ErrorJson
+} from './routes/schemas.js'
+export type { OverviewJson } from './routes/stats.js'
 export { schedulerUi, type SchedulerUiOptions } from './ui/index.js'
 export { Scheduler, type SchedulerStatus } from './scheduler/scheduler.js'
 export { registerJob, registerJobs, scheduled, type ScheduledOptions } from './registration.js'

@@ -32,8 +32,13 @@ export interface SchedulerLogger {
   child(bindings: Record<string, unknown>): SchedulerLogger
 }
 
-/** What a task handler receives first, before the job's args. */
-export interface TaskContext {
+/**
+ * What a task handler receives first, before the job's args. `EM` is the type of `ctx.em`: MikroORM's
+ * driver-neutral `EntityManager` by default; name your driver's to get its query builder and raw
+ * queries typed: `async (ctx: TaskContext<EntityManager>) => …` with `EntityManager` from
+ * `@mikro-orm/postgresql` (the fork is of that type at run time: the host's ORM made it).
+ */
+export interface TaskContext<EM extends EntityManager = EntityManager> {
   /** The job as stored when it was claimed. */
   job: JobRecord
   /** The scheduled instant of this occurrence (not when it started). */
@@ -43,13 +48,16 @@ export interface TaskContext {
   /** Aborted on timeout (`timeoutMs`) and on shutdown past `shutdownTimeoutMs`. */
   signal: AbortSignal
   /** A fork of the host's EntityManager, fresh for this execution. Throws when the scheduler has no ORM. */
-  em: EntityManager
+  em: EM
   /** Child of the scheduler's logger (`fastify.log` in the plugin) bound to job id and execution id. */
   log: SchedulerLogger
 }
 
 /** A task handler: `(ctx, ...args)`. Its return value is ignored; a throw or rejection records an `error` execution. */
-export type TaskHandler<Args extends unknown[] = any[]> = (ctx: TaskContext, ...args: Args) => unknown
+export type TaskHandler<Args extends unknown[] = any[], EM extends EntityManager = EntityManager> =
+  // Written as a method so a handler typed for a driver's EntityManager (`TaskContext<SqlEntityManager>`)
+  // is accepted wherever a `TaskHandler` is (method parameters are compared bivariantly).
+  { handler (ctx: TaskContext<EM>, ...args: Args): unknown }['handler']
 
 /** Per-job options (APScheduler meanings); every field has a scheduler-wide default in `jobDefaults`. */
 export interface JobOptions {

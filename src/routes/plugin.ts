@@ -19,7 +19,9 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import { InvalidOptionsError } from '../errors.js'
+import fp from 'fastify-plugin'
 import { kScheduler, schedulerOf } from '../decorator.js'
+import { addOpenApiMetadata, type SchedulerOpenApiOptions } from './openapi.js'
 import { handleRouteError, handleRouteNotFound } from './errors.js'
 import { executionRoutes } from './executions.js'
 import { jobRoutes } from './jobs.js'
@@ -51,20 +53,23 @@ export interface SchedulerRoutesOptions {
    * every API call the page makes goes through the guard (a 401/403 shows its sign-in form).
    */
   ui?: boolean
+  /** How the routes appear in the host's OpenAPI document (`@fastify/swagger`): `{ security, tags, operationIdPrefix }`. Every route has an `operationId`; guarded routes document 401 and 403. */
+  openapi?: SchedulerOpenApiOptions
 }
 
 /** Ours, and Fastify's register options that make sense here. */
-const KNOWN_OPTIONS = ['prefix', 'onRequest', 'preHandler', 'insecure', 'bodyLimit', 'ui', 'logLevel', 'logSerializers']
+const KNOWN_OPTIONS = ['prefix', 'onRequest', 'preHandler', 'insecure', 'bodyLimit', 'ui', 'openapi', 'logLevel', 'logSerializers']
 
 interface Resolved {
   onRequest: onRequestHookHandler[]
   preHandler: preHandlerHookHandler[]
   bodyLimit: number
   ui: boolean
+  openapi: SchedulerOpenApiOptions
 }
 
 const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyInstance, options: SchedulerRoutesOptions) => {
-  const { onRequest, preHandler, bodyLimit, ui } = checkRoutesOptions(options)
+  const { onRequest, preHandler, bodyLimit, ui, openapi } = checkRoutesOptions(options)
   if (!app.hasDecorator(kScheduler)) {
     throw new InvalidOptionsError('routes', 'the scheduler is missing: register schedulerPlugin before schedulerRoutes (or use its routes option)')
   }
@@ -72,6 +77,8 @@ const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyIn
 
   // The API, behind the guard.
   await app.register(async (api) => {
+    const guarded = onRequest.length + preHandler.length > 0
+    api.addHook('onRoute', (route) => { addOpenApiMetadata(route, api.prefix, guarded, openapi) })
     for (const hook of onRequest) api.addHook('onRequest', hook)
     for (const hook of preHandler) api.addHook('preHandler', hook)
     api.setValidatorCompiler(validatorCompiler)
@@ -120,7 +127,28 @@ export function checkRoutesOptions (options: SchedulerRoutesOptions): Resolved {
   if (options.ui !== undefined && typeof options.ui !== 'boolean') {
     throw new InvalidOptionsError('routes.ui', `must be true or false, got ${JSON.stringify(options.ui)}`)
   }
-  return { onRequest, preHandler, bodyLimit, ui: options.ui ?? true }
+  return { onRequest, preHandler, bodyLimit, ui: options.ui ?? true, openapi: checkOpenApi(options.openapi) }
+}
+
+function checkOpenApi (openapi: SchedulerOpenApiOptions | undefined): SchedulerOpenApiOptions {
+  if (openapi === undefined) return {}
+  if (openapi === null || typeof openapi !== 'object' || Array.isArray(openapi)) {
+    throw new InvalidOptionsError('routes.openapi', "must be an object like { security: [{ bearerAuth: [] }], tags: ['scheduler'], operationIdPrefix: 'scheduler' }")
+  }
+  for (const key of Object.keys(openapi)) {
+    if (!['security', 'tags', 'operationIdPrefix'].includes(key)) throw new InvalidOptionsError(`routes.openapi.${key}`, 'is not an option; known: security, tags, operationIdPrefix')
+  }
+  const { security, tags, operationIdPrefix } = openapi
+  if (security !== undefined && (!Array.isArray(security) || security.some((item) => item === null || typeof item !== 'object' || Array.isArray(item)))) {
+    throw new InvalidOptionsError('routes.openapi.security', 'must be an array of OpenAPI security requirements, e.g. [{ bearerAuth: [] }]')
+  }
+  if (tags !== undefined && (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag === ''))) {
+    throw new InvalidOptionsError('routes.openapi.tags', "must be an array of non-empty strings, e.g. ['scheduler']")
+  }
+  if (operationIdPrefix !== undefined && (typeof operationIdPrefix !== 'string' || !/^[A-Za-z_]\w*$/.test(operationIdPrefix))) {
+    throw new InvalidOptionsError('routes.openapi.operationIdPrefix', `must be an identifier such as 'scheduler', got ${JSON.stringify(operationIdPrefix)}`)
+  }
+  return openapi
 }
 
 function hooks<H> (value: H | H[] | undefined, name: string): H[] {
@@ -137,7 +165,14 @@ function hooks<H> (value: H | H[] | undefined, name: string): H[] {
  * `schedulerPlugin` registered first.
  * @throws InvalidOptionsError at registration for bad options or a missing guard (see {@link checkRoutesOptions}).
  */
-export const schedulerRoutes = plugin
+export const schedulerRoutes = fp(plugin, {
+  name: 'fastify-mikro-scheduler-routes',
+  fastify: '5.x',
+  // Needs app.scheduler (under whatever decorator name): Fastify checks it at registration.
+  dependencies: ['fastify-mikro-scheduler'],
+  // Its hooks, validator and error handler stay inside its prefix.
+  encapsulate: true
+})
 
 /**
  * For the main plugin's `routes` option: registers {@link schedulerRoutes} with `prefix` defaulting

@@ -199,6 +199,21 @@ export function errors (...codes: Array<400 | 404 | 409 | 413 | 503>): Record<nu
   return Object.fromEntries([...new Set([...codes, 503])].map((code) => [code, ErrorSchema]))
 }
 
+/** REST answer: one job (`GET /jobs/:id`, and the body of `POST`/`PATCH` answers); dates as ISO strings. */
 export type JobJson = Static<typeof JobSchema>
+/** REST answer: one execution with its traceback (`GET /executions/:id`). */
 export type ExecutionJson = Static<typeof ExecutionDetailSchema>
+/** REST answer: an execution in a list (no traceback). */
+export type ExecutionListItemJson = Static<typeof ExecutionSchema>
+/** REST answer: a job in `GET /jobs`, with its last execution and average duration. */
+export type JobListItemJson = Static<typeof JobListItemSchema>
+/** REST answer: one page of a list (`GET /jobs`, `GET /executions`, `GET /jobs/:id/executions`). */
+export interface PageJson<Item> { items: Item[], total: number, limit: number, offset: number }
+/** REST answer: `GET /status`. */
 export type StatusJson = Static<typeof StatusSchema>
+/** REST answer: `GET /tasks`. */
+export type TasksJson = Static<typeof TasksSchema>
+/** REST answer: fire-time previews (`GET /jobs/:id/fire-times`, `POST /fire-times`). */
+export type FireTimesJson = Static<typeof FireTimesSchema>
+/** REST answer of every error: `{ statusCode, code, error, message }`. */
+export type ErrorJson = Static<typeof ErrorSchema>

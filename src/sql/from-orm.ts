@@ -7,12 +7,17 @@ import { createPgClient, type PgPoolLike } from './pg-client.js'
 import { createPgliteClient, type PgliteLike } from './pglite-client.js'
 import type { SqlClient } from './sql-client.js'
 
-/** Which database the ORM talks to: `postgresql` (the `pg` driver) or `pglite` (embedded). */
+/**
+ * Which database the ORM talks to: `postgresql` (the `pg` driver) or `pglite` (embedded). Read from
+ * the native packages the driver declares (`driver.getDependencies()`: `pg` or
+ * `@electric-sql/pglite`), not from class names, which bundlers and minifiers rename.
+ * @throws InvalidOptionsError for any other driver.
+ */
 export function ormDialect (orm: MikroORM): 'postgresql' | 'pglite' {
-  const driver = orm.config.getDriver().constructor.name
-  if (driver === 'PgliteDriver') return 'pglite'
-  if (driver === 'PostgreSqlDriver') return 'postgresql'
-  throw new InvalidOptionsError('orm', `driver ${driver} is not supported; use @mikro-orm/postgresql or @mikro-orm/pglite`)
+  const dependencies = orm.config.getDriver().getDependencies()
+  if (dependencies.includes('@electric-sql/pglite')) return 'pglite'
+  if (dependencies.includes('pg')) return 'postgresql'
+  throw new InvalidOptionsError('orm', `a driver using ${dependencies.join(', ') || 'no known client'} is not supported; use @mikro-orm/postgresql or @mikro-orm/pglite`)
 }
 
 /**

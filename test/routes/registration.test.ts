@@ -42,7 +42,8 @@ t.test('registration needs a guard unless insecure: true, and checks its options
 
   const alone = Fastify()
   await t.rejects(async () => alone.register(schedulerRoutes, { prefix: '/scheduler', insecure: true }).ready(),
-    { message: /app\.scheduler is missing: register schedulerPlugin before schedulerRoutes/ }, 'needs the scheduler plugin first')
+    { code: 'FST_ERR_PLUGIN_DEPENDENCY_NOT_REGISTERED', message: /dependency 'fastify-mikro-scheduler' of plugin 'fastify-mikro-scheduler-routes'/ },
+    'needs the scheduler plugin first: Fastify checks the dependency its plugin metadata declares')
   await alone.close()
 
   const viaOption = Fastify()
