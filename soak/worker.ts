@@ -5,17 +5,18 @@
  * seconds from `SOAK_START` to `SOAK_END`, `coalesce: false` and `misfireGraceTime: null`, so
  * every occurrence must appear in the execution table exactly once.
  *
- * Reports on stdout as JSON lines: `ready` (nodeId), `leader`, `lost`, `run` (a handler started:
- * jobId, runTime), `scheduler-error`, `closed`. SIGTERM closes the app gracefully and exits 0.
+ * Every handler first records its effect in the ledger (`EFFECT_LEDGER_DIR`, one file per process:
+ * test/helpers/effect-ledger.ts). Reports on stdout as JSON lines: `ready` (nodeId), `leader`,
+ * `lost`, `run` (a handler started: jobId, runTime), `scheduler-error`, `closing`, `closed`.
+ * SIGTERM closes the app gracefully and exits 0.
  *
  * The library is `fastify-mikro-scheduler` (the built `dist/`), or the module `SOAK_LIBRARY`
  * names (the test suite points it at `src/index.ts`).
  */
 import { pathToFileURL } from 'node:url'
-
-const report = (event: string, data: Record<string, unknown> = {}): void => {
-  process.stdout.write(`${JSON.stringify({ event, pid: process.pid, at: Date.now(), ...data })}\n`)
-}
+// Erasable TypeScript shared with the test fixtures (type stripping needs the .ts extension).
+import { recordEffect } from '../test/helpers/effect-ledger.ts'
+import { closeOnSigterm, report } from '../test/helpers/worker-process.ts'
 
 process.on('uncaughtException', (error) => {
   report('uncaught', { message: error.message, stack: error.stack })
@@ -56,6 +57,7 @@ for (let i = 0; i < jobs; i++) {
     misfireGraceTime: null,
     maxInstances: 10
   }, async (ctx: { runTime: Date, executionId: number }) => {
+    recordEffect(`soak-${i}`, ctx.runTime)
     report('run', { jobId: `soak-${i}`, runTime: ctx.runTime.toISOString(), executionId: ctx.executionId })
     await sleep(Math.floor(Math.random() * 50))
   })
@@ -67,19 +69,9 @@ app.scheduler.on('scheduler:error', ({ error, during }: { error: Error, during: 
   if (++errors <= 20 || errors % 100 === 0) report('scheduler-error', { during, message: error.message, count: errors })
 })
 
-let closing = false
-process.on('SIGTERM', () => {
-  if (closing) return
-  closing = true
-  void (async () => {
-    await app.close()
-    await orm.close()
-    report('closed')
-    process.exit(0)
-  })().catch((error: Error) => {
-    process.stderr.write(`${error.stack ?? error.message}\n`)
-    process.exit(1)
-  })
+closeOnSigterm(async () => {
+  await app.close()
+  await orm.close()
 })
 
 await app.ready()

@@ -8,6 +8,7 @@ import t from 'tap'
 import { Scheduler } from '../../src/scheduler/scheduler.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { BASE_URL, freshDatabase, openOrm, query } from '../helpers/database.js'
+import { assertEffects, ledgerEnv } from '../helpers/effects.js'
 import { startProcess, stopProcess, waitForReport } from './processes.js'
 
 const loader = new URL('../../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href
@@ -15,7 +16,7 @@ const workerScript = new URL('./fixtures/runtime-worker.ts', import.meta.url).pa
 
 t.test('add, pause and run-now from process B reach leader A within a second', async (t) => {
   const url = await freshDatabase(t, 'runtime_changes')
-  const a = startProcess(t, 'A', [`--import=${loader}`, workerScript], { ...process.env, DATABASE_URL: url, BASE_URL })
+  const a = startProcess(t, 'A', [`--import=${loader}`, workerScript], { ...process.env, ...ledgerEnv(t), DATABASE_URL: url, BASE_URL })
   const { nodeId: leaderId } = await waitForReport(a, 'leadership', (r) => r.event === 'leader')
   t.teardown(async () => stopProcess(a))
 
@@ -44,4 +45,8 @@ t.test('add, pause and run-now from process B reach leader A within a second', a
   t.equal(done.status, 'success')
   t.equal(done.owner, leaderId, 'the leader in the other process ran it')
   t.ok((done.startedAt as Date).getTime() - queued.runTime.getTime() < 1000, 'within a second of the request')
+
+  // A's handler effects: one per row that ran (the queued run and the sentinel included), none twice.
+  t.same(await stopProcess(a), { code: 0, signal: null }, 'A shut down cleanly')
+  await assertEffects(t, { url }, 3)
 })

@@ -6,22 +6,47 @@
  * Run with the leader lock (`advisory`: one process loops, the others stand by) and with
  * `lock: 'none'` (all three loop and race for every occurrence), where only the claim protocol and
  * the database's UNIQUE (job_id, run_time) stand between them and duplicates.
+ *
+ * The evidence is the handlers' own: each invocation appends (job, run time, pid, start time) to
+ * an effect ledger outside the database (test/helpers/effect-ledger.ts). From it: no occurrence
+ * ran twice, every row that says it ran did run once; with `lock: 'none'` more than one process did
+ * work; with `advisory` the processes' work does not interleave: ordered by start time, the
+ * ledger is runs of one pid each, and each change of pid is a handover (the new pid announced
+ * leadership after the old pid's last effect and before its own first one).
  */
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { freshDatabase, query } from '../helpers/database.js'
+import type { Effect } from '../helpers/effect-ledger.js'
+import { assertEffects, effectsOf, ledgerEnv } from '../helpers/effects.js'
 import { pollUntil, startProcess, stopProcess, tail, type Worker } from './processes.js'
 
 const WORKER = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url))
 const JOBS = ['interval-1s', 'cron-1s']
 const OCCURRENCES = 8
 
+/** Maximal runs of consecutive effects (by start time) made by one pid. */
+interface Segment { pid: number, first: number, last: number, effects: number }
+function segments (effects: Effect[]): Segment[] {
+  const runs: Segment[] = []
+  for (const effect of effects) {
+    const current = runs.at(-1)
+    if (current?.pid === effect.pid) {
+      current.last = effect.at
+      current.effects++
+    } else {
+      runs.push({ pid: effect.pid, first: effect.at, last: effect.at, effects: 1 })
+    }
+  }
+  return runs
+}
+
 for (const lock of ['advisory', 'none'] as const) {
   t.test(`3 processes, lock: '${lock}': every occurrence runs exactly once`, async (t) => {
     const url = await freshDatabase(t, `cluster_${lock}`)
     // The worker is TypeScript importing src/: run it with the loader tap runs this file with.
     const workers: Worker[] = [1, 2, 3].map((n) => startProcess(t, `worker ${n}`, [...process.execArgv, WORKER], {
-      ...process.env, DATABASE_URL: url, SCHEDULER_LOCK: lock
+      ...process.env, ...ledgerEnv(t), DATABASE_URL: url, SCHEDULER_LOCK: lock
     }))
 
     await Promise.all(workers.map(async (worker) => pollUntil(`${worker.name} ready`, async () => {
@@ -70,9 +95,36 @@ for (const lock of ['advisory', 'none'] as const) {
 
     const owners = await query<{ owner: string, n: number }>(url, 'select owner, count(*)::int as n from scheduler_job_execution group by owner order by owner')
     t.comment(`executions per process: ${owners.map((row) => `${row.owner}=${row.n}`).join(', ')}`)
-    if (lock === 'advisory') {
+
+    // The ledger: real handler invocations, counted outside the execution table.
+    await assertEffects(t, { url }, 2 * OCCURRENCES)
+    const effects = effectsOf(t)
+    const pids = workers.map((worker) => worker.child.pid as number)
+    t.ok(effects.every((effect) => pids.includes(effect.pid)), 'every effect was made by one of the three processes')
+    const perPid = pids.map((pid) => effects.filter((effect) => effect.pid === pid).length)
+    t.comment(`effects per process (pid=count): ${pids.map((pid, i) => `${pid}=${perPid[i]}`).join(', ')}`)
+    const runs = segments(effects)
+    t.comment(`ledger by start time, runs of one pid: ${runs.map((run) => `${run.pid}×${run.effects}`).join(' → ')}`)
+    if (lock === 'none') {
+      t.ok(perPid.filter((n) => n > 0).length > 1, `more than one process ran handlers (${perPid.join(', ')})`)
+    } else {
       const leaders = workers.filter((worker) => worker.reports.some((report) => report.event === 'leader'))
       t.ok(leaders.length >= 1, `leadership was taken (by ${leaders.map((worker) => worker.name).join(', ')})`)
+      const acquisitions = (pid: number): number[] => workers.find((worker) => worker.child.pid === pid)?.reports
+        .filter((report) => report.event === 'leader').map((report) => Number(report.at)) ?? []
+      const unexplained: string[] = []
+      for (const [i, run] of runs.entries()) {
+        const previous = runs[i - 1]
+        // The run's pid announced leadership before its first effect, and after the previous pid's last one.
+        const acquired = acquisitions(run.pid).filter((at) => at <= run.first).at(-1)
+        if (acquired === undefined) unexplained.push(`${run.pid} ran ${run.effects} handlers from ${run.first} without having announced leadership`)
+        else if (previous !== undefined && acquired < previous.last) {
+          unexplained.push(`${run.pid} (leader since ${acquired}) ran from ${run.first} while ${previous.pid} ran until ${previous.last}`)
+        }
+      }
+      t.same(unexplained, [], `one leader at a time: the ${runs.length} runs of one pid each follow a leadership handover, and no two overlap`)
+      const handovers = workers.reduce((n, worker) => n + worker.reports.filter((report) => report.event === 'leader').length, 0) - 1
+      t.ok(runs.length - 1 <= handovers, `${runs.length - 1} changes of pid in the ledger, ${handovers} leadership handovers`)
     }
 
     // The database itself refuses a second execution of one occurrence.

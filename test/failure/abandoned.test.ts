@@ -8,6 +8,7 @@
  */
 import t from 'tap'
 import { freshDatabase, query } from '../helpers/database.js'
+import { assertEffects } from '../helpers/effects.js'
 import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
 import { START, duplicateRows, executions, leaderOf, ready, startWorker } from './fixtures/cluster.js'
 
@@ -65,4 +66,6 @@ t.test('a killed owner\'s running execution becomes abandoned with the reason an
   t.match(cutOff?.exception, /cut off/)
   t.same((await executions(url)).filter((row) => row.status === 'running').map((row) => `${row.job_id} ${row.id}`), [], 'no execution is left running')
   t.same(await duplicateRows(url), [])
+  // The killed owner's hanging handler did start: its abandoned row has one effect, the cut-off one too.
+  await assertEffects(t, { url }, 3)
 })

@@ -5,6 +5,7 @@
  */
 import t from 'tap'
 import { freshDatabase, query } from '../helpers/database.js'
+import { assertEffects } from '../helpers/effects.js'
 import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
 import { START, duplicateRows, duplicateStarts, executions, gaps, ready, startWorker } from './fixtures/cluster.js'
 
@@ -53,5 +54,6 @@ t.test('processes whose clocks are off by an hour fire at the database\'s instan
   t.same(rows.filter((row) => row.status !== 'success').map((row) => `${row.job_id} ${row.status} ${row.exception}`), [], 'every execution succeeded (no lease was judged expired by a skewed clock)')
   t.same(await duplicateRows(url), [])
   t.same(duplicateStarts(workers), [], 'no handler started twice for one occurrence')
+  await assertEffects(t, { url }, 20)
   t.ok(workers.every((worker) => reportsOf(worker, 'started').length > 0), `both skewed processes ran executions (${workers.map((worker) => reportsOf(worker, 'started').length).join(' and ')})`)
 })

@@ -7,6 +7,7 @@
  */
 import t from 'tap'
 import { freshDatabase, query } from '../helpers/database.js'
+import { assertEffects } from '../helpers/effects.js'
 import { logLines, pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
 import { START, duplicateRows, duplicateStarts, executions, gaps, ready, startWorker } from './fixtures/cluster.js'
 
@@ -45,4 +46,6 @@ t.test('occurrences claimed twice: the unique key decides, the loser logs "claim
   t.ok(rows.every((row) => before.get(row.id) === undefined || before.get(row.id) === row.status || before.get(row.id) === 'running'), 'no recorded outcome changed')
   t.same(rows.filter((row) => row.status !== 'success').map((row) => `${row.run_time.toISOString()} ${row.status}`), [], 'every row succeeded')
   t.equal(workers.reduce((n, worker) => n + reportsOf(worker, 'started').length, 0), rows.length, 'the handlers ran once per row, no more')
+  // The rewound occurrences were planned twice; the ledger shows each handler effect once.
+  await assertEffects(t, { url }, rows.length)
 })

@@ -6,6 +6,7 @@
  */
 import t from 'tap'
 import { freshDatabase, query } from '../helpers/database.js'
+import { assertEffects } from '../helpers/effects.js'
 import { alive, pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
 import { START, executions, gaps, ready, startWorker } from './fixtures/cluster.js'
 
@@ -76,4 +77,6 @@ t.test('handler faults are recorded and do not disturb other jobs', async (t) =>
   t.ok(alive(worker), 'the worker survived every fault')
   t.same(reportsOf(worker, 'uncaught'), [], 'nothing was thrown into the host')
   t.same(await stopProcess(worker, 'SIGTERM'), { code: 0, signal: null }, 'the worker shut down cleanly', { output: tail(worker) })
+  // Error and timeout rows count as run: each needs its one effect, like a success.
+  await assertEffects(t, { url }, JOBS.length)
 })

@@ -9,6 +9,7 @@
  */
 import t, { type Test } from 'tap'
 import { freshDatabase, query } from '../helpers/database.js'
+import { assertEffects } from '../helpers/effects.js'
 import { alive, pollUntil, reportsOf, restartPostgres, stopProcess, tail, withPostgresDown } from '../helpers/processes.js'
 import { START, duplicateRows, duplicateStarts, executions, gaps, isLeader, lockHolders, ready, startWorker, type FailureWorker } from './fixtures/cluster.js'
 
@@ -112,4 +113,6 @@ t.test('PostgreSQL restart, then a 30 s outage: the processes ride it out and re
   }
   t.same(await duplicateRows(url), [])
   t.same(duplicateStarts(workers), [], 'no handler started twice for one occurrence')
+  // Outcomes lost in the outage leave rows abandoned (zero or one effect); every row that says it ran has one.
+  await assertEffects(t, { url }, 12)
 })

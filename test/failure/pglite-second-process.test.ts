@@ -9,13 +9,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import type { ExecutionRowLike } from '../helpers/effect-ledger.js'
+import { assertEffects, ledgerEnv } from '../helpers/effects.js'
 import { alive, pollUntil, reportsOf, startProcess, stopProcess, tail } from '../helpers/processes.js'
 
 const WORKER = fileURLToPath(new URL('./fixtures/pglite-worker.ts', import.meta.url))
 
 t.test('a second process on a PGlite data directory fails fast naming the holder; the data stays intact', async (t) => {
   const dataDir = join(mkdtempSync(join(tmpdir(), 'fms-pglite-2p-')), 'data')
-  const env = { ...process.env, DATA_DIR: dataDir }
+  const env = { ...process.env, ...ledgerEnv(t), DATA_DIR: dataDir }
   const first = startProcess(t, 'first', [...process.execArgv, WORKER], env)
   await pollUntil('the first process runs tick twice', async () => {
     if (!alive(first)) throw new Error(`first exited:\n${tail(first)}`)
@@ -51,4 +53,9 @@ t.test('a second process on a PGlite data directory fails fast naming the holder
   const reopened = reportsOf(third, 'ready')[0] ?? {}
   t.ok(Number(reopened.successes) >= firstRan, `the reopened directory holds the first process's ${firstRan} executions (${String(reopened.successes)} successes)`)
   t.same(await stopProcess(third, 'SIGTERM'), { code: 0, signal: null }, 'reopened and shut down cleanly', { output: tail(third) })
+
+  // Every execution the directory holds at the end (the third process read them at shutdown), judged by the ledger of all three processes.
+  const history = (reportsOf(third, 'history')[0]?.rows ?? []) as Array<{ job_id: string, run_time: string, status: string }>
+  const rows: ExecutionRowLike[] = history.map((row) => ({ ...row, run_time: new Date(row.run_time) }))
+  await assertEffects(t, { rows }, firstRan + 1)
 })

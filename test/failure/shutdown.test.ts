@@ -5,6 +5,7 @@
  */
 import t from 'tap'
 import { freshDatabase } from '../helpers/database.js'
+import { assertEffects } from '../helpers/effects.js'
 import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
 import { START, duplicateRows, executions, gaps, leaderOf, ready, startWorker } from './fixtures/cluster.js'
 
@@ -65,4 +66,5 @@ t.test('SIGTERM: stop claiming, wait up to shutdownTimeoutMs, record the cut-off
   t.same(gaps(await executions(url, 'tick'), 1000), [], 'tick: no occurrence dropped across the handover')
   t.same(await duplicateRows(url), [])
   t.same((await executions(url)).filter((row) => row.status === 'running').map((row) => row.id), [], 'nothing is left running')
+  await assertEffects(t, { url }, 5)
 })
