@@ -11,10 +11,11 @@
  * cluster keeps `--workers` processes. With `--pg-restart`, PostgreSQL is restarted once halfway.
  *
  * After the last occurrence it stops the workers gracefully (one stays until every lease has
- * expired or been reaped), compares the execution table with the occurrences the trigger defines,
- * and prints as its last line:
+ * expired or been reaped), compares the execution table with the occurrences that must exist
+ * (soak/oracle.ts: `start + k × interval` by plain arithmetic, not the library's trigger code)
+ * and with the effect ledger every handler appended to (soak/ledger.ts), and prints as its last line:
  *
- *   soak: workers=W occurrences=N executed=E duplicates=D lost=L missed=M abandoned=A stuck=S failover_max_ms=F
+ *   soak: workers=W occurrences=N executed=E duplicates=D lost=L missed=M abandoned=A stuck=S failover_max_ms=F effects_duplicated=X effects_missing=Y late_outcomes=Z
  *
  * - executed: expected occurrences whose handler ran to an outcome (success / error / timeout);
  * - duplicates: occurrences with more than one row, or whose handler started more than once
@@ -24,9 +25,19 @@
  * - stuck: rows still `running` after their lease;
  * - failover_max_ms: the worst, over kills and freezes, of the time from the signal to the first
  *   execution started (`started_at`, database clock; the database is assumed on this machine's
- *   clock) by another process.
+ *   clock) by another process;
+ * - effects_duplicated: occurrences whose handler recorded two effects in the ledger, whatever the
+ *   table says;
+ * - effects_missing: rows whose status says the handler ran (success / error / timeout) with no
+ *   effect in the ledger (an abandoned row may have zero or one);
+ * - late_outcomes: abandoned rows for which a late outcome was recorded (`late_status`; 0 while the
+ *   schema has no such column).
  *
- * Exits 1 when duplicates, lost or stuck is not 0, or a worker crashed by itself.
+ * The line before it adds `unexpected_occurrences` (rows or effects for occurrences the arithmetic
+ * does not define) and `effects_unmatched` (effects with no row, or for a missed row).
+ *
+ * Exits 1 when duplicates, lost, stuck, effects_duplicated, effects_missing, unexpected_occurrences
+ * or effects_unmatched is not 0, or a worker crashed by itself.
  *
  * Other options: --freeze-seconds (default 5), --lease-ms (default 5000: killed executions are
  * abandoned within seconds), --leader-stale-ms / --leader-heartbeat-ms (passed to the workers when
@@ -37,9 +48,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import pg from 'pg'
+import { createSoakLedger, LEDGER_ENV, lateOutcomes, ledgerEvidence, removeSoakLedger } from './ledger.ts'
+import { expectedOccurrences, expectedRunTimes, unexpectedOccurrences } from './oracle.ts'
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -253,7 +266,6 @@ async function main (): Promise<number> {
   const options = parseOptions(process.argv.slice(2))
   if (options.quiet) log = () => {}
   const library = options.library === '' ? null : options.library
-  const lib = await import(library === null ? 'fastify-mikro-scheduler' : pathToFileURL(library).href)
 
   const name = `fms_soak_${randomBytes(4).toString('hex')}`
   await sql(options.databaseUrl, `CREATE DATABASE "${name}"`)
@@ -261,6 +273,7 @@ async function main (): Promise<number> {
   url.pathname = `/${name}`
   const dbUrl = url.toString()
 
+  const ledger = createSoakLedger()
   const workers: Worker[] = []
   const disruptions: Disruption[] = []
   let crashes = 0
@@ -268,10 +281,8 @@ async function main (): Promise<number> {
     const [{ now }] = await sql<{ now: Date }>(dbUrl, 'select now() as now') as [{ now: Date }]
     const start = new Date(Math.ceil(now.getTime() / 1000) * 1000 + 3000)
     const end = new Date(start.getTime() + options.seconds * 1000)
-    const trigger = { type: 'interval', seconds: options.interval, startDate: start.toISOString(), endDate: end.toISOString() }
-    const compiled = lib.createTrigger(trigger)
-    const fireTimes: number[] = []
-    for (let next: Date | null = compiled.getNextFireTime(null, start); next !== null; next = compiled.getNextFireTime(next, next)) fireTimes.push(next.getTime())
+    // The oracle: run times by arithmetic from the fixed start date, not from the library's trigger.
+    const fireTimes = expectedRunTimes(start.getTime(), end.getTime(), options.interval * 1000)
     log(`soak: database ${name}; ${options.workers} workers, ${options.jobs} jobs every ${options.interval} s from ${start.toISOString()} to ${end.toISOString()} (${fireTimes.length} occurrences each)`)
 
     const schedulerOptions: Record<string, unknown> = { leaseMs: options.leaseMs }
@@ -285,7 +296,8 @@ async function main (): Promise<number> {
       SOAK_START: start.toISOString(),
       SOAK_END: end.toISOString(),
       SOAK_OPTIONS: JSON.stringify(schedulerOptions),
-      SOAK_LIBRARY: library ?? ''
+      SOAK_LIBRARY: library ?? '',
+      [LEDGER_ENV]: ledger
     }
     let started = 0
     const spawnWorker = (): Worker => {
@@ -295,7 +307,8 @@ async function main (): Promise<number> {
     }
     // The first worker stores the jobs; the others start once it is ready (no start-up race on the DDL).
     const first = spawnWorker()
-    if (!(await waitFor('the first worker', async () => first.nodeId !== '' || !alive(first), 60_000)) || !alive(first)) {
+    // Generous: on a loaded machine a worker can take a minute to start; the occurrences it finds overdue still run.
+    if (!(await waitFor('the first worker', async () => first.nodeId !== '' || !alive(first), 180_000)) || !alive(first)) {
       throw new Error(`the first worker did not start:\n${first.output.join('\n')}`)
     }
     for (let i = 1; i < options.workers; i++) spawnWorker()
@@ -352,8 +365,11 @@ async function main (): Promise<number> {
 
     // Settle: every occurrence claimed and no execution of a live worker still running.
     const freezeLeft = options.freeze ? options.freezeSeconds * 1000 : 0
+    // A job row whose next run time is still null may not be scheduled yet: wait for the last occurrence's row too.
+    const lastFireTime = new Date(fireTimes.at(-1) ?? end.getTime())
     await waitFor('every occurrence to be claimed', async () => {
-      const [row] = await sql<{ n: number }>(dbUrl, 'select count(*)::int as n from scheduler_job where next_run_time is not null')
+      const [row] = await sql<{ n: number }>(dbUrl, `select count(*)::int as n from scheduler_job j where j.next_run_time is not null
+        or not exists (select 1 from scheduler_job_execution e where e.job_id = j.id and e.run_time >= $1)`, [lastFireTime])
       return row?.n === 0
     }, 60_000 + freezeLeft)
     for (const worker of workers) if (worker.frozen && alive(worker)) { worker.frozen = false; worker.child.kill('SIGCONT') }
@@ -392,14 +408,23 @@ async function main (): Promise<number> {
         starts.set(key, (starts.get(key) ?? 0) + 1)
       }
     }
-    const expected: string[] = []
-    for (let i = 0; i < options.jobs; i++) for (const time of fireTimes) expected.push(`soak-${i} ${new Date(time).toISOString()}`)
+    // A job added after its start date begins at its next fire time (APScheduler's rule), so on a
+    // machine slow enough that the first worker registers the jobs late, the occurrences before that
+    // are not due: they must not have a row, or be counted lost.
+    const [registered] = await sql<{ at: Date | null }>(dbUrl, "select min(created_at) as at from scheduler_job where id like 'soak-%'")
+    const registeredAt = registered?.at?.getTime() ?? start.getTime()
+    const due = fireTimes.filter((time) => time >= registeredAt)
+    if (due.length < fireTimes.length) log(`soak: the jobs were registered at ${new Date(registeredAt).toISOString()}, after ${fireTimes.length - due.length} of their fire times; those are not expected`)
+    const expected = expectedOccurrences(options.jobs, due)
     const expectedSet = new Set(expected)
     const duplicates = new Set([...byOccurrence].filter(([, list]) => list.length > 1).map(([key]) => key))
     for (const [key, n] of starts) if (n > 1) duplicates.add(key)
     const lost = expected.filter((key) => !byOccurrence.has(key))
     const executed = expected.filter((key) => byOccurrence.get(key)?.some((row) => ['success', 'error', 'timeout'].includes(row.status)) === true).length
-    const unexpected = [...byOccurrence.keys()].filter((key) => !expectedSet.has(key))
+    // Evidence outside the table: the handlers' effects, judged against the rows and the oracle.
+    const effects = ledgerEvidence(ledger, rows)
+    const unexpected = unexpectedOccurrences(expectedSet, [...byOccurrence.keys(), ...effects.keys])
+    const late = await retrying('count late outcomes', async () => lateOutcomes(async (text, values) => sql(dbUrl, text, values)))
     const status = (s: string): number => rows.filter((row) => row.status === s).length
     // Every worker is stopped and every lease has had time to expire: a row still running is stuck.
     const stuck = status('running')
@@ -418,13 +443,19 @@ async function main (): Promise<number> {
     }
     const measured = failovers.map((failover) => failover.ms).filter((ms): ms is number => ms !== null)
     const failoverMax = measured.length === 0 ? 0 : Math.max(...measured)
-    if (unexpected.length > 0) log(`soak: ${unexpected.length} rows for occurrences the trigger does not define, e.g. ${unexpected.slice(0, 3).join(', ')}`)
+    if (unexpected.length > 0) log(`soak: ${unexpected.length} occurrences with a row or an effect that the arithmetic does not define, e.g. ${unexpected.slice(0, 3).join(', ')}`)
+    if (effects.duplicated.length > 0) log(`soak: occurrences with two effects, e.g. ${effects.duplicated.slice(0, 5).join('; ')}`)
+    if (effects.missing.length > 0) log(`soak: rows whose handler ran without an effect, e.g. ${effects.missing.slice(0, 5).join('; ')}`)
+    const effectErrors = [...effects.unrecorded, ...effects.unexpected, ...effects.torn]
+    if (effectErrors.length > 0) log(`soak: effects without a matching row, e.g. ${effectErrors.slice(0, 5).join('; ')}`)
     if (lost.length > 0) log(`soak: lost, e.g. ${lost.slice(0, 5).join(', ')}`)
     if (duplicates.size > 0) log(`soak: duplicates, e.g. ${[...duplicates].slice(0, 5).join(', ')}`)
     const errors = workers.reduce((n, worker) => n + worker.reports.filter((report) => report.event === 'scheduler-error').length, 0)
-    console.log(`soak: disruptions=${disruptions.length} (kills=${disruptions.filter((d) => d.kind === 'kill').length} freezes=${disruptions.filter((d) => d.kind === 'freeze').length}) pg_restart=${restarted} worker_processes=${workers.length} crashes=${crashes} scheduler_errors=${errors} unexpected_rows=${unexpected.length}`)
-    console.log(`soak: workers=${options.workers} occurrences=${expected.length} executed=${executed} duplicates=${duplicates.size} lost=${lost.length} missed=${status('missed')} abandoned=${status('abandoned')} stuck=${stuck} failover_max_ms=${failoverMax}`)
-    return duplicates.size > 0 || lost.length > 0 || stuck > 0 || crashes > 0 ? 1 : 0
+    console.log(`soak: disruptions=${disruptions.length} (kills=${disruptions.filter((d) => d.kind === 'kill').length} freezes=${disruptions.filter((d) => d.kind === 'freeze').length}) pg_restart=${restarted} worker_processes=${workers.length} crashes=${crashes} scheduler_errors=${errors} unexpected_occurrences=${unexpected.length} effects=${effects.effects} effects_unmatched=${effectErrors.length}`)
+    console.log(`soak: workers=${options.workers} occurrences=${expected.length} executed=${executed} duplicates=${duplicates.size} lost=${lost.length} missed=${status('missed')} abandoned=${status('abandoned')} stuck=${stuck} failover_max_ms=${failoverMax} effects_duplicated=${effects.duplicated.length} effects_missing=${effects.missing.length} late_outcomes=${late}`)
+    const failed = duplicates.size > 0 || lost.length > 0 || stuck > 0 || crashes > 0 || unexpected.length > 0 ||
+      effects.duplicated.length > 0 || effects.missing.length > 0 || effectErrors.length > 0
+    return failed ? 1 : 0
   } finally {
     for (const worker of workers) {
       if (alive(worker)) {
@@ -432,6 +463,8 @@ async function main (): Promise<number> {
         worker.child.kill('SIGKILL')
       }
     }
+    if (!options.keepDb) removeSoakLedger(ledger)
+    else log(`soak: kept the effect ledger ${ledger}`)
     if (!options.keepDb) {
       await retrying('drop the soak database', async () => sql(options.databaseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).catch((error: Error) => log(`soak: ${error.message}`))
     } else {
