@@ -1,0 +1,44 @@
+/**
+ * What every subcommand of the command line receives: its positionals after the command words,
+ * the parsed options, the connection (opened on first use) and where to write.
+ */
+import type { Connection } from './connection.js'
+import { UsageError } from './usage.js'
+
+export type OptionValues = Record<string, string | boolean | undefined>
+
+export interface CommandContext {
+  /** Positionals after `<command> <subcommand>`. */
+  args: string[]
+  options: OptionValues
+  json: boolean
+  connection: () => Promise<Connection>
+  out: (text: string) => void
+}
+
+/** A subcommand: the options it accepts (beyond the global ones) and what it does; returns the exit code. */
+export interface Command {
+  options: string[]
+  /** How many positionals it takes, and their name for usage errors. */
+  args: string[]
+  run(ctx: CommandContext): Promise<number>
+}
+
+/** Refuses options the command does not take and a wrong number of positionals. @throws UsageError. */
+export function checkCommandLine (name: string, command: Command, args: string[], options: OptionValues): void {
+  for (const [option, value] of Object.entries(options)) {
+    if (value !== undefined && !command.options.includes(option) && !GLOBAL_OPTIONS.includes(option)) {
+      throw new UsageError(`'${name}' does not take --${option}`)
+    }
+  }
+  if (args.length < command.args.length) throw new UsageError(`'${name}' needs ${command.args.map((arg) => `<${arg}>`).join(' ')}`)
+  if (args.length > command.args.length) throw new UsageError(`'${name}' takes ${command.args.length === 0 ? 'no arguments' : command.args.map((arg) => `<${arg}>`).join(' ')}; unexpected '${args[command.args.length] as string}'`)
+}
+
+export const GLOBAL_OPTIONS = ['database-url', 'json', 'help']
+
+/** A string option's value, or undefined. */
+export function stringOption (options: OptionValues, name: string): string | undefined {
+  const value = options[name]
+  return typeof value === 'string' ? value : undefined
+}

@@ -1,0 +1,80 @@
+/**
+ * `status`: the cluster as the database shows it: the advisory leader (its heartbeat row, alive
+ * only while its backend is), the nodes that own running executions, the queue, the jobs by state
+ * and the next wake-up. Every query is an aggregate or a single row.
+ */
+import { DEFAULT_LEADER_LOCK_KEY } from '../locks/advisory-lock.js'
+import { toDate, toDateOrNull } from '../sql/sql-client.js'
+import { stringOption, type Command } from './command.js'
+import { fields, json, table } from './table.js'
+import { UsageError } from './usage.js'
+
+interface LeaderRow { node_id: string, acquired_at: unknown, heartbeat_at: unknown, alive: boolean, heartbeat_age_ms: number }
+interface NodeRow { owner: string | null, running: number, expired: number, oldest_start: unknown }
+interface CountsRow { queued: number, active: number, paused: number, flagged: number, finished: number, now: unknown }
+
+const status: Command = {
+  options: ['leader-lock-key'],
+  args: [],
+  async run ({ options, json: asJson, connection, out }) {
+    const keyText = stringOption(options, 'leader-lock-key') ?? String(DEFAULT_LEADER_LOCK_KEY)
+    if (!/^-?\d+$/.test(keyText) || !Number.isSafeInteger(Number(keyText))) throw new UsageError(`--leader-lock-key must be an integer (the app's leaderLockKey); got '${keyText}'`)
+    const conn = await connection()
+    const scheduler = await conn.scheduler()
+    const { sql } = conn
+    const [leaderRows, nodeRows, [counts], wakeup] = await Promise.all([
+      sql.query<LeaderRow>(
+        `SELECT l.node_id, l.acquired_at, l.heartbeat_at,
+                EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid) AS alive,
+                (extract(epoch FROM now() - l.heartbeat_at) * 1000)::float8 AS heartbeat_age_ms
+         FROM scheduler_leader l WHERE l.lock_key = $1`, [Number(keyText)]
+      ).catch(() => [] as LeaderRow[]),
+      sql.query<NodeRow>(
+        `SELECT owner, count(*)::integer AS running, count(*) FILTER (WHERE lease_until < now())::integer AS expired, min(started_at) AS oldest_start
+         FROM scheduler_job_execution WHERE status = 'running' GROUP BY owner ORDER BY owner`
+      ),
+      sql.query<CountsRow>(
+        `SELECT (SELECT count(*)::integer FROM scheduler_job_execution WHERE status = 'queued') AS queued,
+                count(*) FILTER (WHERE NOT paused AND last_error IS NULL AND next_run_time IS NOT NULL)::integer AS active,
+                count(*) FILTER (WHERE paused)::integer AS paused,
+                count(*) FILTER (WHERE NOT paused AND last_error IS NOT NULL)::integer AS flagged,
+                count(*) FILTER (WHERE NOT paused AND last_error IS NULL AND next_run_time IS NULL)::integer AS finished,
+                now() AS now
+         FROM scheduler_job`
+      ),
+      scheduler.options.store.getNextWakeup()
+    ])
+    const row = leaderRows.find((candidate) => candidate.alive)
+    const leader = row === undefined
+      ? null
+      : { nodeId: row.node_id, acquiredAt: toDateOrNull(row.acquired_at), heartbeatAt: toDateOrNull(row.heartbeat_at), heartbeatAgeMs: Math.round(row.heartbeat_age_ms) }
+    const nodes = nodeRows.map((node) => ({ nodeId: node.owner, running: node.running, expiredLeases: node.expired, oldestStart: toDateOrNull(node.oldest_start) }))
+    const c = counts as CountsRow
+    const report = {
+      now: toDate(c.now),
+      leader,
+      nodes,
+      running: nodes.reduce((sum, node) => sum + node.running, 0),
+      queued: c.queued,
+      jobs: { active: c.active, paused: c.paused, flagged: c.flagged, finished: c.finished },
+      nextWakeup: wakeup.nextRunTime
+    }
+    if (asJson) {
+      out(json(report))
+      return 0
+    }
+    out(fields([
+      ['database time', report.now],
+      ['leader', leader === null ? 'none (no live advisory leader; schedulers with lock \'none\' or \'file\' record none)' : leader.nodeId],
+      ...(leader === null ? [] : [['leader since', leader.acquiredAt], ['last heartbeat', `${leader.heartbeatAt?.toISOString() ?? '-'} (${leader.heartbeatAgeMs} ms ago)`]] as Array<[string, unknown]>),
+      ['running', report.running], ['queued', report.queued],
+      ['jobs', `${c.active} active, ${c.paused} paused, ${c.flagged} flagged, ${c.finished} finished`],
+      ['next wake-up', report.nextWakeup ?? 'none (no job is due)']
+    ]))
+    out('\nnodes with running executions:\n')
+    out(table(['NODE', 'RUNNING', 'EXPIRED LEASES', 'OLDEST START'], nodes.map((node) => [node.nodeId, node.running, node.expiredLeases, node.oldestStart]), '(none)'))
+    return 0
+  }
+}
+
+export const statusCommands: Record<string, Command> = { '': status }
