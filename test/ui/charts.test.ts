@@ -8,7 +8,7 @@
  */
 import t from 'tap'
 import type { ExecutionRecord, JobStore } from '../../src/stores/job-store.js'
-import { HAVE_CHROMIUM, SKIP_REASON, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
+import { browserAvailable, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
 
 // Browser globals inside page.evaluate / waitForFunction callbacks (the project's lib has no DOM).
 declare const document: any, getComputedStyle: any
@@ -40,8 +40,7 @@ async function finish (store: JobStore, started: ExecutionRecord, planned: Plann
   return await store.finishExecution(started.id, { status: planned.status as 'success', durationMs }, new Date(started.runTime.getTime() + planned.lagMs + durationMs)) as ExecutionRecord
 }
 
-if (!HAVE_CHROMIUM) t.test('the admin page charts in Chromium', { skip: SKIP_REASON }, async () => {})
-else {
+if (browserAvailable(t)) {
   t.test('run-history strip and overview from known executions', async (t) => {
     const { app, pageUrl } = await startUiApp(t, 'ui_charts', {
       tasks: { work: async () => {} },

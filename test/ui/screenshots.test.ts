@@ -71,5 +71,21 @@ t.test('screenshots of the admin page with the example app', { skip: !wanted ? '
   await page.goto(`${pageUrl}#/executions`)
   await page.waitForSelector('#executions-body tr[data-status="success"]')
   await page.screenshot({ path: new URL('admin-executions.png', DOCS).pathname })
+
+  // The charts: flaky's run history once it has a dozen runs (every 5 s, every other one fails).
+  for (let runs = await app.scheduler.countExecutions({ jobId: 'flaky' }); runs < 12; runs = await app.scheduler.countExecutions({ jobId: 'flaky' })) {
+    await app.scheduler.once('job:submitted', ({ jobId }) => jobId === 'flaky')
+  }
+  await app.scheduler.once('job:error', ({ jobId }) => jobId === 'flaky')
+  await page.goto(`${pageUrl}#/jobs/flaky`)
+  await page.waitForFunction(() => document.querySelectorAll('#job-history rect.bar').length >= 12)
+  await page.locator('#job-history .bar-item').nth(-2).hover()
+  await page.screenshot({ path: new URL('admin-job-history.png', DOCS).pathname })
+  await page.goto(`${pageUrl}#/overview`)
+  await page.waitForSelector('#slowest-table')
+  await page.screenshot({ path: new URL('admin-overview.png', DOCS).pathname, fullPage: true })
+  await phone.goto(`${pageUrl}#/jobs/flaky`)
+  await phone.waitForFunction(() => document.querySelectorAll('#job-history rect.bar').length >= 12)
+  await phone.screenshot({ path: new URL('admin-job-history-phone.png', DOCS).pathname })
   t.pass('docs/admin-*.png written')
 })
