@@ -7,6 +7,8 @@ import type { MikroORM } from '@mikro-orm/core'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { DEFAULT_DECORATOR, decorateScheduler } from './decorator.js'
+import { DEFAULT_LEADER_LOCK_KEY } from './locks/advisory-lock.js'
+import { checkSchemaName, leaderLockKeyFor } from './schema/placement.js'
 import { assertEmbeddedDatabaseFree, embeddedLockPath } from './embedded.js'
 import { InvalidOptionsError } from './errors.js'
 import type { SchedulerOptions } from './options.js'
@@ -31,6 +33,12 @@ export interface SchedulerPluginOptions extends Omit<SchedulerOptions, 'store' |
    * to start (`SchemaOutdatedError`, naming the missing migration) when the tables are older than the library.
    */
   install?: InstallMode
+  /**
+   * PostgreSQL schema of the scheduler's tables; default the MikroORM `schema` option, else none
+   * (`search_path`, normally `public`). Every table, the wake-up channel and the default leader lock
+   * key are the schema's own, so schedulers in two schemas of one database are independent.
+   */
+  schema?: string
   /** Tasks to register: `{ 'reports.daily': handler }`. */
   tasks?: Record<string, TaskHandler>
   /** Jobs declared in configuration (tasks by name), upserted at start like `registerJob`. */
@@ -48,12 +56,15 @@ export interface SchedulerPluginOptions extends Omit<SchedulerOptions, 'store' |
 }
 
 const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyInstance, options: SchedulerPluginOptions) => {
-  const { orm, store, install, decorator, tasks, jobs, autoStart, routes, ...schedulerOptions } = checkPluginOptions(options)
+  const { orm, store, install, schema: schemaOption, decorator, tasks, jobs, autoStart, routes, ...schedulerOptions } = checkPluginOptions(options)
+  const ormSchema = checkSchemaName(schemaOption ?? orm.config.get('schema'), 'schema')
+  const schema = ormSchema === 'public' ? null : ormSchema
   const dataDir = embeddedDataDir(orm)
   if (dataDir !== undefined) assertEmbeddedDatabaseFree(dataDir)
   const scheduler = new Scheduler({
     ...schedulerOptions,
-    store: store ?? new MikroOrmJobStore(orm, install === undefined ? {} : { install }),
+    store: store ?? new MikroOrmJobStore(orm, { ...(install === undefined ? {} : { install }), schema }),
+    leaderLockKey: schedulerOptions.leaderLockKey ?? leaderLockKeyFor(DEFAULT_LEADER_LOCK_KEY, store === undefined ? schema : null),
     orm,
     lockFile: schedulerOptions.lockFile ?? (dataDir === undefined ? undefined : embeddedLockPath(dataDir)),
     log: app.log.child({ name: 'scheduler' })
@@ -87,8 +98,10 @@ function checkPluginOptions (options: SchedulerPluginOptions): SchedulerPluginOp
   }
   if (options.jobs !== undefined && !Array.isArray(options.jobs)) throw new InvalidOptionsError('jobs', 'must be an array of job definitions')
   if (options.autoStart !== undefined && typeof options.autoStart !== 'boolean') throw new InvalidOptionsError('autoStart', 'must be a boolean')
-  if (options.install !== undefined && options.store !== undefined) {
-    throw new InvalidOptionsError('install', 'applies to the default store only; pass it to your store instead: new MikroOrmJobStore(orm, { install })')
+  for (const key of ['install', 'schema'] as const) {
+    if (options[key] !== undefined && options.store !== undefined) {
+      throw new InvalidOptionsError(key, `applies to the default store only; pass it to your store instead: new MikroOrmJobStore(orm, { ${key} })`)
+    }
   }
   return options
 }

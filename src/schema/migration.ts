@@ -13,7 +13,14 @@
  */
 import type { MigrationObject } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
+import { checkSchemaName, qualifyTables, quoteIdentifier } from './placement.js'
 import { SCHEMA_VERSIONS, type SchemaVersion } from './versions.js'
+
+/** The ORM's `schema` option places the tables (as the plugin does); `public` means no qualification. */
+function migrationSchema (schema: unknown): string | null {
+  const checked = checkSchemaName(schema, 'schema')
+  return checked === 'public' ? null : checked
+}
 
 /** A concrete migration class, as MikroORM's `migrationsList` takes it. */
 export type SchedulerMigrationClass = MigrationObject['class']
@@ -23,11 +30,14 @@ function versionMigration (version: SchemaVersion): SchedulerMigrationClass {
     [version.name]: class extends Migration {
       override name = version.name
       override up (): void {
-        for (const statement of version.up) this.addSql(statement)
+        const schema = migrationSchema(this.config.get('schema'))
+        if (schema !== null) this.addSql(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`)
+        for (const statement of version.up) this.addSql(qualifyTables(statement, schema))
       }
 
       override down (): void {
-        for (const statement of version.down) this.addSql(statement)
+        const schema = migrationSchema(this.config.get('schema'))
+        for (const statement of version.down) this.addSql(qualifyTables(statement, schema))
       }
     }
   }

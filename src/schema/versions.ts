@@ -36,7 +36,8 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
     down: DROP_STATEMENTS,
     probe: `SELECT (${TABLES.map((table) => `to_regclass('${table}') IS NOT NULL`).join(' AND ')}
       AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job') AND attname = 'next_fire_time' AND NOT attisdropped)
-      AND to_regclass('scheduler_job_execution_running_idx') IS NOT NULL
+      AND EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                  WHERE i.indrelid = to_regclass('scheduler_job_execution') AND c.relname = 'scheduler_job_execution_running_idx')
       AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')
                   AND conname = 'scheduler_job_execution_status_check' AND pg_get_constraintdef(oid) LIKE '%''queued''%')) AS applied`
   }

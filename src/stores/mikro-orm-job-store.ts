@@ -11,6 +11,7 @@ import type { MikroORM } from '@mikro-orm/core'
 import { InvalidOptionsError } from '../errors.js'
 import { WAKEUP_CHANNEL } from '../scheduler/dedicated-session.js'
 import { installSchema } from '../schema/install.js'
+import { checkSchemaName, placedSqlClient } from '../schema/placement.js'
 import { verifySchema } from '../schema/verify.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
 import { toDate, type SqlClient } from '../sql/sql-client.js'
@@ -35,13 +36,22 @@ export type InstallMode = 'auto' | 'migrations'
 export interface MikroOrmJobStoreOptions {
   /** See {@link InstallMode}. Default `'auto'`. */
   install?: InstallMode
+  /**
+   * PostgreSQL schema holding the tables (created by `install: 'auto'` when missing); every
+   * statement names it, and the wake-up channel is the schema's own. Default: none, the tables are
+   * found through the connection's `search_path` (`public`).
+   */
+  schema?: string | null
 }
 
 export class MikroOrmJobStore implements JobStore {
-  #sql: SqlClient | null
+  /** The SQL port as given (or made from the ORM), before placing statements in the schema. */
+  #source: SqlClient | null
+  #sql: SqlClient | null = null
   #ready: Promise<SqlClient> | null = null
   readonly #orm: MikroORM | null
   readonly #install: InstallMode
+  readonly #schema: string | null
 
   /**
    * Pass the host's `MikroORM` instance (PostgreSQL or PGlite driver), or a ready `SqlClient`.
@@ -49,8 +59,9 @@ export class MikroOrmJobStore implements JobStore {
    */
   constructor (source: MikroORM | SqlClient, options: MikroOrmJobStoreOptions = {}) {
     const isSqlClient = 'transaction' in source && 'openSession' in source
-    this.#sql = isSqlClient ? source as SqlClient : null
+    this.#source = isSqlClient ? source as SqlClient : null
     this.#orm = isSqlClient ? null : source as MikroORM
+    this.#schema = checkSchemaName(options.schema, 'schema')
     const install = options.install ?? 'auto'
     if (install !== 'auto' && install !== 'migrations') {
       throw new InvalidOptionsError('install', `must be 'auto' (the scheduler creates its tables) or 'migrations' (the app's migrations do), got ${JSON.stringify(install)}`)
@@ -61,6 +72,11 @@ export class MikroOrmJobStore implements JobStore {
   /** Whether the store installs its tables (`auto`) or only checks them (`migrations`). */
   get install (): InstallMode {
     return this.#install
+  }
+
+  /** The PostgreSQL schema of the tables, or null when they are found through `search_path`. */
+  get schema (): string | null {
+    return this.#schema
   }
 
   /** The SQL port, for the leader lock and wake-up listener. Available after `initialize()`. */
@@ -79,8 +95,9 @@ export class MikroOrmJobStore implements JobStore {
    */
   async #db (): Promise<SqlClient> {
     this.#ready ??= (async () => {
-      const sql = this.#sql ?? await sqlClientFromOrm(this.#orm as MikroORM)
-      if (this.#install === 'auto') await installSchema(sql)
+      this.#source ??= await sqlClientFromOrm(this.#orm as MikroORM)
+      const sql = placedSqlClient(this.#source, this.#schema)
+      if (this.#install === 'auto') await installSchema(sql, this.#schema)
       else await verifySchema(sql)
       this.#sql = sql
       return sql
