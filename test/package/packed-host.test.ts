@@ -4,7 +4,8 @@
  * repository's node_modules: no network), typecheck the host (a README-style app,
  * `fixtures/host/main.ts`), and run it against real PostgreSQL: it starts, runs a job, sees an
  * empty schema diff with and without our entities listed (with skipTables), runs the migrations up
- * and down, and starts as a read/write-only role with install: 'migrations'. Also checks what the
+ * and down, starts as a read/write-only role with install: 'migrations', and lives in a custom
+ * PostgreSQL schema. Also checks what the
  * tarball carries: LICENSE, repository and bugs fields, source maps with their sources inlined.
  */
 import { execFile } from 'node:child_process'
@@ -84,6 +85,7 @@ t.test('a host project built from the packed tarball typechecks, starts, runs a 
   t.equal(typecheck.code, 0, `the host typechecks against the installed types ${typecheck.stdout}`)
 
   const main = await freshDatabase(t, 'packed_host')
+  const inSchema = await freshDatabase(t, 'packed_host_schema')
   const shared = await freshDatabase(t, 'packed_host_roles')
   const role = `fms_packed_${randomBytes(4).toString('hex')}`
   const database = new URL(shared).pathname.slice(1)
@@ -101,13 +103,17 @@ t.test('a host project built from the packed tarball typechecks, starts, runs a 
 
   const started = await run(process.execPath, ['--experimental-strip-types', '--no-warnings', 'main.ts'], {
     cwd: host,
-    env: { HOST_DB_MAIN: main, HOST_DB_OWNER: shared, HOST_DB_APP: appUrl.toString() }
+    env: { HOST_DB_MAIN: main, HOST_DB_SCHEMA: inSchema, HOST_DB_OWNER: shared, HOST_DB_APP: appUrl.toString() }
   })
   t.equal(started.code, 0, `the host app runs ${started.stderr.slice(-2000)}`)
   const results = JSON.parse(started.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>
   t.same(results.ran, ['world'], 'the job ran once with its args')
   t.equal(results.diffWithEntities, '', 'schema:update proposes nothing with schedulerEntities listed')
   t.equal(results.diffWithSkipTables, '', 'nor without them, with skipTables: SCHEDULER_TABLES')
+  t.same(results.ranInSchema, ['world'], "with MikroORM's schema: 'hostapp' the job ran")
+  t.same(results.tablesInSchema, ['hostapp.scheduler_job', 'hostapp.scheduler_job_execution', 'hostapp.scheduler_leader'], 'its tables are in hostapp')
+  t.equal(results.jobsCountedInSchema, 1, "the host's em.count(SchedulerJob) finds the job there")
+  t.equal(results.diffInSchema, '', 'and schema:update proposes nothing')
   t.ok(Array.isArray(results.up) && (results.up as string[]).length > 0, `the migrations ran up (${String(results.up)})`)
   t.same(results.leastPrivilegeRan, ['world'], "a read/write-only role started with install: 'migrations' and ran the job")
   t.same(results.down, [...(results.up as string[])].reverse(), 'and they ran down')
