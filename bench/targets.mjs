@@ -59,7 +59,7 @@ export function targetLines (results, entries, { full }) {
     if (fire) out.push(`- stored: ${n(results.stored.sizes.jobs)} jobs, start() → first fire ${n(fire.median)} ms (target ≤ 3,000 ms)${mark(fire.median <= 3000, full)}`)
     if (rss) out.push(`- stored: RSS peak ${n(rss.median)} MB (target ≤ 250 MB)${mark(rss.median <= 250, full)}`)
   }
-  if (out.length === 2) out.push('- (no row with this project ran)')
+  if (out.length === 2) out.push('- none for these rows')
   return out
 }
 
