@@ -51,6 +51,24 @@ export interface SchedulerOptions {
   leaderStaleMs?: number
   /** Milliseconds of lease per running execution, renewed every third of it; past it the execution is abandoned. Default 30000. */
   leaseMs?: number
+  /**
+   * Milliseconds a statement of the scheduler's own loop may take: claims run with
+   * `SET LOCAL statement_timeout` and `SET LOCAL idle_in_transaction_session_timeout` of this
+   * value, the dedicated session (lock, LISTEN) has both set, and a connection that has not
+   * answered this long plus one second is closed by the client (a half-open connection).
+   * Default 5000, or half of `leaderStaleMs` when that is less; must be less than `leaderStaleMs`.
+   */
+  statementTimeoutMs?: number
+  /** Milliseconds to wait for the dedicated session's connection to be established. Default 10000. */
+  connectTimeoutMs?: number
+  /** Milliseconds of idleness before TCP keepalive probes start on the dedicated session. Default 10000. */
+  keepAliveInitialDelayMs?: number
+  /**
+   * Connection string of the dedicated session (leader lock, LISTEN), when it must not follow the
+   * pool's settings: say the pool goes through a transaction-mode PgBouncer, which cannot carry a
+   * session advisory lock. Default: the pool's own connection settings.
+   */
+  sessionUrl?: string
   /** Milliseconds `shutdown()` waits for running executions before aborting them. Default 10000. */
   shutdownTimeoutMs?: number
   /** Most overdue occurrences of one job enumerated in one claim (the rest come in the next claim). Default 1000. */
@@ -83,6 +101,10 @@ export interface ResolvedSchedulerOptions {
   leaderHeartbeatMs: number
   leaderStaleMs: number
   leaseMs: number
+  statementTimeoutMs: number
+  connectTimeoutMs: number
+  keepAliveInitialDelayMs: number
+  sessionUrl: string | null
   shutdownTimeoutMs: number
   maxCatchUp: number
   jobDefaults: Required<JobOptions>
@@ -96,7 +118,8 @@ export const MAX_SLEEP_MS = 30_000
 
 const KNOWN_OPTIONS = new Set([
   'store', 'orm', 'lock', 'lockFile', 'leaderLockKey', 'nodeId', 'log', 'maxConcurrency', 'batchSize', 'pollIntervalMs',
-  'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'shutdownTimeoutMs', 'maxCatchUp', 'jobDefaults', 'clock', 'random', 'metrics'
+  'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'shutdownTimeoutMs', 'maxCatchUp', 'jobDefaults', 'clock', 'random', 'metrics',
+  'statementTimeoutMs', 'connectTimeoutMs', 'keepAliveInitialDelayMs', 'sessionUrl'
 ])
 
 export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOptions {
@@ -131,6 +154,13 @@ export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOpt
   if (leaderStaleMs <= leaderHeartbeatMs * 2) {
     throw new InvalidOptionsError('leaderStaleMs', `must be more than twice leaderHeartbeatMs (${leaderHeartbeatMs}), got ${leaderStaleMs}; otherwise a live leader can be fenced between two heartbeats`)
   }
+  const statementTimeoutMs = positiveInteger(options, 'statementTimeoutMs', Math.min(5000, Math.floor(leaderStaleMs / 2)))
+  if (statementTimeoutMs >= leaderStaleMs) {
+    throw new InvalidOptionsError('statementTimeoutMs', `must be less than leaderStaleMs (${leaderStaleMs}), got ${statementTimeoutMs}; a claim hung that long would hold the leader row past a takeover`)
+  }
+  if (options.sessionUrl !== undefined && (typeof options.sessionUrl !== 'string' || options.sessionUrl === '')) {
+    throw new InvalidOptionsError('sessionUrl', 'must be a non-empty connection string')
+  }
   return {
     store: options.store,
     orm: options.orm ?? null,
@@ -146,6 +176,10 @@ export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOpt
     leaderHeartbeatMs,
     leaderStaleMs,
     leaseMs: positiveInteger(options, 'leaseMs', 30_000),
+    statementTimeoutMs,
+    connectTimeoutMs: positiveInteger(options, 'connectTimeoutMs', 10_000),
+    keepAliveInitialDelayMs: positiveInteger(options, 'keepAliveInitialDelayMs', 10_000),
+    sessionUrl: options.sessionUrl ?? null,
     shutdownTimeoutMs: nonNegativeInteger(options, 'shutdownTimeoutMs', 10_000),
     maxCatchUp: positiveInteger(options, 'maxCatchUp', 1000),
     jobDefaults: resolveJobDefaults(options.jobDefaults),

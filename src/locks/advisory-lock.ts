@@ -18,7 +18,7 @@
 import { WAKEUP_CHANNEL, type DedicatedSession } from '../scheduler/dedicated-session.js'
 import type { LeaderInfo, LeaderLock } from './leader-lock.js'
 import type { LeaderFence } from '../stores/job-store.js'
-import { toDate } from '../sql/sql-client.js'
+import { toDate, type SqlSession } from '../sql/sql-client.js'
 
 /** Default advisory lock key (any 64-bit integer; change it to run two schedulers on one database). */
 export const DEFAULT_LEADER_LOCK_KEY = 7_215_830_002
@@ -30,6 +30,13 @@ export interface AdvisoryLockOptions {
   heartbeatMs: number
   /** Milliseconds without a heartbeat after which a standby fences the holder. */
   staleMs: number
+  /**
+   * Milliseconds the scheduling loop has made no progress (0 when it is fine). The heartbeat proves
+   * loop progress, not just a live connection: past `staleMs` the holder stops heartbeating and
+   * steps down (unlocks, tells the standbys), so a leader whose loop hangs on its pooled connection
+   * (half-open) while this dedicated one is healthy is replaced like a frozen one.
+   */
+  loopStalledMs?: () => number
   /** Told when a stale leader was fenced (for logs). */
   onFenced?: (leader: { nodeId: string, backendPid: number, heartbeatAgeMs: number }) => void
 }
@@ -121,6 +128,11 @@ export class AdvisoryLock implements LeaderLock {
   async #beat (): Promise<void> {
     const session = this.#session.current
     if (!this.#held || session === null) return
+    const stalledMs = this.#options.loopStalledMs?.() ?? 0
+    if (stalledMs > this.#options.staleMs) {
+      await this.#stepDown(session, new Error(`the scheduling loop made no progress for ${Math.round(stalledMs)} ms, more than leaderStaleMs (${this.#options.staleMs} ms): a hung database connection? leadership released`))
+      return
+    }
     try {
       const rows = await session.query(
         'UPDATE scheduler_leader SET heartbeat_at = now() WHERE lock_key = $1 AND backend_pid = pg_backend_pid() RETURNING 1',
@@ -151,6 +163,17 @@ export class AdvisoryLock implements LeaderLock {
     if (stale === undefined) return
     await session.query('SELECT pg_terminate_backend($1)', [stale.backend_pid])
     this.#options.onFenced?.({ nodeId: stale.node_id, backendPid: stale.backend_pid, heartbeatAgeMs: Math.round(stale.age_ms) })
+  }
+
+  /**
+   * Gives leadership up on purpose: unlocks and NOTIFYs the standbys (who LISTEN) so one takes
+   * over at once, then drops the connection like any loss. The leader row is left as it is (a
+   * hung claim may still hold it `FOR SHARE`); the standby overwrites it.
+   */
+  async #stepDown (session: SqlSession, reason: Error): Promise<void> {
+    await session.query('SELECT pg_advisory_unlock($1::bigint), pg_notify($2, $3)',
+      [this.#options.key, WAKEUP_CHANNEL, `leader stepped down: ${this.#options.nodeId}`]).catch(() => {})
+    this.#lose(reason)
   }
 
   /** Gives up leadership: the connection is dropped too, so the session lock cannot linger. */

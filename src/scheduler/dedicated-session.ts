@@ -3,7 +3,7 @@
  * lock and LISTENs for wake-up notifications (DESIGN.md). Opened on first use; when it drops,
  * every `onReconnectNeeded` callback runs once and the next `get()` opens a new one (and LISTENs again).
  */
-import type { SqlClient, SqlSession } from '../sql/sql-client.js'
+import type { SessionOptions, SqlClient, SqlSession } from '../sql/sql-client.js'
 
 /** The NOTIFY channel writers use to wake the scheduling loop. */
 export const WAKEUP_CHANNEL = 'scheduler_wakeup'
@@ -11,14 +11,17 @@ export const WAKEUP_CHANNEL = 'scheduler_wakeup'
 export class DedicatedSession {
   readonly #sql: SqlClient
   readonly #onNotify: (payload: string) => void
+  readonly #options: SessionOptions
   readonly #lostCallbacks: Array<(reason: Error) => void> = []
   #session: SqlSession | null = null
   #opening: Promise<SqlSession> | null = null
   #closed = false
 
-  constructor (sql: SqlClient, onNotify: (payload: string) => void) {
+  /** `options`: how the connection is made (URL, connect timeout, keepalive, statement timeout). */
+  constructor (sql: SqlClient, onNotify: (payload: string) => void, options: SessionOptions = {}) {
     this.#sql = sql
     this.#onNotify = onNotify
+    this.#options = options
   }
 
   /** The open session, or null when none is open right now. */
@@ -52,7 +55,7 @@ export class DedicatedSession {
 
   async #open (): Promise<SqlSession> {
     if (this.#closed) throw new Error('the scheduler is shut down')
-    const session = await this.#sql.openSession()
+    const session = await this.#sql.openSession(this.#options)
     session.onEnd((error) => {
       if (this.#session !== session) return
       this.#session = null

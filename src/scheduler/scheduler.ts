@@ -394,7 +394,12 @@ export class Scheduler {
       await store.initialize()
       await this.#syncCodeJobs([...this.#codeJobs.values()])
       await this.#unflagFixedJobs()
-      this.#session = store instanceof MikroOrmJobStore ? new DedicatedSession(store.sql, () => this.#loop?.wake()) : null
+      this.#session = store instanceof MikroOrmJobStore ? new DedicatedSession(store.sql, () => this.#loop?.wake(), {
+          statementTimeoutMs: this.options.statementTimeoutMs,
+          connectTimeoutMs: this.options.connectTimeoutMs,
+          keepAliveInitialDelayMs: this.options.keepAliveInitialDelayMs,
+          ...(this.options.sessionUrl === null ? {} : { url: this.options.sessionUrl })
+        }) : null
       this.#leases = new LeaseKeeper({ store, executor: this.#executor, events: this.#events, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, clock: this.options.clock })
       await this.#leases.reap()
       this.#leases.start()
@@ -458,6 +463,7 @@ export class Scheduler {
         nodeId,
         heartbeatMs: this.options.leaderHeartbeatMs,
         staleMs: this.options.leaderStaleMs,
+        loopStalledMs: () => this.#loop?.stalledMs ?? 0,
         onFenced: (leader) => this.options.log.warn(leader, 'the leader stopped renewing its heartbeat; its lock connection was terminated so this node can take over')
       })
     }

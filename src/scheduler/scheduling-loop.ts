@@ -45,6 +45,8 @@ export class SchedulingLoop {
   #nextRunTime: Date | null = null
   /** `performance.now()` when the lock was last lost; the next try waits `leaderRetryMs` after it. */
   #lostAt = -Infinity
+  /** `performance.now()` when the current run of unfinished or failed iterations began; null after a finished one. */
+  #stuckSince: number | null = null
 
   constructor (deps: SchedulingLoopDeps) {
     this.#deps = deps
@@ -55,6 +57,16 @@ export class SchedulingLoop {
       deps.events.emit('leader:lost', { nodeId: deps.options.nodeId, reason: reason.message })
       this.wake()
     })
+  }
+
+  /**
+   * Milliseconds since the loop last made progress: 0 while it sleeps after a finished iteration;
+   * otherwise the time since the current run of unfinished or failed iterations began (a claim
+   * hung on a half-open connection, or failing again and again). The leader's heartbeat stops, and
+   * the leader steps down, once this exceeds `leaderStaleMs`: a stuck leader is fenced like a frozen one.
+   */
+  get stalledMs (): number {
+    return this.#stuckSince === null ? 0 : performance.now() - this.#stuckSince
   }
 
   /** True while this process holds the leader lock. */
@@ -93,7 +105,9 @@ export class SchedulingLoop {
     const { options, events } = this.#deps
     while (this.#running) {
       try {
+        this.#stuckSince ??= performance.now()
         const delayMs = await this.#iterate()
+        this.#stuckSince = null
         this.#backoff.reset()
         if (delayMs > 0 && this.#running) await this.#waker.sleep(delayMs)
       } catch (error) {
@@ -149,6 +163,7 @@ export class SchedulingLoop {
       owner: options.nodeId,
       leaseMs: options.leaseMs,
       plan,
+      timeoutMs: options.statementTimeoutMs,
       ...(lock.fence === undefined ? {} : { fence: lock.fence })
     }))
     events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })

@@ -1,23 +1,47 @@
 /**
  * `SqlClient` over a `pg` Pool (the pool of MikroORM's PostgreSQL driver, from
  * `orm.em.getConnection().getNativeClient()`). Dedicated sessions are separate `pg.Client`s built
- * with the pool's own options, so a session advisory lock never lands on a pooled connection.
+ * with the pool's own options (or `SessionOptions.url`), so a session advisory lock never lands on
+ * a pooled connection.
+ *
+ * Connections and faults: every connection this adapter opens or borrows gets TCP keepalive; a
+ * transaction with `timeoutMs` runs under `SET LOCAL statement_timeout` and
+ * `SET LOCAL idle_in_transaction_session_timeout` (so the server ends a transaction whose client
+ * went silent, releasing its row locks), and the client destroys a connection that does not answer
+ * in time (a half-open connection: no keepalive notices it while a middlebox still answers).
  */
-import type { SqlClient, SqlExecutor, SqlSession } from './sql-client.js'
+import type { SessionOptions, SqlClient, SqlExecutor, SqlSession, TransactionOptions } from './sql-client.js'
 
 /** The part of `pg.Pool` this adapter uses (structural, so no direct dependency on `pg`). */
 export interface PgPoolLike {
   query(text: string, values?: readonly unknown[]): Promise<{ rows: any[] }>
-  connect(): Promise<PgClientLike & { release(destroy?: boolean | Error): void }>
+  connect(): Promise<PooledClientLike>
   options: Record<string, unknown>
   Client: new (options: Record<string, unknown>) => PgClientLike
 }
+
+type PooledClientLike = PgClientLike & { release(destroy?: boolean | Error): void }
 
 interface PgClientLike {
   query(text: string, values?: readonly unknown[]): Promise<{ rows: any[] }>
   connect?(): Promise<void>
   end?(): Promise<void>
   on?(event: string, listener: (...args: any[]) => void): unknown
+  /** pg's wire connection; its `stream` is the socket. */
+  connection?: { stream?: { setKeepAlive?(enable: boolean, delayMs: number): unknown, destroy?(error?: Error): unknown } }
+}
+
+/** Keepalive delay for borrowed pool connections (milliseconds of idleness before probes start). */
+const POOLED_KEEPALIVE_DELAY_MS = 10_000
+/** Slack after a server-side timeout before the client gives the connection up. */
+const CLIENT_GRACE_MS = 1000
+
+/** Thrown when a connection did not answer within its deadline (it is destroyed). */
+export class ConnectionTimeoutError extends Error {
+  constructor (what: string, ms: number) {
+    super(`the database connection did not answer ${what} within ${ms} ms (a hung or half-open connection); it was closed`)
+    this.name = 'ConnectionTimeoutError'
+  }
 }
 
 export function createPgClient (pool: PgPoolLike): SqlClient {
@@ -26,34 +50,85 @@ export function createPgClient (pool: PgPoolLike): SqlClient {
     async query (text, values) {
       return (await pool.query(text, values as unknown[])).rows
     },
-    async transaction (fn) {
-      const client = await pool.connect()
-      const tx: SqlExecutor = { query: async (text, values) => (await client.query(text, values as unknown[])).rows }
+    async transaction (fn, options: TransactionOptions = {}) {
+      const timeoutMs = options.timeoutMs
+      if (timeoutMs === undefined) return runTransaction(await pool.connect(), fn, 'BEGIN')
+      const deadlineMs = timeoutMs + CLIENT_GRACE_MS
+      let timer: NodeJS.Timeout | undefined
+      let borrowed: PooledClientLike | null = null
+      let timedOut = false
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          timedOut = true
+          if (borrowed !== null) destroy(borrowed)
+          reject(new ConnectionTimeoutError('a transaction', deadlineMs))
+        }, deadlineMs)
+      })
+      const work = (async () => {
+        const client = await pool.connect()
+        if (timedOut) {
+          destroy(client)
+          throw new ConnectionTimeoutError('a transaction', deadlineMs)
+        }
+        borrowed = client
+        const ms = Math.floor(timeoutMs)
+        return runTransaction(client, fn,
+          `BEGIN; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`)
+      })()
+      work.catch(() => {}) // a late failure after the deadline has nobody to tell
       try {
-        await client.query('BEGIN')
-        const result = await fn(tx)
-        await client.query('COMMIT')
-        client.release()
-        return result
-      } catch (error) {
-        await client.query('ROLLBACK').then(() => client.release(), (rollbackError: Error) => client.release(rollbackError))
-        throw error
+        return await Promise.race([work, deadline])
+      } finally {
+        clearTimeout(timer)
       }
     },
-    async openSession () {
-      return openPgSession(pool)
+    async openSession (options) {
+      return openPgSession(pool, options ?? {})
     }
   }
 }
 
-async function openPgSession (pool: PgPoolLike): Promise<SqlSession> {
-  const client = new pool.Client({ ...pool.options }) as Required<PgClientLike>
+async function runTransaction<T> (client: PooledClientLike, fn: (tx: SqlExecutor) => Promise<T>, begin: string): Promise<T> {
+  client.connection?.stream?.setKeepAlive?.(true, POOLED_KEEPALIVE_DELAY_MS)
+  const tx: SqlExecutor = { query: async (text, values) => (await client.query(text, values as unknown[])).rows }
+  try {
+    await client.query(begin)
+    const result = await fn(tx)
+    await client.query('COMMIT')
+    client.release()
+    return result
+  } catch (error) {
+    await client.query('ROLLBACK').then(() => client.release(), (rollbackError: Error) => client.release(rollbackError))
+    throw error
+  }
+}
+
+/** Gives a pooled connection up for good: the pool drops it and its socket is closed at once. */
+function destroy (client: PooledClientLike): void {
+  try { client.release(new Error('connection timed out')) } catch {}
+  client.connection?.stream?.destroy?.()
+}
+
+async function openPgSession (pool: PgPoolLike, options: SessionOptions): Promise<SqlSession> {
+  const config: Record<string, unknown> = { ...pool.options, keepAlive: true }
+  if (options.url !== undefined) config.connectionString = options.url
+  if (options.keepAliveInitialDelayMs !== undefined) config.keepAliveInitialDelayMillis = options.keepAliveInitialDelayMs
+  if (options.connectTimeoutMs !== undefined) config.connectionTimeoutMillis = options.connectTimeoutMs
+  if (options.statementTimeoutMs !== undefined) {
+    config.statement_timeout = options.statementTimeoutMs
+    config.idle_in_transaction_session_timeout = options.statementTimeoutMs
+  }
+  const client = new pool.Client(config) as Required<Omit<PgClientLike, 'connection'>> & Pick<PgClientLike, 'connection'>
   const endListeners: Array<(error?: Error) => void> = []
   let ended = false
   const end = (error?: Error): void => {
     if (ended) return
     ended = true
     for (const listener of endListeners) listener(error)
+  }
+  const kill = (error: Error): void => {
+    client.connection?.stream?.destroy?.()
+    end(error)
   }
   const notifyListeners = new Map<string, (payload: string) => void>()
   client.on('error', (error: Error) => end(error))
@@ -62,13 +137,29 @@ async function openPgSession (pool: PgPoolLike): Promise<SqlSession> {
     notifyListeners.get(message.channel)?.(message.payload ?? '')
   })
   await client.connect()
+  const deadlineMs = options.statementTimeoutMs === undefined ? null : options.statementTimeoutMs + CLIENT_GRACE_MS
+  const query = async (text: string, values?: readonly unknown[]): Promise<any[]> => {
+    if (deadlineMs === null) return (await client.query(text, values as unknown[])).rows
+    let timer: NodeJS.Timeout | undefined
+    const pending = client.query(text, values as unknown[])
+    pending.catch(() => {})
+    try {
+      return (await Promise.race([pending, new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          const error = new ConnectionTimeoutError('a query of the scheduler\'s own session', deadlineMs)
+          kill(error)
+          reject(error)
+        }, deadlineMs)
+      })])).rows
+    } finally {
+      clearTimeout(timer)
+    }
+  }
   return {
-    async query (text, values) {
-      return (await client.query(text, values as unknown[])).rows
-    },
+    query: query as SqlSession['query'],
     async listen (channel, onNotify) {
       notifyListeners.set(channel, onNotify)
-      await client.query(`LISTEN "${channel.replaceAll('"', '""')}"`)
+      await query(`LISTEN "${channel.replaceAll('"', '""')}"`)
     },
     onEnd (callback) {
       if (ended) callback()
@@ -76,7 +167,11 @@ async function openPgSession (pool: PgPoolLike): Promise<SqlSession> {
     },
     async close () {
       if (ended) return
-      await client.end().catch(() => {})
+      // A polite end waits for the server; a connection that does not answer is cut.
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([client.end().catch(() => {}), new Promise<void>((resolve) => { timer = setTimeout(resolve, CLIENT_GRACE_MS) })])
+      clearTimeout(timer)
+      client.connection?.stream?.destroy?.()
       end()
     }
   }

@@ -12,10 +12,36 @@ export interface SqlExecutor {
 /** A pooled client: statements, transactions, and dedicated sessions for locks and LISTEN. */
 export interface SqlClient extends SqlExecutor {
   readonly dialect: 'postgresql' | 'pglite'
-  /** Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>
+  /**
+   * Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. With
+   * `timeoutMs`, PostgreSQL's `statement_timeout` and `idle_in_transaction_session_timeout` are set
+   * for the transaction (`SET LOCAL`), and a connection that has not answered `timeoutMs` plus one
+   * second after the transaction began is destroyed and the call rejects (a half-open connection).
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>
   /** Opens a connection of its own (not from the pool), for session advisory locks and LISTEN. */
-  openSession(): Promise<SqlSession>
+  openSession(options?: SessionOptions): Promise<SqlSession>
+}
+
+export interface TransactionOptions {
+  /** Milliseconds a statement may run, or the transaction sit idle; see `transaction`. */
+  timeoutMs?: number
+}
+
+/** How the dedicated session connects (PostgreSQL; the embedded adapter ignores it). */
+export interface SessionOptions {
+  /** Connection string for the session instead of the pool's own settings. */
+  url?: string
+  /** Milliseconds to wait for the connection to be established. */
+  connectTimeoutMs?: number
+  /** Milliseconds of idleness before TCP keepalive probes start. */
+  keepAliveInitialDelayMs?: number
+  /**
+   * Milliseconds: the session's `statement_timeout` and `idle_in_transaction_session_timeout`, and
+   * the client-side deadline of each query (plus one second), after which the connection is
+   * destroyed and `onEnd` fires.
+   */
+  statementTimeoutMs?: number
 }
 
 /** A dedicated database session. `onEnd` fires once when the connection is lost or closed. */

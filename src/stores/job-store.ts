@@ -108,6 +108,11 @@ export interface ClaimOptions {
    * before a standby has written its own row. Stores without a leader table ignore it.
    */
   fence?: LeaderFence
+  /**
+   * Milliseconds the claim's statements may take (PostgreSQL: `SET LOCAL statement_timeout` and
+   * `idle_in_transaction_session_timeout`; a connection silent for longer is closed). No limit when absent.
+   */
+  timeoutMs?: number
 }
 
 /** The outcome of claiming one due job. */

@@ -91,7 +91,7 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
       ]
     )).map(rowToExecution)
     return [...started, ...groupClaims(jobs, plans, jobIds, runTimes, inserted)]
-  })
+  }, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
 }
 
 /**

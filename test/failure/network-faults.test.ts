@@ -1,0 +1,59 @@
+/**
+ * Network faults between worker processes and PostgreSQL, staged with a TCP fault proxy per
+ * connection kind and per worker (`test/helpers/fault-proxy.ts`): each worker's pool goes through
+ * one proxy, its dedicated session (advisory lock, LISTEN; the `sessionUrl` option) through another.
+ *
+ * The leader's pool blackholed (half-open: sockets stay open, nothing arrives) while its lock
+ * connection stays healthy: its loop hangs inside a claim, but its heartbeat would go on on the
+ * healthy connection. The heartbeat proves loop progress instead, so the stuck leader releases
+ * and another process is claiming within `leaderStaleMs` + 2 s of the blackhole.
+ */
+import t, { type Test } from 'tap'
+import { BASE_URL, freshDatabase } from '../helpers/database.js'
+import { startFaultProxy, targetOf, type FaultProxy } from '../helpers/fault-proxy.js'
+import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
+import { START, duplicateRows, duplicateStarts, executions, leaderOf, ready, startWorker, type FailureWorker } from './fixtures/cluster.js'
+
+const FAULT_OPTIONS = { leaderHeartbeatMs: 300, leaderStaleMs: 3000, statementTimeoutMs: 1500 }
+const ALL_RUN = { id: 'all-run', trigger: { type: 'interval', seconds: 1, startDate: START }, coalesce: false, misfireGraceTime: null, maxInstances: 5 }
+
+interface ProxiedWorker { worker: FailureWorker, pool: FaultProxy, session: FaultProxy }
+
+async function startProxiedWorker (t: Test, name: string, url: string, jobs: unknown[]): Promise<ProxiedWorker> {
+  const pool = await startFaultProxy(targetOf(BASE_URL))
+  const session = await startFaultProxy(targetOf(BASE_URL))
+  t.teardown(async () => { await pool.close(); await session.close() })
+  const worker = startWorker(t, name, pool.url(url), { lock: 'auto', options: { ...FAULT_OPTIONS, sessionUrl: session.url(url) }, jobs })
+  return { worker, pool, session }
+}
+
+async function firstStartedBy (url: string, owners: string[], after: number): Promise<number | undefined> {
+  const rows = (await executions(url)).filter((row) => row.owner !== null && owners.includes(row.owner) && row.started_at !== null && row.started_at.getTime() > after)
+  const times = rows.map((row) => (row.started_at as Date).getTime())
+  return times.length === 0 ? undefined : Math.min(...times)
+}
+
+t.test("the leader's pool blackholed, its lock connection healthy: another process claims within leaderStaleMs + 2 s", async (t) => {
+  const url = await freshDatabase(t, 'net_pool_blackhole')
+  const nodes = await Promise.all([1, 2].map(async (n) => startProxiedWorker(t, `worker ${n}`, url, [ALL_RUN])))
+  await Promise.all(nodes.map(async (node) => ready(node.worker, 400_000)))
+  const leader = await leaderOf(nodes.map((node) => node.worker))
+  const leaderNode = nodes.find((node) => node.worker === leader) as ProxiedWorker
+  await pollUntil('the leader ran 2 occurrences', async () => reportsOf(leader, 'executed').length >= 2, 30_000)
+
+  const blackholedAt = Date.now()
+  leaderNode.pool.blackhole()
+  const others = nodes.filter((node) => node !== leaderNode).map((node) => node.worker.nodeId)
+  const bound = FAULT_OPTIONS.leaderStaleMs + 2000
+  const takenOver = await pollUntil('another process starts an execution', async () => firstStartedBy(url, others, blackholedAt), bound + 20_000)
+  t.ok(takenOver - blackholedAt <= bound, `another process started an execution ${takenOver - blackholedAt} ms after the blackhole (bound ${bound} ms)`)
+  await pollUntil('3 more occurrences by the others', async () => (await executions(url, 'all-run'))
+    .filter((row) => row.owner !== leader.nodeId && row.status === 'success' && row.run_time.getTime() > blackholedAt).length >= 3, 30_000)
+
+  leaderNode.pool.heal()
+  for (const node of nodes) {
+    t.same(await stopProcess(node.worker, 'SIGTERM', 60_000), { code: 0, signal: null }, `${node.worker.name} shut down cleanly`, { output: tail(node.worker) })
+  }
+  t.same(await duplicateRows(url), [])
+  t.same(duplicateStarts(nodes.map((node) => node.worker)), [], 'no handler started twice for one occurrence')
+})
