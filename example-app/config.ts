@@ -18,6 +18,8 @@ export interface Config {
   startedAt: Date
   /** `SCHEDULER_ADMIN_TOKEN`: mounts the admin REST API under /scheduler, guarded by this bearer token; null: not mounted. */
   adminToken: string | null
+  /** `METRICS=1`: the scheduler's Prometheus metrics (and Node's) at `GET /metrics`. */
+  metrics: boolean
 }
 
 /** Shortest accepted `SCHEDULER_ADMIN_TOKEN`: the routes can add, change and run jobs. */
@@ -35,6 +37,8 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
   const startedAt = nonEmpty(env.EXAMPLE_STARTED_AT)
   const adminToken = nonEmpty(env.SCHEDULER_ADMIN_TOKEN)
+  const metrics = nonEmpty(env.METRICS)
+  if (metrics !== null && metrics !== '0' && metrics !== '1') fail(`METRICS must be 1 (serve /metrics) or 0, got ${JSON.stringify(metrics)}`)
   if (adminToken !== null && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
     fail(`SCHEDULER_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it guards routes that add, change and run jobs); ` +
       'generate one with: openssl rand -hex 24')
@@ -47,7 +51,8 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
     workers,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     startedAt: startedAt === null ? new Date() : new Date(startedAt),
-    adminToken
+    adminToken,
+    metrics: metrics === '1'
   }
 }
 

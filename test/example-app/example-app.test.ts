@@ -34,7 +34,7 @@ t.before(buildPackage)
 /** The environment of the example: the test's own, without settings that would leak into it. */
 function exampleEnv (settings: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env }
-  for (const key of ['NODE_OPTIONS', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'WORKERS', 'LOG_LEVEL', 'EXAMPLE_STARTED_AT', 'SCHEDULER_ADMIN_TOKEN']) delete env[key]
+  for (const key of ['NODE_OPTIONS', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'WORKERS', 'LOG_LEVEL', 'EXAMPLE_STARTED_AT', 'SCHEDULER_ADMIN_TOKEN', 'METRICS']) delete env[key]
   return { ...env, HOST: '127.0.0.1', PORT: '0', ...settings }
 }
 
@@ -58,7 +58,7 @@ const ADMIN_TOKEN = 'example-admin-token-0123456789'
 
 t.test('on PostgreSQL: jobs run, GET /executions lists them, bad limits are 400, admin routes need the token, SIGTERM exits 0', async (t) => {
   const url = await freshDatabase(t, 'example_app')
-  const app = startExample(t, 'example app', { DATABASE_URL: url, SCHEDULER_ADMIN_TOKEN: ADMIN_TOKEN })
+  const app = startExample(t, 'example app', { DATABASE_URL: url, SCHEDULER_ADMIN_TOKEN: ADMIN_TOKEN, METRICS: '1' })
   const base = await listeningAt(app)
 
   const seen = await pollUntil('a heartbeat success and a flaky error with a traceback', async () => {
@@ -97,6 +97,19 @@ t.test('on PostgreSQL: jobs run, GET /executions lists them, bad limits are 400,
   // success, or max_instances if it met a scheduled heartbeat still running: either way the leader took it.
   t.match([run.status, await run.json()], [200, { jobId: 'heartbeat', status: /^(success|max_instances)$/ }], 'run now through the admin API')
 
+  // METRICS=1: the scheduler's counters on /metrics, between two counts of the rows this single process wrote.
+  const heartbeats = async (): Promise<number> => (await query<{ n: number }>(url, "select count(*)::integer as n from scheduler_job_execution where job_id = 'heartbeat' and status = 'success'"))[0]?.n ?? 0
+  const before = await heartbeats()
+  const metrics = await fetch(`${base}/metrics`)
+  const text = await metrics.text()
+  const after = await heartbeats()
+  t.equal(metrics.status, 200)
+  t.match(metrics.headers.get('content-type'), /^text\/plain; version=0\.0\.4/)
+  const scraped = Number(/^scheduler_executions_total\{job="heartbeat",task="heartbeat",status="success"\} (\d+)$/m.exec(text)?.[1])
+  t.ok(scraped >= before && scraped <= after, `heartbeat successes on /metrics (${scraped}) match the table (${before}..${after})`)
+  t.match(text, /^scheduler_is_leader 1$/m, 'the only worker leads')
+  t.match(text, /^process_cpu_user_seconds_total /m, "Node's default metrics beside the scheduler's")
+
   const jobs = await query<{ id: string, trigger: { type: string } }>(url, 'select id, trigger from scheduler_job order by id')
   t.same(jobs.map((job) => [job.id, job.trigger.type]), [['flaky', 'interval'], ['heartbeat', 'interval'], ['minute-report', 'cron'], ['welcome', 'date']],
     'the jobs of all three registration styles are stored')
@@ -117,6 +130,7 @@ t.test('without DATABASE_URL: runs on PGlite in DATA_DIR', async (t) => {
     .catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
   t.equal(heartbeat.status, 'success')
   t.equal((await fetch(`${base}/scheduler/jobs`)).status, 404, 'without SCHEDULER_ADMIN_TOKEN the admin routes are not mounted')
+  t.equal((await fetch(`${base}/metrics`)).status, 404, 'without METRICS=1 there is no /metrics')
   t.equal((await fetch(`${base}/scheduler/jobs`, { headers: { authorization: 'Bearer anything-at-all-here' } })).status, 404)
   t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'SIGTERM: exit code 0', { output: tail(app) })
 })
