@@ -39,8 +39,16 @@ export async function renderJob (id) {
   renderHistory(history)
 }
 
-/** The strip, its success rate and legend; an empty history says so instead. */
+let shownHistory = ''
+
+/**
+ * The strip, its success rate and legend; an empty history says so instead. Redrawn only when the
+ * history changed, so the page's polling does not take the keyboard focus or the hovered bar away.
+ */
 function renderHistory (history) {
+  const signature = JSON.stringify(history)
+  if (signature === shownHistory && $('job-history').isConnected && $('job-history').childElementCount > 0) return
+  shownHistory = signature
   const executions = history.executions
   replace($('job-success-rate'), history.successRate === null
     ? 'Success rate: no finished runs yet'

@@ -13,10 +13,15 @@ const STACK = ['success', 'error', 'timeout', 'abandoned', 'missed', 'max_instan
 const minuteFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })
 
 let render = 0
+let shownOverview = ''
 export async function renderOverview () {
   const ticket = ++render
   const overview = await api('GET', `stats/overview?minutes=${MINUTES}&slowest=5`)
   if (ticket !== render || current.view !== 'view-overview') return
+  // Redrawn only when the numbers changed, so polling keeps the keyboard focus and the hovered bar.
+  const signature = JSON.stringify(overview)
+  if (signature === shownOverview) return
+  shownOverview = signature
   renderPerMinute(overview)
   renderFireLag(overview.fireLag)
   renderSlowest(overview.slowestJobs)
