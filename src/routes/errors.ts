@@ -5,7 +5,9 @@
  * - the library's errors (`FST_SCHEDULER_*`) keep their code and status (404 unknown job, 409 id
  *   conflict, 400 invalid trigger or job, ...);
  * - request validation is 400 `FST_ERR_VALIDATION` with a message naming the field;
- * - malformed JSON, forbidden keys and oversized bodies are Fastify's `FST_ERR_CTP_*` codes;
+ * - malformed JSON, forbidden keys, oversized bodies and bodies that are not JSON (415) are
+ *   Fastify's `FST_ERR_CTP_*` codes;
+ * - state-changing requests from another origin's page are 403 `FST_SCHEDULER_CROSS_SITE`;
  * - database connectivity faults are 503 `FST_SCHEDULER_DATABASE_UNAVAILABLE` (with `Retry-After`);
  * - anything else is 500 `FST_SCHEDULER_INTERNAL_ERROR`, logged, its details kept out of the body.
  */
@@ -39,6 +41,25 @@ export const RouteNotFoundError = createError<'FST_SCHEDULER_ROUTE_NOT_FOUND', 4
   'FST_SCHEDULER_ROUTE_NOT_FOUND',
   'no admin route %s %s; a job id in a URL must be percent-encoded, so encode it: / is %%2F (encodeURIComponent)',
   404
+)
+
+/**
+ * 403: a state-changing request a browser sent on behalf of a page from another origin (a form,
+ * a `no-cors` fetch): it would act with the admin's cookies, so it is refused before the guard.
+ * Args: (method, where it came from, the request's own origin). See `cross-site.ts`.
+ */
+export const CrossSiteRequestError = createError<'FST_SCHEDULER_CROSS_SITE', 403, [string, string, string]>(
+  'FST_SCHEDULER_CROSS_SITE',
+  'cross-site request refused: a %s from %s may not change jobs; the admin API takes changes only from its own origin (%s) ' +
+    'or an origin listed in the routes option allowedOrigins (behind a proxy, set Fastify\'s trustProxy so that its own origin is the public one)',
+  403
+)
+
+/** 415: a body that is not JSON (text, a form, multipart). Args: (its content type). Fastify's code for the same fault. */
+export const UnsupportedMediaTypeError = createError<'FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, [string]>(
+  'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+  'unsupported media type %s: the admin API takes JSON bodies only; send content-type: application/json (an action without input takes no body, or {})',
+  415
 )
 
 /** Seconds a client should wait before retrying after a 503. */

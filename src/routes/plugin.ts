@@ -16,6 +16,10 @@
  *
  * Everything set here (validator, JSON parser, error handler, guard hooks) applies to these routes
  * only; the host's other routes are untouched.
+ *
+ * Whatever the guard, state-changing requests a browser sends for a page of another origin are
+ * refused first (403, `cross-site.ts`), bodies must be JSON (415, `media-type.ts`) and responses
+ * are not cached (`no-store.ts`).
  */
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import { InvalidOptionsError } from '../errors.js'
@@ -27,6 +31,9 @@ import { executionRoutes } from './executions.js'
 import { jobRoutes } from './jobs.js'
 import { statsRoutes } from './stats.js'
 import { statusRoutes } from './status.js'
+import { normalizeAllowedOrigins, refuseCrossSite } from './cross-site.js'
+import { bodylessActions, refuseOtherMediaTypes } from './media-type.js'
+import { noStore } from './no-store.js'
 import { schedulerUi } from '../ui/index.js'
 import { formatValidationErrors, parseJsonBody, validatorCompiler } from './validation.js'
 
@@ -55,10 +62,18 @@ export interface SchedulerRoutesOptions {
   ui?: boolean
   /** How the routes appear in the host's OpenAPI document (`@fastify/swagger`): `{ security, tags, operationIdPrefix }`. Every route has an `operationId`; guarded routes document 401 and 403. */
   openapi?: SchedulerOpenApiOptions
+  /**
+   * Origins (`['https://ops.example.com']`: scheme, host, port) whose pages may change jobs through
+   * the API with the browser's credentials, besides the API's own origin. Default `[]`: a POST,
+   * PATCH, PUT or DELETE that a browser sends for another origin's page (also a sibling subdomain or
+   * another port) gets 403 `FST_SCHEDULER_CROSS_SITE`; requests without browser headers (curl,
+   * servers) are not affected. See `cross-site.ts` for the rule.
+   */
+  allowedOrigins?: string[]
 }
 
 /** Ours, and Fastify's register options that make sense here. */
-const KNOWN_OPTIONS = ['prefix', 'onRequest', 'preHandler', 'insecure', 'bodyLimit', 'ui', 'openapi', 'logLevel', 'logSerializers']
+const KNOWN_OPTIONS = ['prefix', 'onRequest', 'preHandler', 'insecure', 'bodyLimit', 'ui', 'openapi', 'allowedOrigins', 'logLevel', 'logSerializers']
 
 interface Resolved {
   onRequest: onRequestHookHandler[]
@@ -66,10 +81,11 @@ interface Resolved {
   bodyLimit: number
   ui: boolean
   openapi: SchedulerOpenApiOptions
+  allowedOrigins: Set<string>
 }
 
 const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyInstance, options: SchedulerRoutesOptions) => {
-  const { onRequest, preHandler, bodyLimit, ui, openapi } = checkRoutesOptions(options)
+  const { onRequest, preHandler, bodyLimit, ui, openapi, allowedOrigins } = checkRoutesOptions(options)
   if (!app.hasDecorator(kScheduler)) {
     throw new InvalidOptionsError('routes', 'the scheduler is missing: register schedulerPlugin before schedulerRoutes (or use its routes option)')
   }
@@ -77,14 +93,18 @@ const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyIn
 
   // The API, behind the guard.
   await app.register(async (api) => {
+    api.addHook('onRequest', refuseCrossSite(allowedOrigins))
+    api.addHook('onSend', noStore)
+    api.addHook('onRoute', bodylessActions)
     const guarded = onRequest.length + preHandler.length > 0
     api.addHook('onRoute', (route) => { addOpenApiMetadata(route, api.prefix, guarded, openapi) })
     for (const hook of onRequest) api.addHook('onRequest', hook)
     for (const hook of preHandler) api.addHook('preHandler', hook)
     api.setValidatorCompiler(validatorCompiler)
     api.setSchemaErrorFormatter((errors, dataVar) => new Error(formatValidationErrors(errors, dataVar)))
-    api.removeContentTypeParser('application/json')
+    api.removeAllContentTypeParsers()
     api.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, parseJsonBody)
+    api.addContentTypeParser('*', refuseOtherMediaTypes)
     api.setErrorHandler(handleRouteError)
     api.setNotFoundHandler(handleRouteNotFound)
     await api.register(jobRoutes, { scheduler })
@@ -99,7 +119,8 @@ const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyIn
 /**
  * Validates the options of {@link schedulerRoutes}.
  * @throws InvalidOptionsError (`FST_SCHEDULER_INVALID_OPTIONS`) naming the option: unknown keys,
- *   a missing prefix, hooks that are not functions, and no guard without `insecure: true`.
+ *   a missing prefix, hooks that are not functions, no guard without `insecure: true`, and
+ *   `allowedOrigins` entries that are not origins.
  */
 export function checkRoutesOptions (options: SchedulerRoutesOptions): Resolved {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -127,7 +148,7 @@ export function checkRoutesOptions (options: SchedulerRoutesOptions): Resolved {
   if (options.ui !== undefined && typeof options.ui !== 'boolean') {
     throw new InvalidOptionsError('routes.ui', `must be true or false, got ${JSON.stringify(options.ui)}`)
   }
-  return { onRequest, preHandler, bodyLimit, ui: options.ui ?? true, openapi: checkOpenApi(options.openapi) }
+  return { onRequest, preHandler, bodyLimit, ui: options.ui ?? true, openapi: checkOpenApi(options.openapi), allowedOrigins: normalizeAllowedOrigins(options.allowedOrigins) }
 }
 
 function checkOpenApi (openapi: SchedulerOpenApiOptions | undefined): SchedulerOpenApiOptions {
