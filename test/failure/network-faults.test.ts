@@ -7,6 +7,9 @@
  * connection stays healthy: its loop hangs inside a claim, but its heartbeat would go on on the
  * healthy connection. The heartbeat proves loop progress instead, so the stuck leader releases
  * and another process is claiming within `leaderStaleMs` + 2 s of the blackhole.
+ *
+ * Every connection of every worker reset (RST) every 5 s for a minute: occurrences keep starting in
+ * every window between two resets, and none starts twice.
  */
 import t, { type Test } from 'tap'
 import { BASE_URL, freshDatabase } from '../helpers/database.js'
@@ -51,6 +54,30 @@ t.test("the leader's pool blackholed, its lock connection healthy: another proce
     .filter((row) => row.owner !== leader.nodeId && row.status === 'success' && row.run_time.getTime() > blackholedAt).length >= 3, 30_000)
 
   leaderNode.pool.heal()
+  for (const node of nodes) {
+    t.same(await stopProcess(node.worker, 'SIGTERM', 60_000), { code: 0, signal: null }, `${node.worker.name} shut down cleanly`, { output: tail(node.worker) })
+  }
+  t.same(await duplicateRows(url), [])
+  t.same(duplicateStarts(nodes.map((node) => node.worker)), [], 'no handler started twice for one occurrence')
+})
+
+t.test('every connection of every worker reset every 5 s for a minute: the scheduler keeps firing', async (t) => {
+  const url = await freshDatabase(t, 'net_resets')
+  const nodes = await Promise.all([1, 2].map(async (n) => startProxiedWorker(t, `worker ${n}`, url, [ALL_RUN])))
+  await Promise.all(nodes.map(async (node) => ready(node.worker, 400_000)))
+  await leaderOf(nodes.map((node) => node.worker))
+  const RESETS = 12
+  const windows: number[] = []
+  for (let i = 0; i < RESETS; i++) {
+    for (const node of nodes) { node.pool.resetAll(); node.session.resetAll() }
+    const resetAt = Date.now()
+    // Until the next reset (5 s later by the test's own clock), count what ran in this window.
+    await pollUntil('the next reset is due', async () => Date.now() - resetAt >= 5000, 10_000)
+    const ran = (await executions(url, 'all-run')).filter((row) => row.started_at !== null && row.started_at.getTime() >= resetAt && row.started_at.getTime() < resetAt + 5000)
+    windows.push(ran.length)
+  }
+  t.ok(windows.every((n) => n > 0), `occurrences started in every 5 s window between resets: ${windows.join(', ')}`)
+  t.ok(nodes.reduce((n, node) => n + node.pool.stats().reset + node.session.stats().reset, 0) > RESETS, 'connections were really reset')
   for (const node of nodes) {
     t.same(await stopProcess(node.worker, 'SIGTERM', 60_000), { code: 0, signal: null }, `${node.worker.name} shut down cleanly`, { output: tail(node.worker) })
   }
