@@ -81,9 +81,9 @@ export function placedSqlClient (sql: SqlClient, schema: string | null): SqlClie
   return {
     dialect: sql.dialect,
     query: async (statement, list) => sql.query(text(statement), values(list)),
-    transaction: async (fn) => sql.transaction(async (tx) => fn(executor(tx))),
-    openSession: async (): Promise<SqlSession> => {
-      const session = await sql.openSession()
+    transaction: async (fn, options) => sql.transaction(async (tx) => fn(executor(tx)), options),
+    openSession: async (options): Promise<SqlSession> => {
+      const session = await sql.openSession(options)
       return {
         ...executor(session),
         listen: async (name, onNotify) => session.listen(name === DEFAULT_WAKEUP_CHANNEL ? channel : name, onNotify),
@@ -91,5 +91,5 @@ export function placedSqlClient (sql: SqlClient, schema: string | null): SqlClie
         close: async () => session.close()
       }
     }
-  } as SqlClient
+  }
 }
