@@ -3,7 +3,8 @@
  * example-app/main.ts`) that imports the package by name, so `dist/` is built first. Checks the
  * jobs run and are readable through `GET /executions`, the query validation, and a clean exit on
  * SIGTERM, on PostgreSQL, on PGlite, and with WORKERS=2; the admin routes under `/scheduler`
- * answer only with `SCHEDULER_ADMIN_TOKEN` set, and only to its bearer token.
+ * answer only with `SCHEDULER_ADMIN_TOKEN` set, and only to its bearer token, and a client that
+ * sent too many wrong tokens is refused (429) until its window ends.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -109,6 +110,19 @@ t.test('on PostgreSQL: jobs run, GET /executions lists them, bad limits are 400,
   t.ok(scraped >= before && scraped <= after, `heartbeat successes on /metrics (${scraped}) match the table (${before}..${after})`)
   t.match(text, /^scheduler_is_leader 1$/m, 'the only worker leads')
   t.match(text, /^process_cpu_user_seconds_total /m, "Node's default metrics beside the scheduler's")
+
+  // Failed attempts are limited: FAILED_ATTEMPTS_MAX (10, example-app/routes/admin.ts) wrong tokens
+  // per client. Two were sent above (the wrong token, the Basic scheme; no token is not counted),
+  // so 8 more are answered 401, and from then on every admin request is 429, the right token too.
+  const FAILED_ATTEMPTS_MAX = 10
+  const answers: number[] = []
+  for (let i = 0; i < FAILED_ATTEMPTS_MAX; i++) answers.push((await fetch(`${base}/scheduler/jobs`, { headers: { authorization: `Bearer wrong-${i}-0123456789` } })).status)
+  t.same(answers, [...Array<number>(FAILED_ATTEMPTS_MAX - 2).fill(401), 429, 429], '8 more wrong tokens, then 429')
+  const locked = await fetch(`${base}/scheduler/jobs`, { headers: auth })
+  t.equal(locked.status, 429, 'the right token is refused too once the attempts are used up')
+  t.ok(Number(locked.headers.get('retry-after')) > 0 && Number(locked.headers.get('retry-after')) <= 15 * 60, `Retry-After within the 15-minute window: ${locked.headers.get('retry-after')}`)
+  t.match(await locked.json(), { code: 'TOO_MANY_FAILED_ATTEMPTS' })
+  t.equal((await fetch(`${base}/executions?limit=1`)).status, 200, 'the rest of the app is not limited')
 
   const jobs = await query<{ id: string, trigger: { type: string } }>(url, 'select id, trigger from scheduler_job order by id')
   t.same(jobs.map((job) => [job.id, job.trigger.type]), [['flaky', 'interval'], ['heartbeat', 'interval'], ['minute-report', 'cron'], ['welcome', 'date']],
