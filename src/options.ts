@@ -69,8 +69,14 @@ export interface SchedulerOptions {
    * session advisory lock. Default: the pool's own connection settings.
    */
   sessionUrl?: string
-  /** Milliseconds `shutdown()` waits for running executions before aborting them. Default 10000. */
+  /** Milliseconds `shutdown()` waits for running executions before aborting them, and then for unwritten outcomes. Default 10000. */
   shutdownTimeoutMs?: number
+  /**
+   * Most execution outcomes kept in memory waiting to be written (through a database outage, they
+   * wait and are retried, their leases renewed). Beyond it an outcome is reported lost
+   * (`scheduler:outcomes_lost`) and its row becomes `abandoned` when its lease expires. Default 10000.
+   */
+  maxPendingOutcomes?: number
   /** Most overdue occurrences of one job enumerated in one claim (the rest come in the next claim). Default 1000. */
   maxCatchUp?: number
   /** Defaults for job options not given on a job. */
@@ -106,6 +112,7 @@ export interface ResolvedSchedulerOptions {
   keepAliveInitialDelayMs: number
   sessionUrl: string | null
   shutdownTimeoutMs: number
+  maxPendingOutcomes: number
   maxCatchUp: number
   jobDefaults: Required<JobOptions>
   clock: (() => Date) | null
@@ -118,7 +125,7 @@ export const MAX_SLEEP_MS = 30_000
 
 const KNOWN_OPTIONS = new Set([
   'store', 'orm', 'lock', 'lockFile', 'leaderLockKey', 'nodeId', 'log', 'maxConcurrency', 'batchSize', 'pollIntervalMs',
-  'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'shutdownTimeoutMs', 'maxCatchUp', 'jobDefaults', 'clock', 'random', 'metrics',
+  'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'shutdownTimeoutMs', 'maxPendingOutcomes', 'maxCatchUp', 'jobDefaults', 'clock', 'random', 'metrics',
   'statementTimeoutMs', 'connectTimeoutMs', 'keepAliveInitialDelayMs', 'sessionUrl'
 ])
 
@@ -181,6 +188,7 @@ export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOpt
     keepAliveInitialDelayMs: positiveInteger(options, 'keepAliveInitialDelayMs', 10_000),
     sessionUrl: options.sessionUrl ?? null,
     shutdownTimeoutMs: nonNegativeInteger(options, 'shutdownTimeoutMs', 10_000),
+    maxPendingOutcomes: positiveInteger(options, 'maxPendingOutcomes', 10_000),
     maxCatchUp: positiveInteger(options, 'maxCatchUp', 1000),
     jobDefaults: resolveJobDefaults(options.jobDefaults),
     clock: options.clock ?? null,

@@ -112,6 +112,22 @@ export interface SchedulerEvents {
    * `task` is known when this process ran it (cut off at shutdown), absent when the lease reaper found it.
    */
   'job:abandoned': { jobId: string, task?: string, execution: ExecutionRecord }
+  /**
+   * This process could not renew an execution's lease (it had expired, or another process marked
+   * the execution abandoned): its handler's `signal` was aborted with a `LeaseLostError`.
+   */
+  'job:lease_lost': { jobId: string, task: string, executionId: number, runTime: Date, reason: string }
+  /**
+   * An execution finished after it had been marked `abandoned`: its outcome is recorded in the
+   * row's `lateStatus`, `lateFinishedAt` and `lateException`; `status` stays `abandoned`.
+   */
+  'job:late_outcome': { jobId: string, task: string, execution: ExecutionRecord }
+  /**
+   * Outcomes this process could not write: at shutdown, those the database had not accepted within
+   * `shutdownTimeoutMs`; while running, one refused because `maxPendingOutcomes` were waiting.
+   * Their rows stay `running` until their leases expire, then become `abandoned`.
+   */
+  'scheduler:outcomes_lost': { executions: Array<{ executionId: number, jobId: string, status: string }>, reason: string }
   'job:added': { job: JobRecord }
   'job:modified': { job: JobRecord }
   'job:removed': { jobId: string }

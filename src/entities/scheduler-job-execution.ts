@@ -24,7 +24,13 @@ export const SchedulerJobExecutionSchema = defineEntity({
     /** Node id of the process that runs it (`host:pid:random`). */
     owner: p.text().nullable(),
     /** Until when the owner's heartbeat vouches for a `running` execution; past it, the execution is abandoned. */
-    leaseUntil: p.datetime().columnType('timestamptz').nullable()
+    leaseUntil: p.datetime().columnType('timestamptz').nullable(),
+    /** The status a late outcome finished with: the execution ended after it was marked `abandoned`. */
+    lateStatus: p.text().nullable(),
+    /** When that late outcome arrived. */
+    lateFinishedAt: p.datetime().columnType('timestamptz').nullable(),
+    /** The late outcome's exception text. */
+    lateException: p.text().nullable()
   },
   uniques: [{ properties: ['jobId', 'runTime'], name: 'scheduler_job_execution_job_id_run_time_key' }],
   indexes: [

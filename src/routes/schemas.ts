@@ -156,7 +156,10 @@ const executionFields = {
   durationMs: nullable(Type.Number({ description: 'Milliseconds the handler ran.' })),
   exception: nullable(Type.String()),
   owner: nullable(Type.String({ description: 'Node id of the process that ran it.' })),
-  leaseUntil: nullable(DateTime)
+  leaseUntil: nullable(DateTime),
+  lateStatus: nullable(Type.String({ description: 'An abandoned execution that finished after all: the status it finished with (its late outcome).' })),
+  lateFinishedAt: nullable(DateTime),
+  lateException: nullable(Type.String({ description: 'The late outcome\'s exception text.' }))
 }
 export const ExecutionSchema = Type.Object(executionFields, { additionalProperties: false })
 export const ExecutionDetailSchema = Type.Object({ ...executionFields, traceback: nullable(Type.String()) }, { additionalProperties: false })

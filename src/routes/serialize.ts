@@ -52,6 +52,9 @@ export function executionJson (execution: ExecutionRecord, withTraceback: boolea
     exception: execution.exception,
     owner: execution.owner,
     leaseUntil: iso(execution.leaseUntil),
+    lateStatus: execution.lateStatus,
+    lateFinishedAt: iso(execution.lateFinishedAt),
+    lateException: execution.lateException,
     traceback: execution.traceback
   }
   if (!withTraceback) delete (json as Partial<ExecutionJson>).traceback

@@ -1,7 +1,11 @@
 /**
  * Hands claimed executions to the executor and records their outcomes: builds the handler's
- * `ctx`, applies jitter, writes the terminal status (retrying database faults), and emits the
- * job events. Used by the scheduling loop and by `runJob`.
+ * `ctx`, writes the terminal status through the outcome writer, and emits the job events. Used by
+ * the scheduling loop and by `runJob`.
+ *
+ * It holds an execution from submission until its outcome is written (or given up): the lease
+ * keeper renews the leases of every held execution (`heldIds()`), not only of running handlers,
+ * and tells the runner when one was lost (`leaseLost()`), which aborts its handler's signal.
  */
 import type { MikroORM } from '@mikro-orm/core'
 import type { ClaimedJob, ExecutionOutcome, ExecutionRecord, JobRecord, JobStore } from '../stores/job-store.js'
@@ -9,7 +13,7 @@ import type { SchedulerLogger, TaskContext, TaskHandler } from '../types.js'
 import type { SchedulerTracing } from '../observability/tracing.js'
 import type { SchedulerEventBus } from './events.js'
 import type { Executor } from './executor.js'
-import { OutcomeWriter } from './outcome-writer.js'
+import { OutcomeWriter, type WriteResult } from './outcome-writer.js'
 
 export interface ExecutionRunnerDeps {
   store: JobStore
@@ -20,17 +24,71 @@ export interface ExecutionRunnerDeps {
   tasks: ReadonlyMap<string, TaskHandler>
   clock: (() => Date) | null
   random: () => number
+  /** Most outcomes waiting to be written (`maxPendingOutcomes`). */
+  maxPendingOutcomes: number
   /** Wraps each execution in a span. */
   tracing: SchedulerTracing
+}
+
+interface Held {
+  job: JobRecord
+  execution: ExecutionRecord
+  log: SchedulerLogger
+  /** Its lease was lost: not renewed again, reported once. */
+  leaseLost: boolean
+}
+
+/** The reason a handler's signal is aborted with when its execution's lease was lost. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError'
 }
 
 export class ExecutionRunner {
   readonly #deps: ExecutionRunnerDeps
   readonly #outcomes: OutcomeWriter
+  readonly #held = new Map<number, Held>()
+  #closing = false
+  #lostAtClose: Array<{ executionId: number, jobId: string, status: string }> = []
 
   constructor (deps: ExecutionRunnerDeps) {
     this.#deps = deps
-    this.#outcomes = new OutcomeWriter(deps.store, deps.clock, deps.random)
+    this.#outcomes = new OutcomeWriter({
+      store: deps.store,
+      clock: deps.clock,
+      random: deps.random,
+      maxPending: deps.maxPendingOutcomes,
+      onWriteError: (error, pending) => {
+        deps.log.warn({ err: error, pending }, 'could not write execution outcomes; they are kept and retried, and their leases renewed')
+        deps.events.emit('scheduler:error', { error, during: 'record outcome' })
+      }
+    })
+  }
+
+  /** Executions this process vouches for: handlers running, and outcomes not yet written, minus those whose lease was lost. */
+  heldIds (): number[] {
+    return [...this.#held.entries()].filter(([, held]) => !held.leaseLost).map(([id]) => id)
+  }
+
+  /** Ids of the outcomes waiting to be written. */
+  pendingOutcomeIds (): number[] {
+    return this.#outcomes.pendingIds()
+  }
+
+  /**
+   * The lease keeper could not renew these executions' leases (they expired, or another process
+   * marked them abandoned): abort their handlers' signals and emit `job:lease_lost`, once each.
+   */
+  leaseLost (ids: number[]): void {
+    const { executor, events } = this.#deps
+    for (const id of ids) {
+      const held = this.#held.get(id)
+      if (held === undefined || held.leaseLost) continue
+      held.leaseLost = true
+      const reason = `lease lost: execution ${id} is no longer running under this process's lease (it expired, or another process marked it abandoned); another attempt may run the occurrence`
+      const running = executor.abort(id, new LeaseLostError(reason))
+      held.log.warn({ runTime: held.execution.runTime, handlerRunning: running }, reason)
+      events.emit('job:lease_lost', { jobId: held.job.id, task: held.job.task, executionId: id, runTime: held.execution.runTime, reason })
+    }
   }
 
   /** Logs and emits what a claim recorded, and submits its running executions. */
@@ -61,6 +119,7 @@ export class ExecutionRunner {
     const { executor, events, tasks, log } = this.#deps
     const handler = tasks.get(job.task)
     const executionLog = log.child({ jobId: job.id, executionId: execution.id })
+    this.#held.set(execution.id, { job, execution, log: executionLog, leaseLost: false })
     events.emit('job:submitted', { jobId: job.id, task: job.task, executionId: execution.id, runTime: execution.runTime })
     const span = this.#deps.tracing.execution(job, execution)
     executor.submit({
@@ -71,10 +130,36 @@ export class ExecutionRunner {
         return span.run(() => handler(this.#context(job, execution, signal, executionLog), ...job.args))
       },
       onDone: async (outcome) => {
-        span.end(outcome)
+        try {
+          span.end(outcome)
+        } catch {}
         return this.#record(job, execution, outcome, executionLog)
       }
     })
+  }
+
+  /** Accepts outcomes again after `close()`. */
+  open (): void {
+    this.#closing = false
+    this.#outcomes.reopen()
+  }
+
+  /**
+   * At shutdown, after the executor has drained: waits up to `timeoutMs` for outcomes still
+   * waiting to be written, then gives up on the rest, logs them and emits `scheduler:outcomes_lost`.
+   * Returns the ids of the executions whose outcome was lost.
+   */
+  async close (timeoutMs: number): Promise<number[]> {
+    this.#closing = true
+    await this.#outcomes.close(timeoutMs)
+    await this.#deps.executor.finished()
+    const lost = this.#lostAtClose.splice(0)
+    if (lost.length > 0) {
+      const reason = `the database did not accept these outcomes within shutdownTimeoutMs (${timeoutMs} ms) of shutdown; their rows stay running until their leases expire, then become abandoned`
+      this.#deps.log.error({ lost }, `scheduler shut down with ${lost.length} execution outcome(s) unwritten: ${reason}`)
+      this.#deps.events.emit('scheduler:outcomes_lost', { executions: lost, reason })
+    }
+    return lost.map((entry) => entry.executionId)
   }
 
   #context (job: JobRecord, execution: ExecutionRecord, signal: AbortSignal, log: SchedulerLogger): TaskContext {
@@ -95,16 +180,35 @@ export class ExecutionRunner {
   }
 
   async #record (job: JobRecord, execution: ExecutionRecord, outcome: ExecutionOutcome, log: SchedulerLogger): Promise<void> {
+    let result: WriteResult
     try {
-      const finished = await this.#outcomes.write(execution.id, outcome)
-      if (finished === null) {
-        log.warn({ status: outcome.status }, 'execution was no longer running when it finished (its lease expired and it was marked abandoned); outcome not recorded')
-        return
+      result = await this.#outcomes.write(execution.id, outcome)
+    } finally {
+      this.#held.delete(execution.id)
+    }
+    const { events } = this.#deps
+    switch (result.kind) {
+      case 'written':
+        this.#announce(job, result.execution, log)
+        break
+      case 'late':
+        log.warn({ status: outcome.status, exception: outcome.exception ?? null, abandoned: result.execution.exception },
+          'the execution finished after it was marked abandoned (its lease expired); its outcome is recorded as late_status')
+        events.emit('job:late_outcome', { jobId: job.id, task: job.task, execution: result.execution })
+        break
+      case 'gone':
+        log.warn({ status: outcome.status, exception: outcome.exception ?? null },
+          'the execution was no longer running when it finished (already finished, deleted, or its late outcome recorded); this outcome was not written')
+        break
+      case 'lost': {
+        const entry = { executionId: execution.id, jobId: job.id, status: outcome.status }
+        if (this.#closing) {
+          this.#lostAtClose.push(entry)
+        } else {
+          log.error({ status: outcome.status, exception: outcome.exception ?? null, reason: result.reason }, 'execution outcome lost; its lease will expire and mark it abandoned')
+          events.emit('scheduler:outcomes_lost', { executions: [entry], reason: result.reason })
+        }
       }
-      this.#announce(job, finished, log)
-    } catch (error) {
-      log.error({ err: error, status: outcome.status }, 'could not record the execution outcome; its lease will expire and mark it abandoned')
-      this.#deps.events.emit('scheduler:error', { error: error as Error, during: 'record outcome' })
     }
   }
 

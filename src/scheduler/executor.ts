@@ -32,6 +32,17 @@ interface Running {
   settle: (outcome: ExecutionOutcome) => void
 }
 
+/**
+ * Aborts `controller` with `reason`, never throwing into the caller. (An abort listener of the
+ * handler's that throws is the handler's own fault: Node reports it as an uncaught exception,
+ * like any throw from the handler's own callbacks.)
+ */
+function abortQuietly (controller: AbortController, reason: Error): void {
+  try {
+    controller.abort(reason)
+  } catch {}
+}
+
 export class Executor {
   readonly #maxConcurrency: number
   readonly #onSlotFree: () => void
@@ -54,6 +65,17 @@ export class Executor {
     return [...this.#running.keys()]
   }
 
+  /**
+   * Aborts a running execution's signal with `reason` (its lease was lost); the handler keeps its
+   * slot until it settles. False when it is not running here.
+   */
+  abort (id: number, reason: Error): boolean {
+    const running = this.#running.get(id)
+    if (running === undefined) return false
+    abortQuietly(running.controller, reason)
+    return true
+  }
+
   /** Starts a submission; takes a slot at once (callers check `available` first). */
   submit (submission: Submission): void {
     const controller = new AbortController()
@@ -66,7 +88,12 @@ export class Executor {
       clearTimeout(timer)
       this.#running.delete(submission.id)
       const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000
-      const finishing = submission.onDone({ ...outcome, durationMs }).catch(() => {})
+      let finishing: Promise<void>
+      try {
+        finishing = submission.onDone({ ...outcome, durationMs }).catch(() => {})
+      } catch {
+        finishing = Promise.resolve()
+      }
       this.#finishing.add(finishing)
       void finishing.finally(() => this.#finishing.delete(finishing))
       this.#releaseSlot()
@@ -75,7 +102,7 @@ export class Executor {
 
     if (submission.timeoutMs !== null) {
       timer = setTimeout(() => {
-        controller.abort(new Error(`timed out after ${submission.timeoutMs} ms`))
+        abortQuietly(controller, new Error(`timed out after ${submission.timeoutMs} ms`))
         settle({ status: 'timeout', exception: `TimeoutError: the handler ran longer than timeoutMs (${submission.timeoutMs} ms); its AbortSignal was aborted` })
       }, submission.timeoutMs)
     }
@@ -85,15 +112,18 @@ export class Executor {
     } catch (thrown) {
       result = Promise.reject(thrown)
     }
+    // Whatever the handler settles with, however hostile, only describeThrown (which never
+    // throws) looks at it; the trailing catch makes sure no rejection is ever left unhandled.
     result.then(
       () => settle({ status: 'success' }),
       (thrown: unknown) => settle({ status: 'error', ...describeThrown(thrown) })
-    )
+    ).catch(() => {})
   }
 
   /**
    * Waits up to `timeoutMs` for running handlers to settle, then aborts the rest and records them
-   * with `cutOff`. Resolves when every outcome has been handed to its `onDone`.
+   * with `cutOff`. Resolves when every outcome has been handed to its `onDone` (not when `onDone`
+   * has finished: the outcome writer is closed separately, with its own bound).
    */
   async drain (timeoutMs: number, cutOff: ExecutionOutcome): Promise<void> {
     if (this.#running.size > 0) {
@@ -108,10 +138,14 @@ export class Executor {
       await Promise.race([idle, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
       clearTimeout(timer)
       for (const running of [...this.#running.values()]) {
-        running.controller.abort(new Error('scheduler shut down'))
+        abortQuietly(running.controller, new Error('scheduler shut down'))
         running.settle(cutOff)
       }
     }
+  }
+
+  /** Resolves when every `onDone` handed an outcome so far has finished. */
+  async finished (): Promise<void> {
     await Promise.all([...this.#finishing])
   }
 

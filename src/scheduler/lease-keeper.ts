@@ -1,6 +1,10 @@
 /**
  * Keeps execution leases honest (DESIGN.md protocol step 4), in every process, whether leader or not:
- * - heartbeat: every `leaseMs / 3`, extends the leases of this process's running executions;
+ * - heartbeat: every `leaseMs / 3`, extends the leases of the executions this process holds:
+ *   handlers still running and outcomes not yet written (renewal lasts until the outcome is
+ *   written, not merely until the handler settles). An expired lease is never revived; an
+ *   execution whose lease could not be extended is reported through `onLeaseLost`, which aborts
+ *   its handler's signal and emits `job:lease_lost`;
  * - reaper: at start and every `leaseMs / 2`, marks `running` executions whose lease expired as
  *   `abandoned` (their owner died or froze), which frees their max-instances slot.
  * Faults are logged and emitted as `scheduler:error`, never thrown.
@@ -8,13 +12,15 @@
 import type { JobStore } from '../stores/job-store.js'
 import type { SchedulerLogger } from '../types.js'
 import type { SchedulerEventBus } from './events.js'
-import type { Executor } from './executor.js'
 
 export const ABANDONED_REASON = 'lease expired: the owner stopped renewing it (its process died, froze, or lost the database)'
 
 export interface LeaseKeeperDeps {
   store: JobStore
-  executor: Executor
+  /** Ids of the executions this process vouches for (running handlers, unwritten outcomes). */
+  held: () => number[]
+  /** Called with the held executions whose lease could not be extended. */
+  onLeaseLost: (ids: number[]) => void
   events: SchedulerEventBus
   log: SchedulerLogger
   nodeId: string
@@ -31,7 +37,7 @@ export class LeaseKeeper {
   }
 
   start (): void {
-    this.#every(Math.max(1, Math.floor(this.#deps.leaseMs / 3)), 'lease heartbeat', async () => this.heartbeat())
+    this.#every(Math.max(1, Math.floor(this.#deps.leaseMs / 3)), 'lease heartbeat', async () => { await this.heartbeat() })
     this.#every(Math.max(1, Math.floor(this.#deps.leaseMs / 2)), 'abandoned-execution reaper', async () => { await this.reap() })
   }
 
@@ -39,9 +45,16 @@ export class LeaseKeeper {
     for (const timer of this.#timers.splice(0)) clearInterval(timer)
   }
 
-  async heartbeat (): Promise<void> {
-    const { store, executor, nodeId, leaseMs, clock } = this.#deps
-    await store.extendLeases(nodeId, executor.runningIds(), leaseMs, clock?.() ?? null)
+  /** Extends the held executions' leases; returns the ids whose lease was lost. */
+  async heartbeat (): Promise<number[]> {
+    const { store, held, onLeaseLost, nodeId, leaseMs, clock } = this.#deps
+    const ids = held()
+    if (ids.length === 0) return []
+    const extended = new Set(await store.extendLeases(nodeId, ids, leaseMs, clock?.() ?? null))
+    const stillHeld = new Set(held())
+    const lost = ids.filter((id) => !extended.has(id) && stillHeld.has(id))
+    if (lost.length > 0) onLeaseLost(lost)
+    return lost
   }
 
   /** Marks expired executions abandoned; returns how many. */

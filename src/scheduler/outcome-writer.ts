@@ -1,74 +1,202 @@
 /**
- * Writes execution outcomes in batches: outcomes that arrive while a write is in flight (or in
- * the same tick) go to the database together in one statement (`JobStore.finishExecutions`), so a
- * burst of short executions costs a few round trips instead of one each. A failed batch is
- * retried with jittered backoff; after the last attempt its executions are left to their leases
- * (they become `abandoned`), and the failure is reported.
+ * Writes execution outcomes (DESIGN.md protocol step 5):
+ * - in batches: outcomes that arrive while a write is in flight (or in the same tick) go to the
+ *   database together in one statement (`JobStore.finishExecutions`);
+ * - sanitised first (`sanitiseText`: no NUL, no lone surrogate, bounded size);
+ * - a failed batch is retried row by row, so one bad row never costs the others; a row the
+ *   database refuses for its data (SQLSTATE classes 22, 23, 54) is written again with a plain
+ *   description of why its outcome could not be stored as is;
+ * - through an outage, outcomes wait in a bounded queue (`maxPending`) and the writer keeps
+ *   retrying with jittered backoff until they are written or `close()` gives up on them; while
+ *   they wait, their ids are in `pendingIds()` so the lease keeper keeps renewing their leases.
+ *
+ * `write()` never rejects: it resolves with what became of the outcome (`WriteResult`).
  */
 import type { ExecutionOutcome, ExecutionRecord, JobStore } from '../stores/job-store.js'
+import { sanitiseNullable, sanitiseText } from '../text/sanitise.js'
 import { Backoff } from './backoff.js'
 
 /** Most outcomes written in one statement. */
 const MAX_BATCH = 1000
-/** Attempts per batch before giving up. */
-const ATTEMPTS = 6
+
+/** What became of one outcome. */
+export type WriteResult =
+  /** Written: the row moved from `running` to the outcome's status. */
+  | { kind: 'written', execution: ExecutionRecord }
+  /** The row was already `abandoned` (its lease expired): the outcome was recorded in its `late_*` columns. */
+  | { kind: 'late', execution: ExecutionRecord }
+  /** The row was neither `running` nor `abandoned` without a late outcome (finished, deleted): nothing written. */
+  | { kind: 'gone' }
+  /** Not written: the queue was full, or `close()` gave up on it. */
+  | { kind: 'lost', reason: string }
+
+export interface OutcomeWriterOptions {
+  store: JobStore
+  clock: (() => Date) | null
+  random: () => number
+  /** Most outcomes waiting to be written; beyond it a new outcome is refused as lost. */
+  maxPending: number
+  /** Called after each failed write attempt (for logs and `scheduler:error`). */
+  onWriteError?: (error: Error, pending: number) => void
+}
 
 interface Pending {
   id: number
   outcome: ExecutionOutcome
-  resolve: (finished: ExecutionRecord | null) => void
-  reject: (error: Error) => void
+  resolve: (result: WriteResult) => void
 }
 
 export class OutcomeWriter {
-  readonly #store: JobStore
-  readonly #clock: (() => Date) | null
-  readonly #random: () => number
+  readonly #options: OutcomeWriterOptions
+  readonly #backoff: Backoff
   #queue: Pending[] = []
-  #writing = false
+  /** True from the first queued outcome until the queue is empty again (set and cleared synchronously). */
+  #draining = false
+  #closed = false
+  #wakeSleep: (() => void) | null = null
+  #idleWaiters: Array<() => void> = []
 
-  constructor (store: JobStore, clock: (() => Date) | null, random: () => number) {
-    this.#store = store
-    this.#clock = clock
-    this.#random = random
+  constructor (options: OutcomeWriterOptions) {
+    this.#options = options
+    this.#backoff = new Backoff({ baseMs: 200, maxMs: 5000, random: options.random })
+  }
+
+  /** Ids of the executions whose outcome is waiting to be written. */
+  pendingIds (): number[] {
+    return this.#queue.map((pending) => pending.id)
+  }
+
+  /** Queues one outcome; resolves once it is written, found late or gone, or lost. Never rejects. */
+  async write (id: number, outcome: ExecutionOutcome): Promise<WriteResult> {
+    if (this.#closed) return { kind: 'lost', reason: 'the outcome writer is closed (the scheduler shut down)' }
+    if (this.#queue.length >= this.#options.maxPending) {
+      return { kind: 'lost', reason: `maxPendingOutcomes (${this.#options.maxPending}) outcomes were already waiting to be written` }
+    }
+    const result = new Promise<WriteResult>((resolve) => this.#queue.push({ id, outcome: sanitised(outcome), resolve }))
+    if (!this.#draining) {
+      this.#draining = true
+      setImmediate(() => { void this.#drain() })
+    }
+    return result
   }
 
   /**
-   * Records one outcome. Resolves with the finished row, or null when the execution was no longer
-   * `running` (its lease had expired); rejects when the database kept failing.
+   * Waits up to `timeoutMs` for the queue to empty, then stops: outcomes still waiting resolve as
+   * lost. Returns their execution ids.
    */
-  async write (id: number, outcome: ExecutionOutcome): Promise<ExecutionRecord | null> {
-    const written = new Promise<ExecutionRecord | null>((resolve, reject) => this.#queue.push({ id, outcome, resolve, reject }))
-    if (!this.#writing) {
-      this.#writing = true
-      setImmediate(() => { void this.#drain() })
+  async close (timeoutMs: number): Promise<number[]> {
+    if (this.#draining) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+      ])
+      clearTimeout(timer)
     }
-    return written
+    this.#closed = true
+    this.#wakeSleep?.()
+    const lost = this.#queue.splice(0)
+    for (const pending of lost) pending.resolve({ kind: 'lost', reason: 'the scheduler shut down before the database accepted it' })
+    return lost.map((pending) => pending.id)
+  }
+
+  /** Accepts outcomes again after `close()` (a scheduler started again). */
+  reopen (): void {
+    this.#closed = false
   }
 
   async #drain (): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, MAX_BATCH)
-      try {
-        const finished = await this.#writeWithRetry(batch)
-        batch.forEach((pending, i) => pending.resolve(finished[i] ?? null))
-      } catch (error) {
-        for (const pending of batch) pending.reject(error as Error)
-      }
+    // The emptiness check and the reset of #draining happen in one synchronous step, so an outcome
+    // queued at any moment is either seen by this loop or starts a new one.
+    try {
+      while (this.#queue.length > 0 && !this.#closed) await this.#writeRound()
+    } finally {
+      this.#draining = false
+      for (const waiter of this.#idleWaiters.splice(0)) waiter()
     }
-    this.#writing = false
   }
 
-  async #writeWithRetry (batch: Pending[]): Promise<Array<ExecutionRecord | null>> {
-    const backoff = new Backoff({ baseMs: 200, maxMs: 5000, random: this.#random })
-    for (let attempt = 1; ; attempt++) {
+  /** One batch: written (or settled row by row), or, when the database cannot be used, a backoff sleep. */
+  async #writeRound (): Promise<void> {
+    const batch = this.#queue.slice(0, MAX_BATCH)
+    const written = await this.#writeBatch(batch)
+    if (written) {
+      this.#backoff.reset()
+      return
+    }
+    // A fault that is not the rows' own (the database is unreachable): wait, and try again.
+    // Not unref'd: an outcome still to be written is work worth keeping the process for.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.#backoff.next())
+      this.#wakeSleep = () => { clearTimeout(timer); resolve() }
+    })
+    this.#wakeSleep = null
+  }
+
+  /** Writes a batch, falling back to row by row; false when the database could not be used at all. */
+  async #writeBatch (batch: Pending[]): Promise<boolean> {
+    try {
+      this.#settle(batch, await this.#finish(batch))
+      return true
+    } catch (error) {
+      this.#options.onWriteError?.(error as Error, this.#queue.length)
+      if (batch.length === 1 && !isRowFault(error)) return false
+    }
+    for (const pending of batch) {
       try {
-        return await this.#store.finishExecutions(batch.map(({ id, outcome }) => ({ id, outcome })), this.#clock?.() ?? null)
+        this.#settle([pending], await this.#finish([pending]))
       } catch (error) {
-        if (attempt >= ATTEMPTS) throw error
-        // Not unref'd: an outcome still to be written is work worth keeping the process for.
-        await new Promise((resolve) => setTimeout(resolve, backoff.next()))
+        if (!isRowFault(error)) return false
+        // The row's own data is refused: store a plain description of why instead.
+        const { status, durationMs } = pending.outcome
+        const plain = { id: pending.id, outcome: { status, durationMs, exception: `the outcome (${status}) could not be stored as is: ${sanitiseText(describeFault(error), 2000)}`, traceback: null }, resolve: pending.resolve }
+        try {
+          this.#settle([plain], await this.#finish([plain]))
+        } catch (again) {
+          if (!isRowFault(again)) return false
+          this.#remove([pending])
+          pending.resolve({ kind: 'lost', reason: `the database refused it: ${describeFault(again)}` })
+        }
       }
     }
+    return true
   }
+
+  async #finish (batch: Pending[]): Promise<Array<ExecutionRecord | null>> {
+    return this.#options.store.finishExecutions(batch.map(({ id, outcome }) => ({ id, outcome })), this.#options.clock?.() ?? null)
+  }
+
+  #settle (batch: Pending[], finished: Array<ExecutionRecord | null>): void {
+    this.#remove(batch)
+    batch.forEach((pending, i) => {
+      const execution = finished[i] ?? null
+      pending.resolve(execution === null
+        ? { kind: 'gone' }
+        : execution.status === 'abandoned' && execution.lateStatus !== null ? { kind: 'late', execution } : { kind: 'written', execution })
+    })
+  }
+
+  #remove (batch: Pending[]): void {
+    const ids = new Set(batch.map((pending) => pending.id))
+    this.#queue = this.#queue.filter((pending) => !ids.has(pending.id))
+  }
+}
+
+function sanitised (outcome: ExecutionOutcome): ExecutionOutcome {
+  return { ...outcome, exception: sanitiseNullable(outcome.exception), traceback: sanitiseNullable(outcome.traceback) }
+}
+
+/**
+ * True when the database refused the row's data rather than being unreachable: SQLSTATE classes
+ * 22 (data exception, e.g. an invalid byte sequence), 23 (integrity), 54 (program limit exceeded).
+ * Anything else (connection faults, shutdowns, timeouts, a revoked privilege) is retried.
+ */
+function isRowFault (error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code)
+}
+
+function describeFault (error: unknown): string {
+  const { code, message } = error as { code?: unknown, message?: unknown }
+  return `${typeof code === 'string' ? `${code} ` : ''}${typeof message === 'string' ? message : 'unknown database error'}`
 }

@@ -93,7 +93,8 @@ export class Scheduler {
       tasks: this.#tasks,
       clock: this.options.clock,
       random: this.options.random,
-      tracing: this.#tracing
+      tracing: this.#tracing,
+      maxPendingOutcomes: this.options.maxPendingOutcomes
     })
     this.metrics = this.options.metrics === null ? null : new SchedulerMetrics(this, this.options.metrics)
   }
@@ -392,6 +393,7 @@ export class Scheduler {
     try {
       const { store, log } = this.options
       await store.initialize()
+      this.#runner.open()
       await this.#syncCodeJobs([...this.#codeJobs.values()])
       await this.#unflagFixedJobs()
       this.#session = store instanceof MikroOrmJobStore ? new DedicatedSession(store.sql, () => this.#loop?.wake(), {
@@ -400,7 +402,7 @@ export class Scheduler {
           keepAliveInitialDelayMs: this.options.keepAliveInitialDelayMs,
           ...(this.options.sessionUrl === null ? {} : { url: this.options.sessionUrl })
         }) : null
-      this.#leases = new LeaseKeeper({ store, executor: this.#executor, events: this.#events, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, clock: this.options.clock })
+      this.#leases = new LeaseKeeper({ store, held: () => this.#runner.heldIds(), onLeaseLost: (ids) => this.#runner.leaseLost(ids), events: this.#events, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, clock: this.options.clock })
       await this.#leases.reap()
       this.#leases.start()
       this.#loop = new SchedulingLoop({
@@ -441,6 +443,8 @@ export class Scheduler {
       status: 'abandoned',
       exception: `cut off: the scheduler shut down and the execution did not finish within shutdownTimeoutMs (${this.options.shutdownTimeoutMs} ms)`
     })
+    // Leases are renewed until the outcomes are written or given up on.
+    await this.#runner.close(this.options.shutdownTimeoutMs)
     this.#leases?.stop()
     await this.#session?.close()
     this.#loop = null

@@ -73,6 +73,11 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     acquired_at timestamptz NOT NULL,
     heartbeat_at timestamptz NOT NULL
   )`,
+  // A late outcome: what an execution finished with after it had been marked abandoned (its lease
+  // expired while the handler still ran). Added after the first schema, in place.
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_status text NULL',
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_finished_at timestamptz NULL',
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_exception text NULL',
   // Running executions are counted per job (max instances) and scanned for expired leases on
   // every claim; this keeps both cheap however long the history grows.
   `CREATE INDEX IF NOT EXISTS scheduler_job_execution_running_idx

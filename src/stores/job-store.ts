@@ -53,6 +53,15 @@ export interface ExecutionRecord {
   traceback: string | null
   owner: string | null
   leaseUntil: Date | null
+  /**
+   * A late outcome: the status the execution finished with after it had been marked `abandoned`
+   * (its lease expired while the handler still ran). Null otherwise. `status` stays `abandoned`.
+   */
+  lateStatus: TerminalStatus | null
+  /** When that late outcome arrived. */
+  lateFinishedAt: Date | null
+  /** The late outcome's exception text, if any. */
+  lateException: string | null
 }
 
 /** What to do with one due job, decided by the scheduler from the job, the database time and its running count. */
@@ -242,13 +251,19 @@ export interface JobStore extends ExecutionStatsQueries {
   claimImmediateRun(jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null>
   /**
    * Moves a `running` execution to a terminal state (state machine: terminal rows never change).
-   * Returns the updated row, or null when it was not `running` (already finished or abandoned).
+   * For an `abandoned` row without a late outcome, records the outcome as its late outcome
+   * (`lateStatus`, `lateFinishedAt`, `lateException`) and leaves `status` alone. Returns the
+   * updated row, or null when it was neither (finished, deleted, or its late outcome recorded).
    */
   finishExecution(id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null>
   /** `finishExecution` for many executions in one statement; answers in the same order. */
   finishExecutions(outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>>
-  /** Extends the leases of the owner's running executions. Returns how many were extended. */
-  extendLeases(owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number>
+  /**
+   * Extends the leases of the owner's running executions whose lease has not expired (an expired
+   * lease is never revived: another process may already count the execution dead). Returns the
+   * ids extended; an id missing from the answer has lost its lease.
+   */
+  extendLeases(owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]>
   /** Marks running executions whose lease expired as `abandoned` with `reason`; returns them. */
   abandonExpiredExecutions(reason: string, now: Date | null): Promise<ExecutionRecord[]>
   getExecution(id: number): Promise<ExecutionRecord | null>

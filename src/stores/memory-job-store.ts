@@ -187,6 +187,10 @@ export class MemoryJobStore implements JobStore {
 
   async finishExecution (id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null> {
     const execution = this.#executions.get(id)
+    if (execution?.status === 'abandoned' && execution.lateStatus === null) {
+      Object.assign(execution, { lateStatus: outcome.status, lateFinishedAt: now ?? this.#clock(), lateException: outcome.exception ?? null })
+      return clone(execution)
+    }
     if (execution === undefined || execution.status !== 'running') return null
     const finishedAt = now ?? this.#clock()
     const durationMs = outcome.durationMs ?? null
@@ -208,14 +212,15 @@ export class MemoryJobStore implements JobStore {
     return finished
   }
 
-  async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number> {
-    const leaseUntil = new Date((now ?? this.#clock()).getTime() + leaseMs)
-    let extended = 0
+  async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]> {
+    const at = now ?? this.#clock()
+    const leaseUntil = new Date(at.getTime() + leaseMs)
+    const extended: number[] = []
     for (const id of ids) {
       const execution = this.#executions.get(id)
-      if (execution?.status === 'running' && execution.owner === owner) {
+      if (execution?.status === 'running' && execution.owner === owner && execution.leaseUntil !== null && execution.leaseUntil >= at) {
         execution.leaseUntil = leaseUntil
-        extended++
+        extended.push(id)
       }
     }
     return extended
@@ -310,7 +315,8 @@ export class MemoryJobStore implements JobStore {
     if (this.#occurrences.has(key)) return null
     this.#occurrences.add(key)
     const execution: ExecutionRecord = {
-      id: this.#nextExecutionId++, jobId, runTime, status, durationMs: null, exception: null, traceback: null, ...fields
+      id: this.#nextExecutionId++, jobId, runTime, status, durationMs: null, exception: null, traceback: null,
+      lateStatus: null, lateFinishedAt: null, lateException: null, ...fields
     }
     this.#executions.set(execution.id, execution)
     return execution

@@ -181,7 +181,7 @@ export class MikroOrmJobStore implements JobStore {
     return executions.finishExecutions(await this.#db(), outcomes, now)
   }
 
-  async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number> {
+  async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]> {
     return executions.extendLeases(await this.#db(), owner, ids, leaseMs, now)
   }
 

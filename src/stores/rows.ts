@@ -1,7 +1,7 @@
 /**
  * Maps `scheduler_job` / `scheduler_job_execution` rows (snake_case, driver-typed) to records.
  */
-import type { ExecutionStatus } from '../execution-status.js'
+import type { ExecutionStatus, TerminalStatus } from '../execution-status.js'
 import { toDate, toDateOrNull } from '../sql/sql-client.js'
 import type { TriggerJson } from '../triggers/types.js'
 import type { ExecutionRecord, JobPatch, JobRecord } from './job-store.js'
@@ -10,7 +10,7 @@ import type { ExecutionRecord, JobPatch, JobRecord } from './job-store.js'
 export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_fire_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, created_at, updated_at, version, last_error'
 
 /** Column list of `scheduler_job_execution`, for SELECT and RETURNING. */
-export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until'
+export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until, late_status, late_finished_at, late_exception'
 
 /** `EXECUTION_COLUMNS` qualified with the alias `e`, for RETURNING of `UPDATE … AS e FROM …`. */
 export const EXECUTION_COLUMNS_OF_E = EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')
@@ -58,7 +58,10 @@ export function rowToExecution (row: Record<string, any>): ExecutionRecord {
     exception: row.exception,
     traceback: row.traceback,
     owner: row.owner,
-    leaseUntil: toDateOrNull(row.lease_until)
+    leaseUntil: toDateOrNull(row.lease_until),
+    lateStatus: (row.late_status ?? null) as TerminalStatus | null,
+    lateFinishedAt: toDateOrNull(row.late_finished_at),
+    lateException: row.late_exception ?? null
   }
 }
 

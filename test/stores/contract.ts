@@ -866,21 +866,33 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     const b1 = await run(3, 'b')
     await store.finishExecution(a3.id, { status: 'success', durationMs: 1 }, at(5))
 
-    t.equal(await store.extendLeases('a', [], 60_000, at(10)), 0, 'no ids: nothing')
-    const count = await store.extendLeases('a', [a1.id, a2.id, a3.id, b1.id, 999_999], 60_000, at(10))
-    t.equal(count, 2, 'only the running executions of the owner')
+    t.same(await store.extendLeases('a', [], 60_000, at(10)), [], 'no ids: nothing')
+    const extended = await store.extendLeases('a', [a1.id, a2.id, a3.id, b1.id, 999_999], 60_000, at(10))
+    t.same([...extended].sort((x, y) => x - y), [a1.id, a2.id], 'only the running executions of the owner, by id')
     t.equal(ms((await store.getExecution(a1.id))?.leaseUntil), ms(at(70)), 'leaseUntil = now + leaseMs')
     t.equal(ms((await store.getExecution(a2.id))?.leaseUntil), ms(at(70)))
     t.equal(ms((await store.getExecution(b1.id))?.leaseUntil), ms(b1.leaseUntil), 'another owner\'s lease is untouched')
     t.equal((await store.getExecution(a3.id))?.leaseUntil, null, 'a finished row gets no lease')
     t.equal((await store.getExecution(a3.id))?.status, 'success')
 
-    t.equal(await store.extendLeases('a', [a1.id], 1000, at(20)), 1)
+    t.same(await store.extendLeases('a', [a1.id], 1000, at(20)), [a1.id])
     t.equal(ms((await store.getExecution(a1.id))?.leaseUntil), ms(at(21)), 'a lease can also be shortened by the owner')
     t.equal(ms((await store.getExecution(a2.id))?.leaseUntil), ms(at(70)), 'ids not listed are untouched')
 
     const { before, after } = await bracket(store, async () => store.extendLeases('b', [b1.id], 5000, null))
     assertWithin(t, new Date((ms((await store.getExecution(b1.id))?.leaseUntil) as number) - 5000), { before, after }, 'store clock + leaseMs')
+  })
+
+  t.test('extendLeases never revives an expired lease', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('revive', { maxInstances: 10 }))
+    const live = await store.claimImmediateRun('revive', { now: at(0), owner: 'a', leaseMs: 10_000 }) as ExecutionRecord
+    const expired = await store.claimImmediateRun('revive', { now: at(1), owner: 'a', leaseMs: 1000 }) as ExecutionRecord
+    // At 5 s: `live` holds its lease until 10 s; `expired` lost it at 2 s, though nobody has reaped it yet.
+    t.same(await store.extendLeases('a', [live.id, expired.id], 30_000, at(5)), [live.id], 'only the live lease is extended')
+    t.equal(ms((await store.getExecution(live.id))?.leaseUntil), ms(at(35)))
+    t.equal(ms((await store.getExecution(expired.id))?.leaseUntil), ms(at(2)), 'the expired lease stays expired')
+    t.same(await store.extendLeases('a', [live.id], 30_000, at(35)), [live.id], 'a lease ending exactly now is still live')
   })
 
   t.test('abandonExpiredExecutions marks expired running rows and frees their slot', async (t) => {
@@ -908,7 +920,10 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal((await store.getExecution(boundary.id))?.status, 'running')
     t.same(await store.getExecution(finished.id), finishedRow, 'terminal rows are untouched')
     t.same(await store.abandonExpiredExecutions('again', at(40)), [], 'nothing twice')
-    t.equal(await store.finishExecution(expired.id, { status: 'success', durationMs: 1 }, at(41)), null, 'an abandoned row cannot be finished')
+    const late = await store.finishExecution(expired.id, { status: 'error', exception: 'finished after all', durationMs: 1 }, at(41))
+    t.match(late, { status: 'abandoned', lateStatus: 'error', lateException: 'finished after all' }, 'an abandoned row keeps its status; the outcome is recorded as late')
+    t.equal(ms(late?.lateFinishedAt), ms(at(41)))
+    t.equal(await store.finishExecution(expired.id, { status: 'success', durationMs: 1 }, at(42)), null, 'only one late outcome is recorded')
 
     await store.claimDueJobs(claimOptions(at(60), plan))
     t.same(calls.map((call) => call.runningCount), [0, 0], 'the abandoned execution no longer counts as running')

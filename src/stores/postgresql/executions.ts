@@ -9,15 +9,25 @@ import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, nowParam, rowToExecution } f
 
 export async function finishExecutions (db: SqlClient, outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
   if (outcomes.length === 0) return []
+  // One statement: running rows take the outcome; abandoned rows (their lease expired while the
+  // handler ran) keep their status and record it as their late outcome. Disjoint rows, one snapshot.
   const rows = await db.query(
-    `UPDATE scheduler_job_execution AS e
-     SET status = u.status, finished_at = ${nowParam(6)}, lease_until = NULL, exception = u.exception, traceback = u.traceback,
-         duration_ms = u.duration_ms,
-         started_at = CASE WHEN u.duration_ms IS NULL THEN e.started_at
-                           ELSE ${nowParam(6)} - make_interval(secs => u.duration_ms / 1000.0) END
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[]) AS u(id, status, exception, traceback, duration_ms)
-     WHERE e.id = u.id AND e.status = 'running'
-     RETURNING ${EXECUTION_COLUMNS_OF_E}`,
+    `WITH u AS (
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[]) AS u(id, status, exception, traceback, duration_ms)),
+     finished AS (
+       UPDATE scheduler_job_execution AS e
+       SET status = u.status, finished_at = ${nowParam(6)}, lease_until = NULL, exception = u.exception, traceback = u.traceback,
+           duration_ms = u.duration_ms,
+           started_at = CASE WHEN u.duration_ms IS NULL THEN e.started_at
+                             ELSE ${nowParam(6)} - make_interval(secs => u.duration_ms / 1000.0) END
+       FROM u WHERE e.id = u.id AND e.status = 'running'
+       RETURNING ${EXECUTION_COLUMNS_OF_E}),
+     late AS (
+       UPDATE scheduler_job_execution AS e
+       SET late_status = u.status, late_finished_at = ${nowParam(6)}, late_exception = u.exception
+       FROM u WHERE e.id = u.id AND e.status = 'abandoned' AND e.late_status IS NULL
+       RETURNING ${EXECUTION_COLUMNS_OF_E})
+     SELECT * FROM finished UNION ALL SELECT * FROM late`,
     [
       outcomes.map(({ id }) => id),
       outcomes.map(({ outcome }) => outcome.status),
@@ -31,14 +41,14 @@ export async function finishExecutions (db: SqlClient, outcomes: Array<{ id: num
   return outcomes.map(({ id }) => finished.get(id) ?? null)
 }
 
-export async function extendLeases (db: SqlClient, owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number> {
-  if (ids.length === 0) return 0
-  const rows = await db.query(
+export async function extendLeases (db: SqlClient, owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]> {
+  if (ids.length === 0) return []
+  const rows = await db.query<{ id: unknown }>(
     `UPDATE scheduler_job_execution SET lease_until = ${nowParam(4)} + make_interval(secs => $3 / 1000.0)
-     WHERE id = ANY($1::bigint[]) AND owner = $2 AND status = 'running' RETURNING id`,
+     WHERE id = ANY($1::bigint[]) AND owner = $2 AND status = 'running' AND lease_until >= ${nowParam(4)} RETURNING id`,
     [ids, owner, leaseMs, now]
   )
-  return rows.length
+  return rows.map((row) => Number(row.id))
 }
 
 export async function abandonExpiredExecutions (db: SqlClient, reason: string, now: Date | null): Promise<ExecutionRecord[]> {
