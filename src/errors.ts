@@ -87,3 +87,23 @@ export const SchemaOutdatedError = createError<'FST_SCHEDULER_SCHEMA_OUTDATED', 
     "with a role that may change the schema, or use install: 'auto'. Pending: %s",
   500
 )
+
+/**
+ * 409: a job changed between reading and writing it (its `version` moved) more times than the
+ * scheduler retries a read-modify-write. Args: (jobId, attempts).
+ */
+export const JobConflictError = createError<'FST_SCHEDULER_JOB_CONFLICT', 409, [string, number]>(
+  'FST_SCHEDULER_JOB_CONFLICT',
+  "job '%s' kept changing while this change was being applied (%d attempts, each losing a version race); read the job again and retry",
+  409
+)
+
+/**
+ * 409 (internal to stores): `updateJob` was given an `expectedVersion` the job no longer has.
+ * The scheduler re-reads and retries; callers see `JobConflictError` when retries run out. Args: (jobId, expected version).
+ */
+export const VersionMismatchError = createError<'FST_SCHEDULER_VERSION_MISMATCH', 409, [string, number]>(
+  'FST_SCHEDULER_VERSION_MISMATCH',
+  "job '%s' is no longer at version %d: another writer changed it; read it again",
+  409
+)

@@ -10,8 +10,12 @@
  *   (`null`: always run). Lateness is measured from the occurrence's jittered run time, as APScheduler
  *   does (its run times carry the jitter): for the first due occurrence that is the job's
  *   `nextRunTime`; occurrences enumerated after it have no jitter drawn, so from their fire time;
- * - `maxInstances`: occurrences beyond the free slots (cluster-wide running count) are recorded
- *   `max_instances` instead of run. (APScheduler drops the whole batch; we record each one.)
+ * - `maxInstances` is about overlap, not catch-up (APScheduler `BaseExecutor.submit_job` /
+ *   `run_job`): with a free instance slot, every on-time overdue occurrence runs, all of them in
+ *   that one instance, one after another in run-time order, each with its own execution row; with
+ *   no free slot, every one is recorded `max_instances`. (APScheduler drops the whole batch; we
+ *   record each one.) While a batch runs, its occurrences not yet started count as running, so
+ *   the batch holds at least one slot for its whole length;
  *
  * Occurrences are enumerated from the job's exact `nextFireTime` (the claim was triggered by its
  * jittered `nextRunTime`), so `runTime` stays the exact fire time whatever the jitter.
@@ -57,11 +61,11 @@ export function planClaim (input: PlanInput): ClaimPlan {
   const late = (fireTime: Date): boolean => now.getTime() - jitteredRunTime(fireTime).getTime() > graceMs
   const onTime = considered.filter((runTime) => !late(runTime))
   const missed = considered.filter(late)
-  const freeSlots = Math.max(0, job.maxInstances - input.runningCount)
+  const hasSlot = input.runningCount < job.maxInstances
   return {
-    run: onTime.slice(0, freeSlots),
+    run: hasSlot ? onTime : [],
     missed,
-    maxInstances: onTime.slice(freeSlots),
+    maxInstances: hasSlot ? [] : onTime,
     ...nextOccurrence(trigger, next, input.random),
     coalesced: due.length - considered.length
   }

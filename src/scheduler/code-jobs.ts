@@ -4,11 +4,12 @@
  * and paused flag (only the other fields are brought up to date). Processes starting together
  * race safely: an id added by another process in between is treated as existing.
  */
-import { ConflictingIdError } from '../errors.js'
+import { ConflictingIdError, JobConflictError, VersionMismatchError } from '../errors.js'
 import type { JobPatch, JobRecord, JobStore } from '../stores/job-store.js'
 import type { CodeJobDefinition, JobOptions, SchedulerLogger } from '../types.js'
 import { firstRunTime, validateDefinition } from './job-input.js'
 import { nextOccurrence } from './next-occurrence.js'
+import { READ_MODIFY_WRITE_ATTEMPTS } from './read-modify-write.js'
 
 export interface CodeJobChange {
   kind: 'added' | 'modified'
@@ -25,30 +26,52 @@ export async function syncCodeJobs (
   const changes: CodeJobChange[] = []
   for (const definition of definitions) {
     const { record, trigger } = validateDefinition(definition, context.defaults)
-    let existing = await store.getJob(record.id)
-    if (existing === null) {
-      const next = nextOccurrence(trigger, firstRunTime(trigger, context.now), context.random)
-      if (next.nextRunTime === null) context.log.warn({ jobId: record.id }, 'job declared in code has no fire time left; stored as finished')
-      try {
-        changes.push({ kind: 'added', job: await store.addJob({ ...record, ...next }) })
+    // A read-modify-write (the patch depends on what is stored): repeated while another writer
+    // changes the job between the read and the version-checked write.
+    for (let attempt = 1; ; attempt++) {
+      const change = await syncOne(store, record, trigger, context)
+      if (change === 'conflict') {
+        if (attempt >= READ_MODIFY_WRITE_ATTEMPTS) throw new JobConflictError(record.id, attempt)
         continue
-      } catch (error) {
-        if (!(error instanceof ConflictingIdError)) throw error
-        existing = await store.getJob(record.id)
-        if (existing === null) throw error
       }
+      if (change !== null) changes.push(change)
+      break
     }
-    const patch: JobPatch = {}
-    for (const field of SYNCED_FIELDS) {
-      if (stableJson(existing[field]) !== stableJson(record[field])) Object.assign(patch, { [field]: record[field] })
-    }
-    if (stableJson(existing.trigger) !== stableJson(record.trigger)) {
-      Object.assign(patch, { trigger: record.trigger, lastError: null }, nextOccurrence(trigger, firstRunTime(trigger, context.now), context.random))
-      context.log.info({ jobId: record.id }, 'trigger of a job declared in code changed; rescheduled')
-    }
-    if (Object.keys(patch).length > 0) changes.push({ kind: 'modified', job: await store.updateJob(record.id, patch) })
   }
   return changes
+}
+
+async function syncOne (
+  store: JobStore, record: ReturnType<typeof validateDefinition>['record'], trigger: ReturnType<typeof validateDefinition>['trigger'],
+  context: { now: Date, log: SchedulerLogger, random: () => number }
+): Promise<CodeJobChange | null | 'conflict'> {
+  let existing = await store.getJob(record.id)
+  if (existing === null) {
+    const next = nextOccurrence(trigger, firstRunTime(trigger, context.now), context.random)
+    if (next.nextRunTime === null) context.log.warn({ jobId: record.id }, 'job declared in code has no fire time left; stored as finished')
+    try {
+      return { kind: 'added', job: await store.addJob({ ...record, ...next }) }
+    } catch (error) {
+      if (!(error instanceof ConflictingIdError)) throw error
+      existing = await store.getJob(record.id)
+      if (existing === null) throw error
+    }
+  }
+  const patch: JobPatch = {}
+  for (const field of SYNCED_FIELDS) {
+    if (stableJson(existing[field]) !== stableJson(record[field])) Object.assign(patch, { [field]: record[field] })
+  }
+  if (stableJson(existing.trigger) !== stableJson(record.trigger)) {
+    Object.assign(patch, { trigger: record.trigger, lastError: null }, nextOccurrence(trigger, firstRunTime(trigger, context.now), context.random))
+    context.log.info({ jobId: record.id }, 'trigger of a job declared in code changed; rescheduled')
+  }
+  if (Object.keys(patch).length === 0) return null
+  try {
+    return { kind: 'modified', job: await store.updateJob(record.id, patch, { expectedVersion: existing.version }) }
+  } catch (error) {
+    if (error instanceof VersionMismatchError) return 'conflict'
+    throw error
+  }
 }
 
 /** JSON with object keys sorted, so equal values compare equal whatever their key order. */

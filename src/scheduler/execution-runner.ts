@@ -38,6 +38,9 @@ interface Held {
   leaseLost: boolean
 }
 
+/** Why a catch-up occurrence waiting for its turn was not run at shutdown. */
+const NOT_STARTED_AT_SHUTDOWN = 'not started: the scheduler shut down before this overdue occurrence\'s turn in its catch-up batch came'
+
 /** The reason a handler's signal is aborted with when its execution's lease was lost. */
 export class LeaseLostError extends Error {
   override name = 'LeaseLostError'
@@ -48,6 +51,8 @@ export class ExecutionRunner {
   readonly #outcomes: OutcomeWriter
   readonly #held = new Map<number, Held>()
   #closing = false
+  /** Set at shutdown: catch-up batches start no further occurrence. */
+  #stopping = false
   #lostAtClose: Array<{ executionId: number, jobId: string, status: string }> = []
 
   constructor (deps: ExecutionRunnerDeps) {
@@ -110,16 +115,60 @@ export class ExecutionRunner {
           events.emit('job:max_instances', { jobId, task: claim.job.task, execution })
         }
       }
-      for (const execution of claim.running) this.submit(claim.job, execution)
+      if (claim.catchUp === true && claim.running.length > 1) this.#submitBatch(claim.job, claim.running)
+      else for (const execution of claim.running) this.submit(claim.job, execution)
     }
   }
 
-  /** Runs one `running` execution of `job` in the executor. */
-  submit (job: JobRecord, execution: ExecutionRecord): void {
-    const { executor, events, tasks, log } = this.#deps
+  /**
+   * Runs a catch-up batch: the occurrences one after another in one executor slot, in run-time
+   * order, each with its own row, handler call and outcome (APScheduler `run_job`). The rows
+   * waiting for their turn are held (their leases renewed); one whose lease is lost meanwhile is
+   * skipped; at shutdown the rest are recorded `abandoned`.
+   */
+  #submitBatch (job: JobRecord, executions: ExecutionRecord[]): void {
+    const ordered = [...executions].sort((a, b) => a.runTime.getTime() - b.runTime.getTime())
+    for (const execution of ordered) this.#hold(job, execution)
+    const next = (i: number): void => {
+      const execution = ordered[i]
+      if (execution === undefined) return
+      const held = this.#held.get(execution.id)
+      if (held === undefined || held.leaseLost) {
+        this.#held.delete(execution.id)
+        next(i + 1)
+        return
+      }
+      if (this.#stopping) {
+        for (const rest of ordered.slice(i)) {
+          const restHeld = this.#held.get(rest.id)
+          if (restHeld !== undefined) void this.#record(job, rest, { status: 'abandoned', exception: NOT_STARTED_AT_SHUTDOWN }, restHeld.log)
+        }
+        return
+      }
+      this.submit(job, execution, () => next(i + 1))
+    }
+    next(0)
+  }
+
+  /** At shutdown, before the executor drains: catch-up batches start nothing more. */
+  stopStarting (): void {
+    this.#stopping = true
+  }
+
+  #hold (job: JobRecord, execution: ExecutionRecord): Held {
+    const held = { job, execution, log: this.#deps.log.child({ jobId: job.id, executionId: execution.id }), leaseLost: false }
+    this.#held.set(execution.id, held)
+    return held
+  }
+
+  /**
+   * Runs one `running` execution of `job` in the executor; `then` (a catch-up batch's next
+   * occurrence) is called as soon as the handler settles, before its outcome is written.
+   */
+  submit (job: JobRecord, execution: ExecutionRecord, then?: () => void): void {
+    const { executor, events, tasks } = this.#deps
     const handler = tasks.get(job.task)
-    const executionLog = log.child({ jobId: job.id, executionId: execution.id })
-    this.#held.set(execution.id, { job, execution, log: executionLog, leaseLost: false })
+    const executionLog = (this.#held.get(execution.id) ?? this.#hold(job, execution)).log
     events.emit('job:submitted', { jobId: job.id, task: job.task, executionId: execution.id, runTime: execution.runTime })
     const span = this.#deps.tracing.execution(job, execution)
     executor.submit({
@@ -133,6 +182,7 @@ export class ExecutionRunner {
         try {
           span.end(outcome)
         } catch {}
+        then?.()
         return this.#record(job, execution, outcome, executionLog)
       }
     })
@@ -141,6 +191,7 @@ export class ExecutionRunner {
   /** Accepts outcomes again after `close()`. */
   open (): void {
     this.#closing = false
+    this.#stopping = false
     this.#outcomes.reopen()
   }
 

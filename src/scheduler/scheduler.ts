@@ -6,7 +6,7 @@
  * Every write wakes the local loop and, on PostgreSQL, NOTIFYs `scheduler_wakeup` so the leader in
  * another process re-reads the next due time at once.
  */
-import { ConflictingIdError, ExecutionNotFoundError, InvalidJobError, JobNotFoundError, SchedulerStateError, TaskNotRegisteredError, WaitTimeoutError } from '../errors.js'
+import { ConflictingIdError, ExecutionNotFoundError, InvalidJobError, JobNotFoundError, SchedulerStateError, TaskNotRegisteredError, VersionMismatchError, WaitTimeoutError } from '../errors.js'
 import { AdvisoryLock } from '../locks/advisory-lock.js'
 import { FileLock } from '../locks/file-lock.js'
 import type { LeaderInfo, LeaderLock } from '../locks/leader-lock.js'
@@ -25,6 +25,7 @@ import { Executor } from './executor.js'
 import { firstRunTime, validateChanges, validateDefinition } from './job-input.js'
 import { LeaseKeeper } from './lease-keeper.js'
 import { nextOccurrence } from './next-occurrence.js'
+import { updateJobChecked } from './read-modify-write.js'
 import { SchedulingLoop } from './scheduling-loop.js'
 import { UnscheduledJobs } from './unscheduled-jobs.js'
 import { Waker } from './waker.js'
@@ -247,13 +248,14 @@ export class Scheduler {
 
   /** Resumes a paused job; its next run time is recomputed from now (APScheduler `resume_job`). @throws JobNotFoundError. */
   async resumeJob (id: string): Promise<JobRecord> {
-    const job = await this.options.store.getJob(id)
-    if (job === null) throw new JobNotFoundError(id)
-    const trigger = this.#triggerFor(job)
-    const next = 'error' in trigger
-      ? { nextRunTime: job.nextRunTime, nextFireTime: job.nextFireTime }
-      : nextOccurrence(trigger, trigger.getNextFireTime(null, await this.now()), this.options.random)
-    return this.#update(id, { paused: false, ...next })
+    // A read-modify-write: the next run time is computed from the trigger as read (see updateJobChecked).
+    return this.#announce(await updateJobChecked(this.options.store, id, async (job) => {
+      const trigger = this.#triggerFor(job)
+      return {
+        paused: false,
+        ...('error' in trigger ? { nextRunTime: job.nextRunTime, nextFireTime: job.nextFireTime } : nextOccurrence(trigger, trigger.getNextFireTime(null, await this.now()), this.options.random))
+      }
+    }) as JobRecord)
   }
 
   /** Removes a job; its execution history stays. @throws JobNotFoundError. */
@@ -439,6 +441,7 @@ export class Scheduler {
     if (this.#state !== 'running') return
     this.#state = 'stopping'
     await this.#loop?.stop()
+    this.#runner.stopStarting()
     await this.#executor.drain(this.options.shutdownTimeoutMs, {
       status: 'abandoned',
       exception: `cut off: the scheduler shut down and the execution did not finish within shutdownTimeoutMs (${this.options.shutdownTimeoutMs} ms)`
@@ -492,13 +495,19 @@ export class Scheduler {
     for (const job of flagged) {
       if (this.#tasks.has(job.task) && !('error' in this.#triggerFor(job))) {
         this.options.log.info({ jobId: job.id, was: job.lastError }, 'job can run again; flag cleared')
-        await this.#update(job.id, { lastError: null })
+        // Only the version that was checked: a job changed meanwhile is checked again at the next start.
+        await this.options.store.updateJob(job.id, { lastError: null }, { expectedVersion: job.version }).then((updated) => this.#announce(updated), (error: unknown) => {
+          if (!(error instanceof VersionMismatchError)) throw error
+        })
       }
     }
   }
 
   async #update (id: string, patch: Parameters<ResolvedSchedulerOptions['store']['updateJob']>[1]): Promise<JobRecord> {
-    const job = await this.options.store.updateJob(id, patch)
+    return this.#announce(await this.options.store.updateJob(id, patch))
+  }
+
+  #announce (job: JobRecord): JobRecord {
     this.#events.emit('job:modified', { job })
     this.wakeup()
     return job

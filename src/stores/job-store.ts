@@ -66,7 +66,10 @@ export interface ExecutionRecord {
 
 /** What to do with one due job, decided by the scheduler from the job, the database time and its running count. */
 export interface ClaimPlan {
-  /** Occurrences to start now (become `running` executions owned by the claimer). */
+  /**
+   * Occurrences to start now (become `running` executions owned by the claimer), in run-time
+   * order. Several are one catch-up batch: they take one instance and run one after another.
+   */
   run: Date[]
   /** Occurrences recorded as `missed` (later than the misfire grace time). */
   missed: Date[]
@@ -137,6 +140,12 @@ export interface ClaimedJob {
   coalesced: number
   /** The job was flagged with this error instead of being run. */
   flagged: string | null
+  /**
+   * The `running` executions are one catch-up batch of a due job (claim step 2): they share one
+   * instance and run one after another, in run-time order (APScheduler `run_job`). Absent for
+   * queued runs started by the claim (each is an instance of its own).
+   */
+  catchUp?: boolean
 }
 
 /** How an execution ended. */
@@ -223,8 +232,12 @@ export interface JobStore extends ExecutionStatsQueries {
   getJobs(filter?: JobFilter): Promise<JobRecord[]>
   /** How many jobs match the filter (`limit` and `offset` ignored). */
   countJobs(filter?: JobFilter): Promise<number>
-  /** Applies `patch` and bumps `version`. @throws JobNotFoundError. */
-  updateJob(id: string, patch: JobPatch): Promise<JobRecord>
+  /**
+   * Applies `patch` and bumps `version`. With `expectedVersion`, writes only while the job still
+   * has that version (`UPDATE … WHERE id = $1 AND version = $n`): the write half of a
+   * read-modify-write. @throws JobNotFoundError; VersionMismatchError when the version moved.
+   */
+  updateJob(id: string, patch: JobPatch, options?: { expectedVersion?: number }): Promise<JobRecord>
   /** Deletes the job (its executions stay). Returns false when it did not exist. */
   removeJob(id: string): Promise<boolean>
   /** Earliest `nextRunTime` over jobs that are not paused and not flagged, or a queued run's time. */

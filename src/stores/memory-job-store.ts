@@ -3,7 +3,7 @@
  * honours the same contract as `MikroOrmJobStore` (one contract test suite runs against both),
  * but it is not shared between processes and forgets everything on exit.
  */
-import { ConflictingIdError, JobNotFoundError } from '../errors.js'
+import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../errors.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup
@@ -81,9 +81,10 @@ export class MemoryJobStore implements JobStore {
       (search === undefined || job.id.toLowerCase().includes(search) || job.name.toLowerCase().includes(search)))
   }
 
-  async updateJob (id: string, patch: JobPatch): Promise<JobRecord> {
+  async updateJob (id: string, patch: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
     const job = this.#jobs.get(id)
     if (job === undefined) throw new JobNotFoundError(id)
+    if (options.expectedVersion !== undefined && job.version !== options.expectedVersion) throw new VersionMismatchError(id, options.expectedVersion)
     const updated: JobRecord = { ...job, ...clone(withFireTime(patch)), updatedAt: this.#clock(), version: job.version + 1 }
     this.#jobs.set(id, updated)
     return clone(updated)
@@ -113,7 +114,7 @@ export class MemoryJobStore implements JobStore {
       .slice(0, Math.max(0, options.limit - handled))
     return [...started, ...due.map((job) => {
       const plan = options.plan(clone(job), now, this.#runningCount(job.id, now))
-      const claim: ClaimedJob = { job: clone(job), running: [], recorded: [], claimedElsewhere: [], coalesced: plan.coalesced, flagged: plan.lastError ?? null }
+      const claim: ClaimedJob = { job: clone(job), running: [], recorded: [], claimedElsewhere: [], coalesced: plan.coalesced, flagged: plan.lastError ?? null, catchUp: true }
       const insert = (runTime: Date, status: 'running' | 'missed' | 'max_instances'): void => {
         const running = status === 'running'
         const execution = this.#insert(job.id, runTime, status, {

@@ -140,8 +140,8 @@ export class MikroOrmJobStore implements JobStore {
     return jobs.countJobs(await this.#db(), filter)
   }
 
-  async updateJob (id: string, changes: JobPatch): Promise<JobRecord> {
-    return jobs.updateJob(await this.#db(), id, changes)
+  async updateJob (id: string, changes: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
+    return jobs.updateJob(await this.#db(), id, changes, options)
   }
 
   async getUnscheduledJobs (limit: number): Promise<JobRecord[]> {

@@ -50,10 +50,16 @@ t.test('coalesce folds overdue occurrences into the latest', async (t) => {
   t.same(iso(late.missed), iso([at(20)]))
 })
 
-t.test('max instances: occurrences beyond the free slots are recorded max_instances', async (t) => {
+t.test('max instances is about overlap, not catch-up: with a free slot every overdue occurrence runs (one batch)', async (t) => {
   const result = plan({ maxInstances: 3 }, 25, 2)
-  t.same(iso(result.run), iso([at(0)]))
-  t.same(iso(result.maxInstances), iso([at(10), at(20)]))
+  t.same(iso(result.run), iso([at(0), at(10), at(20)]), 'one free slot: the whole batch runs in it (APScheduler run_job)')
+  t.same(result.maxInstances, [])
+  const single = plan({ maxInstances: 1 }, 25, 0)
+  t.same(iso(single.run), iso([at(0), at(10), at(20)]), 'coalesce false, maxInstances 1: every overdue occurrence runs')
+  t.same(single.maxInstances, [])
+  const busy = plan({ maxInstances: 1 }, 25, 1)
+  t.same(busy.run, [], 'no free slot: nothing runs')
+  t.same(iso(busy.maxInstances), iso([at(0), at(10), at(20)]), 'and each occurrence is recorded max_instances')
   const full = plan({ maxInstances: 1 }, 5, 4)
   t.same(full.run, [], 'more running than allowed (after a lowered limit) leaves no slot')
   t.same(iso(full.maxInstances), iso([at(0)]))

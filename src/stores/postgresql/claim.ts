@@ -217,7 +217,7 @@ function groupClaims (
   jobs: JobRecord[], plans: ClaimPlan[], jobIds: string[], runTimes: Date[], inserted: ExecutionRecord[]
 ): ClaimedJob[] {
   const claims = new Map<string, ClaimedJob>(jobs.map((job, i) => [job.id, {
-    job, running: [], recorded: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null
+    job, running: [], recorded: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null, catchUp: true
   }]))
   const insertedKeys = new Set<string>()
   for (const execution of inserted) {

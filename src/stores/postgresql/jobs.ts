@@ -2,7 +2,7 @@
  * The `scheduler_job` statements of the PostgreSQL (and PGlite) job store: add, read, list, patch,
  * remove. Every function takes the store's `SqlClient`; `MikroOrmJobStore` delegates to them.
  */
-import { ConflictingIdError, JobNotFoundError } from '../../errors.js'
+import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../../errors.js'
 import type { SqlClient } from '../../sql/sql-client.js'
 import type { JobFilter, JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
 import { JOB_COLUMNS, rowToJob, withFireTime } from '../rows.js'
@@ -88,7 +88,7 @@ export async function countJobs (db: SqlClient, filter: JobFilter = {}): Promise
   return row?.count ?? 0
 }
 
-export async function updateJob (db: SqlClient, id: string, changes: JobPatch): Promise<JobRecord> {
+export async function updateJob (db: SqlClient, id: string, changes: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
   const patch = withFireTime(changes)
   const sets: string[] = []
   const values: unknown[] = [id]
@@ -99,12 +99,17 @@ export async function updateJob (db: SqlClient, id: string, changes: JobPatch): 
     sets.push(`${column} = $${values.length}`)
   }
   sets.push('updated_at = now()', 'version = version + 1')
+  values.push(options.expectedVersion ?? null)
   const [row] = await db.query(
-    `UPDATE scheduler_job SET ${sets.join(', ')} WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
+    `UPDATE scheduler_job SET ${sets.join(', ')} WHERE id = $1 AND ($${values.length}::integer IS NULL OR version = $${values.length})
+     RETURNING ${JOB_COLUMNS}`,
     values
   )
-  if (row === undefined) throw new JobNotFoundError(id)
-  return rowToJob(row)
+  if (row !== undefined) return rowToJob(row)
+  if (options.expectedVersion !== undefined && (await db.query('SELECT 1 FROM scheduler_job WHERE id = $1', [id])).length > 0) {
+    throw new VersionMismatchError(id, options.expectedVersion)
+  }
+  throw new JobNotFoundError(id)
 }
 
 export async function removeJob (db: SqlClient, id: string): Promise<boolean> {
