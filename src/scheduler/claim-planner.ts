@@ -41,13 +41,31 @@ export interface PlanInput {
 }
 
 export function planClaim (input: PlanInput): ClaimPlan {
-  const { job, trigger, now } = input
+  const { job, trigger } = input
   const none = { run: [], missed: [], maxInstances: [], coalesced: 0, nextFireTime: job.nextFireTime }
   if (!input.taskRegistered) {
     return { ...none, nextRunTime: job.nextRunTime, lastError: `task '${job.task}' is not registered; register it with app.scheduler.registerTask('${job.task}', handler) on the process that runs the scheduler` }
   }
   if ('error' in trigger) return { ...none, nextRunTime: job.nextRunTime, lastError: trigger.error }
+  try {
+    return planOccurrences(input, trigger)
+  } catch (error) {
+    // One job's trigger failing at claim time must not roll back the claim of every other due job
+    // (the same job would head every batch and nothing would run): flag it, keep it.
+    return { ...none, nextRunTime: job.nextRunTime, lastError: `its trigger failed while computing fire times: ${describeFailure(error)}; fix it with rescheduleJob` }
+  }
+}
 
+function describeFailure (error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error)
+  } catch {
+    return 'an unprintable error'
+  }
+}
+
+function planOccurrences (input: PlanInput, trigger: Trigger): ClaimPlan {
+  const { job, now } = input
   const due: Date[] = []
   let next = job.nextFireTime ?? job.nextRunTime
   while (next !== null && next <= now && due.length < input.maxCatchUp) {

@@ -94,3 +94,15 @@ t.test('misfire grace time counts lateness from the jittered run time, not the e
   const late = plan({ coalesce: true, misfireGraceTime: 60, nextFireTime: at(0), nextRunTime: at(100), trigger: { type: 'interval', seconds: 600, startDate: at(0).toISOString(), jitter: 120 } }, 161)
   t.same(iso(late.missed), iso([at(0)]), '61 s after its jittered run time: missed')
 })
+
+t.test('a trigger that throws while computing fire times flags its job instead of failing the claim', async (t) => {
+  const record = job()
+  const throwing = { ...createTrigger(record.trigger), getNextFireTime: () => { throw new RangeError('boom at claim time') } }
+  let result: ReturnType<typeof planClaim> | undefined
+  t.doesNotThrow(() => {
+    result = planClaim({ job: record, trigger: throwing as never, taskRegistered: true, now: at(25), runningCount: 0, maxCatchUp: 1000, random: () => 0.5 })
+  }, 'planning does not throw (it would roll back every other job of the claim)')
+  t.same(result?.run, [], 'nothing runs')
+  t.equal(result?.nextRunTime?.toISOString(), at(0).toISOString(), 'the next run time is kept')
+  t.match(result?.lastError, /its trigger failed while computing fire times: boom at claim time/, 'flagged with the reason')
+})
