@@ -4,6 +4,8 @@
  * Read as it stands that means "finished", so such a job would never run. Whichever node's loop
  * next looks (at most every `pollIntervalMs`) computes its first occurrence from its trigger, as
  * `addJob` would have, and writes it only if nobody wrote the job meanwhile (`version` compared).
+ * A job whose first fire time has already passed is left finished: it cannot be told apart from a
+ * finished job whose execution history was deleted, and running it could run an occurrence twice.
  * A trigger that cannot be loaded flags the job (`last_error`), never deletes it.
  */
 import type { ResolvedSchedulerOptions } from '../options.js'
@@ -36,6 +38,14 @@ export class UnscheduledJobs {
         const trigger = createTrigger(job.trigger)
         patch = nextOccurrence(trigger, firstRunTime(trigger, now), random)
         if (patch.nextRunTime === null) continue // a trigger with no fire time left: the job is finished indeed
+        // A first fire time already past (a `date` trigger whose date has gone) is left finished: the
+        // row looks the same as a job that ran and whose history `deleteOldExecutions` removed, and
+        // scheduling it would run that occurrence a second time. Reschedule it to run it.
+        const fireTime = patch.nextFireTime ?? patch.nextRunTime
+        if (fireTime != null && fireTime.getTime() < now.getTime()) {
+          log.info({ jobId: job.id, fireTime }, 'job written without the scheduler has only a past fire time: left finished (reschedule it to run it)')
+          continue
+        }
       } catch (error) {
         patch = { lastError: `stored trigger cannot be loaded: ${(error as Error).message}; fix it with rescheduleJob` }
       }

@@ -37,17 +37,25 @@ t.test('a job flushed by an ORM without the plugin is scheduled and runs', async
 
 t.test('a job inserted with plain SQL is scheduled too; one that cannot fire stays finished; a bad trigger is flagged', async (t) => {
   const { app, url, runs } = await setup(t)
+  const runDate = new Date(Date.now() + 5000).toISOString()
   await query(url, `INSERT INTO scheduler_job (id, name, task, trigger) VALUES
-    ('sql-date', 'sql-date', 'work', '{"type":"date","runDate":"2020-01-01T00:00:00Z"}'),
+    ('sql-date', 'sql-date', 'work', '{"type":"date","runDate":"${runDate}"}'),
+    ('sql-past', 'sql-past', 'work', '{"type":"date","runDate":"2020-01-01T00:00:00Z"}'),
     ('sql-ended', 'sql-ended', 'work', '{"type":"interval","seconds":5,"startDate":"2020-01-01T00:00:00Z","endDate":"2020-01-02T00:00:00Z"}'),
     ('sql-bad', 'sql-bad', 'work', '{"type":"cron","expression":"61 * * * *"}')`)
 
-  await waitUntil('the past date job to run once (a past date fires at once)', () => runs.includes('sql-date'))
+  await waitUntil('the date job to run at its date', () => runs.includes('sql-date'))
   const bad = await waitUntil('the bad trigger to be flagged', async () => (await app.scheduler.getJob('sql-bad'))?.lastError)
   t.match(bad, /stored trigger cannot be loaded/, 'flagged with the reason, kept')
   const ended = await app.scheduler.getJob('sql-ended')
   t.equal(ended?.nextRunTime, null, 'a trigger whose end date passed has no occurrence: the job stays finished')
   t.equal(ended?.version, 1, 'and is not written')
+  // A past date looks exactly like a finished job whose history was deleted: running it could run
+  // that occurrence twice, so it stays finished.
+  const past = await app.scheduler.getJob('sql-past')
+  t.equal(past?.nextRunTime, null, 'a date already past stays finished')
+  t.equal(past?.version, 1, 'and is not written')
+  t.notOk(runs.includes('sql-past'), 'and never runs')
   t.same(runs.filter((id) => id === 'sql-date'), ['sql-date'], 'the date job ran exactly once (it is finished now, with an execution)')
 })
 
