@@ -10,8 +10,8 @@ export const SCHEMA_LOCK_KEY = 7_215_830_001
 
 const statusList = EXECUTION_STATUSES.map((status) => `'${status}'`).join(', ')
 
-/** Statements that create both tables and their indexes when missing, in order. */
-export const SCHEMA_STATEMENTS: readonly string[] = [
+/** The first schema version's statements: the tables and their indexes when missing, in order. */
+export const INITIAL_STATEMENTS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS scheduler_job (
     id text PRIMARY KEY,
     name text NOT NULL,
@@ -73,16 +73,24 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     acquired_at timestamptz NOT NULL,
     heartbeat_at timestamptz NOT NULL
   )`,
-  // A late outcome: what an execution finished with after it had been marked abandoned (its lease
-  // expired while the handler still ran). Added after the first schema, in place.
-  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_status text NULL',
-  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_finished_at timestamptz NULL',
-  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_exception text NULL',
   // Running executions are counted per job (max instances) and scanned for expired leases on
   // every claim; this keeps both cheap however long the history grows.
   `CREATE INDEX IF NOT EXISTS scheduler_job_execution_running_idx
     ON scheduler_job_execution (job_id, lease_until) WHERE status = 'running'`
 ]
+
+/**
+ * A late outcome: what an execution finished with after it had been marked abandoned (its lease
+ * expired while the handler still ran). The second schema version, added in place.
+ */
+export const LATE_OUTCOME_STATEMENTS: readonly string[] = [
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_status text NULL',
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_finished_at timestamptz NULL',
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_exception text NULL'
+]
+
+/** Every statement of every schema version, in order: the whole current schema, idempotently. */
+export const SCHEMA_STATEMENTS: readonly string[] = [...INITIAL_STATEMENTS, ...LATE_OUTCOME_STATEMENTS]
 
 /** Statements that drop both tables (for a migration's `down()`); this deletes the execution history. */
 export const DROP_STATEMENTS: readonly string[] = [

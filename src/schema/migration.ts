@@ -50,6 +50,8 @@ export const schedulerMigrations: readonly MigrationObject[] =
 
 /** Creates the tables (`down` drops them, execution history included). */
 export const Migration20261201000000_scheduler_initial: SchedulerMigrationClass = schedulerMigrations[0]!.class
+/** The second version: the late outcome columns of `scheduler_job_execution`. */
+export const Migration20261201220000_scheduler_late_outcomes: SchedulerMigrationClass = schedulerMigrations[1]!.class
 
 /**
  * All versions at once: the single migration of earlier releases, kept for hosts that list it.

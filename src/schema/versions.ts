@@ -9,7 +9,7 @@
  *   only checks, with each version's `probe`, that all of them are applied;
  * - `SchedulerMigration` (the single migration of earlier releases): all of them at once.
  */
-import { DROP_STATEMENTS, SCHEMA_STATEMENTS } from './ddl.js'
+import { DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS } from './ddl.js'
 import { SCHEDULER_TABLES } from './tables.js'
 
 export interface SchemaVersion {
@@ -32,7 +32,7 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
   {
     name: 'Migration20261201000000_scheduler_initial',
     description: 'the tables scheduler_job, scheduler_job_execution and scheduler_leader with their indexes and checks',
-    up: SCHEMA_STATEMENTS,
+    up: INITIAL_STATEMENTS,
     down: DROP_STATEMENTS,
     probe: `SELECT (${TABLES.map((table) => `to_regclass('${table}') IS NOT NULL`).join(' AND ')}
       AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job') AND attname = 'next_fire_time' AND NOT attisdropped)
@@ -40,5 +40,17 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
                   WHERE i.indrelid = to_regclass('scheduler_job_execution') AND c.relname = 'scheduler_job_execution_running_idx')
       AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')
                   AND conname = 'scheduler_job_execution_status_check' AND pg_get_constraintdef(oid) LIKE '%''queued''%')) AS applied`
+  },
+  {
+    name: 'Migration20261201220000_scheduler_late_outcomes',
+    description: 'the late outcome columns of scheduler_job_execution (late_status, late_finished_at, late_exception)',
+    up: LATE_OUTCOME_STATEMENTS,
+    down: [
+      'ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS late_exception',
+      'ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS late_finished_at',
+      'ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS late_status'
+    ],
+    probe: `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution')
+      AND attname = 'late_exception' AND NOT attisdropped) AS applied`
   }
 ]
