@@ -44,6 +44,14 @@ export class ConnectionTimeoutError extends Error {
   }
 }
 
+/**
+ * Every transaction asks for READ COMMITTED rather than inheriting the server's or role's
+ * `default_transaction_isolation`: the claim relies on it (a statement after `FOR UPDATE SKIP
+ * LOCKED` sees rows committed meanwhile; under REPEATABLE READ it would read the first snapshot
+ * and a concurrently updated row would raise 40001). PostgreSQL docs, "Transaction Isolation".
+ */
+const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED'
+
 export function createPgClient (pool: PgPoolLike): SqlClient {
   return {
     dialect: 'postgresql',
@@ -52,7 +60,7 @@ export function createPgClient (pool: PgPoolLike): SqlClient {
     },
     async transaction (fn, options: TransactionOptions = {}) {
       const timeoutMs = options.timeoutMs
-      if (timeoutMs === undefined) return runTransaction(await pool.connect(), fn, 'BEGIN')
+      if (timeoutMs === undefined) return runTransaction(await pool.connect(), fn, BEGIN)
       const deadlineMs = timeoutMs + CLIENT_GRACE_MS
       let timer: NodeJS.Timeout | undefined
       let borrowed: PooledClientLike | null = null
@@ -73,7 +81,7 @@ export function createPgClient (pool: PgPoolLike): SqlClient {
         borrowed = client
         const ms = Math.floor(timeoutMs)
         return runTransaction(client, fn,
-          `BEGIN; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`)
+          `${BEGIN}; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`)
       })()
       work.catch(() => {}) // a late failure after the deadline has nobody to tell
       try {
