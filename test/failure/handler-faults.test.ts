@@ -34,7 +34,7 @@ t.test('handler faults are recorded and do not disturb other jobs', async (t) =>
   t.match(string.exception, /non-Error thrown: "a plain string, not an Error"/)
   const object = await firstOf('throws-object')
   t.equal(object.status, 'error')
-  t.match(object.exception, /non-Error thrown: .*"code":42/)
+  t.match(object.exception, /non-Error thrown: \{ code: 42, detail: .an object, not an Error. \}/, 'a thrown object is described with util.inspect')
   const rejected = await firstOf('rejects')
   t.equal(rejected.status, 'error')
   t.match(rejected.exception, /^RangeError: rejected on purpose/)
