@@ -54,6 +54,9 @@ import pg from 'pg'
 import { createSoakLedger, LEDGER_ENV, lateOutcomes, ledgerEvidence, removeSoakLedger } from './ledger.ts'
 import { expectedOccurrences, expectedRunTimes, unexpectedOccurrences } from './oracle.ts'
 
+/** Milliseconds from the soak's start to the first fire time: room for every worker to start. */
+const START_MARGIN_MS = 20_000
+
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const run = promisify(execFile)
@@ -279,7 +282,10 @@ async function main (): Promise<number> {
   let crashes = 0
   try {
     const [{ now }] = await sql<{ now: Date }>(dbUrl, 'select now() as now') as [{ now: Date }]
-    const start = new Date(Math.ceil(now.getTime() / 1000) * 1000 + 3000)
+    // The window opens after every worker has had time to start (a worker loading TypeScript
+    // takes several seconds): a kill before the standbys are up would measure their start-up,
+    // not a failover, and fire times before the jobs are registered are not expected.
+    const start = new Date(Math.ceil(now.getTime() / 1000) * 1000 + START_MARGIN_MS)
     const end = new Date(start.getTime() + options.seconds * 1000)
     // The oracle: run times by arithmetic from the fixed start date, not from the library's trigger.
     const fireTimes = expectedRunTimes(start.getTime(), end.getTime(), options.interval * 1000)
@@ -312,6 +318,8 @@ async function main (): Promise<number> {
       throw new Error(`the first worker did not start:\n${first.output.join('\n')}`)
     }
     for (let i = 1; i < options.workers; i++) spawnWorker()
+    await waitFor('every worker', async () => workers.every((worker) => worker.nodeId !== '' || !alive(worker)), 180_000)
+    if (Date.now() > start.getTime()) log(`soak: the workers were ready only ${Date.now() - start.getTime()} ms after the window opened`)
 
     // Disruptions, every --kill-every seconds from the start until the end.
     const restartAt = options.pgRestart ? start.getTime() + options.seconds * 500 + 1000 : null
