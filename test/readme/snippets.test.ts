@@ -27,6 +27,7 @@ declare global {
   const yourEntities: Array<new () => object>
   const yourMigrations: MigrationObject[]
   const requireAdmin: onRequestHookHandler
+  function isAdmin (request: import('fastify').FastifyRequest): boolean
   function alert (...what: unknown[]): void
 }
 export {}
