@@ -81,15 +81,16 @@ export class ExecutionRunner {
 
   /**
    * The lease keeper could not renew these executions' leases (they expired, or another process
-   * marked them abandoned): abort their handlers' signals and emit `job:lease_lost`, once each.
+   * marked them abandoned, or it could not be renewed before it ran out): abort their handlers'
+   * signals and emit `job:lease_lost`, once each. `cause` says which, in the reason's words.
    */
-  leaseLost (ids: number[]): void {
+  leaseLost (ids: number[], cause = 'it expired, or another process marked it abandoned'): void {
     const { executor, events } = this.#deps
     for (const id of ids) {
       const held = this.#held.get(id)
       if (held === undefined || held.leaseLost) continue
       held.leaseLost = true
-      const reason = `lease lost: execution ${id} is no longer running under this process's lease (it expired, or another process marked it abandoned); another attempt may run the occurrence`
+      const reason = `lease lost: execution ${id} is no longer running under this process's lease (${cause}); another attempt may run the occurrence`
       const running = executor.abort(id, new LeaseLostError(reason))
       held.log.warn({ runTime: held.execution.runTime, handlerRunning: running }, reason)
       events.emit('job:lease_lost', { jobId: held.job.id, task: held.job.task, executionId: id, runTime: held.execution.runTime, reason })

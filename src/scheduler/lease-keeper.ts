@@ -5,6 +5,12 @@
  *   written, not merely until the handler settles). An expired lease is never revived; an
  *   execution whose lease could not be extended is reported through `onLeaseLost`, which aborts
  *   its handler's signal and emits `job:lease_lost`;
+ * - watchdog: every `leaseMs / 10`, without the database: an execution whose lease this process
+ *   has not renewed for `leaseMs` (measured on the monotonic clock from the moment the last
+ *   successful renewal was sent, or from when this keeper first saw it held) is reported lost
+ *   too. So a process cut off from the database (a partition, a hung connection) aborts its
+ *   handlers' signals once their leases may have run out, without waiting to hear it from the
+ *   database after the network heals;
  * - reaper: at start and every `leaseMs / 2`, marks `running` executions whose lease expired as
  *   `abandoned` (their owner died or froze), which frees their max-instances slot.
  * Faults are logged and emitted as `scheduler:error`, never thrown.
@@ -20,7 +26,7 @@ export interface LeaseKeeperDeps {
   /** Ids of the executions this process vouches for (running handlers, unwritten outcomes). */
   held: () => number[]
   /** Called with the held executions whose lease could not be extended. */
-  onLeaseLost: (ids: number[]) => void
+  onLeaseLost: (ids: number[], cause?: string) => void
   events: SchedulerEventBus
   log: SchedulerLogger
   nodeId: string
@@ -31,6 +37,8 @@ export interface LeaseKeeperDeps {
 export class LeaseKeeper {
   readonly #deps: LeaseKeeperDeps
   readonly #timers: NodeJS.Timeout[] = []
+  /** Execution id → `performance.now()` from which its lease is known to last `leaseMs`. */
+  readonly #renewedAt = new Map<number, number>()
 
   constructor (deps: LeaseKeeperDeps) {
     this.#deps = deps
@@ -39,6 +47,9 @@ export class LeaseKeeper {
   start (): void {
     this.#every(Math.max(1, Math.floor(this.#deps.leaseMs / 3)), 'lease heartbeat', async () => { await this.heartbeat() })
     this.#every(Math.max(1, Math.floor(this.#deps.leaseMs / 2)), 'abandoned-execution reaper', async () => { await this.reap() })
+    const watchdog = setInterval(() => { this.expireUnrenewed() }, Math.max(10, Math.floor(this.#deps.leaseMs / 10)))
+    watchdog.unref()
+    this.#timers.push(watchdog)
   }
 
   stop (): void {
@@ -50,11 +61,37 @@ export class LeaseKeeper {
     const { store, held, onLeaseLost, nodeId, leaseMs, clock } = this.#deps
     const ids = held()
     if (ids.length === 0) return []
+    this.#track(ids)
+    // The database sets lease_until from its now(), which is no earlier than this moment.
+    const sentAt = performance.now()
     const extended = new Set(await store.extendLeases(nodeId, ids, leaseMs, clock?.() ?? null))
+    for (const id of extended) if (this.#renewedAt.has(id)) this.#renewedAt.set(id, sentAt)
     const stillHeld = new Set(held())
     const lost = ids.filter((id) => !extended.has(id) && stillHeld.has(id))
     if (lost.length > 0) onLeaseLost(lost)
     return lost
+  }
+
+  /**
+   * The watchdog: reports the held executions whose lease has not been renewed for `leaseMs`
+   * (the database was unreachable, or this process was frozen); returns their ids.
+   */
+  expireUnrenewed (): number[] {
+    const { held, onLeaseLost, leaseMs } = this.#deps
+    const ids = held()
+    this.#track(ids)
+    const now = performance.now()
+    const lost = ids.filter((id) => now - (this.#renewedAt.get(id) as number) >= leaseMs)
+    if (lost.length > 0) onLeaseLost(lost, `this process could not renew it for ${leaseMs} ms (leaseMs): the database was unreachable or the process was paused`)
+    return lost
+  }
+
+  /** Starts the clock of newly held executions (their claim set the lease just before) and forgets released ones. */
+  #track (ids: number[]): void {
+    const now = performance.now()
+    const current = new Set(ids)
+    for (const id of this.#renewedAt.keys()) if (!current.has(id)) this.#renewedAt.delete(id)
+    for (const id of ids) if (!this.#renewedAt.has(id)) this.#renewedAt.set(id, now)
   }
 
   /** Marks expired executions abandoned; returns how many. */

@@ -404,7 +404,7 @@ export class Scheduler {
           keepAliveInitialDelayMs: this.options.keepAliveInitialDelayMs,
           ...(this.options.sessionUrl === null ? {} : { url: this.options.sessionUrl })
         }) : null
-      this.#leases = new LeaseKeeper({ store, held: () => this.#runner.heldIds(), onLeaseLost: (ids) => this.#runner.leaseLost(ids), events: this.#events, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, clock: this.options.clock })
+      this.#leases = new LeaseKeeper({ store, held: () => this.#runner.heldIds(), onLeaseLost: (ids, cause) => this.#runner.leaseLost(ids, cause), events: this.#events, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, clock: this.options.clock })
       await this.#leases.reap()
       this.#leases.start()
       this.#loop = new SchedulingLoop({

@@ -3,6 +3,7 @@
  * handler settles); a lease this process loses aborts the handler's signal and emits
  * `job:lease_lost`; an outcome that arrives for an `abandoned` row is recorded as its late outcome.
  */
+import pg from 'pg'
 import t from 'tap'
 import { query } from '../helpers/database.js'
 import { schedulerOnPostgres } from '../helpers/scheduler.js'
@@ -65,4 +66,34 @@ t.test('a lost lease aborts the handler and its late outcome is recorded', async
     'the abandoned row keeps its status and records the late outcome')
   const [row] = await query(url, 'select status, late_status, late_finished_at is not null as has_time from scheduler_job_execution where id = $1', [run.id])
   t.same(row, { status: 'abandoned', late_status: 'error', has_time: true })
+})
+
+t.test('a lease that cannot be renewed for leaseMs aborts the handler without waiting for the database', async (t) => {
+  const { scheduler, url } = await schedulerOnPostgres(t, 'lease_watchdog', { leaseMs: LEASE_MS })
+  let started = false
+  scheduler.registerTask('work', async (ctx) => {
+    started = true
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
+    throw ctx.signal.reason
+  })
+  await scheduler.start()
+  await scheduler.addJob({ id: 'job', task: 'work', trigger: { type: 'interval', seconds: 3600 } })
+  const leaseLost = scheduler.once('job:lease_lost')
+  const run = await scheduler.runJob('job', { inProcess: true })
+  await waitUntil('the handler started', () => started, 10_000)
+  // As in a partition: every write to the running row hangs (renewals, the reaper, the outcome),
+  // held behind a row lock the test takes, so nothing the database says can tell this process
+  // that its lease ran out. Only the watchdog can.
+  const blocker = new pg.Client({ connectionString: url })
+  await blocker.connect()
+  t.teardown(async () => blocker.end())
+  await blocker.query('begin')
+  await blocker.query('select 1 from scheduler_job_execution where id = $1 for update', [run.id])
+  const lost = await Promise.race([leaseLost, new Promise<null>((resolve) => setTimeout(() => resolve(null), 4 * LEASE_MS).unref())])
+  t.match(lost, { jobId: 'job', executionId: run.id, reason: /could not renew it for 1500 ms \(leaseMs\)/ }, 'job:lease_lost from the watchdog')
+  const [row] = await query(url, 'select status from scheduler_job_execution where id = $1', [run.id])
+  t.same(row, { status: 'running' }, 'the database still shows it running: the process learnt it alone')
+  await blocker.query('rollback')
+  const done = await scheduler.waitForExecution(run.id, { timeoutMs: 20_000 })
+  t.ok(['error', 'abandoned'].includes(done.status), `the aborted handler's outcome reaches the row once writes work (${done.status})`)
 })
