@@ -60,20 +60,30 @@ export async function startFaultProxy (target: { host: string, port: number }): 
   }
 
   const pipe = (pair: Pair, from: Socket, to: Socket): void => {
+    let queue = Promise.resolve()
+    // Chunks still delayed in this direction: a chunk never overtakes an earlier one, even when
+    // the latency drops (to 0 or less) while earlier chunks wait.
+    let delayed = 0
     from.on('data', (chunk: Buffer) => {
       if (mode === 'blackhole') return
-      if (latencyMs === 0) {
+      if (latencyMs === 0 && delayed === 0) {
         to.write(chunk)
         return
       }
-      setTimeout(() => { if (!to.destroyed) to.write(chunk) }, latencyMs)
+      delayed++
+      const due = performance.now() + latencyMs
+      const deliver = (): void => {
+        delayed--
+        if (!to.destroyed) to.write(chunk)
+      }
+      queue = queue.then(async () => new Promise<void>((resolve) => setTimeout(() => { deliver(); resolve() }, Math.max(0, due - performance.now()))))
     })
     const closed = (): void => {
       pair.closed = true
       if (mode === 'blackhole') return // the other side learns nothing while partitioned
       pairs.delete(pair)
-      const delay = latencyMs
-      setTimeout(() => to.destroy(), delay)
+      const due = performance.now() + latencyMs
+      queue = queue.then(async () => new Promise<void>((resolve) => setTimeout(() => { to.destroy(); resolve() }, Math.max(0, due - performance.now()))))
     }
     from.on('close', closed)
     from.on('error', () => {})
