@@ -53,6 +53,7 @@ export class ExecutionRunner {
   #closing = false
   /** Set at shutdown: catch-up batches start no further occurrence. */
   #stopping = false
+  #highestSeenId = 0
   #lostAtClose: Array<{ executionId: number, jobId: string, status: string }> = []
 
   constructor (deps: ExecutionRunnerDeps) {
@@ -73,6 +74,19 @@ export class ExecutionRunner {
   heldIds (): number[] {
     return [...this.#held.entries()].filter(([, held]) => !held.leaseLost).map(([id]) => id)
   }
+
+  /** Whether this runner holds execution `id` (running, waiting its turn, or its outcome unwritten). */
+  holds (id: number): boolean {
+    return this.#held.has(id)
+  }
+
+  /** The highest execution id this runner has been given. */
+  highestSeenId (): number {
+    return this.#highestSeenId
+  }
+
+  /** `runJob(…, { inProcess: true })` claims under way: their executions are not held yet. */
+  immediateClaimsInFlight = 0
 
   /** Ids of the outcomes waiting to be written. */
   pendingOutcomeIds (): number[] {
@@ -157,6 +171,7 @@ export class ExecutionRunner {
   }
 
   #hold (job: JobRecord, execution: ExecutionRecord): Held {
+    if (execution.id > this.#highestSeenId) this.#highestSeenId = execution.id
     const held = { job, execution, log: this.#deps.log.child({ jobId: job.id, executionId: execution.id }), leaseLost: false }
     this.#held.set(execution.id, held)
     return held

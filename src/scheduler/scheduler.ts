@@ -24,6 +24,7 @@ import { ExecutionRunner } from './execution-runner.js'
 import { Executor } from './executor.js'
 import { firstRunTime, validateChanges, validateDefinition } from './job-input.js'
 import { LeaseKeeper } from './lease-keeper.js'
+import { OrphanAdoption } from './orphan-adoption.js'
 import { nextOccurrence } from './next-occurrence.js'
 import { updateJobChecked } from './read-modify-write.js'
 import { SchedulingLoop } from './scheduling-loop.js'
@@ -288,10 +289,16 @@ export class Scheduler {
     const job = await store.getJob(id)
     if (job === null) throw new JobNotFoundError(id)
     this.#requireTask(job.task)
-    const execution = await store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs })
+    this.#runner.immediateClaimsInFlight++
+    let execution: ExecutionRecord | null
+    try {
+      execution = await store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs })
+      if (execution !== null && execution.status === 'running') this.#runner.submit(job, execution)
+    } finally {
+      this.#runner.immediateClaimsInFlight--
+    }
     if (execution === null) throw new JobNotFoundError(id)
-    if (execution.status === 'running') this.#runner.submit(job, execution)
-    else this.#events.emit('job:max_instances', { jobId: id, task: job.task, execution })
+    if (execution.status !== 'running') this.#events.emit('job:max_instances', { jobId: id, task: job.task, execution })
     return execution
   }
 
@@ -416,6 +423,7 @@ export class Scheduler {
         events: this.#events,
         tracing: this.#tracing,
         unscheduled: new UnscheduledJobs(this.options),
+        adoption: new OrphanAdoption({ store, runner: this.#runner, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs }),
         plan: (job, now, runningCount) => planClaim({
           job, now, runningCount, trigger: this.#triggerFor(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp, random: this.options.random
         })

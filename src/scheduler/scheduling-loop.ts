@@ -15,6 +15,7 @@ import type { DedicatedSession } from './dedicated-session.js'
 import type { SchedulerEventBus } from './events.js'
 import type { ExecutionRunner } from './execution-runner.js'
 import type { Executor } from './executor.js'
+import type { OrphanAdoption } from './orphan-adoption.js'
 import type { UnscheduledJobs } from './unscheduled-jobs.js'
 import { Waker } from './waker.js'
 
@@ -31,6 +32,8 @@ export interface SchedulingLoopDeps {
   tracing: SchedulerTracing
   /** Gives jobs written without the scheduler their first occurrence (leader, every `pollIntervalMs`). */
   unscheduled?: UnscheduledJobs
+  /** Runs what a failed claim committed after all (scheduler/orphan-adoption.ts). */
+  adoption?: OrphanAdoption
 }
 
 /** With due jobs left but none claimable (locked by another claimer), wait this long before retrying. */
@@ -141,6 +144,8 @@ export class SchedulingLoop {
   async #iterate (): Promise<number> {
     const { options, lock, session, executor, runner, events, plan, tracing } = this.#deps
     await session?.get()
+    // Before the lock: the rows are this node's whether or not it still leads.
+    await this.#deps.adoption?.adopt()
     if (!lock.held) {
       // A node that just lost the lock (fenced for a stale heartbeat, or its connection dropped)
       // waits like any standby before trying again, so a standby gets its turn.
@@ -165,6 +170,10 @@ export class SchedulingLoop {
       plan,
       timeoutMs: options.statementTimeoutMs,
       ...(lock.fence === undefined ? {} : { fence: lock.fence })
+    }).catch((error: unknown) => {
+      // It may have committed at the server all the same (COMMIT's answer lost): adopt what it claimed.
+      this.#deps.adoption?.claimFailed()
+      throw error
     }))
     events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
     runner.handleClaims(claims)

@@ -62,27 +62,19 @@ export function createPgClient (pool: PgPoolLike): SqlClient {
       const timeoutMs = options.timeoutMs
       if (timeoutMs === undefined) return runTransaction(await pool.connect(), fn, BEGIN)
       const deadlineMs = timeoutMs + CLIENT_GRACE_MS
+      // Two deadlines, each of deadlineMs: one for borrowing a connection (a pool exhausted or a
+      // server not accepting), then one for the transaction itself, started only once it has a
+      // connection, so waiting for the pool never eats into the time COMMIT is given.
+      const client = await withDeadline(pool.connect(), deadlineMs, 'a pooled connection', (late) => late.release())
       let timer: NodeJS.Timeout | undefined
-      let borrowed: PooledClientLike | null = null
-      let timedOut = false
       const deadline = new Promise<never>((_resolve, reject) => {
         timer = setTimeout(() => {
-          timedOut = true
-          if (borrowed !== null) destroy(borrowed)
+          destroy(client)
           reject(new ConnectionTimeoutError('a transaction', deadlineMs))
         }, deadlineMs)
       })
-      const work = (async () => {
-        const client = await pool.connect()
-        if (timedOut) {
-          destroy(client)
-          throw new ConnectionTimeoutError('a transaction', deadlineMs)
-        }
-        borrowed = client
-        const ms = Math.floor(timeoutMs)
-        return runTransaction(client, fn,
-          `${BEGIN}; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`)
-      })()
+      const ms = Math.floor(timeoutMs)
+      const work = runTransaction(client, fn, `${BEGIN}; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`)
       work.catch(() => {}) // a late failure after the deadline has nobody to tell
       try {
         return await Promise.race([work, deadline])
@@ -108,6 +100,23 @@ async function runTransaction<T> (client: PooledClientLike, fn: (tx: SqlExecutor
   } catch (error) {
     await client.query('ROLLBACK').then(() => client.release(), (rollbackError: Error) => client.release(rollbackError))
     throw error
+  }
+}
+
+/**
+ * Resolves with `pending` if it settles within `ms`; otherwise rejects with a
+ * `ConnectionTimeoutError` about `what`, and hands the value to `discard` if it arrives later.
+ */
+async function withDeadline<T> (pending: Promise<T>, ms: number, what: string, discard: (late: T) => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  let late = false
+  pending.then((value) => { if (late) discard(value) }, () => {})
+  try {
+    return await Promise.race([pending, new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { late = true; reject(new ConnectionTimeoutError(what, ms)) }, ms)
+    })])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -175,6 +175,8 @@ export interface JobFilter {
 export interface ExecutionFilter {
   jobId?: string
   status?: ExecutionStatus
+  /** Executions owned (claimed) by this node id. */
+  owner?: string
   /** Run times at or after this instant. */
   from?: Date
   /** Run times at or before this instant. */

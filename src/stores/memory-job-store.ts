@@ -255,7 +255,7 @@ export class MemoryJobStore implements JobStore {
 
   #matchingExecutions (filter: ExecutionFilter): ExecutionRecord[] {
     return [...this.#executions.values()].filter((e) => (filter.jobId === undefined || e.jobId === filter.jobId) &&
-      (filter.status === undefined || e.status === filter.status) &&
+      (filter.status === undefined || e.status === filter.status) && (filter.owner === undefined || e.owner === filter.owner) &&
       (filter.from === undefined || e.runTime >= filter.from) && (filter.to === undefined || e.runTime <= filter.to))
   }
 

@@ -109,7 +109,8 @@ export async function deleteOldExecutions (db: SqlClient, maxAgeSeconds: number,
 function executionWhere (filter: ExecutionFilter): { sql: string, values: unknown[] } {
   return {
     sql: `($1::text IS NULL OR job_id = $1) AND ($2::text IS NULL OR status = $2)
-      AND ($3::timestamptz IS NULL OR run_time >= $3) AND ($4::timestamptz IS NULL OR run_time <= $4)`,
-    values: [filter.jobId ?? null, filter.status ?? null, filter.from ?? null, filter.to ?? null]
+      AND ($3::timestamptz IS NULL OR run_time >= $3) AND ($4::timestamptz IS NULL OR run_time <= $4)
+      AND ($5::text IS NULL OR owner = $5)`,
+    values: [filter.jobId ?? null, filter.status ?? null, filter.from ?? null, filter.to ?? null, filter.owner ?? null]
   }
 }

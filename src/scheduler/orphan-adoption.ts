@@ -1,0 +1,64 @@
+/**
+ * Adoption of executions this process claimed without learning it. A claim transaction can commit
+ * at the server while this process sees it fail: the client deadline fires while COMMIT is in
+ * flight, or the answer to COMMIT is lost with its connection. Its `running` rows are then owned by
+ * this node, leased, and run by nobody (they would wait out their lease and become `abandoned`: a
+ * lost occurrence). After a failed claim, for one lease length, the loop asks the store for this
+ * node's `running` executions newer than any it knew of and not held by the runner, and runs them
+ * as the claim would have. No handler has run for them (the runner never saw their ids), so
+ * running them keeps exactly-once.
+ */
+import type { JobStore } from '../stores/job-store.js'
+import type { SchedulerLogger } from '../types.js'
+import type { ExecutionRunner } from './execution-runner.js'
+
+/** The most rows one adoption pass reads; a larger claim is adopted over several passes. */
+const ADOPT_LIMIT = 1000
+
+export class OrphanAdoption {
+  readonly #store: JobStore
+  readonly #runner: ExecutionRunner
+  readonly #log: SchedulerLogger
+  readonly #nodeId: string
+  readonly #leaseMs: number
+  /** `performance.now()` until which adoption passes run; 0 when none is needed. */
+  #until = 0
+  /** Executions with an id at or below this were known to the runner before the failed claim. */
+  #watermark = 0
+
+  constructor (deps: { store: JobStore, runner: ExecutionRunner, log: SchedulerLogger, nodeId: string, leaseMs: number }) {
+    this.#store = deps.store
+    this.#runner = deps.runner
+    this.#log = deps.log
+    this.#nodeId = deps.nodeId
+    this.#leaseMs = deps.leaseMs
+  }
+
+  /** A claim failed: it may have committed. Adopt what it claimed during the next lease length. */
+  claimFailed (): void {
+    if (this.#until === 0) this.#watermark = this.#runner.highestSeenId()
+    this.#until = performance.now() + this.#leaseMs
+  }
+
+  /** Runs one adoption pass when one is due; returns how many executions it adopted. */
+  async adopt (): Promise<number> {
+    if (this.#until === 0) return 0
+    // A run started in this process right now (runJob inProcess) is not held until its claim
+    // returns: wait for it rather than take it for an orphan.
+    if (this.#runner.immediateClaimsInFlight > 0) return 0
+    const rows = await this.#store.getExecutions({ owner: this.#nodeId, status: 'running', limit: ADOPT_LIMIT })
+    if (performance.now() > this.#until) this.#until = 0
+    const orphans = rows.filter((execution) => execution.id > this.#watermark && !this.#runner.holds(execution.id))
+    if (orphans.length === 0) return 0
+    const byJob = new Map<string, typeof orphans>()
+    for (const execution of orphans) byJob.set(execution.jobId, [...(byJob.get(execution.jobId) ?? []), execution])
+    for (const [jobId, executions] of byJob) {
+      const job = await this.#store.getJob(jobId)
+      if (job === null) continue // removed meanwhile: its rows wait out their lease and are abandoned
+      this.#log.warn({ jobId, executionIds: executions.map((execution) => execution.id) },
+        'adopting executions a failed claim had committed after all (its answer was lost); running them now')
+      this.#runner.handleClaims([{ job, running: executions, recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null, catchUp: executions.length > 1 }])
+    }
+    return orphans.length
+  }
+}

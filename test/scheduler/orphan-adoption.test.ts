@@ -1,0 +1,54 @@
+/**
+ * A claim that committed at the server while this process saw it fail (the answer to COMMIT lost,
+ * or the client deadline firing during COMMIT): its `running` rows belong to this node and nobody
+ * else will run them. The loop adopts them after the failed claim and runs each once, counted by
+ * the handler's own calls rather than by the table.
+ */
+import t from 'tap'
+import type { ClaimOptions, ClaimedJob } from '../../src/stores/job-store.js'
+import { Scheduler } from '../../src/scheduler/scheduler.js'
+import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
+import { freshDatabase, openOrm, query } from '../helpers/database.js'
+import { waitUntil } from '../helpers/wait.js'
+
+/** A store whose first claim that starts anything commits, then throws as if COMMIT's answer was lost. */
+class LostCommitStore extends MikroOrmJobStore {
+  lostClaims: ClaimedJob[][] = []
+
+  override async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
+    const claims = await super.claimDueJobs(options)
+    if (this.lostClaims.length === 0 && claims.some((claim) => claim.running.length > 0)) {
+      this.lostClaims.push(claims)
+      throw new Error('the answer to COMMIT was lost (test)')
+    }
+    return claims
+  }
+}
+
+t.test('what a failed claim committed after all is adopted and run once', async (t) => {
+  const url = await freshDatabase(t, 'orphan_adoption')
+  const orm = await openOrm(t, url)
+  const store = new LostCommitStore(orm)
+  const scheduler = new Scheduler({ store, orm, pollIntervalMs: 500, leaseMs: 3000 })
+  t.teardown(async () => scheduler.shutdown())
+  const calls = new Map<string, number>()
+  scheduler.registerTask('work', async (ctx) => {
+    const key = `${ctx.job.id} ${ctx.runTime.toISOString()}`
+    calls.set(key, (calls.get(key) ?? 0) + 1)
+  })
+  await scheduler.start()
+  const runDate = new Date(Date.now() + 500).toISOString()
+  await scheduler.addJob({ id: 'a', task: 'work', trigger: { type: 'date', runDate } })
+  await scheduler.addJob({ id: 'b', task: 'work', trigger: { type: 'date', runDate } })
+  await waitUntil('the lost claim', () => store.lostClaims.length > 0, 20_000)
+  const lost = store.lostClaims[0]?.flatMap((claim) => claim.running) ?? []
+  t.ok(lost.length >= 1, `${lost.length} executions committed by the claim that failed`)
+  for (const execution of lost) {
+    const done = await scheduler.waitForExecution(execution.id, { timeoutMs: 20_000 })
+    t.equal(done.status, 'success', `execution ${execution.id} (${execution.jobId}) ran to success, not abandoned`)
+    t.equal(calls.get(`${execution.jobId} ${execution.runTime.toISOString()}`), 1, `its handler ran once (${execution.jobId})`)
+  }
+  const rows = await query<{ job_id: string, status: string }>(url, 'select job_id, status from scheduler_job_execution order by job_id')
+  t.same(rows, [{ job_id: 'a', status: 'success' }, { job_id: 'b', status: 'success' }], 'one success row per occurrence')
+  t.same([...calls.values()], [1, 1], 'each handler ran once')
+})
