@@ -73,6 +73,9 @@ export function readDate (object: Record<string, unknown>, key: string, path: st
   const value = object[key]
   if (value === undefined) return undefined
   const ms = typeof value === 'string' ? parseDate(value, zone) : null
+  if (value instanceof Date) {
+    refuse(joinPath(path, key), `got a Date object; trigger dates are strings, which is how they are stored: pass ${show(Number.isNaN(value.getTime()) ? 'an ISO 8601 string' : value.toISOString())} (date.toISOString())`)
+  }
   if (ms === null) {
     refuse(joinPath(path, key), `cannot read ${show(value)} as a date (years 1970-${MAX_YEAR}); use ISO 8601 with an offset ('2026-12-25T08:00:00+08:00') or a wall time in timezone ('2026-12-25 08:00:00')`)
   }

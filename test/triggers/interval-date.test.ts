@@ -37,5 +37,6 @@ assertRefused(t, { type: 'interval', seconds: 0, minutes: 0 }, 'trigger', /the p
 assertRefused(t, { type: 'interval', weeks: 1e308 }, 'trigger', /the period is too large/)
 assertRefused(t, { type: 'date' }, 'runDate', /required/)
 assertRefused(t, { type: 'date', runDate: 20270101 }, 'runDate', /cannot read 20270101 as a date/)
+assertRefused(t, { type: 'date', runDate: new Date('2027-01-01T00:00:00Z') }, 'runDate', /got a Date object; .* pass '2027-01-01T00:00:00.000Z' \(date.toISOString\(\)\)/)
 assertRefused(t, { type: 'date', runDate: '2027-01-01', startDate: '2027-02-01' }, 'runDate', /before startDate/)
 assertRefused(t, { type: 'date', runDate: '2027-03-01', endDate: '2027-02-01' }, 'runDate', /after endDate/)
