@@ -69,7 +69,7 @@ export interface SchedulerOptions {
    * session advisory lock. Default: the pool's own connection settings.
    */
   sessionUrl?: string
-  /** Milliseconds `shutdown()` waits for running executions before aborting them, and then for unwritten outcomes. Default 10000. */
+  /** Milliseconds `shutdown()` waits for running executions before aborting them, and then for unwritten outcomes. Default 10000. Under the plugin the whole shutdown is also fitted into Fastify's `pluginTimeout` less 1000 ms (see `Scheduler.shutdown`). */
   shutdownTimeoutMs?: number
   /**
    * Most execution outcomes kept in memory waiting to be written (through a database outage, they

@@ -81,7 +81,10 @@ const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyIn
   if (autoStart !== false) {
     app.addHook('onReady', async () => scheduler.start())
   }
-  app.addHook('preClose', async () => scheduler.shutdown())
+  // Fastify fails app.close() when a preClose hook outlasts pluginTimeout (0: no limit), so the
+  // shutdown is fitted into it, with a second to spare.
+  const pluginTimeoutMs = app.initialConfig.pluginTimeout ?? 10_000
+  app.addHook('preClose', async () => scheduler.shutdown(pluginTimeoutMs > 0 ? { timeoutMs: Math.max(0, pluginTimeoutMs - 1000) } : {}))
   app.addHook('onClose', async () => scheduler.metrics?.close())
   if (routes !== undefined) await registerRoutesOption(app, routes)
 }

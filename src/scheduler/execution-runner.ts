@@ -222,7 +222,7 @@ export class ExecutionRunner {
     await this.#deps.executor.finished()
     const lost = this.#lostAtClose.splice(0)
     if (lost.length > 0) {
-      const reason = `the database did not accept these outcomes within shutdownTimeoutMs (${timeoutMs} ms) of shutdown; their rows stay running until their leases expire, then become abandoned`
+      const reason = `the database did not accept these outcomes within ${timeoutMs} ms of shutdown (shutdownTimeoutMs, or what the shutdown's time limit left); their rows stay running until their leases expire, then become abandoned`
       this.#deps.log.error({ lost }, `scheduler shut down with ${lost.length} execution outcome(s) unwritten: ${reason}`)
       this.#deps.events.emit('scheduler:outcomes_lost', { executions: lost, reason })
     }

@@ -442,20 +442,30 @@ export class Scheduler {
 
   /**
    * Stops claiming at once, waits up to `shutdownTimeoutMs` for running executions, aborts and
-   * records the rest as `abandoned`, releases the leader lock and closes the scheduler's connection.
-   * Idempotent.
+   * records the rest as `abandoned`, writes their outcomes (up to `shutdownTimeoutMs` more),
+   * releases the leader lock and closes the scheduler's connection. Idempotent.
+   * @param options.timeoutMs milliseconds the whole shutdown may take; default unbounded beyond the
+   *   two `shutdownTimeoutMs` waits. With it, the wait for running executions is cut short to leave
+   *   a quarter of it (at most 2000 ms) for their outcomes and closing. The plugin passes Fastify's
+   *   `pluginTimeout` less 1000 ms, since Fastify fails `app.close()` when a preClose hook outlasts it.
    */
-  async shutdown (): Promise<void> {
+  async shutdown (options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#state !== 'running') return
     this.#state = 'stopping'
+    const startedAt = performance.now()
+    const budgetMs = options.timeoutMs ?? Infinity
+    const leftMs = (): number => Math.max(0, budgetMs - (performance.now() - startedAt))
+    const { shutdownTimeoutMs } = this.options
     await this.#loop?.stop()
     this.#runner.stopStarting()
-    await this.#executor.drain(this.options.shutdownTimeoutMs, {
+    const drainMs = Math.floor(Math.min(shutdownTimeoutMs, leftMs() - Math.min(2000, budgetMs / 4)))
+    const cut = drainMs < shutdownTimeoutMs ? `; cut from shutdownTimeoutMs (${shutdownTimeoutMs} ms) to fit the shutdown's time limit` : ' (shutdownTimeoutMs)'
+    await this.#executor.drain(Math.max(0, drainMs), {
       status: 'abandoned',
-      exception: `cut off: the scheduler shut down and the execution did not finish within shutdownTimeoutMs (${this.options.shutdownTimeoutMs} ms)`
+      exception: `cut off: the scheduler shut down and the execution did not finish within ${Math.max(0, drainMs)} ms${cut}`
     })
-    // Leases are renewed until the outcomes are written or given up on.
-    await this.#runner.close(this.options.shutdownTimeoutMs)
+    // Leases are renewed until the outcomes are written or given up on; a second, at most, is kept for closing the session.
+    await this.#runner.close(Math.floor(Math.min(shutdownTimeoutMs, Math.max(0, leftMs() - 1000))))
     this.#leases?.stop()
     await this.#session?.close()
     this.#loop = null
