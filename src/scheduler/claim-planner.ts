@@ -5,7 +5,9 @@
  *
  * Rules from APScheduler 3 (`BaseScheduler._process_jobs`, `BaseExecutor.run_job`):
  * - every fire time from `nextRunTime` up to now is an overdue occurrence;
- * - `coalesce`: only the latest overdue occurrence is considered, the earlier ones are folded into it;
+ * - `coalesce`: only the latest overdue occurrence is considered, the earlier ones are folded into it
+ *   (a claim walks up to 100 × `maxCatchUp` fire times to find it, keeping only the latest, so a
+ *   long backlog runs once, not once per `maxCatchUp` occurrences);
  * - `misfireGraceTime` (seconds): an occurrence later than that is recorded `missed` instead of run
  *   (`null`: always run). Lateness is measured from the occurrence's jittered run time, as APScheduler
  *   does (its run times carry the jitter): for the first due occurrence that is the job's
@@ -23,6 +25,9 @@
 import type { ClaimPlan, JobRecord } from '../stores/job-store.js'
 import type { Trigger } from '../triggers/types.js'
 import { nextOccurrence } from './next-occurrence.js'
+
+/** With coalesce, how many times maxCatchUp fire times one claim walks to find the latest overdue one. */
+const COALESCE_WALK_FACTOR = 100
 
 export interface PlanInput {
   job: JobRecord
@@ -72,6 +77,18 @@ function planOccurrences (input: PlanInput, trigger: Trigger): ClaimPlan {
     due.push(next)
     next = trigger.getNextFireTime(next, now)
   }
+  // Coalesce folds every overdue occurrence into the latest one, so a backlog longer than
+  // maxCatchUp must not run once per maxCatchUp occurrences: walk on to the latest (keeping only
+  // it), within COALESCE_WALK_FACTOR × maxCatchUp fire times in one claim.
+  let skipped = 0
+  if (job.coalesce && due.length > 0) {
+    const limit = input.maxCatchUp * COALESCE_WALK_FACTOR
+    while (next !== null && next <= now && skipped < limit) {
+      due[due.length - 1] = next
+      skipped++
+      next = trigger.getNextFireTime(next, now)
+    }
+  }
   const considered = job.coalesce ? due.slice(-1) : due
   const graceMs = job.misfireGraceTime === null ? Infinity : job.misfireGraceTime * 1000
   const first = due[0]
@@ -85,6 +102,6 @@ function planOccurrences (input: PlanInput, trigger: Trigger): ClaimPlan {
     missed,
     maxInstances: hasSlot ? [] : onTime,
     ...nextOccurrence(trigger, next, input.random),
-    coalesced: due.length - considered.length
+    coalesced: due.length - considered.length + skipped
   }
 }

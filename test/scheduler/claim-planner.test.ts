@@ -106,3 +106,11 @@ t.test('a trigger that throws while computing fire times flags its job instead o
   t.equal(result?.nextRunTime?.toISOString(), at(0).toISOString(), 'the next run time is kept')
   t.match(result?.lastError, /its trigger failed while computing fire times: boom at claim time/, 'flagged with the reason')
 })
+
+t.test('coalesce folds a backlog longer than maxCatchUp into one run of the latest occurrence', async (t) => {
+  // 10 s interval from at(0), now at(10_005): 1,001 overdue occurrences, the latest at(10_000).
+  const result = plan({ coalesce: true }, 10_005, 0, 50)
+  t.same(iso(result.run), iso([at(10_000)]), 'one run, of the latest overdue occurrence')
+  t.equal(result.coalesced, 1000, 'the other 1,000 occurrences are coalesced')
+  t.equal(result.nextRunTime?.toISOString(), at(10_010).toISOString(), 'the next run time is the first after now: nothing left behind')
+})
