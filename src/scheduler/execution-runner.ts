@@ -26,6 +26,8 @@ export interface ExecutionRunnerDeps {
   random: () => number
   /** Most outcomes waiting to be written (`maxPendingOutcomes`). */
   maxPendingOutcomes: number
+  /** Milliseconds each outcome write may take (`statementTimeoutMs`). */
+  statementTimeoutMs?: number
   /** Wraps each execution in a span. */
   tracing: SchedulerTracing
 }
@@ -63,6 +65,7 @@ export class ExecutionRunner {
       clock: deps.clock,
       random: deps.random,
       maxPending: deps.maxPendingOutcomes,
+      statementTimeoutMs: deps.statementTimeoutMs,
       onWriteError: (error, pending) => {
         deps.log.warn({ err: error, pending }, 'could not write execution outcomes; they are kept and retried, and their leases renewed')
         deps.events.emit('scheduler:error', { error, during: 'record outcome' })

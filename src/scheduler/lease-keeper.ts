@@ -31,6 +31,8 @@ export interface LeaseKeeperDeps {
   log: SchedulerLogger
   nodeId: string
   leaseMs: number
+  /** Milliseconds each renewal or reaping statement may take (`statementTimeoutMs`); a hung connection fails it instead of stalling renewals. */
+  statementTimeoutMs: number
   clock: (() => Date) | null
 }
 
@@ -64,7 +66,7 @@ export class LeaseKeeper {
     this.#track(ids)
     // The database sets lease_until from its now(), which is no earlier than this moment.
     const sentAt = performance.now()
-    const extended = new Set(await store.extendLeases(nodeId, ids, leaseMs, clock?.() ?? null))
+    const extended = new Set(await store.extendLeases(nodeId, ids, leaseMs, clock?.() ?? null, { timeoutMs: this.#deps.statementTimeoutMs }))
     for (const id of extended) if (this.#renewedAt.has(id)) this.#renewedAt.set(id, sentAt)
     const stillHeld = new Set(held())
     const lost = ids.filter((id) => !extended.has(id) && stillHeld.has(id))
@@ -97,7 +99,7 @@ export class LeaseKeeper {
   /** Marks expired executions abandoned; returns how many. */
   async reap (): Promise<number> {
     const { store, events, log, clock } = this.#deps
-    const abandoned = await store.abandonExpiredExecutions(ABANDONED_REASON, clock?.() ?? null)
+    const abandoned = await store.abandonExpiredExecutions(ABANDONED_REASON, clock?.() ?? null, { timeoutMs: this.#deps.statementTimeoutMs })
     for (const execution of abandoned) {
       log.warn({ jobId: execution.jobId, executionId: execution.id, owner: execution.owner }, 'execution abandoned: its lease expired')
       events.emit('job:abandoned', { jobId: execution.jobId, execution })

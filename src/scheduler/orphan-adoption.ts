@@ -21,17 +21,19 @@ export class OrphanAdoption {
   readonly #log: SchedulerLogger
   readonly #nodeId: string
   readonly #leaseMs: number
+  readonly #statementTimeoutMs: number
   /** `performance.now()` until which adoption passes run; 0 when none is needed. */
   #until = 0
   /** Executions with an id at or below this were known to the runner before the failed claim. */
   #watermark = 0
 
-  constructor (deps: { store: JobStore, runner: ExecutionRunner, log: SchedulerLogger, nodeId: string, leaseMs: number }) {
+  constructor (deps: { store: JobStore, runner: ExecutionRunner, log: SchedulerLogger, nodeId: string, leaseMs: number, statementTimeoutMs: number }) {
     this.#store = deps.store
     this.#runner = deps.runner
     this.#log = deps.log
     this.#nodeId = deps.nodeId
     this.#leaseMs = deps.leaseMs
+    this.#statementTimeoutMs = deps.statementTimeoutMs
   }
 
   /** A claim failed: it may have committed. Adopt what it claimed during the next lease length. */
@@ -46,7 +48,7 @@ export class OrphanAdoption {
     // A run started in this process right now (runJob inProcess) is not held until its claim
     // returns: wait for it rather than take it for an orphan.
     if (this.#runner.immediateClaimsInFlight > 0) return 0
-    const rows = await this.#store.getExecutions({ owner: this.#nodeId, status: 'running', limit: ADOPT_LIMIT })
+    const rows = await this.#store.getExecutions({ owner: this.#nodeId, status: 'running', limit: ADOPT_LIMIT }, { timeoutMs: this.#statementTimeoutMs })
     if (performance.now() > this.#until) this.#until = 0
     const orphans = rows.filter((execution) => execution.id > this.#watermark && !this.#runner.holds(execution.id))
     if (orphans.length === 0) return 0

@@ -38,6 +38,8 @@ export interface OutcomeWriterOptions {
   maxPending: number
   /** Called after each failed write attempt (for logs and `scheduler:error`). */
   onWriteError?: (error: Error, pending: number) => void
+  /** Milliseconds each write may take (`statementTimeoutMs`), so a hung connection fails the write, which is retried, instead of stalling the writer. */
+  statementTimeoutMs?: number
 }
 
 interface Pending {
@@ -163,7 +165,9 @@ export class OutcomeWriter {
   }
 
   async #finish (batch: Pending[]): Promise<Array<ExecutionRecord | null>> {
-    return this.#options.store.finishExecutions(batch.map(({ id, outcome }) => ({ id, outcome })), this.#options.clock?.() ?? null)
+    const { statementTimeoutMs } = this.#options
+    return this.#options.store.finishExecutions(batch.map(({ id, outcome }) => ({ id, outcome })), this.#options.clock?.() ?? null,
+      statementTimeoutMs === undefined ? {} : { timeoutMs: statementTimeoutMs })
   }
 
   #settle (batch: Pending[], finished: Array<ExecutionRecord | null>): void {

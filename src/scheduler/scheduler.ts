@@ -96,7 +96,8 @@ export class Scheduler {
       clock: this.options.clock,
       random: this.options.random,
       tracing: this.#tracing,
-      maxPendingOutcomes: this.options.maxPendingOutcomes
+      maxPendingOutcomes: this.options.maxPendingOutcomes,
+      statementTimeoutMs: this.options.statementTimeoutMs
     })
     this.metrics = this.options.metrics === null ? null : new SchedulerMetrics(this, this.options.metrics)
   }
@@ -411,7 +412,7 @@ export class Scheduler {
           keepAliveInitialDelayMs: this.options.keepAliveInitialDelayMs,
           ...(this.options.sessionUrl === null ? {} : { url: this.options.sessionUrl })
         }) : null
-      this.#leases = new LeaseKeeper({ store, held: () => this.#runner.heldIds(), onLeaseLost: (ids, cause) => this.#runner.leaseLost(ids, cause), events: this.#events, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, clock: this.options.clock })
+      this.#leases = new LeaseKeeper({ store, held: () => this.#runner.heldIds(), onLeaseLost: (ids, cause) => this.#runner.leaseLost(ids, cause), events: this.#events, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, statementTimeoutMs: this.options.statementTimeoutMs, clock: this.options.clock })
       await this.#leases.reap()
       this.#leases.start()
       this.#loop = new SchedulingLoop({
@@ -423,7 +424,7 @@ export class Scheduler {
         events: this.#events,
         tracing: this.#tracing,
         unscheduled: new UnscheduledJobs(this.options),
-        adoption: new OrphanAdoption({ store, runner: this.#runner, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs }),
+        adoption: new OrphanAdoption({ store, runner: this.#runner, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, statementTimeoutMs: this.options.statementTimeoutMs }),
         plan: (job, now, runningCount) => planClaim({
           job, now, runningCount, trigger: this.#triggerFor(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp, random: this.options.random
         })

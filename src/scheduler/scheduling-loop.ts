@@ -178,7 +178,7 @@ export class SchedulingLoop {
     events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
     runner.handleClaims(claims)
     if (claims.length === limit) return 0
-    const { nextRunTime, now } = await options.store.getNextWakeup()
+    const { nextRunTime, now } = await options.store.getNextWakeup({ timeoutMs: options.statementTimeoutMs })
     this.#nextRunTime = nextRunTime
     if (nextRunTime === null) return options.pollIntervalMs
     const untilDue = nextRunTime.getTime() - now.getTime()

@@ -24,11 +24,11 @@ export class UnscheduledJobs {
 
   /** Schedules the unscheduled jobs when the last check is `pollIntervalMs` old (or `force`). Returns the ids it scheduled or flagged. */
   async check (force = false): Promise<string[]> {
-    const { store, pollIntervalMs, batchSize, random, clock, log } = this.#options
+    const { store, pollIntervalMs, batchSize, random, clock, log, statementTimeoutMs } = this.#options
     if (!force && performance.now() - this.#lastCheck < pollIntervalMs) return []
     if (store.getUnscheduledJobs === undefined || store.scheduleUnscheduledJob === undefined) return []
     this.#lastCheck = performance.now()
-    const jobs = await store.getUnscheduledJobs(batchSize)
+    const jobs = await store.getUnscheduledJobs(batchSize, { timeoutMs: statementTimeoutMs })
     if (jobs.length === 0) return []
     const now = clock?.() ?? await store.now()
     const written: string[] = []

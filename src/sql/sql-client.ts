@@ -67,3 +67,11 @@ export function toDate (value: unknown): Date {
 export function toDateOrNull (value: unknown): Date | null {
   return value === null || value === undefined ? null : toDate(value)
 }
+
+/**
+ * Runs `fn` on `db` as it is, or, with `options.timeoutMs`, inside a transaction with that timeout
+ * (see `SqlClient.transaction`), so its statements cannot hang on a half-open connection.
+ */
+export async function withDeadline<T> (db: SqlClient, options: { timeoutMs?: number }, fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
+  return options.timeoutMs === undefined ? fn(db) : db.transaction(fn, { timeoutMs: options.timeoutMs })
+}

@@ -192,6 +192,16 @@ export interface RecentExecutionStats {
   averageDurationMs: number | null
 }
 
+/**
+ * Options of the store calls the scheduler makes for itself (loop, leases, outcomes).
+ * `timeoutMs`: milliseconds the statement may run (PostgreSQL `statement_timeout`), after which,
+ * plus one second without an answer, the connection is destroyed and the call rejects: a query sent
+ * into a half-open connection (a partition) must fail, not hang the loop or the lease keeper forever.
+ */
+export interface QueryOptions {
+  timeoutMs?: number
+}
+
 /** The earliest next run time of any claimable job, with the store's clock at that moment. */
 export interface NextWakeup {
   nextRunTime: Date | null
@@ -217,7 +227,7 @@ export interface JobStore extends ExecutionStatsQueries {
    * Jobs written without the scheduler (by a process with the ORM but not the plugin, or plain SQL):
    * `nextRunTime` null, not paused, not flagged, never run. At most `limit`, oldest first.
    */
-  getUnscheduledJobs?(limit: number): Promise<JobRecord[]>
+  getUnscheduledJobs?(limit: number, options?: QueryOptions): Promise<JobRecord[]>
   /**
    * Writes the next occurrence (or a flag) of a job from {@link getUnscheduledJobs} if nobody wrote
    * the job since (`version` unchanged, `nextRunTime` still null); bumps `version`. Returns whether it wrote.
@@ -243,7 +253,7 @@ export interface JobStore extends ExecutionStatsQueries {
   /** Deletes the job (its executions stay). Returns false when it did not exist. */
   removeJob(id: string): Promise<boolean>
   /** Earliest `nextRunTime` over jobs that are not paused and not flagged, or a queued run's time. */
-  getNextWakeup(): Promise<NextWakeup>
+  getNextWakeup(options?: QueryOptions): Promise<NextWakeup>
   /**
    * In one transaction, up to `limit` jobs in all (and nothing when `fence` says this node does not lead):
    * 1. starts queued runs (`queueRun`), oldest first: `running` while the job has a free instance
@@ -272,18 +282,18 @@ export interface JobStore extends ExecutionStatsQueries {
    */
   finishExecution(id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null>
   /** `finishExecution` for many executions in one statement; answers in the same order. */
-  finishExecutions(outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>>
+  finishExecutions(outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null, options?: QueryOptions): Promise<Array<ExecutionRecord | null>>
   /**
    * Extends the leases of the owner's running executions whose lease has not expired (an expired
    * lease is never revived: another process may already count the execution dead). Returns the
    * ids extended; an id missing from the answer has lost its lease.
    */
-  extendLeases(owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]>
+  extendLeases(owner: string, ids: number[], leaseMs: number, now: Date | null, options?: QueryOptions): Promise<number[]>
   /** Marks running executions whose lease expired as `abandoned` with `reason`; returns them. */
-  abandonExpiredExecutions(reason: string, now: Date | null): Promise<ExecutionRecord[]>
+  abandonExpiredExecutions(reason: string, now: Date | null, options?: QueryOptions): Promise<ExecutionRecord[]>
   getExecution(id: number): Promise<ExecutionRecord | null>
   /** Executions newest first (by run time). */
-  getExecutions(filter?: ExecutionFilter): Promise<ExecutionRecord[]>
+  getExecutions(filter?: ExecutionFilter, options?: QueryOptions): Promise<ExecutionRecord[]>
   /** How many executions match the filter (`limit` and `offset` ignored). */
   countExecutions(filter?: ExecutionFilter): Promise<number>
   /**

@@ -14,11 +14,11 @@ import { installSchema } from '../schema/install.js'
 import { checkSchemaName, placedSqlClient } from '../schema/placement.js'
 import { verifySchema } from '../schema/verify.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
-import { toDate, type SqlClient } from '../sql/sql-client.js'
+import { toDate, withDeadline, type SqlClient } from '../sql/sql-client.js'
 import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from './execution-stats.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
-  JobRecord, JobStore, NewJobRecord, NextWakeup
+  JobRecord, JobStore, NewJobRecord, NextWakeup, QueryOptions
 } from './job-store.js'
 import * as claim from './postgresql/claim.js'
 import * as executions from './postgresql/executions.js'
@@ -144,8 +144,8 @@ export class MikroOrmJobStore implements JobStore {
     return jobs.updateJob(await this.#db(), id, changes, options)
   }
 
-  async getUnscheduledJobs (limit: number): Promise<JobRecord[]> {
-    return jobs.getUnscheduledJobs(await this.#db(), limit)
+  async getUnscheduledJobs (limit: number, options: QueryOptions = {}): Promise<JobRecord[]> {
+    return withDeadline(await this.#db(), options, async (db) => jobs.getUnscheduledJobs(db, limit))
   }
 
   async scheduleUnscheduledJob (id: string, version: number, patch: Pick<JobPatch, 'nextRunTime' | 'nextFireTime' | 'lastError'>): Promise<boolean> {
@@ -156,8 +156,8 @@ export class MikroOrmJobStore implements JobStore {
     return jobs.removeJob(await this.#db(), id)
   }
 
-  async getNextWakeup (): Promise<NextWakeup> {
-    return claim.getNextWakeup(await this.#db())
+  async getNextWakeup (options: QueryOptions = {}): Promise<NextWakeup> {
+    return withDeadline(await this.#db(), options, async (db) => claim.getNextWakeup(db))
   }
 
   async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
@@ -177,24 +177,24 @@ export class MikroOrmJobStore implements JobStore {
     return finished ?? null
   }
 
-  async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
-    return executions.finishExecutions(await this.#db(), outcomes, now)
+  async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null, options: QueryOptions = {}): Promise<Array<ExecutionRecord | null>> {
+    return withDeadline(await this.#db(), options, async (db) => executions.finishExecutions(db, outcomes, now))
   }
 
-  async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]> {
-    return executions.extendLeases(await this.#db(), owner, ids, leaseMs, now)
+  async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null, options: QueryOptions = {}): Promise<number[]> {
+    return withDeadline(await this.#db(), options, async (db) => executions.extendLeases(db, owner, ids, leaseMs, now))
   }
 
-  async abandonExpiredExecutions (reason: string, now: Date | null): Promise<ExecutionRecord[]> {
-    return executions.abandonExpiredExecutions(await this.#db(), reason, now)
+  async abandonExpiredExecutions (reason: string, now: Date | null, options: QueryOptions = {}): Promise<ExecutionRecord[]> {
+    return withDeadline(await this.#db(), options, async (db) => executions.abandonExpiredExecutions(db, reason, now))
   }
 
   async getExecution (id: number): Promise<ExecutionRecord | null> {
     return executions.getExecution(await this.#db(), id)
   }
 
-  async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
-    return executions.getExecutions(await this.#db(), filter)
+  async getExecutions (filter: ExecutionFilter = {}, options: QueryOptions = {}): Promise<ExecutionRecord[]> {
+    return withDeadline(await this.#db(), options, async (db) => executions.getExecutions(db, filter))
   }
 
   async countExecutions (filter: ExecutionFilter = {}): Promise<number> {

@@ -10,7 +10,7 @@ import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sq
 import type { ClaimedJob, ClaimOptions, ClaimPlan, ExecutionRecord, JobRecord, NextWakeup } from '../job-store.js'
 import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, JOB_COLUMNS, liveRunning, nowParam, rowToExecution, rowToJob } from '../rows.js'
 
-export async function getNextWakeup (db: SqlClient): Promise<NextWakeup> {
+export async function getNextWakeup (db: SqlExecutor): Promise<NextWakeup> {
   const [row] = await db.query<{ next: unknown, now: unknown }>(
     `SELECT least(
               (SELECT next_run_time FROM scheduler_job

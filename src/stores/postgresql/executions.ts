@@ -2,12 +2,12 @@
  * The `scheduler_job_execution` statements of the PostgreSQL (and PGlite) job store: outcomes,
  * leases, reaping, history queries and retention.
  */
-import type { SqlClient } from '../../sql/sql-client.js'
+import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
 import type { ExecutionFilter, ExecutionOutcome, ExecutionRecord, RecentExecutionStats } from '../job-store.js'
 import { recentStats } from '../recent-stats.js'
 import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, nowParam, rowToExecution } from '../rows.js'
 
-export async function finishExecutions (db: SqlClient, outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
+export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
   if (outcomes.length === 0) return []
   // One statement: running rows take the outcome; abandoned rows (their lease expired while the
   // handler ran) keep their status and record it as their late outcome. Disjoint rows, one snapshot.
@@ -41,7 +41,7 @@ export async function finishExecutions (db: SqlClient, outcomes: Array<{ id: num
   return outcomes.map(({ id }) => finished.get(id) ?? null)
 }
 
-export async function extendLeases (db: SqlClient, owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]> {
+export async function extendLeases (db: SqlExecutor, owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]> {
   if (ids.length === 0) return []
   const rows = await db.query<{ id: unknown }>(
     `UPDATE scheduler_job_execution SET lease_until = ${nowParam(4)} + make_interval(secs => $3 / 1000.0)
@@ -51,7 +51,7 @@ export async function extendLeases (db: SqlClient, owner: string, ids: number[],
   return rows.map((row) => Number(row.id))
 }
 
-export async function abandonExpiredExecutions (db: SqlClient, reason: string, now: Date | null): Promise<ExecutionRecord[]> {
+export async function abandonExpiredExecutions (db: SqlExecutor, reason: string, now: Date | null): Promise<ExecutionRecord[]> {
   const rows = await db.query(
     `UPDATE scheduler_job_execution
      SET status = 'abandoned', finished_at = ${nowParam(2)}, lease_until = NULL, exception = $1
@@ -67,7 +67,7 @@ export async function getExecution (db: SqlClient, id: number): Promise<Executio
   return row === undefined ? null : rowToExecution(row)
 }
 
-export async function getExecutions (db: SqlClient, filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
+export async function getExecutions (db: SqlExecutor, filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
   const where = executionWhere(filter)
   const rows = await db.query(
     `SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE ${where.sql}

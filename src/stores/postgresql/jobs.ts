@@ -3,7 +3,7 @@
  * remove. Every function takes the store's `SqlClient`; `MikroOrmJobStore` delegates to them.
  */
 import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../../errors.js'
-import type { SqlClient } from '../../sql/sql-client.js'
+import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
 import type { JobFilter, JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
 import { JOB_COLUMNS, rowToJob, withFireTime } from '../rows.js'
 
@@ -144,7 +144,7 @@ function jobValues (job: NewJobRecord): unknown[] {
  * Jobs written without the scheduler (a seed script or admin tool with the ORM but not the plugin,
  * or plain SQL): `next_run_time` null, not paused, not flagged, and never run (no execution row).
  */
-export async function getUnscheduledJobs (db: SqlClient, limit: number): Promise<JobRecord[]> {
+export async function getUnscheduledJobs (db: SqlExecutor, limit: number): Promise<JobRecord[]> {
   const rows = await db.query(
     `SELECT ${JOB_COLUMNS} FROM scheduler_job j
      WHERE j.next_run_time IS NULL AND NOT j.paused AND j.last_error IS NULL
