@@ -11,30 +11,14 @@
  * Every connection of every worker reset (RST) every 5 s for a minute: occurrences keep starting in
  * every window between two resets, and none starts twice.
  */
-import t, { type Test } from 'tap'
-import { BASE_URL, freshDatabase } from '../helpers/database.js'
-import { startFaultProxy, targetOf, type FaultProxy } from '../helpers/fault-proxy.js'
+import t from 'tap'
+import { freshDatabase } from '../helpers/database.js'
+import { assertEffects } from '../helpers/effects.js'
 import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
-import { START, duplicateRows, duplicateStarts, executions, leaderOf, ready, startWorker, type FailureWorker } from './fixtures/cluster.js'
+import { START, duplicateRows, duplicateStarts, executions, leaderOf, ready } from './fixtures/cluster.js'
+import { FAULT_OPTIONS, firstStartedBy, startProxiedWorker, type ProxiedWorker } from './fixtures/proxied.js'
 
-const FAULT_OPTIONS = { leaderHeartbeatMs: 300, leaderStaleMs: 3000, statementTimeoutMs: 1500 }
 const ALL_RUN = { id: 'all-run', trigger: { type: 'interval', seconds: 1, startDate: START }, coalesce: false, misfireGraceTime: null, maxInstances: 5 }
-
-interface ProxiedWorker { worker: FailureWorker, pool: FaultProxy, session: FaultProxy }
-
-async function startProxiedWorker (t: Test, name: string, url: string, jobs: unknown[]): Promise<ProxiedWorker> {
-  const pool = await startFaultProxy(targetOf(BASE_URL))
-  const session = await startFaultProxy(targetOf(BASE_URL))
-  t.teardown(async () => { await pool.close(); await session.close() })
-  const worker = startWorker(t, name, pool.url(url), { lock: 'auto', options: { ...FAULT_OPTIONS, sessionUrl: session.url(url) }, jobs })
-  return { worker, pool, session }
-}
-
-async function firstStartedBy (url: string, owners: string[], after: number): Promise<number | undefined> {
-  const rows = (await executions(url)).filter((row) => row.owner !== null && owners.includes(row.owner) && row.started_at !== null && row.started_at.getTime() > after)
-  const times = rows.map((row) => (row.started_at as Date).getTime())
-  return times.length === 0 ? undefined : Math.min(...times)
-}
 
 t.test("the leader's pool blackholed, its lock connection healthy: another process claims within leaderStaleMs + 2 s", async (t) => {
   const url = await freshDatabase(t, 'net_pool_blackhole')
@@ -59,6 +43,7 @@ t.test("the leader's pool blackholed, its lock connection healthy: another proce
   }
   t.same(await duplicateRows(url), [])
   t.same(duplicateStarts(nodes.map((node) => node.worker)), [], 'no handler started twice for one occurrence')
+  await assertEffects(t, { url })
 })
 
 t.test('every connection of every worker reset every 5 s for a minute: the scheduler keeps firing', async (t) => {
@@ -83,4 +68,5 @@ t.test('every connection of every worker reset every 5 s for a minute: the sched
   }
   t.same(await duplicateRows(url), [])
   t.same(duplicateStarts(nodes.map((node) => node.worker)), [], 'no handler started twice for one occurrence')
+  await assertEffects(t, { url })
 })
