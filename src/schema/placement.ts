@@ -80,7 +80,7 @@ export function placedSqlClient (sql: SqlClient, schema: string | null): SqlClie
   })
   return {
     dialect: sql.dialect,
-    query: async (statement, list) => sql.query(text(statement), values(list)),
+    query: async (statement, list, options) => sql.query(text(statement), values(list), options),
     transaction: async (fn, options) => sql.transaction(async (tx) => fn(executor(tx)), options),
     openSession: async (options): Promise<SqlSession> => {
       const session = await sql.openSession(options)

@@ -55,8 +55,28 @@ const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED'
 export function createPgClient (pool: PgPoolLike): SqlClient {
   return {
     dialect: 'postgresql',
-    async query (text, values) {
-      return (await pool.query(text, values as unknown[])).rows
+    async query (text, values, options = {}) {
+      if (options.timeoutMs === undefined) return (await pool.query(text, values as unknown[])).rows
+      const deadlineMs = options.timeoutMs + CLIENT_GRACE_MS
+      const client = await withDeadline(pool.connect(), deadlineMs, 'a pooled connection', (late) => late.release())
+      client.connection?.stream?.setKeepAlive?.(true, POOLED_KEEPALIVE_DELAY_MS)
+      let timedOut = false
+      let timer: NodeJS.Timeout | undefined
+      const pending = client.query(text, values as unknown[])
+      pending.catch(() => {})
+      try {
+        const result = await Promise.race([pending, new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => {
+            timedOut = true
+            destroy(client)
+            reject(new ConnectionTimeoutError('a statement', deadlineMs))
+          }, deadlineMs)
+        })])
+        return result.rows
+      } finally {
+        clearTimeout(timer)
+        if (!timedOut) client.release()
+      }
     },
     async transaction (fn, options: TransactionOptions = {}) {
       const timeoutMs = options.timeoutMs

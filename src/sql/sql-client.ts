@@ -13,6 +13,12 @@ export interface SqlExecutor {
 export interface SqlClient extends SqlExecutor {
   readonly dialect: 'postgresql' | 'pglite'
   /**
+   * Runs one statement on a pooled connection. With `options.timeoutMs`, a connection that has not
+   * answered `timeoutMs` plus one second after the statement was sent (or that the pool has not
+   * handed over by then) is destroyed and the call rejects: one round trip, a client-side deadline.
+   */
+  query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[], options?: { timeoutMs?: number }): Promise<Row[]>
+  /**
    * Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. With
    * `timeoutMs`, PostgreSQL's `statement_timeout` and `idle_in_transaction_session_timeout` are set
    * for the transaction (`SET LOCAL`), and a connection that has not answered `timeoutMs` plus one
@@ -69,9 +75,9 @@ export function toDateOrNull (value: unknown): Date | null {
 }
 
 /**
- * Runs `fn` on `db` as it is, or, with `options.timeoutMs`, inside a transaction with that timeout
- * (see `SqlClient.transaction`), so its statements cannot hang on a half-open connection.
+ * Runs `fn` with `db` as it is, or, with `options.timeoutMs`, with each of its statements under
+ * that deadline (see `SqlClient.query`), so none can hang on a half-open connection.
  */
-export async function withDeadline<T> (db: SqlClient, options: { timeoutMs?: number }, fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
-  return options.timeoutMs === undefined ? fn(db) : db.transaction(fn, { timeoutMs: options.timeoutMs })
+export async function withQueryTimeout<T> (db: SqlClient, options: { timeoutMs?: number }, fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
+  return options.timeoutMs === undefined ? fn(db) : fn({ query: async (text, values) => db.query(text, values, options) })
 }

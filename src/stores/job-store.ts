@@ -194,9 +194,9 @@ export interface RecentExecutionStats {
 
 /**
  * Options of the store calls the scheduler makes for itself (loop, leases, outcomes).
- * `timeoutMs`: milliseconds the statement may run (PostgreSQL `statement_timeout`), after which,
- * plus one second without an answer, the connection is destroyed and the call rejects: a query sent
- * into a half-open connection (a partition) must fail, not hang the loop or the lease keeper forever.
+ * `timeoutMs`: with it, a connection that has not answered `timeoutMs` plus one second after the
+ * statement was sent is destroyed and the call rejects (`SqlClient.query`): a query sent into a
+ * half-open connection (a partition) must fail, not hang the loop or the lease keeper forever.
  */
 export interface QueryOptions {
   timeoutMs?: number

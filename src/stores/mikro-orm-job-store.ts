@@ -14,7 +14,7 @@ import { installSchema } from '../schema/install.js'
 import { checkSchemaName, placedSqlClient } from '../schema/placement.js'
 import { verifySchema } from '../schema/verify.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
-import { toDate, withDeadline, type SqlClient } from '../sql/sql-client.js'
+import { toDate, withQueryTimeout, type SqlClient } from '../sql/sql-client.js'
 import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from './execution-stats.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
@@ -145,7 +145,7 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async getUnscheduledJobs (limit: number, options: QueryOptions = {}): Promise<JobRecord[]> {
-    return withDeadline(await this.#db(), options, async (db) => jobs.getUnscheduledJobs(db, limit))
+    return withQueryTimeout(await this.#db(), options, async (db) => jobs.getUnscheduledJobs(db, limit))
   }
 
   async scheduleUnscheduledJob (id: string, version: number, patch: Pick<JobPatch, 'nextRunTime' | 'nextFireTime' | 'lastError'>): Promise<boolean> {
@@ -157,7 +157,7 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async getNextWakeup (options: QueryOptions = {}): Promise<NextWakeup> {
-    return withDeadline(await this.#db(), options, async (db) => claim.getNextWakeup(db))
+    return withQueryTimeout(await this.#db(), options, async (db) => claim.getNextWakeup(db))
   }
 
   async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
@@ -178,15 +178,15 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null, options: QueryOptions = {}): Promise<Array<ExecutionRecord | null>> {
-    return withDeadline(await this.#db(), options, async (db) => executions.finishExecutions(db, outcomes, now))
+    return withQueryTimeout(await this.#db(), options, async (db) => executions.finishExecutions(db, outcomes, now))
   }
 
   async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null, options: QueryOptions = {}): Promise<number[]> {
-    return withDeadline(await this.#db(), options, async (db) => executions.extendLeases(db, owner, ids, leaseMs, now))
+    return withQueryTimeout(await this.#db(), options, async (db) => executions.extendLeases(db, owner, ids, leaseMs, now))
   }
 
   async abandonExpiredExecutions (reason: string, now: Date | null, options: QueryOptions = {}): Promise<ExecutionRecord[]> {
-    return withDeadline(await this.#db(), options, async (db) => executions.abandonExpiredExecutions(db, reason, now))
+    return withQueryTimeout(await this.#db(), options, async (db) => executions.abandonExpiredExecutions(db, reason, now))
   }
 
   async getExecution (id: number): Promise<ExecutionRecord | null> {
@@ -194,7 +194,7 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async getExecutions (filter: ExecutionFilter = {}, options: QueryOptions = {}): Promise<ExecutionRecord[]> {
-    return withDeadline(await this.#db(), options, async (db) => executions.getExecutions(db, filter))
+    return withQueryTimeout(await this.#db(), options, async (db) => executions.getExecutions(db, filter))
   }
 
   async countExecutions (filter: ExecutionFilter = {}): Promise<number> {

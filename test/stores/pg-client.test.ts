@@ -33,3 +33,17 @@ t.test('waiting for the pool and running the transaction each get the whole dead
   const after = await sql.transaction(async (tx) => tx.query('select 7 as n'), { timeoutMs: 5000 })
   t.same(after, [{ n: 7 }], 'the pool is usable afterwards (the late connection was released)')
 })
+
+t.test('a statement with timeoutMs fails when its connection does not answer in time; the pool recovers', async (t) => {
+  const url = await freshDatabase(t, 'pg_client_query_deadline')
+  const pool = new pg.Pool({ connectionString: url, max: 1 })
+  t.teardown(async () => pool.end())
+  const sql = createPgClient(pool as unknown as PgPoolLike)
+  const startedAt = performance.now()
+  // The server is slow rather than the network, but the client cannot tell the two apart.
+  await t.rejects(sql.query('select pg_sleep(5)', [], { timeoutMs: 200 }), ConnectionTimeoutError)
+  const tookMs = performance.now() - startedAt
+  t.ok(tookMs >= 1150 && tookMs < 4000, `it gave up after ${Math.round(tookMs)} ms (200 ms + 1 s of grace)`)
+  t.same(await sql.query('select 3 as n', [], { timeoutMs: 2000 }), [{ n: 3 }], 'the next statement gets a fresh connection')
+  t.same(await sql.query('select 4 as n'), [{ n: 4 }], 'and without a deadline too')
+})
