@@ -1,14 +1,23 @@
 /**
  * The soak: exactly-once under failure, measured (issue #3).
  *
- *   npm run soak -- --workers 4 --jobs 200 --interval 1 --seconds 300 --kill-every 10 [--freeze] [--pg-restart]
+ *   npm run soak -- --workers 4 --jobs 200 --interval 1 --seconds 600 --kill-every 15 \
+ *     --freeze-every 45 --net-faults --pg-restart
  *
  * Creates a fresh database, starts `--workers` real worker processes (`soak/worker.ts`, lock
  * 'auto') that all register the same `--jobs` interval jobs (every `--interval` s between a fixed
- * start and end, no coalescing, no misfire limit: every occurrence must run), and every
- * `--kill-every` seconds kills the leader with SIGKILL (with `--freeze`: alternately SIGKILL and
- * SIGSTOP for `--freeze-seconds`, then SIGCONT). A killed worker is replaced at once, so the
- * cluster keeps `--workers` processes. With `--pg-restart`, PostgreSQL is restarted once halfway.
+ * start and end, no coalescing, no misfire limit: every occurrence must run), and disrupts them
+ * (soak/disruptions.ts), each on its own schedule and all combinable:
+ *
+ * - `--kill-every N`: SIGKILL the leader every N s (default 5; 0: never). A killed worker is
+ *   replaced at once, so the cluster keeps `--workers` processes;
+ * - `--freeze-every N`: SIGSTOP the leader every N s for `--freeze-seconds` (default 5), then
+ *   SIGCONT (the older `--freeze` instead makes every other kill a freeze);
+ * - `--net-faults`: every `--net-fault-every` s (default 20) a random worker, whose pool and
+ *   session each go through a TCP fault proxy of their own, gets in turn: every connection
+ *   blackholed (half-open: nothing arrives either way), `--net-latency-ms` (default 200) of latency
+ *   each way, each for `--net-fault-seconds` (default 10) and then healed, or every connection reset;
+ * - `--pg-restart`: PostgreSQL is restarted once halfway.
  *
  * After the last occurrence it stops the workers gracefully (one stays until every lease has
  * expired or been reaped), compares the execution table with the occurrences that must exist
@@ -23,9 +32,9 @@
  * - lost: expected occurrences with no row at all;
  * - missed / abandoned: rows with that status (abandoned: their owner was killed mid-run);
  * - stuck: rows still `running` after their lease;
- * - failover_max_ms: the worst, over kills and freezes, of the time from the signal to the first
- *   execution started (`started_at`, database clock; the database is assumed on this machine's
- *   clock) by another process;
+ * - failover_max_ms: the worst, over kills, freezes and blackholes of the leader, of the time from
+ *   the disruption to the first execution started (`started_at`, database clock; the database is
+ *   assumed on this machine's clock) by another process;
  * - effects_duplicated: occurrences whose handler recorded two effects in the ledger, whatever the
  *   table says;
  * - effects_missing: rows whose status says the handler ran (success / error / timeout) with no
@@ -33,183 +42,33 @@
  * - late_outcomes: abandoned rows for which a late outcome was recorded (`late_status`; 0 while the
  *   schema has no such column).
  *
- * The line before it adds `unexpected_occurrences` (rows or effects for occurrences the arithmetic
+ * The line before it counts the disruptions by kind and adds `unexpected_occurrences` (rows or effects for occurrences the arithmetic
  * does not define) and `effects_unmatched` (effects with no row, or for a missed row).
  *
  * Exits 1 when duplicates, lost, stuck, effects_duplicated, effects_missing, unexpected_occurrences
  * or effects_unmatched is not 0, or a worker crashed by itself.
  *
- * Other options: --freeze-seconds (default 5), --lease-ms (default 5000: killed executions are
+ * Other options (soak/options.ts): --lease-ms (default 5000: killed executions are
  * abandoned within seconds), --leader-stale-ms / --leader-heartbeat-ms (passed to the workers when
  * given), --database-url (server to create the soak database on; default DATABASE_URL or
  * postgres://postgres@127.0.0.1:5432/postgres), --keep-db, --library (module for the workers;
  * default the built package), --pg-restart-cmd (default
  * `pg_ctlcluster --skip-systemctl-redirect 15 main restart`), --quiet.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import pg from 'pg'
+import { Disruptor } from './disruptions.ts'
 import { createSoakLedger, LEDGER_ENV, lateOutcomes, ledgerEvidence, removeSoakLedger } from './ledger.ts'
+import { parseSoakOptions } from './options.ts'
 import { expectedOccurrences, expectedRunTimes, unexpectedOccurrences } from './oracle.ts'
+import { alive, startSoakWorker, type SoakWorker } from './workers.ts'
 
 /** Milliseconds from the soak's start to the first fire time: room for every worker to start. */
 const START_MARGIN_MS = 20_000
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-const run = promisify(execFile)
-
-// ---------------------------------------------------------------------------------------------
-// Options
-
-interface Options {
-  workers: number
-  jobs: number
-  interval: number
-  seconds: number
-  killEvery: number
-  freeze: boolean
-  freezeSeconds: number
-  pgRestart: boolean
-  pgRestartCmd: string
-  leaseMs: number
-  leaderStaleMs: number | null
-  leaderHeartbeatMs: number | null
-  databaseUrl: string
-  keepDb: boolean
-  library: string
-  quiet: boolean
-}
-
-function parseOptions (argv: string[]): Options {
-  const options: Options = {
-    workers: 3,
-    jobs: 20,
-    interval: 1,
-    seconds: 20,
-    killEvery: 5,
-    freeze: false,
-    freezeSeconds: 5,
-    pgRestart: false,
-    pgRestartCmd: 'pg_ctlcluster --skip-systemctl-redirect 15 main restart',
-    leaseMs: 5000,
-    leaderStaleMs: null,
-    leaderHeartbeatMs: null,
-    databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    keepDb: false,
-    library: '',
-    quiet: false
-  }
-  const numbers: Record<string, keyof Options> = {
-    '--workers': 'workers',
-    '--jobs': 'jobs',
-    '--interval': 'interval',
-    '--seconds': 'seconds',
-    '--kill-every': 'killEvery',
-    '--freeze-seconds': 'freezeSeconds',
-    '--lease-ms': 'leaseMs',
-    '--leader-stale-ms': 'leaderStaleMs',
-    '--leader-heartbeat-ms': 'leaderHeartbeatMs'
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string
-    const [name, inline] = arg.includes('=') ? arg.split(/=(.*)/s) as [string, string] : [arg, undefined]
-    const value = (): string => {
-      const given = inline ?? argv[++i]
-      if (given === undefined) throw new Error(`${name} needs a value`)
-      return given
-    }
-    if (name in numbers) {
-      const n = Number(value())
-      if (!Number.isFinite(n) || n < 0 || (name !== '--kill-every' && n <= 0)) throw new Error(`${name} must be a positive number`)
-      ;(options as unknown as Record<string, unknown>)[numbers[name] as string] = n
-    } else if (name === '--freeze') options.freeze = true
-    else if (name === '--pg-restart') options.pgRestart = true
-    else if (name === '--pg-restart-cmd') options.pgRestartCmd = value()
-    else if (name === '--database-url') options.databaseUrl = value()
-    else if (name === '--keep-db') options.keepDb = true
-    else if (name === '--library') options.library = value()
-    else if (name === '--quiet') options.quiet = true
-    else throw new Error(`unknown option ${arg}; see the header of soak/run.ts`)
-  }
-  if (!Number.isInteger(options.workers) || options.workers < 1) throw new Error('--workers must be a whole number ≥ 1')
-  if (!Number.isInteger(options.jobs)) throw new Error('--jobs must be a whole number')
-  return options
-}
-
-// ---------------------------------------------------------------------------------------------
-// Workers
-
-interface Worker {
-  name: string
-  child: ChildProcess
-  nodeId: string
-  reports: Array<Record<string, unknown>>
-  output: string[]
-  frozen: boolean
-  /** Killed or stopped by the soak (not a crash). */
-  stoppedBySoak: boolean
-  exit: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-}
 
 let log = (line: string): void => { process.stderr.write(`${line}\n`) }
-
-function startWorker (n: number, env: NodeJS.ProcessEnv): Worker {
-  const child = spawn(process.execPath, [...process.execArgv, WORKER], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const worker: Worker = {
-    name: `worker ${n}`,
-    child,
-    nodeId: '',
-    reports: [],
-    output: [],
-    frozen: false,
-    stoppedBySoak: false,
-    exit: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
-  }
-  const onLine = (line: string, stderr: boolean): void => {
-    if (!stderr) {
-      try {
-        const report = JSON.parse(line) as Record<string, unknown>
-        worker.reports.push(report)
-        if (report.event === 'ready') worker.nodeId = String(report.nodeId)
-        if (report.event === 'leader' || report.event === 'lost' || report.event === 'uncaught') log(`${worker.name} (pid ${child.pid}): ${report.event}${report.reason === undefined ? '' : ` (${String(report.reason)})`}`)
-        return
-      } catch {}
-    }
-    worker.output.push(line)
-    if (worker.output.length > 200) worker.output.shift()
-  }
-  lines(child.stdout, (line) => onLine(line, false))
-  lines(child.stderr, (line) => onLine(line, true))
-  void worker.exit.then(({ code, signal }) => {
-    if (!worker.stoppedBySoak) log(`${worker.name} (pid ${child.pid}) exited by itself: code ${code} signal ${signal}\n${worker.output.slice(-20).join('\n')}`)
-  })
-  return worker
-}
-
-function lines (stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
-  if (stream === null) return
-  let buffered = ''
-  stream.setEncoding('utf8')
-  stream.on('data', (chunk: string) => {
-    buffered += chunk
-    let newline: number
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
-      if (line.trim() !== '') onLine(line)
-    }
-  })
-}
-
-const alive = (worker: Worker): boolean => worker.child.exitCode === null && worker.child.signalCode === null
-
-function leads (worker: Worker): boolean {
-  const last = worker.reports.filter((report) => report.event === 'leader' || report.event === 'lost').at(-1)
-  return alive(worker) && !worker.frozen && last?.event === 'leader'
-}
 
 // ---------------------------------------------------------------------------------------------
 // Database
@@ -251,22 +110,11 @@ async function waitFor (what: string, check: () => Promise<boolean>, timeoutMs: 
   return false
 }
 
-async function benchmarksRunning (): Promise<boolean> {
-  try {
-    const { stdout } = await run('pgrep', ['-f', 'bench/'])
-    return stdout.trim() !== ''
-  } catch {
-    return false
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The soak
 
-interface Disruption { kind: 'kill' | 'freeze', at: number, victim: string, worker: string }
-
 async function main (): Promise<number> {
-  const options = parseOptions(process.argv.slice(2))
+  const options = parseSoakOptions(process.argv.slice(2))
   if (options.quiet) log = () => {}
   const library = options.library === '' ? null : options.library
 
@@ -277,8 +125,8 @@ async function main (): Promise<number> {
   const dbUrl = url.toString()
 
   const ledger = createSoakLedger()
-  const workers: Worker[] = []
-  const disruptions: Disruption[] = []
+  const workers: SoakWorker[] = []
+  let disruptor: Disruptor | null = null
   let crashes = 0
   try {
     const [{ now }] = await sql<{ now: Date }>(dbUrl, 'select now() as now') as [{ now: Date }]
@@ -306,81 +154,49 @@ async function main (): Promise<number> {
       [LEDGER_ENV]: ledger
     }
     let started = 0
-    const spawnWorker = (): Worker => {
-      const worker = startWorker(++started, env)
+    const spawnWorker = async (): Promise<SoakWorker> => {
+      const worker = await startSoakWorker(++started, env, options.netFaults, log)
       workers.push(worker)
       return worker
     }
     // The first worker stores the jobs; the others start once it is ready (no start-up race on the DDL).
-    const first = spawnWorker()
+    const first = await spawnWorker()
     // Generous: on a loaded machine a worker can take a minute to start; the occurrences it finds overdue still run.
     if (!(await waitFor('the first worker', async () => first.nodeId !== '' || !alive(first), 180_000)) || !alive(first)) {
       throw new Error(`the first worker did not start:\n${first.output.join('\n')}`)
     }
-    for (let i = 1; i < options.workers; i++) spawnWorker()
+    for (let i = 1; i < options.workers; i++) await spawnWorker()
     await waitFor('every worker', async () => workers.every((worker) => worker.nodeId !== '' || !alive(worker)), 180_000)
     if (Date.now() > start.getTime()) log(`soak: the workers were ready only ${Date.now() - start.getTime()} ms after the window opened`)
 
-    // Disruptions, every --kill-every seconds from the start until the end.
-    const restartAt = options.pgRestart ? start.getTime() + options.seconds * 500 + 1000 : null
-    let restarted = false
-    const replaced = new Set<Worker>()
-    let nextDisruption = options.killEvery > 0 ? start.getTime() + options.killEvery * 1000 : Infinity
-    let count = 0
+    // Disruptions, each on its schedule from the start until the end (soak/disruptions.ts).
+    const replaced = new Set<SoakWorker>()
+    const chaos = new Disruptor(options, start.getTime(), () => workers, spawnWorker, log)
+    disruptor = chaos
     while (Date.now() < end.getTime()) {
-      // Keep --workers processes: replace any that died (killed by us or crashed).
+      // Keep --workers processes: replace any that died by itself (a killed leader is replaced at once).
       for (const worker of [...workers]) {
         if (!alive(worker) && !worker.stoppedBySoak && !replaced.has(worker)) {
           replaced.add(worker)
-          spawnWorker()
+          await spawnWorker()
         }
       }
-      if (restartAt !== null && !restarted && Date.now() >= restartAt) {
-        restarted = true
-        while (await benchmarksRunning()) { log('soak: waiting for a benchmark to finish before restarting PostgreSQL'); await sleep(5000) }
-        log(`soak: restarting PostgreSQL (${options.pgRestartCmd})`)
-        const [cmd, ...args] = options.pgRestartCmd.split(' ') as [string, ...string[]]
-        await run(cmd, args).catch((error: Error) => log(`soak: restart command failed: ${error.message}`))
-      }
-      if (Date.now() >= nextDisruption) {
-        const leader = workers.find(leads)
-        if (leader === undefined) {
-          await sleep(100)
-          continue
-        }
-        const kind = options.freeze && count % 2 === 1 ? 'freeze' : 'kill'
-        count++
-        nextDisruption += options.killEvery * 1000
-        const at = Date.now()
-        disruptions.push({ kind, at, victim: leader.nodeId, worker: leader.name })
-        if (kind === 'kill') {
-          leader.stoppedBySoak = true
-          leader.child.kill('SIGKILL')
-          log(`soak: killed the leader, ${leader.name} (pid ${leader.child.pid})`)
-          spawnWorker()
-        } else {
-          leader.frozen = true
-          leader.child.kill('SIGSTOP')
-          log(`soak: froze the leader, ${leader.name} (pid ${leader.child.pid}), for ${options.freezeSeconds} s`)
-          setTimeout(() => {
-            leader.frozen = false
-            if (alive(leader)) leader.child.kill('SIGCONT')
-          }, options.freezeSeconds * 1000)
-        }
-      }
+      await chaos.tick()
       await sleep(50)
     }
+    const disruptions = chaos.disruptions
 
     // Settle: every occurrence claimed and no execution of a live worker still running.
-    const freezeLeft = options.freeze ? options.freezeSeconds * 1000 : 0
+    const freezeLeft = options.freeze || options.freezeEvery > 0 ? options.freezeSeconds * 1000 : 0
+    const faultLeft = options.netFaults ? options.netFaultSeconds * 1000 : 0
     // A job row whose next run time is still null may not be scheduled yet: wait for the last occurrence's row too.
     const lastFireTime = new Date(fireTimes.at(-1) ?? end.getTime())
     await waitFor('every occurrence to be claimed', async () => {
       const [row] = await sql<{ n: number }>(dbUrl, `select count(*)::int as n from scheduler_job j where j.next_run_time is not null
         or not exists (select 1 from scheduler_job_execution e where e.job_id = j.id and e.run_time >= $1)`, [lastFireTime])
       return row?.n === 0
-    }, 60_000 + freezeLeft)
-    for (const worker of workers) if (worker.frozen && alive(worker)) { worker.frozen = false; worker.child.kill('SIGCONT') }
+    }, 60_000 + freezeLeft + faultLeft)
+    chaos.endAll()
     const living = workers.filter(alive)
     const last = living.at(-1)
     for (const worker of living.slice(0, -1)) {
@@ -437,7 +253,7 @@ async function main (): Promise<number> {
     // Every worker is stopped and every lease has had time to expire: a row still running is stuck.
     const stuck = status('running')
 
-    const failovers = disruptions.map((disruption) => {
+    const failovers = disruptions.filter((disruption) => disruption.leader && ['kill', 'freeze', 'blackhole'].includes(disruption.kind)).map((disruption) => {
       const after = rows.filter((row) => row.owner !== disruption.victim && row.started_at !== null && row.started_at.getTime() > disruption.at)
       const first = Math.min(...after.map((row) => (row.started_at as Date).getTime()))
       return { ...disruption, ms: Number.isFinite(first) ? first - disruption.at : null }
@@ -459,12 +275,15 @@ async function main (): Promise<number> {
     if (lost.length > 0) log(`soak: lost, e.g. ${lost.slice(0, 5).join(', ')}`)
     if (duplicates.size > 0) log(`soak: duplicates, e.g. ${[...duplicates].slice(0, 5).join(', ')}`)
     const errors = workers.reduce((n, worker) => n + worker.reports.filter((report) => report.event === 'scheduler-error').length, 0)
-    console.log(`soak: disruptions=${disruptions.length} (kills=${disruptions.filter((d) => d.kind === 'kill').length} freezes=${disruptions.filter((d) => d.kind === 'freeze').length}) pg_restart=${restarted} worker_processes=${workers.length} crashes=${crashes} scheduler_errors=${errors} unexpected_occurrences=${unexpected.length} effects=${effects.effects} effects_unmatched=${effectErrors.length}`)
+    const plural = { kill: 'kills', freeze: 'freezes', blackhole: 'blackholes', latency: 'latencies', reset: 'resets' } as const
+    const kinds = (['kill', 'freeze', 'blackhole', 'latency', 'reset'] as const).map((kind) => `${plural[kind]}=${disruptions.filter((d) => d.kind === kind).length}`).join(' ')
+    console.log(`soak: disruptions=${disruptions.length} (${kinds}) pg_restart=${chaos.restarted} worker_processes=${workers.length} crashes=${crashes} scheduler_errors=${errors} unexpected_occurrences=${unexpected.length} effects=${effects.effects} effects_unmatched=${effectErrors.length}`)
     console.log(`soak: workers=${options.workers} occurrences=${expected.length} executed=${executed} duplicates=${duplicates.size} lost=${lost.length} missed=${status('missed')} abandoned=${status('abandoned')} stuck=${stuck} failover_max_ms=${failoverMax} effects_duplicated=${effects.duplicated.length} effects_missing=${effects.missing.length} late_outcomes=${late}`)
     const failed = duplicates.size > 0 || lost.length > 0 || stuck > 0 || crashes > 0 || unexpected.length > 0 ||
       effects.duplicated.length > 0 || effects.missing.length > 0 || effectErrors.length > 0
     return failed ? 1 : 0
   } finally {
+    disruptor?.endAll()
     for (const worker of workers) {
       if (alive(worker)) {
         worker.stoppedBySoak = true
