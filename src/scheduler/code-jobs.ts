@@ -81,3 +81,22 @@ export function stableJson (value: unknown): string {
     return Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   })
 }
+
+/**
+ * Clears `lastError` of the flagged jobs `canRun` accepts (their task is registered now and their
+ * trigger loads), only at the version that was checked: a job changed meanwhile is checked again at
+ * the next start. Returns the jobs it cleared.
+ */
+export async function unflagFixedJobs (store: JobStore, canRun: (job: JobRecord) => boolean, log: SchedulerLogger): Promise<JobRecord[]> {
+  const cleared: JobRecord[] = []
+  for (const job of await store.getJobs({ flagged: true })) {
+    if (!canRun(job)) continue
+    log.info({ jobId: job.id, was: job.lastError }, 'job can run again; flag cleared')
+    try {
+      cleared.push(await store.updateJob(job.id, { lastError: null }, { expectedVersion: job.version }))
+    } catch (error) {
+      if (!(error instanceof VersionMismatchError)) throw error
+    }
+  }
+  return cleared
+}

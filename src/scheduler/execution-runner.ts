@@ -91,6 +91,21 @@ export class ExecutionRunner {
   /** `runJob(…, { inProcess: true })` claims under way: their executions are not held yet. */
   immediateClaimsInFlight = 0
 
+  /**
+   * Claims an immediate run of `job` with `claim` and runs it here when it is `running`; counted in
+   * `immediateClaimsInFlight` meanwhile, so orphan adoption does not take it for a lost claim.
+   */
+  async claimAndRun (job: JobRecord, claim: () => Promise<ExecutionRecord | null>): Promise<ExecutionRecord | null> {
+    this.immediateClaimsInFlight++
+    try {
+      const execution = await claim()
+      if (execution !== null && execution.status === 'running') this.submit(job, execution)
+      return execution
+    } finally {
+      this.immediateClaimsInFlight--
+    }
+  }
+
   /** Ids of the outcomes waiting to be written. */
   pendingOutcomeIds (): number[] {
     return this.#outcomes.pendingIds()

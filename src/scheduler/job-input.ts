@@ -9,6 +9,7 @@ import type { JobPatch, NewJobRecord } from '../stores/job-store.js'
 import { createTrigger } from '../triggers/index.js'
 import type { Trigger, TriggerJson } from '../triggers/types.js'
 import type { JobChanges, JobDefinition, JobOptions } from '../types.js'
+import { nextOccurrence } from './next-occurrence.js'
 
 /** Longest accepted job id or task name, in characters. */
 export const MAX_ID_LENGTH = 200
@@ -152,4 +153,16 @@ function checkTimeout (value: unknown): number | null {
     throw new InvalidJobError('timeoutMs', `must be null (no limit) or a positive number of milliseconds up to ${MAX_INTEGER}, got ${JSON.stringify(value)}`)
   }
   return value
+}
+
+/**
+ * New job records with their first occurrence computed from `now` (the database clock).
+ * @throws InvalidJobError for a job whose trigger has no fire time after `now`.
+ */
+export function scheduleNewJobs (validated: Array<ReturnType<typeof validateDefinition>>, now: Date, random: () => number): NewJobRecord[] {
+  return validated.map(({ record, trigger }) => {
+    const next = nextOccurrence(trigger, firstRunTime(trigger, now), random)
+    if (next.nextRunTime === null) throw new InvalidJobError('trigger', `job '${record.id}' would never fire: its trigger has no fire time after ${now.toISOString()}`)
+    return { ...record, ...next }
+  })
 }

@@ -6,86 +6,50 @@
  * Every write wakes the local loop and, on PostgreSQL, NOTIFYs `scheduler_wakeup` so the leader in
  * another process re-reads the next due time at once.
  */
-import { ConflictingIdError, ExecutionNotFoundError, InvalidJobError, JobNotFoundError, SchedulerStateError, TaskNotRegisteredError, VersionMismatchError, WaitTimeoutError } from '../errors.js'
-import { AdvisoryLock } from '../locks/advisory-lock.js'
-import { FileLock } from '../locks/file-lock.js'
-import type { LeaderInfo, LeaderLock } from '../locks/leader-lock.js'
-import { NoLock } from '../locks/no-lock.js'
+import { ConflictingIdError, InvalidJobError, JobNotFoundError, SchedulerStateError } from '../errors.js'
 import { resolveOptions, type ResolvedSchedulerOptions, type SchedulerOptions } from '../options.js'
 import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord, RecentExecutionStats } from '../stores/job-store.js'
-import { MikroOrmJobStore } from '../stores/mikro-orm-job-store.js'
-import { createTrigger } from '../triggers/index.js'
-import type { Trigger, TriggerJson } from '../triggers/types.js'
+import type { TriggerJson } from '../triggers/types.js'
 import type { CodeJobDefinition, JobChanges, JobDefinition, SchedulerEventName, SchedulerEvents, TaskHandler } from '../types.js'
 import { planClaim } from './claim-planner.js'
-import { DedicatedSession } from './dedicated-session.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
 import { Executor } from './executor.js'
-import { firstRunTime, validateChanges, validateDefinition } from './job-input.js'
-import { LeaseKeeper } from './lease-keeper.js'
-import { OrphanAdoption } from './orphan-adoption.js'
+import { firstRunTime, scheduleNewJobs, validateChanges, validateDefinition } from './job-input.js'
 import { nextOccurrence } from './next-occurrence.js'
 import { updateJobChecked } from './read-modify-write.js'
-import { SchedulingLoop } from './scheduling-loop.js'
-import { UnscheduledJobs } from './unscheduled-jobs.js'
-import { Waker } from './waker.js'
-import { syncCodeJobs } from './code-jobs.js'
+import { SchedulerRuntime } from './runtime.js'
+import type { ClusterStatus, SchedulerState, SchedulerStatus } from './status.js'
+import { TaskRegistry } from './task-registry.js'
+import { TriggerCache } from './trigger-cache.js'
+import { waitForExecution } from './wait-for-execution.js'
+import { syncCodeJobs, unflagFixedJobs } from './code-jobs.js'
 import { SchedulerTracing } from '../observability/tracing.js'
 import { SchedulerMetrics } from '../observability/metrics.js'
 import { registerJobs } from '../registration.js'
 
-type State = 'stopped' | 'starting' | 'running' | 'stopping'
-
-/** What `status()` reports about this process. */
-export interface SchedulerStatus {
-  nodeId: string
-  state: State
-  isLeader: boolean
-  /** The lock in use (`auto` resolved): `advisory`, `file` or `none`; the option's value before start. */
-  lock: string
-  /** Ids of the executions running in this process. */
-  runningExecutions: number[]
-  /** Earliest next run time at the loop's last check (leader only). */
-  nextWakeup: Date | null
-  tasks: string[]
-}
-
-/** `getStatus()`: this process and the cluster, read from the database. */
-export interface ClusterStatus extends Omit<SchedulerStatus, 'runningExecutions' | 'nextWakeup'> {
-  /** Who leads (advisory: from the heartbeat row; file: the lock file), null when unknown or `lock: 'none'`. */
-  leader: LeaderInfo | null
-  /** Executions running anywhere in the cluster. */
-  runningExecutions: ExecutionRecord[]
-  /** Ids of the executions running in this process. */
-  localExecutions: number[]
-  /** Earliest next run time of any claimable job. */
-  nextWakeup: Date | null
-}
+export type { ClusterStatus, SchedulerStatus } from './status.js'
 
 export class Scheduler {
   readonly options: ResolvedSchedulerOptions
   readonly #events: SchedulerEventBus
-  readonly #tasks = new Map<string, TaskHandler>()
+  readonly #tasks = new TaskRegistry()
   readonly #codeJobs = new Map<string, CodeJobDefinition & { task: string }>()
-  readonly #triggers = new Map<string, { json: string, trigger: Trigger | { error: string } }>()
+  readonly #triggers = new TriggerCache()
   readonly #executor: Executor
   readonly #runner: ExecutionRunner
   readonly #tracing = new SchedulerTracing()
   /** The Prometheus metrics (`metrics` option), null without it; `metrics.close()` removes them from the registry. */
   readonly metrics: SchedulerMetrics | null
-  #state: State = 'stopped'
-  #loop: SchedulingLoop | null = null
-  #leases: LeaseKeeper | null = null
-  #session: DedicatedSession | null = null
-  #lock: LeaderLock | null = null
+  #state: SchedulerState = 'stopped'
+  #runtime: SchedulerRuntime | null = null
 
   /** @throws InvalidOptionsError naming the first invalid option. */
   constructor (options: SchedulerOptions) {
     this.options = resolveOptions(options)
     const { log } = this.options
     this.#events = new SchedulerEventBus(log)
-    this.#executor = new Executor({ maxConcurrency: this.options.maxConcurrency, onSlotFree: () => this.#loop?.wake() })
+    this.#executor = new Executor({ maxConcurrency: this.options.maxConcurrency, onSlotFree: () => this.#runtime?.wake() })
     this.#runner = new ExecutionRunner({
       store: this.options.store,
       executor: this.#executor,
@@ -130,19 +94,13 @@ export class Scheduler {
    * @throws InvalidJobError when the name is empty or already registered to another handler.
    */
   registerTask (name: string, handler: TaskHandler): this {
-    if (typeof name !== 'string' || name.trim() === '') throw new InvalidJobError('task', 'name must be a non-empty string')
-    if (typeof handler !== 'function') throw new InvalidJobError('task', `handler for '${name}' must be a function`)
-    const existing = this.#tasks.get(name)
-    if (existing !== undefined && existing !== handler) {
-      throw new InvalidJobError('task', `'${name}' is already registered to another handler; task names must be unique`)
-    }
-    this.#tasks.set(name, handler)
+    this.#tasks.register(name, handler)
     return this
   }
 
   /** Names of the registered tasks, sorted. */
   get taskNames (): string[] {
-    return [...this.#tasks.keys()].sort()
+    return this.#tasks.names
   }
 
   /**
@@ -194,13 +152,8 @@ export class Scheduler {
 
   async #addJobs (definitions: JobDefinition[], replaceExisting: boolean): Promise<JobRecord[]> {
     const validated = definitions.map((definition) => validateDefinition(definition, this.options.jobDefaults))
-    for (const { record } of validated) this.#requireTask(record.task)
-    const now = await this.now()
-    const records = validated.map(({ record, trigger }) => {
-      const next = nextOccurrence(trigger, firstRunTime(trigger, now), this.options.random)
-      if (next.nextRunTime === null) throw new InvalidJobError('trigger', `job '${record.id}' would never fire: its trigger has no fire time after ${now.toISOString()}`)
-      return { ...record, ...next }
-    })
+    for (const { record } of validated) this.#tasks.require(record.task)
+    const records = scheduleNewJobs(validated, await this.now(), this.options.random)
     const { store } = this.options
     const [single] = records
     const added = records.length === 1 && single !== undefined
@@ -233,7 +186,7 @@ export class Scheduler {
    */
   async modifyJob (id: string, changes: JobChanges): Promise<JobRecord> {
     const { patch, trigger } = validateChanges(changes)
-    if (patch.task !== undefined) this.#requireTask(patch.task)
+    if (patch.task !== undefined) this.#tasks.require(patch.task)
     if (trigger !== null) Object.assign(patch, nextOccurrence(trigger, firstRunTime(trigger, await this.now()), this.options.random))
     return this.#update(id, { ...patch, lastError: null })
   }
@@ -252,7 +205,7 @@ export class Scheduler {
   async resumeJob (id: string): Promise<JobRecord> {
     // A read-modify-write: the next run time is computed from the trigger as read (see updateJobChecked).
     return this.#announce(await updateJobChecked(this.options.store, id, async (job) => {
-      const trigger = this.#triggerFor(job)
+      const trigger = this.#triggers.get(job)
       return {
         paused: false,
         ...('error' in trigger ? { nextRunTime: job.nextRunTime, nextFireTime: job.nextFireTime } : nextOccurrence(trigger, trigger.getNextFireTime(null, await this.now()), this.options.random))
@@ -289,15 +242,8 @@ export class Scheduler {
     if (this.#state !== 'running') throw new SchedulerStateError('runJob with inProcess needs this scheduler started; call start() first')
     const job = await store.getJob(id)
     if (job === null) throw new JobNotFoundError(id)
-    this.#requireTask(job.task)
-    this.#runner.immediateClaimsInFlight++
-    let execution: ExecutionRecord | null
-    try {
-      execution = await store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs })
-      if (execution !== null && execution.status === 'running') this.#runner.submit(job, execution)
-    } finally {
-      this.#runner.immediateClaimsInFlight--
-    }
+    this.#tasks.require(job.task)
+    const execution = await this.#runner.claimAndRun(job, async () => store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs }))
     if (execution === null) throw new JobNotFoundError(id)
     if (execution.status !== 'running') this.#events.emit('job:max_instances', { jobId: id, task: job.task, execution })
     return execution
@@ -310,23 +256,7 @@ export class Scheduler {
    * @throws ExecutionNotFoundError for an unknown id; WaitTimeoutError when it is still unfinished at the deadline.
    */
   async waitForExecution (id: number, options: { timeoutMs?: number } = {}): Promise<ExecutionRecord> {
-    const timeoutMs = options.timeoutMs ?? 30_000
-    const deadline = performance.now() + timeoutMs
-    const waker = new Waker()
-    const offs = (['job:executed', 'job:error', 'job:abandoned', 'job:max_instances'] as const)
-      .map((event) => this.#events.on(event, ({ execution }) => { if (execution.id === id) waker.wake() }))
-    try {
-      for (let pollMs = 25; ; pollMs = Math.min(pollMs * 2, 500)) {
-        const execution = await this.options.store.getExecution(id)
-        if (execution === null) throw new ExecutionNotFoundError(id)
-        if (execution.status !== 'queued' && execution.status !== 'running') return execution
-        const left = deadline - performance.now()
-        if (left <= 0) throw new WaitTimeoutError(id, timeoutMs, execution.status)
-        await waker.sleep(Math.min(pollMs, left))
-      }
-    } finally {
-      for (const off of offs) off()
-    }
+    return waitForExecution(this.options.store, this.#events, id, options.timeoutMs ?? 30_000)
   }
 
   /** Executions newest first, optionally by job, status and run-time range, paginated. */
@@ -362,7 +292,7 @@ export class Scheduler {
 
   /** Re-checks for due jobs now (the loop also wakes on notifications and polls). */
   wakeup (): void {
-    this.#loop?.wake()
+    this.#runtime?.wake()
     this.options.store.notifyChange?.(this.options.nodeId).catch((error: Error) => {
       this.options.log.warn({ err: error }, 'could not NOTIFY other processes of a job change; they will see it at their next poll')
     })
@@ -373,10 +303,10 @@ export class Scheduler {
     return {
       nodeId: this.options.nodeId,
       state: this.#state,
-      isLeader: this.#loop?.isLeader ?? false,
-      lock: this.#lock?.kind ?? this.options.lock,
+      isLeader: this.#runtime?.isLeader ?? false,
+      lock: this.#runtime?.lockKind ?? this.options.lock,
       runningExecutions: this.#executor.runningIds(),
-      nextWakeup: this.#loop?.nextRunTime ?? null,
+      nextWakeup: this.#runtime?.nextRunTime ?? null,
       tasks: this.taskNames
     }
   }
@@ -385,7 +315,7 @@ export class Scheduler {
   async getStatus (): Promise<ClusterStatus> {
     const local = this.status()
     const [leader, running, wakeup] = await Promise.all([
-      this.#lock?.describeLeader() ?? null,
+      this.#runtime?.describeLeader() ?? null,
       this.options.store.getExecutions({ status: 'running' }),
       this.options.store.getNextWakeup()
     ])
@@ -406,36 +336,22 @@ export class Scheduler {
       this.#runner.open()
       await this.#syncCodeJobs([...this.#codeJobs.values()])
       await this.#unflagFixedJobs()
-      this.#session = store instanceof MikroOrmJobStore ? new DedicatedSession(store.sql, () => this.#loop?.wake(), {
-          statementTimeoutMs: this.options.statementTimeoutMs,
-          connectTimeoutMs: this.options.connectTimeoutMs,
-          keepAliveInitialDelayMs: this.options.keepAliveInitialDelayMs,
-          ...(this.options.sessionUrl === null ? {} : { url: this.options.sessionUrl })
-        }) : null
-      this.#leases = new LeaseKeeper({ store, held: () => this.#runner.heldIds(), onLeaseLost: (ids, cause) => this.#runner.leaseLost(ids, cause), events: this.#events, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, statementTimeoutMs: this.options.statementTimeoutMs, clock: this.options.clock })
-      await this.#leases.reap()
-      this.#leases.start()
-      this.#loop = new SchedulingLoop({
+      this.#runtime = new SchedulerRuntime({
         options: this.options,
-        lock: this.#lock = this.#createLock(),
-        session: this.#session,
+        events: this.#events,
         executor: this.#executor,
         runner: this.#runner,
-        events: this.#events,
         tracing: this.#tracing,
-        unscheduled: new UnscheduledJobs(this.options),
-        adoption: new OrphanAdoption({ store, runner: this.#runner, log, nodeId: this.nodeId, leaseMs: this.options.leaseMs, statementTimeoutMs: this.options.statementTimeoutMs }),
         plan: (job, now, runningCount) => planClaim({
-          job, now, runningCount, trigger: this.#triggerFor(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp, random: this.options.random
+          job, now, runningCount, trigger: this.#triggers.get(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp, random: this.options.random
         })
       })
+      await this.#runtime.start()
       this.#state = 'running'
-      this.#loop.start()
       log.info({ nodeId: this.nodeId, lock: this.options.lock, tasks: this.taskNames }, 'scheduler started')
       this.#events.emit('scheduler:started', { nodeId: this.nodeId })
     } catch (error) {
-      this.#leases?.stop()
-      await this.#session?.close()
+      this.#runtime = null
       this.#state = 'stopped'
       throw error
     }
@@ -457,44 +373,20 @@ export class Scheduler {
     const budgetMs = options.timeoutMs ?? Infinity
     const leftMs = (): number => Math.max(0, budgetMs - (performance.now() - startedAt))
     const { shutdownTimeoutMs } = this.options
-    await this.#loop?.stop()
+    await this.#runtime?.stopClaiming()
     this.#runner.stopStarting()
     const drainMs = Math.floor(Math.min(shutdownTimeoutMs, leftMs() - Math.min(2000, budgetMs / 4)))
-    const cut = drainMs < shutdownTimeoutMs ? `; cut from shutdownTimeoutMs (${shutdownTimeoutMs} ms) to fit the shutdown's time limit` : ' (shutdownTimeoutMs)'
-    await this.#executor.drain(Math.max(0, drainMs), {
-      status: 'abandoned',
-      exception: `cut off: the scheduler shut down and the execution did not finish within ${Math.max(0, drainMs)} ms${cut}`
-    })
+    const within = drainMs < shutdownTimeoutMs
+      ? `${Math.max(0, drainMs)} ms; cut from shutdownTimeoutMs (${shutdownTimeoutMs} ms) to fit the shutdown's time limit`
+      : `shutdownTimeoutMs (${shutdownTimeoutMs} ms)`
+    await this.#executor.drain(Math.max(0, drainMs), { status: 'abandoned', exception: `cut off: the scheduler shut down and the execution did not finish within ${within}` })
     // Leases are renewed until the outcomes are written or given up on; a second, at most, is kept for closing the session.
     await this.#runner.close(Math.floor(Math.min(shutdownTimeoutMs, Math.max(0, leftMs() - 1000))))
-    this.#leases?.stop()
-    await this.#session?.close()
-    this.#loop = null
+    await this.#runtime?.close()
+    this.#runtime = null
     this.#state = 'stopped'
     this.options.log.info({ nodeId: this.nodeId }, 'scheduler shut down')
     this.#events.emit('scheduler:shutdown', { nodeId: this.nodeId })
-  }
-
-  #createLock (): LeaderLock {
-    const { lock, lockFile, leaderLockKey, nodeId, store } = this.options
-    const kind = lock !== 'auto'
-      ? lock
-      : this.#session !== null && store instanceof MikroOrmJobStore && store.sql.dialect === 'postgresql'
-        ? 'advisory'
-        : lockFile !== null ? 'file' : 'none'
-    if (kind === 'advisory') {
-      if (this.#session === null) throw new InvalidJobError('lock', "'advisory' needs a PostgreSQL job store")
-      return new AdvisoryLock(this.#session, {
-        key: leaderLockKey,
-        nodeId,
-        heartbeatMs: this.options.leaderHeartbeatMs,
-        staleMs: this.options.leaderStaleMs,
-        loopStalledMs: () => this.#loop?.stalledMs ?? 0,
-        onFenced: (leader) => this.options.log.warn(leader, 'the leader stopped renewing its heartbeat; its lock connection was terminated so this node can take over')
-      })
-    }
-    if (kind === 'file') return new FileLock(lockFile as string, nodeId)
-    return new NoLock()
   }
 
   async #syncCodeJobs (definitions: Array<CodeJobDefinition & { task: string }>): Promise<void> {
@@ -510,16 +402,8 @@ export class Scheduler {
 
   /** Clears `lastError` of flagged jobs whose task is now registered and whose trigger loads. */
   async #unflagFixedJobs (): Promise<void> {
-    const flagged = await this.options.store.getJobs({ flagged: true })
-    for (const job of flagged) {
-      if (this.#tasks.has(job.task) && !('error' in this.#triggerFor(job))) {
-        this.options.log.info({ jobId: job.id, was: job.lastError }, 'job can run again; flag cleared')
-        // Only the version that was checked: a job changed meanwhile is checked again at the next start.
-        await this.options.store.updateJob(job.id, { lastError: null }, { expectedVersion: job.version }).then((updated) => this.#announce(updated), (error: unknown) => {
-          if (!(error instanceof VersionMismatchError)) throw error
-        })
-      }
-    }
+    const unflagged = await unflagFixedJobs(this.options.store, (job) => this.#tasks.has(job.task) && !('error' in this.#triggers.get(job)), this.options.log)
+    for (const job of unflagged) this.#announce(job)
   }
 
   async #update (id: string, patch: Parameters<ResolvedSchedulerOptions['store']['updateJob']>[1]): Promise<JobRecord> {
@@ -532,10 +416,6 @@ export class Scheduler {
     return job
   }
 
-  #requireTask (task: string): void {
-    if (!this.#tasks.has(task)) throw new TaskNotRegisteredError(task)
-  }
-
   /** The scheduler's clock: the store's (PostgreSQL `now()`), or the injected `clock`. */
   async now (): Promise<Date> {
     return this.options.clock?.() ?? this.options.store.now()
@@ -544,20 +424,5 @@ export class Scheduler {
   /** True when a handler is registered for `task` in this process. */
   hasTask (task: string): boolean {
     return this.#tasks.has(task)
-  }
-
-  /** The parsed trigger of a stored job, cached per job and trigger JSON (the claim path's hot spot). */
-  #triggerFor (job: JobRecord): Trigger | { error: string } {
-    const json = JSON.stringify(job.trigger)
-    const cached = this.#triggers.get(job.id)
-    if (cached?.json === json) return cached.trigger
-    let trigger: Trigger | { error: string }
-    try {
-      trigger = createTrigger(job.trigger)
-    } catch (error) {
-      trigger = { error: `stored trigger cannot be loaded: ${(error as Error).message}; fix it with rescheduleJob` }
-    }
-    this.#triggers.set(job.id, { json, trigger })
-    return trigger
   }
 }

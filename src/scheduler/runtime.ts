@@ -1,0 +1,147 @@
+/**
+ * What runs between `Scheduler.start()` and `shutdown()`: the dedicated session (advisory lock and
+ * LISTEN, PostgreSQL only), the leader lock, the lease keeper and the scheduling loop, wired
+ * together, started in order and stopped in reverse. The `Scheduler` keeps the API, the tasks, the
+ * job writes and the executor; this keeps the moving parts.
+ */
+import { InvalidJobError } from '../errors.js'
+import { AdvisoryLock } from '../locks/advisory-lock.js'
+import { FileLock } from '../locks/file-lock.js'
+import type { LeaderInfo, LeaderLock } from '../locks/leader-lock.js'
+import { NoLock } from '../locks/no-lock.js'
+import type { SchedulerTracing } from '../observability/tracing.js'
+import type { ResolvedSchedulerOptions } from '../options.js'
+import type { ClaimPlanner } from '../stores/job-store.js'
+import { MikroOrmJobStore } from '../stores/mikro-orm-job-store.js'
+import { DedicatedSession } from './dedicated-session.js'
+import type { SchedulerEventBus } from './events.js'
+import type { ExecutionRunner } from './execution-runner.js'
+import type { Executor } from './executor.js'
+import { LeaseKeeper } from './lease-keeper.js'
+import { OrphanAdoption } from './orphan-adoption.js'
+import { SchedulingLoop } from './scheduling-loop.js'
+import { UnscheduledJobs } from './unscheduled-jobs.js'
+
+export interface SchedulerRuntimeDeps {
+  options: ResolvedSchedulerOptions
+  events: SchedulerEventBus
+  executor: Executor
+  runner: ExecutionRunner
+  tracing: SchedulerTracing
+  plan: ClaimPlanner
+}
+
+export class SchedulerRuntime {
+  readonly #deps: SchedulerRuntimeDeps
+  #session: DedicatedSession | null = null
+  #leases: LeaseKeeper | null = null
+  #lock: LeaderLock | null = null
+  #loop: SchedulingLoop | null = null
+
+  constructor (deps: SchedulerRuntimeDeps) {
+    this.#deps = deps
+  }
+
+  /** Opens the session, reaps expired executions, starts the lease keeper and the loop. On failure, closes what it opened and rethrows. */
+  async start (): Promise<void> {
+    const { options, events, executor, runner, tracing, plan } = this.#deps
+    const { store, log } = options
+    try {
+      this.#session = store instanceof MikroOrmJobStore
+        ? new DedicatedSession(store.sql, () => this.wake(), {
+          statementTimeoutMs: options.statementTimeoutMs,
+          connectTimeoutMs: options.connectTimeoutMs,
+          keepAliveInitialDelayMs: options.keepAliveInitialDelayMs,
+          ...(options.sessionUrl === null ? {} : { url: options.sessionUrl })
+        })
+        : null
+      this.#leases = new LeaseKeeper({
+        store,
+        held: () => runner.heldIds(),
+        onLeaseLost: (ids, cause) => runner.leaseLost(ids, cause),
+        events,
+        log,
+        nodeId: options.nodeId,
+        leaseMs: options.leaseMs,
+        statementTimeoutMs: options.statementTimeoutMs,
+        clock: options.clock
+      })
+      await this.#leases.reap()
+      this.#leases.start()
+      this.#loop = new SchedulingLoop({
+        options,
+        lock: this.#lock = this.#createLock(),
+        session: this.#session,
+        executor,
+        runner,
+        events,
+        tracing,
+        unscheduled: new UnscheduledJobs(options),
+        adoption: new OrphanAdoption({ store, runner, log, nodeId: options.nodeId, leaseMs: options.leaseMs, statementTimeoutMs: options.statementTimeoutMs }),
+        plan
+      })
+      this.#loop.start()
+    } catch (error) {
+      await this.close()
+      throw error
+    }
+  }
+
+  /** Stops claiming at once; resolves when the loop has left and the leader lock is released. */
+  async stopClaiming (): Promise<void> {
+    await this.#loop?.stop()
+  }
+
+  /** Stops renewing leases and closes the dedicated session (after the outcomes are written). */
+  async close (): Promise<void> {
+    this.#leases?.stop()
+    await this.#session?.close()
+    this.#loop = null
+  }
+
+  /** Re-checks for due jobs now. */
+  wake (): void {
+    this.#loop?.wake()
+  }
+
+  get isLeader (): boolean {
+    return this.#loop?.isLeader ?? false
+  }
+
+  /** The lock in use (`auto` resolved), null before start. */
+  get lockKind (): string | null {
+    return this.#lock?.kind ?? null
+  }
+
+  /** Earliest next run time at the loop's last check (leader only). */
+  get nextRunTime (): Date | null {
+    return this.#loop?.nextRunTime ?? null
+  }
+
+  async describeLeader (): Promise<LeaderInfo | null> {
+    return this.#lock?.describeLeader() ?? null
+  }
+
+  #createLock (): LeaderLock {
+    const { options } = this.#deps
+    const { lock, lockFile, leaderLockKey, nodeId, store } = options
+    const kind = lock !== 'auto'
+      ? lock
+      : this.#session !== null && store instanceof MikroOrmJobStore && store.sql.dialect === 'postgresql'
+        ? 'advisory'
+        : lockFile !== null ? 'file' : 'none'
+    if (kind === 'advisory') {
+      if (this.#session === null) throw new InvalidJobError('lock', "'advisory' needs a PostgreSQL job store")
+      return new AdvisoryLock(this.#session, {
+        key: leaderLockKey,
+        nodeId,
+        heartbeatMs: options.leaderHeartbeatMs,
+        staleMs: options.leaderStaleMs,
+        loopStalledMs: () => this.#loop?.stalledMs ?? 0,
+        onFenced: (leader) => options.log.warn(leader, 'the leader stopped renewing its heartbeat; its lock connection was terminated so this node can take over')
+      })
+    }
+    if (kind === 'file') return new FileLock(lockFile as string, nodeId)
+    return new NoLock()
+  }
+}

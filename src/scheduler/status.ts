@@ -1,0 +1,31 @@
+/** What `Scheduler.status()` and `getStatus()` report. */
+import type { LeaderInfo } from '../locks/leader-lock.js'
+import type { ExecutionRecord } from '../stores/job-store.js'
+
+export type SchedulerState = 'stopped' | 'starting' | 'running' | 'stopping'
+
+/** What `status()` reports about this process. */
+export interface SchedulerStatus {
+  nodeId: string
+  state: SchedulerState
+  isLeader: boolean
+  /** The lock in use (`auto` resolved): `advisory`, `file` or `none`; the option's value before start. */
+  lock: string
+  /** Ids of the executions running in this process. */
+  runningExecutions: number[]
+  /** Earliest next run time at the loop's last check (leader only). */
+  nextWakeup: Date | null
+  tasks: string[]
+}
+
+/** `getStatus()`: this process and the cluster, read from the database. */
+export interface ClusterStatus extends Omit<SchedulerStatus, 'runningExecutions' | 'nextWakeup'> {
+  /** Who leads (advisory: from the heartbeat row; file: the lock file), null when unknown or `lock: 'none'`. */
+  leader: LeaderInfo | null
+  /** Executions running anywhere in the cluster. */
+  runningExecutions: ExecutionRecord[]
+  /** Ids of the executions running in this process. */
+  localExecutions: number[]
+  /** Earliest next run time of any claimable job. */
+  nextWakeup: Date | null
+}
