@@ -56,6 +56,7 @@ export class ExecutionRunner {
   /** Set at shutdown: catch-up batches start no further occurrence. */
   #stopping = false
   #highestSeenId = 0
+  #seen: Set<number> | null = null
   #lostAtClose: Array<{ executionId: number, jobId: string, status: string }> = []
 
   constructor (deps: ExecutionRunnerDeps) {
@@ -88,8 +89,24 @@ export class ExecutionRunner {
     return this.#highestSeenId
   }
 
+  /**
+   * Starts (or, with false, stops) remembering every execution id this runner is given, held or
+   * long finished: orphan adoption must never take an execution this process has run for one it
+   * never saw, whatever snapshot its query read.
+   */
+  rememberSeen (on: boolean): void {
+    this.#seen = on ? (this.#seen ?? new Set()) : null
+  }
+
+  /** Whether this runner holds execution `id` now, or was given it while remembering (see `rememberSeen`). */
+  wasGiven (id: number): boolean {
+    return this.#held.has(id) || this.#seen?.has(id) === true
+  }
+
   /** `runJob(…, { inProcess: true })` claims under way: their executions are not held yet. */
   immediateClaimsInFlight = 0
+  /** `runJob(…, { inProcess: true })` claims begun so far (a count that only grows). */
+  immediateClaimsBegun = 0
 
   /**
    * Claims an immediate run of `job` with `claim` and runs it here when it is `running`; counted in
@@ -97,6 +114,7 @@ export class ExecutionRunner {
    */
   async claimAndRun (job: JobRecord, claim: () => Promise<ExecutionRecord | null>): Promise<ExecutionRecord | null> {
     this.immediateClaimsInFlight++
+    this.immediateClaimsBegun++
     try {
       const execution = await claim()
       if (execution !== null && execution.status === 'running') this.submit(job, execution)
@@ -190,6 +208,7 @@ export class ExecutionRunner {
 
   #hold (job: JobRecord, execution: ExecutionRecord): Held {
     if (execution.id > this.#highestSeenId) this.#highestSeenId = execution.id
+    this.#seen?.add(execution.id)
     const held = { job, execution, log: this.#deps.log.child({ jobId: job.id, executionId: execution.id }), leaseLost: false }
     this.#held.set(execution.id, held)
     return held

@@ -38,7 +38,10 @@ export class OrphanAdoption {
 
   /** A claim failed: it may have committed. Adopt what it claimed during the next lease length. */
   claimFailed (): void {
-    if (this.#until === 0) this.#watermark = this.#runner.highestSeenId()
+    if (this.#until === 0) {
+      this.#watermark = this.#runner.highestSeenId()
+      this.#runner.rememberSeen(true)
+    }
     this.#until = performance.now() + this.#leaseMs
   }
 
@@ -46,20 +49,31 @@ export class OrphanAdoption {
   async adopt (): Promise<number> {
     if (this.#until === 0) return 0
     // A run started in this process right now (runJob inProcess) is not held until its claim
-    // returns: wait for it rather than take it for an orphan.
-    if (this.#runner.immediateClaimsInFlight > 0) return 0
+    // returns: wait for it rather than take it for an orphan, before and during the query.
+    const runner = this.#runner
+    if (runner.immediateClaimsInFlight > 0) return 0
+    const begun = runner.immediateClaimsBegun
     const rows = await this.#store.getExecutions({ owner: this.#nodeId, status: 'running', limit: ADOPT_LIMIT }, { timeoutMs: this.#statementTimeoutMs })
-    if (performance.now() > this.#until) this.#until = 0
-    const orphans = rows.filter((execution) => execution.id > this.#watermark && !this.#runner.holds(execution.id))
+    if (runner.immediateClaimsBegun !== begun || runner.immediateClaimsInFlight > 0) return 0
+    // The rows are as of the query's snapshot: one may have run and been written since. Only an
+    // execution this runner was never given is an orphan.
+    const orphans = rows.filter((execution) => execution.id > this.#watermark && !runner.wasGiven(execution.id))
+    if (performance.now() > this.#until) {
+      this.#until = 0
+      runner.rememberSeen(false)
+    }
     if (orphans.length === 0) return 0
     const byJob = new Map<string, typeof orphans>()
     for (const execution of orphans) byJob.set(execution.jobId, [...(byJob.get(execution.jobId) ?? []), execution])
     for (const [jobId, executions] of byJob) {
       const job = await this.#store.getJob(jobId)
       if (job === null) continue // removed meanwhile: its rows wait out their lease and are abandoned
-      this.#log.warn({ jobId, executionIds: executions.map((execution) => execution.id) },
+      // Checked again after the await: never submit an execution twice.
+      const fresh = executions.filter((execution) => !runner.wasGiven(execution.id))
+      if (fresh.length === 0) continue
+      this.#log.warn({ jobId, executionIds: fresh.map((execution) => execution.id) },
         'adopting executions a failed claim had committed after all (its answer was lost); running them now')
-      this.#runner.handleClaims([{ job, running: executions, recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null, catchUp: executions.length > 1 }])
+      runner.handleClaims([{ job, running: fresh, recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null, catchUp: fresh.length > 1 }])
     }
     return orphans.length
   }

@@ -5,7 +5,7 @@
  * the handler's own calls rather than by the table.
  */
 import t from 'tap'
-import type { ClaimOptions, ClaimedJob } from '../../src/stores/job-store.js'
+import type { ClaimOptions, ClaimedJob, ExecutionFilter, ExecutionRecord, QueryOptions } from '../../src/stores/job-store.js'
 import { Scheduler } from '../../src/scheduler/scheduler.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { freshDatabase, openOrm, query } from '../helpers/database.js'
@@ -51,4 +51,49 @@ t.test('what a failed claim committed after all is adopted and run once', async 
   const rows = await query<{ job_id: string, status: string }>(url, 'select job_id, status from scheduler_job_execution order by job_id')
   t.same(rows, [{ job_id: 'a', status: 'success' }, { job_id: 'b', status: 'success' }], 'one success row per occurrence')
   t.same([...calls.values()], [1, 1], 'each handler ran once')
+})
+
+/**
+ * Adoption reads a snapshot: an execution this process ran and wrote after the snapshot still looks
+ * `running` and unheld in it. The store below makes that race certain by answering adoption's
+ * query with every execution ever claimed as still running.
+ */
+class StaleSnapshotStore extends LostCommitStore {
+  claimedRunning: ExecutionRecord[] = []
+
+  override async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
+    const claims = await super.claimDueJobs(options)
+    for (const claim of claims) this.claimedRunning.push(...claim.running)
+    return claims
+  }
+
+  override async getExecutions (filter: ExecutionFilter = {}, options: QueryOptions = {}): Promise<ExecutionRecord[]> {
+    const rows = await super.getExecutions(filter, options)
+    if (filter.owner === undefined) return rows
+    const ids = new Set(rows.map((row) => row.id))
+    return [...rows, ...this.claimedRunning.filter((execution) => !ids.has(execution.id))]
+  }
+}
+
+t.test('an execution this process already ran is never adopted from a stale snapshot', async (t) => {
+  const url = await freshDatabase(t, 'orphan_adoption_stale')
+  const orm = await openOrm(t, url)
+  const store = new StaleSnapshotStore(orm)
+  const scheduler = new Scheduler({ store, orm, pollIntervalMs: 200, leaseMs: 4000 })
+  t.teardown(async () => scheduler.shutdown())
+  const calls = new Map<string, number>()
+  scheduler.registerTask('work', async (ctx) => {
+    const key = `${ctx.job.id} ${ctx.runTime.toISOString()}`
+    calls.set(key, (calls.get(key) ?? 0) + 1)
+  })
+  await scheduler.start()
+  const startDate = new Date(Date.now() + 500).toISOString()
+  await scheduler.addJob({ id: 'every-second', task: 'work', trigger: { type: 'interval', seconds: 1, startDate }, coalesce: false, misfireGraceTime: null })
+  await waitUntil('the lost claim', () => store.lostClaims.length > 0, 20_000)
+  // Four more occurrences, claimed and written while adoption passes run on stale snapshots.
+  await waitUntil('four more occurrences written', async () =>
+    (await query(url, "select 1 from scheduler_job_execution where status = 'success'")).length >= 5, 20_000)
+  const twice = [...calls].filter(([, n]) => n > 1).map(([key, n]) => `${key} ×${n}`)
+  t.same(twice, [], 'no handler ran twice for one occurrence')
+  t.ok(calls.size >= 5, `${calls.size} occurrences ran`)
 })
