@@ -56,7 +56,8 @@ export async function startSoakWorker (n: number, env: NodeJS.ProcessEnv, proxie
         const report = JSON.parse(line) as Record<string, unknown>
         worker.reports.push(report)
         if (report.event === 'ready') worker.nodeId = String(report.nodeId)
-        if (report.event === 'leader' || report.event === 'lost' || report.event === 'uncaught') log(`${worker.name} (pid ${child.pid}): ${report.event}${report.reason === undefined ? '' : ` (${String(report.reason)})`}`)
+        if (report.event === 'leader' || report.event === 'lost') log(`${worker.name} (pid ${child.pid}): ${report.event}${report.reason === undefined ? '' : ` (${String(report.reason)})`}`)
+        if (report.event === 'uncaught') log(`${worker.name} (pid ${child.pid}): uncaught: ${String(report.stack ?? report.message)}`)
         return
       } catch {}
     }
@@ -89,8 +90,9 @@ function lines (stream: NodeJS.ReadableStream | null, onLine: (line: string) => 
 
 export const alive = (worker: SoakWorker): boolean => worker.child.exitCode === null && worker.child.signalCode === null
 
-/** Alive, not frozen, and its last leader report says it leads. */
+/** Alive, not killed or frozen by the soak, and its last leader report says it leads. */
 export function leads (worker: SoakWorker): boolean {
   const last = worker.reports.filter((report) => report.event === 'leader' || report.event === 'lost').at(-1)
-  return alive(worker) && !worker.frozen && last?.event === 'leader'
+  // A killed process looks alive until its exit event arrives: stoppedBySoak marks it at once.
+  return alive(worker) && !worker.stoppedBySoak && !worker.frozen && last?.event === 'leader'
 }
