@@ -163,3 +163,31 @@ t.test('bad metrics options are refused with what to do', async (t) => {
   first.metrics?.close()
   t.ok(build({ registry }).metrics, 'a closed scheduler\'s registry can be reused')
 })
+
+t.test('scheduler_errors_total counts the faults the store was made to raise, by where they struck', async (t) => {
+  // The evidence: the number of faults this store injected, counted by the test, not by the scheduler.
+  class FailingWrites extends MemoryJobStore {
+    injected = 0
+    override async finishExecutions (...args: Parameters<MemoryJobStore['finishExecutions']>): ReturnType<MemoryJobStore['finishExecutions']> {
+      if (this.injected < 3) {
+        this.injected++
+        throw new Error(`outcome write refused by the test (${this.injected})`)
+      }
+      return super.finishExecutions(...args)
+    }
+  }
+  const store = new FailingWrites()
+  const registry = new Registry()
+  const scheduler = new Scheduler({ store, metrics: { registry }, pollIntervalMs: 50 })
+  t.teardown(async () => { await scheduler.shutdown(); scheduler.metrics?.close() })
+  scheduler.registerTask('ok', () => {})
+  await scheduler.start()
+  const job = await scheduler.addJob({ id: 'job', task: 'ok', trigger: { type: 'interval', seconds: 3600 } })
+  const run = await scheduler.runJob(job.id, { inProcess: true })
+  const done = await scheduler.waitForExecution(run.id, { timeoutMs: 30_000 })
+  t.equal(done.status, 'success', 'the outcome is written once the store accepts it')
+  t.equal(store.injected, 3, 'three writes were refused')
+  const samples = await scrape(registry)
+  t.equal(sampleValue(samples, 'scheduler_errors_total', { during: 'record outcome' }), store.injected, 'errors_total{during="record outcome"} equals the faults injected')
+  t.same(samples.filter((s) => s.name === 'scheduler_errors_total' && s.labels.during !== 'record outcome'), [], 'no error counted elsewhere')
+})
