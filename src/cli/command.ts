@@ -3,6 +3,7 @@
  * the parsed options, the connection (opened on first use) and where to write.
  */
 import type { Connection } from './connection.js'
+import { checkSchemaName } from '../schema/placement.js'
 import { UsageError } from './usage.js'
 
 export type OptionValues = Record<string, string | boolean | undefined>
@@ -35,10 +36,19 @@ export function checkCommandLine (name: string, command: Command, args: string[]
   if (args.length > command.args.length) throw new UsageError(`'${name}' takes ${command.args.length === 0 ? 'no arguments' : command.args.map((arg) => `<${arg}>`).join(' ')}; unexpected '${args[command.args.length] as string}'`)
 }
 
-export const GLOBAL_OPTIONS = ['database-url', 'json', 'help']
+export const GLOBAL_OPTIONS = ['database-url', 'schema', 'json', 'help']
 
 /** A string option's value, or undefined. */
 export function stringOption (options: OptionValues, name: string): string | undefined {
   const value = options[name]
   return typeof value === 'string' ? value : undefined
+}
+
+/** The `--schema` value checked (null when absent). @throws UsageError naming what is wrong. */
+export function schemaFromOption (value: string | boolean | undefined): string | null {
+  try {
+    return checkSchemaName(value, 'schema')
+  } catch {
+    throw new UsageError(`--schema must be a PostgreSQL schema name (1 to 63 characters, no control characters), as in the plugin's schema option; got ${JSON.stringify(value)}`)
+  }
 }

@@ -22,7 +22,7 @@ const GROUPS: Record<string, Record<string, Command>> = {
   schema: schemaCommands
 }
 
-const STRING_OPTIONS = ['database-url', 'task', 'search', 'limit', 'offset', 'job', 'status', 'older-than', 'timeout', 'leader-lock-key']
+const STRING_OPTIONS = ['database-url', 'schema', 'task', 'search', 'limit', 'offset', 'job', 'status', 'older-than', 'timeout', 'leader-lock-key']
 const BOOLEAN_OPTIONS = ['json', 'paused', 'active', 'flagged', 'wait']
 
 export interface CliIo {
@@ -50,7 +50,7 @@ export async function runCli (argv: string[], io: CliIo): Promise<number> {
       options: values,
       json: asJson,
       // Loaded on first use: usage errors and `schema sql` never load the ORM.
-      connection: async () => (connection ??= await (await import('./connection.js')).connect(url)),
+      connection: async () => (connection ??= await (await import('./connection.js')).connect(url, typeof values.schema === 'string' ? values.schema : undefined)),
       out: io.stdout
     })
   } catch (error) {

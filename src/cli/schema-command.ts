@@ -4,16 +4,18 @@
  */
 import { SCHEMA_STATEMENTS } from '../schema/ddl.js'
 import { installSchema } from '../schema/install.js'
-import type { Command } from './command.js'
+import { qualifyTables, quoteIdentifier } from '../schema/placement.js'
+import { schemaFromOption, type Command } from './command.js'
 import { json } from './table.js'
 
 const install: Command = {
   options: [],
   args: [],
   async run ({ json: asJson, connection, out }) {
-    const { sql, shownUrl } = await connection()
-    await installSchema(sql)
-    out(asJson ? json({ installed: true, statements: SCHEMA_STATEMENTS.length }) : `the scheduler's tables are installed in ${shownUrl}\n`)
+    const { sql, shownUrl, schema } = await connection()
+    await installSchema(sql, schema)
+    const where = schema === null ? shownUrl : `schema "${schema}" of ${shownUrl}`
+    out(asJson ? json({ installed: true, schema, statements: SCHEMA_STATEMENTS.length }) : `the scheduler's tables are installed in ${where}\n`)
     return 0
   }
 }
@@ -21,8 +23,11 @@ const install: Command = {
 const sql: Command = {
   options: [],
   args: [],
-  async run ({ json: asJson, out }) {
-    out(asJson ? json({ statements: SCHEMA_STATEMENTS }) : `${SCHEMA_STATEMENTS.map((statement) => `${statement};`).join('\n\n')}\n`)
+  async run ({ options, json: asJson, out }) {
+    // Printed without connecting: the schema name is checked here, and each statement placed in it.
+    const schema = schemaFromOption(options.schema)
+    const statements = [...(schema === null ? [] : [`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`]), ...SCHEMA_STATEMENTS.map((statement) => qualifyTables(statement, schema))]
+    out(asJson ? json({ schema, statements }) : `${statements.map((statement) => `${statement};`).join('\n\n')}\n`)
     return 0
   }
 }

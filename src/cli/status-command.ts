@@ -4,6 +4,7 @@
  * and the next wake-up. Every query is an aggregate or a single row.
  */
 import { DEFAULT_LEADER_LOCK_KEY } from '../locks/advisory-lock.js'
+import { leaderLockKeyFor } from '../schema/placement.js'
 import { toDate, toDateOrNull } from '../sql/sql-client.js'
 import { stringOption, type Command } from './command.js'
 import { fields, json, table } from './table.js'
@@ -17,9 +18,11 @@ const status: Command = {
   options: ['leader-lock-key'],
   args: [],
   async run ({ options, json: asJson, connection, out }) {
-    const keyText = stringOption(options, 'leader-lock-key') ?? String(DEFAULT_LEADER_LOCK_KEY)
-    if (!/^-?\d+$/.test(keyText) || !Number.isSafeInteger(Number(keyText))) throw new UsageError(`--leader-lock-key must be an integer (the app's leaderLockKey); got '${keyText}'`)
+    const given = stringOption(options, 'leader-lock-key')
+    if (given !== undefined && (!/^-?\d+$/.test(given) || !Number.isSafeInteger(Number(given)))) throw new UsageError(`--leader-lock-key must be an integer (the app's leaderLockKey); got '${given}'`)
     const conn = await connection()
+    // The plugin's default key for the schema (see leaderLockKeyFor), unless the app set its own.
+    const keyText = given ?? String(leaderLockKeyFor(DEFAULT_LEADER_LOCK_KEY, conn.schema))
     const scheduler = await conn.scheduler()
     const { sql } = conn
     const [leaderRows, nodeRows, [counts], wakeup] = await Promise.all([

@@ -39,6 +39,8 @@ Commands:
 
 Options:
   --database-url URL                 PostgreSQL URL; default: the DATABASE_URL environment variable
+  --schema NAME                      the PostgreSQL schema of the tables (the plugin's schema option,
+                                     or the MikroORM config's); default: found through search_path
   --json                             machine-readable output on stdout
   -h, --help                         this text
 

@@ -9,8 +9,10 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { buildPackage, ROOT } from '../helpers/build.js'
-import { freshDatabase, query } from '../helpers/database.js'
+import { freshDatabase, openOrm, query } from '../helpers/database.js'
 import { schedulerOnPostgres } from '../helpers/scheduler.js'
+import { Scheduler } from '../../src/scheduler/scheduler.js'
+import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { waitUntil } from '../helpers/wait.js'
 
 interface Run { code: number, stdout: string, stderr: string }
@@ -45,13 +47,44 @@ t.test('schema sql and install', async (t) => {
 
   const missing = await cli(['jobs', 'list', '--database-url', url])
   t.equal(missing.code, 1, 'commands refuse a database without the tables')
-  t.match(missing.stderr, /the scheduler's tables are not in postgres:\/\/.*: check the URL, or create them with 'fastify-mikro-scheduler schema install'/)
+  t.match(missing.stderr, /the scheduler's tables are not in postgres:\/\/.*: check the URL \(and --schema, if the app's plugin has a schema option\), or create them with 'fastify-mikro-scheduler schema install'/)
   t.same(await query(url, "SELECT to_regclass('scheduler_job') AS t"), [{ t: null }], 'and create nothing')
 
   const install = await cli(['schema', 'install'], { DATABASE_URL: url })
   t.equal(install.code, 0, install.stderr)
   t.same(await query(url, "SELECT to_regclass('scheduler_job')::text AS j, to_regclass('scheduler_job_execution')::text AS e"), [{ j: 'scheduler_job', e: 'scheduler_job_execution' }])
   t.equal((await cli(['schema', 'install', '--json'], { DATABASE_URL: url })).code, 0, 'installing again is harmless')
+})
+
+t.test('--schema: the tables of an app whose plugin has a schema option', async (t) => {
+  const url = await freshDatabase(t, 'cli_custom_schema')
+  const printed = await cli(['schema', 'sql', '--schema', 'hostapp'])
+  t.equal(printed.code, 0, printed.stderr)
+  t.match(printed.stdout, /^CREATE SCHEMA IF NOT EXISTS "hostapp";/, 'the DDL creates the schema first')
+  t.match(printed.stdout, /CREATE TABLE IF NOT EXISTS "hostapp"\.scheduler_job \(/, 'and places every table in it')
+  t.equal((await cli(['schema', 'sql', '--schema', ''])).code, 2, 'an empty schema name is a usage error')
+
+  const install = await cli(['schema', 'install', '--schema', 'hostapp', '--database-url', url])
+  t.equal(install.code, 0, install.stderr)
+  t.match(install.stdout, /installed in schema "hostapp" of postgres:/)
+  t.same(await query(url, "SELECT to_regclass('hostapp.scheduler_job')::text AS j, to_regclass('public.scheduler_job')::text AS p"), [{ j: 'hostapp.scheduler_job', p: null }], 'in hostapp, not in public')
+
+  // The app: its store on schema hostapp (as the plugin builds it from { schema: 'hostapp' }).
+  const orm = await openOrm(t, url)
+  const app = new Scheduler({ store: new MikroOrmJobStore(orm, { schema: 'hostapp' }), orm })
+  app.registerTask('work', () => {})
+  await app.addJob({ id: 'in-hostapp', task: 'work', trigger: { type: 'interval', seconds: 3600 } })
+  const listed = await cli(['jobs', 'list', '--json', '--schema', 'hostapp'], { DATABASE_URL: url })
+  t.equal(listed.code, 0, listed.stderr)
+  t.same((JSON.parse(listed.stdout) as { jobs: Array<{ id: string }> }).jobs.map((job) => job.id), ['in-hostapp'], 'jobs list finds the job in hostapp')
+  const paused = await cli(['jobs', 'pause', 'in-hostapp', '--schema', 'hostapp'], { DATABASE_URL: url })
+  t.equal(paused.code, 0, paused.stderr)
+  t.same(await query(url, 'SELECT paused FROM hostapp.scheduler_job'), [{ paused: true }], 'and pauses it there')
+  const status = await cli(['status', '--json', '--schema', 'hostapp'], { DATABASE_URL: url })
+  t.equal(status.code, 0, status.stderr)
+  const without = await cli(['jobs', 'list'], { DATABASE_URL: url })
+  t.equal(without.code, 1, 'without --schema the tables are not found')
+  t.match(without.stderr, /--schema/, 'and the message points at --schema')
 })
 
 t.test('jobs and executions against a running app', async (t) => {
