@@ -115,7 +115,7 @@ export class Disruptor {
   }
 
   #netFault (): boolean {
-    const candidates = this.#workers().filter((worker) => alive(worker) && !worker.frozen && worker.proxies !== null && worker.nodeId !== '')
+    const candidates = this.#workers().filter((worker) => alive(worker) && !worker.stoppedBySoak && !worker.frozen && worker.proxies !== null && worker.nodeId !== '')
     const victim = candidates[Math.floor(Math.random() * candidates.length)]
     if (victim?.proxies == null) return false
     const { pool, session } = victim.proxies
