@@ -3,6 +3,7 @@
  * collected, and, with `--net-faults`, each behind two TCP fault proxies of its own (its pool and
  * its dedicated session: test/helpers/fault-proxy.ts), so a fault can be staged on one worker.
  */
+import { createInterface } from 'node:readline'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { startFaultProxy, targetOf, type FaultProxy } from '../test/helpers/fault-proxy.ts'
@@ -73,19 +74,10 @@ export async function startSoakWorker (n: number, env: NodeJS.ProcessEnv, proxie
   return worker
 }
 
+/** Calls `onLine` with each non-blank line of `stream` (node:readline). */
 function lines (stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   if (stream === null) return
-  let buffered = ''
-  stream.setEncoding('utf8')
-  stream.on('data', (chunk: string) => {
-    buffered += chunk
-    let newline: number
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
-      if (line.trim() !== '') onLine(line)
-    }
-  })
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => { if (line.trim() !== '') onLine(line) })
 }
 
 export const alive = (worker: SoakWorker): boolean => worker.child.exitCode === null && worker.child.signalCode === null

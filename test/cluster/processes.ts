@@ -2,6 +2,7 @@
  * Child processes for the multi-process tests: spawn, read their JSON-line reports, wait for a
  * report or for the exit, and kill whatever is still alive in teardown.
  */
+import { createInterface } from 'node:readline'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 
@@ -94,17 +95,8 @@ async function sleep (ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+/** Calls `onLine` with each non-blank line of `stream` (node:readline). */
 function lines (stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   if (stream === null) return
-  let buffered = ''
-  stream.setEncoding('utf8')
-  stream.on('data', (chunk: string) => {
-    buffered += chunk
-    let newline: number
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
-      if (line.trim() !== '') onLine(line)
-    }
-  })
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => { if (line.trim() !== '') onLine(line) })
 }

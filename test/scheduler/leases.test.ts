@@ -6,10 +6,24 @@
 import pg from 'pg'
 import t from 'tap'
 import { query } from '../helpers/database.js'
+import type { Scheduler } from '../../src/scheduler/scheduler.js'
 import { schedulerOnPostgres } from '../helpers/scheduler.js'
 import { waitUntil } from '../helpers/wait.js'
 
 const LEASE_MS = 1500
+
+/** Starts `scheduler` with job 'job', whose handler waits for its signal and throws its reason. */
+async function startAbortableJob (scheduler: Scheduler): Promise<{ started: boolean }> {
+  const handler = { started: false }
+  scheduler.registerTask('work', async (ctx) => {
+    handler.started = true
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
+    throw ctx.signal.reason
+  })
+  await scheduler.start()
+  await scheduler.addJob({ id: 'job', task: 'work', trigger: { type: 'interval', seconds: 3600 } })
+  return handler
+}
 
 t.test('the lease is renewed until the outcome is written, not until the handler settles', async (t) => {
   const { scheduler, url } = await schedulerOnPostgres(t, 'lease_until_written', { leaseMs: LEASE_MS })
@@ -45,18 +59,11 @@ t.test('the lease is renewed until the outcome is written, not until the handler
 
 t.test('a lost lease aborts the handler and its late outcome is recorded', async (t) => {
   const { scheduler, url } = await schedulerOnPostgres(t, 'lease_lost', { leaseMs: LEASE_MS })
-  let started = false
-  scheduler.registerTask('work', async (ctx) => {
-    started = true
-    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
-    throw ctx.signal.reason
-  })
-  await scheduler.start()
-  await scheduler.addJob({ id: 'job', task: 'work', trigger: { type: 'interval', seconds: 3600 } })
+  const handler = await startAbortableJob(scheduler)
   const leaseLost = scheduler.once('job:lease_lost')
   const late = scheduler.once('job:late_outcome')
   const run = await scheduler.runJob('job', { inProcess: true })
-  await waitUntil('the handler started', () => started, 10_000)
+  await waitUntil('the handler started', () => handler.started, 10_000)
   // Another process's reaper marked it abandoned (as after a freeze longer than the lease).
   await query(url, "update scheduler_job_execution set status = 'abandoned', lease_until = null, finished_at = now(), exception = 'lease expired (test)' where id = $1", [run.id])
   const lost = await Promise.race([leaseLost, new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000).unref())])
@@ -70,17 +77,10 @@ t.test('a lost lease aborts the handler and its late outcome is recorded', async
 
 t.test('a lease that cannot be renewed for leaseMs aborts the handler without waiting for the database', async (t) => {
   const { scheduler, url } = await schedulerOnPostgres(t, 'lease_watchdog', { leaseMs: LEASE_MS })
-  let started = false
-  scheduler.registerTask('work', async (ctx) => {
-    started = true
-    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
-    throw ctx.signal.reason
-  })
-  await scheduler.start()
-  await scheduler.addJob({ id: 'job', task: 'work', trigger: { type: 'interval', seconds: 3600 } })
+  const handler = await startAbortableJob(scheduler)
   const leaseLost = scheduler.once('job:lease_lost')
   const run = await scheduler.runJob('job', { inProcess: true })
-  await waitUntil('the handler started', () => started, 10_000)
+  await waitUntil('the handler started', () => handler.started, 10_000)
   // As in a partition: every write to the running row hangs (renewals, the reaper, the outcome),
   // held behind a row lock the test takes, so nothing the database says can tell this process
   // that its lease ran out. Only the watchdog can.

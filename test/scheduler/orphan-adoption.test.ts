@@ -4,7 +4,8 @@
  * else will run them. The loop adopts them after the failed claim and runs each once, counted by
  * the handler's own calls rather than by the table.
  */
-import t from 'tap'
+import type { MikroORM } from '@mikro-orm/postgresql'
+import t, { type Test } from 'tap'
 import type { ClaimOptions, ClaimedJob, ExecutionFilter, ExecutionRecord, QueryOptions } from '../../src/stores/job-store.js'
 import { Scheduler } from '../../src/scheduler/scheduler.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
@@ -25,11 +26,9 @@ class LostCommitStore extends MikroOrmJobStore {
   }
 }
 
-t.test('what a failed claim committed after all is adopted and run once', async (t) => {
-  const url = await freshDatabase(t, 'orphan_adoption')
-  const orm = await openOrm(t, url)
-  const store = new LostCommitStore(orm)
-  const scheduler = new Scheduler({ store, orm, pollIntervalMs: 500, leaseMs: 3000 })
+/** A started scheduler on `store`, whose task 'work' counts its calls per occurrence (the ledger). */
+async function countingScheduler (t: Test, store: MikroOrmJobStore, orm: MikroORM, options: { pollIntervalMs: number, leaseMs: number }): Promise<{ scheduler: Scheduler, calls: Map<string, number> }> {
+  const scheduler = new Scheduler({ store, orm, ...options })
   t.teardown(async () => scheduler.shutdown())
   const calls = new Map<string, number>()
   scheduler.registerTask('work', async (ctx) => {
@@ -37,6 +36,14 @@ t.test('what a failed claim committed after all is adopted and run once', async 
     calls.set(key, (calls.get(key) ?? 0) + 1)
   })
   await scheduler.start()
+  return { scheduler, calls }
+}
+
+t.test('what a failed claim committed after all is adopted and run once', async (t) => {
+  const url = await freshDatabase(t, 'orphan_adoption')
+  const orm = await openOrm(t, url)
+  const store = new LostCommitStore(orm)
+  const { scheduler, calls } = await countingScheduler(t, store, orm, { pollIntervalMs: 500, leaseMs: 3000 })
   const runDate = new Date(Date.now() + 500).toISOString()
   await scheduler.addJob({ id: 'a', task: 'work', trigger: { type: 'date', runDate } })
   await scheduler.addJob({ id: 'b', task: 'work', trigger: { type: 'date', runDate } })
@@ -79,14 +86,7 @@ t.test('an execution this process already ran is never adopted from a stale snap
   const url = await freshDatabase(t, 'orphan_adoption_stale')
   const orm = await openOrm(t, url)
   const store = new StaleSnapshotStore(orm)
-  const scheduler = new Scheduler({ store, orm, pollIntervalMs: 200, leaseMs: 4000 })
-  t.teardown(async () => scheduler.shutdown())
-  const calls = new Map<string, number>()
-  scheduler.registerTask('work', async (ctx) => {
-    const key = `${ctx.job.id} ${ctx.runTime.toISOString()}`
-    calls.set(key, (calls.get(key) ?? 0) + 1)
-  })
-  await scheduler.start()
+  const { scheduler, calls } = await countingScheduler(t, store, orm, { pollIntervalMs: 200, leaseMs: 4000 })
   const startDate = new Date(Date.now() + 500).toISOString()
   await scheduler.addJob({ id: 'every-second', task: 'work', trigger: { type: 'interval', seconds: 1, startDate }, coalesce: false, misfireGraceTime: null })
   await waitUntil('the lost claim', () => store.lostClaims.length > 0, 20_000)
