@@ -44,7 +44,19 @@ const startDate = env('SOAK_START')
 const endDate = env('SOAK_END')
 const options = JSON.parse(process.env.SOAK_OPTIONS ?? '{}') as Record<string, unknown>
 
-const orm = await MikroORM.init({ clientUrl: env('DATABASE_URL'), entities: [lib.SchedulerJob, lib.SchedulerJobExecution], pool: { min: 0, max: 4 } })
+// The host's own part, not the library's: a worker that starts while PostgreSQL restarts retries
+// connecting for a minute, as a supervisor restarting it would.
+const orm = await (async () => {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    try {
+      return await MikroORM.init({ clientUrl: env('DATABASE_URL'), entities: [lib.SchedulerJob, lib.SchedulerJobExecution], pool: { min: 0, max: 4 } })
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  }
+})()
 const app = Fastify({ logger: false })
 await app.register(lib.schedulerPlugin, { orm, lock: 'auto', ...options })
 
