@@ -60,22 +60,14 @@ export function createPgClient (pool: PgPoolLike): SqlClient {
       const deadlineMs = options.timeoutMs + CLIENT_GRACE_MS
       const client = await withDeadline(pool.connect(), deadlineMs, 'a pooled connection', (late) => late.release())
       client.connection?.stream?.setKeepAlive?.(true, POOLED_KEEPALIVE_DELAY_MS)
-      let timedOut = false
-      let timer: NodeJS.Timeout | undefined
-      const pending = client.query(text, values as unknown[])
-      pending.catch(() => {})
       try {
-        const result = await Promise.race([pending, new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => {
-            timedOut = true
-            destroy(client)
-            reject(new ConnectionTimeoutError('a statement', deadlineMs))
-          }, deadlineMs)
-        })])
-        return result.rows
-      } finally {
-        clearTimeout(timer)
-        if (!timedOut) client.release()
+        const { rows } = await answeredWithin(client, client.query(text, values as unknown[]), deadlineMs, 'a statement')
+        client.release()
+        return rows
+      } catch (error) {
+        // A connection that timed out was destroyed (released for good) already.
+        if (!(error instanceof ConnectionTimeoutError)) client.release()
+        throw error
       }
     },
     async transaction (fn, options: TransactionOptions = {}) {
@@ -86,21 +78,8 @@ export function createPgClient (pool: PgPoolLike): SqlClient {
       // server not accepting), then one for the transaction itself, started only once it has a
       // connection, so waiting for the pool never eats into the time COMMIT is given.
       const client = await withDeadline(pool.connect(), deadlineMs, 'a pooled connection', (late) => late.release())
-      let timer: NodeJS.Timeout | undefined
-      const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => {
-          destroy(client)
-          reject(new ConnectionTimeoutError('a transaction', deadlineMs))
-        }, deadlineMs)
-      })
       const ms = Math.floor(timeoutMs)
-      const work = runTransaction(client, fn, `${BEGIN}; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`)
-      work.catch(() => {}) // a late failure after the deadline has nobody to tell
-      try {
-        return await Promise.race([work, deadline])
-      } finally {
-        clearTimeout(timer)
-      }
+      return answeredWithin(client, runTransaction(client, fn, `${BEGIN}; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`), deadlineMs, 'a transaction')
     },
     async openSession (options) {
       return openPgSession(pool, options ?? {})
@@ -134,6 +113,25 @@ async function withDeadline<T> (pending: Promise<T>, ms: number, what: string, d
   try {
     return await Promise.race([pending, new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => { late = true; reject(new ConnectionTimeoutError(what, ms)) }, ms)
+    })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Resolves with `pending` (work on `client`) if it settles within `ms`; otherwise destroys `client`
+ * (a hung or half-open connection) and rejects with a `ConnectionTimeoutError` about `what`.
+ */
+async function answeredWithin<T> (client: PooledClientLike, pending: Promise<T>, ms: number, what: string): Promise<T> {
+  pending.catch(() => {}) // a late failure after the deadline has nobody to tell
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([pending, new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        destroy(client)
+        reject(new ConnectionTimeoutError(what, ms))
+      }, ms)
     })])
   } finally {
     clearTimeout(timer)
