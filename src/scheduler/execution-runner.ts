@@ -57,6 +57,8 @@ export class ExecutionRunner {
   #stopping = false
   #highestSeenId = 0
   #seen: Set<number> | null = null
+  #immediateClaimsInFlight = 0
+  #immediateClaimsBegun = 0
   #lostAtClose: Array<{ executionId: number, jobId: string, status: string }> = []
 
   constructor (deps: ExecutionRunnerDeps) {
@@ -79,11 +81,6 @@ export class ExecutionRunner {
     return [...this.#held.entries()].filter(([, held]) => !held.leaseLost).map(([id]) => id)
   }
 
-  /** Whether this runner holds execution `id` (running, waiting its turn, or its outcome unwritten). */
-  holds (id: number): boolean {
-    return this.#held.has(id)
-  }
-
   /** The highest execution id this runner has been given. */
   highestSeenId (): number {
     return this.#highestSeenId
@@ -104,23 +101,28 @@ export class ExecutionRunner {
   }
 
   /** `runJob(…, { inProcess: true })` claims under way: their executions are not held yet. */
-  immediateClaimsInFlight = 0
+  get immediateClaimsInFlight (): number {
+    return this.#immediateClaimsInFlight
+  }
+
   /** `runJob(…, { inProcess: true })` claims begun so far (a count that only grows). */
-  immediateClaimsBegun = 0
+  get immediateClaimsBegun (): number {
+    return this.#immediateClaimsBegun
+  }
 
   /**
    * Claims an immediate run of `job` with `claim` and runs it here when it is `running`; counted in
    * `immediateClaimsInFlight` meanwhile, so orphan adoption does not take it for a lost claim.
    */
   async claimAndRun (job: JobRecord, claim: () => Promise<ExecutionRecord | null>): Promise<ExecutionRecord | null> {
-    this.immediateClaimsInFlight++
-    this.immediateClaimsBegun++
+    this.#immediateClaimsInFlight++
+    this.#immediateClaimsBegun++
     try {
       const execution = await claim()
       if (execution !== null && execution.status === 'running') this.submit(job, execution)
       return execution
     } finally {
-      this.immediateClaimsInFlight--
+      this.#immediateClaimsInFlight--
     }
   }
 
