@@ -87,12 +87,28 @@ export class SchedulerRuntime {
     }
   }
 
-  /** Stops claiming at once; resolves when the loop has left and the leader lock is released. */
-  async stopClaiming (): Promise<void> {
+  /**
+   * `Scheduler.shutdown`, within `budgetMs` (Infinity: each wait bounded by `shutdownTimeoutMs`
+   * only): stops claiming and releases the lock, waits for running executions (cut short to leave a
+   * quarter of the budget, at most 2000 ms), aborts and records the rest as `abandoned`, writes the
+   * outcomes (leases renewed meanwhile; a second kept for closing the session), then closes.
+   */
+  async stop (budgetMs: number): Promise<void> {
+    const { options: { shutdownTimeoutMs }, executor, runner } = this.#deps
+    const startedAt = performance.now()
+    const leftMs = (): number => Math.max(0, budgetMs - (performance.now() - startedAt))
     await this.#loop?.stop()
+    runner.stopStarting()
+    const drainMs = Math.max(0, Math.floor(Math.min(shutdownTimeoutMs, leftMs() - Math.min(2000, budgetMs / 4))))
+    const within = drainMs < shutdownTimeoutMs
+      ? `${drainMs} ms; cut from shutdownTimeoutMs (${shutdownTimeoutMs} ms) to fit the shutdown's time limit`
+      : `shutdownTimeoutMs (${shutdownTimeoutMs} ms)`
+    await executor.drain(drainMs, { status: 'abandoned', exception: `cut off: the scheduler shut down and the execution did not finish within ${within}` })
+    await runner.close(Math.floor(Math.min(shutdownTimeoutMs, Math.max(0, leftMs() - 1000))))
+    await this.close()
   }
 
-  /** Stops renewing leases and closes the dedicated session (after the outcomes are written). */
+  /** Stops renewing leases and closes the dedicated session (after the outcomes are written, or a failed start). */
   async close (): Promise<void> {
     this.#leases?.stop()
     await this.#session?.close()

@@ -369,20 +369,7 @@ export class Scheduler {
   async shutdown (options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#state !== 'running') return
     this.#state = 'stopping'
-    const startedAt = performance.now()
-    const budgetMs = options.timeoutMs ?? Infinity
-    const leftMs = (): number => Math.max(0, budgetMs - (performance.now() - startedAt))
-    const { shutdownTimeoutMs } = this.options
-    await this.#runtime?.stopClaiming()
-    this.#runner.stopStarting()
-    const drainMs = Math.floor(Math.min(shutdownTimeoutMs, leftMs() - Math.min(2000, budgetMs / 4)))
-    const within = drainMs < shutdownTimeoutMs
-      ? `${Math.max(0, drainMs)} ms; cut from shutdownTimeoutMs (${shutdownTimeoutMs} ms) to fit the shutdown's time limit`
-      : `shutdownTimeoutMs (${shutdownTimeoutMs} ms)`
-    await this.#executor.drain(Math.max(0, drainMs), { status: 'abandoned', exception: `cut off: the scheduler shut down and the execution did not finish within ${within}` })
-    // Leases are renewed until the outcomes are written or given up on; a second, at most, is kept for closing the session.
-    await this.#runner.close(Math.floor(Math.min(shutdownTimeoutMs, Math.max(0, leftMs() - 1000))))
-    await this.#runtime?.close()
+    await this.#runtime?.stop(options.timeoutMs ?? Infinity)
     this.#runtime = null
     this.#state = 'stopped'
     this.options.log.info({ nodeId: this.nodeId }, 'scheduler shut down')
