@@ -81,7 +81,7 @@ if (browserAvailable(t)) {
     await page.waitForSelector(`#execution-exception:has-text("${XSS_ARG}")`)
     t.match(await page.textContent('#execution-exception'), `${XSS_ERROR} ${XSS_ARG}`)
     await page.goto(`${pageUrl}#/jobs/${encodeURIComponent(XSS_ID)}/edit`)
-    await page.waitForSelector('#view-job-form:not([hidden])')
+    await page.waitForSelector('#view-job-form:not([hidden]) #job-form:not([aria-busy])')
     t.equal(await page.inputValue('#job-args'), JSON.stringify([XSS_ARG]), 'args show as text in the form')
     t.equal(await page.inputValue('#job-name'), XSS_NAME)
     await page.goto(`${pageUrl}#/executions?job=${encodeURIComponent(XSS_ID)}`)

@@ -49,7 +49,7 @@ if (browserAvailable(t)) {
 
     // Add a job through the form.
     await page.getByRole('link', { name: 'Add job' }).click()
-    await page.waitForSelector('#view-job-form:not([hidden])')
+    await page.waitForSelector('#view-job-form:not([hidden]) #job-form:not([aria-busy])')
     await form.getByLabel('Id', { exact: true }).fill('ticker')
     await form.getByLabel('Task', { exact: true }).selectOption('tick')
     await form.getByLabel(/^Expression/).fill('61 * * * *')
@@ -108,7 +108,7 @@ if (browserAvailable(t)) {
 
     // Edit: interval trigger with a preview; the form shows the stored values.
     await ticker.getByRole('link', { name: 'Edit ticker' }).click()
-    await page.waitForSelector('#view-job-form:not([hidden])')
+    await page.waitForSelector('#view-job-form:not([hidden]) #job-form:not([aria-busy])')
     t.equal(await page.inputValue('#trigger-expression'), '* * * * * *', 'the form holds the stored trigger')
     t.equal(await page.getAttribute('#job-id', 'readonly'), '', 'the id cannot be changed')
     await form.getByLabel('Trigger', { exact: true }).selectOption('interval')
@@ -159,7 +159,7 @@ if (browserAvailable(t)) {
     const page: Page = await signIn(context, pageUrl)
     await page.focus('#add-job')
     await page.keyboard.press('Enter')
-    await page.waitForSelector('#view-job-form:not([hidden])')
+    await page.waitForSelector('#view-job-form:not([hidden]) #job-form:not([aria-busy])')
     t.equal(await page.evaluate(() => document.activeElement?.id), 'job-id', 'focus moves to the first field')
     await page.keyboard.type('kb')
     await page.keyboard.press('Tab')
@@ -173,5 +173,18 @@ if (browserAvailable(t)) {
     await page.keyboard.press('Enter')
     await page.waitForSelector('#jobs-body tr[data-job-id="kb"]')
     t.match(await app.scheduler.getJob('kb'), { task: 'tick', trigger: { expression: '0 9 * * mon-fri' } })
+
+    // Edit while the stored job is still loading: the form is busy and cannot be saved blank.
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => { release = resolve })
+    await page.route('**/scheduler/jobs/kb', async (route) => { await held; await route.continue() })
+    await page.evaluate(() => { location.hash = '#/jobs/kb/edit' })
+    await page.waitForSelector('#view-job-form:not([hidden]) #job-form[aria-busy="true"]')
+    t.equal(await page.isDisabled('#job-save'), true, 'Save is disabled while the job loads')
+    release()
+    await page.waitForSelector('#job-form:not([aria-busy])')
+    t.equal(await page.inputValue('#trigger-expression'), '0 9 * * mon-fri', 'then the form holds the stored trigger')
+    t.equal(await page.isDisabled('#job-save'), false, 'and Save is enabled')
+    await page.unroute('**/scheduler/jobs/kb')
   })
 }

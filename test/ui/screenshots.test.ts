@@ -10,9 +10,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { schedulerRoutes } from '../../src/routes/plugin.js'
-import { buildApp } from '../../example-app/app.ts'
-import { readConfig } from '../../example-app/config.ts'
-import { createExampleTables, openDatabase } from '../../example-app/database.ts'
 import { HAVE_CHROMIUM, PREFIX, launchBrowser, requireToken, signIn } from './fixtures/harness.js'
 
 declare const document: any
@@ -21,6 +18,10 @@ const DOCS = new URL('../../docs/', import.meta.url)
 const wanted = process.env.SCREENSHOTS === '1'
 
 t.test('screenshots of the admin page with the example app', { skip: !wanted ? 'set SCREENSHOTS=1 to rewrite docs/*.png' : !HAVE_CHROMIUM ? 'no /usr/bin/chromium' : false }, async (t) => {
+  // Loaded here, not at the top: the example imports dist/, which an ordinary run may not have built.
+  const { buildApp } = await import('../../example-app/app.ts')
+  const { readConfig } = await import('../../example-app/config.ts')
+  const { createExampleTables, openDatabase } = await import('../../example-app/database.ts')
   const dataDir = await mkdtemp(join(tmpdir(), 'fms-screenshots-'))
   t.teardown(async () => rm(dataDir, { recursive: true, force: true }))
   const config = { ...readConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }), port: 0 }
@@ -48,7 +49,7 @@ t.test('screenshots of the admin page with the example app', { skip: !wanted ? '
   await page.screenshot({ path: new URL('admin-jobs.png', DOCS).pathname })
 
   await page.goto(`${pageUrl}#/jobs/new`)
-  await page.waitForSelector('#view-job-form:not([hidden])')
+  await page.waitForSelector('#view-job-form:not([hidden]) #job-form:not([aria-busy])')
   await page.fill('#job-id', 'reports.daily.eu')
   await page.fill('#job-name', 'Daily report (EU)')
   await page.selectOption('#job-task', 'heartbeat')

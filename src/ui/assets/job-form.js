@@ -75,7 +75,24 @@ function resetForm () {
   replace($('preview-description'), '')
 }
 
+/**
+ * Shows the add form (id null) or the edit form of job `id`. The form is marked aria-busy and
+ * Save is disabled until the stored job has been loaded into it, so a click on a half-filled form
+ * cannot save blanks (and tests wait for the busy mark to go, not for the section to show).
+ */
 export async function openJobForm (id) {
+  const form = $('job-form')
+  form.setAttribute('aria-busy', 'true')
+  $('job-save').disabled = true
+  try {
+    await fillJobForm(id)
+  } finally {
+    form.removeAttribute('aria-busy')
+    $('job-save').disabled = false
+  }
+}
+
+async function fillJobForm (id) {
   fillTimezones()
   if (tasks.length === 0) await loadTasks()
   resetForm()
