@@ -52,6 +52,11 @@ export interface SchedulerOptions {
   /** Milliseconds of lease per running execution, renewed every third of it; past it the execution is abandoned. Default 30000. */
   leaseMs?: number
   /**
+   * Milliseconds between this process's heartbeats in the node registry (`scheduler_node`); a node
+   * unseen for three of them is no longer listed as live by `getStatus()`. Default 5000.
+   */
+  nodeHeartbeatMs?: number
+  /**
    * Milliseconds a statement of the scheduler's own loop may take: claims run with
    * `SET LOCAL statement_timeout` and `SET LOCAL idle_in_transaction_session_timeout` of this
    * value, the dedicated session (lock, LISTEN) has both set, and a connection that has not
@@ -107,6 +112,7 @@ export interface ResolvedSchedulerOptions {
   leaderHeartbeatMs: number
   leaderStaleMs: number
   leaseMs: number
+  nodeHeartbeatMs: number
   statementTimeoutMs: number
   connectTimeoutMs: number
   keepAliveInitialDelayMs: number
@@ -125,7 +131,7 @@ export const MAX_SLEEP_MS = 30_000
 
 const KNOWN_OPTIONS = new Set([
   'store', 'orm', 'lock', 'lockFile', 'leaderLockKey', 'nodeId', 'log', 'maxConcurrency', 'batchSize', 'pollIntervalMs',
-  'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'shutdownTimeoutMs', 'maxPendingOutcomes', 'maxCatchUp', 'jobDefaults', 'clock', 'random', 'metrics',
+  'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'nodeHeartbeatMs', 'shutdownTimeoutMs', 'maxPendingOutcomes', 'maxCatchUp', 'jobDefaults', 'clock', 'random', 'metrics',
   'statementTimeoutMs', 'connectTimeoutMs', 'keepAliveInitialDelayMs', 'sessionUrl'
 ])
 
@@ -183,6 +189,7 @@ export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOpt
     leaderHeartbeatMs,
     leaderStaleMs,
     leaseMs: positiveInteger(options, 'leaseMs', 30_000),
+    nodeHeartbeatMs: positiveInteger(options, 'nodeHeartbeatMs', 5000),
     statementTimeoutMs,
     connectTimeoutMs: positiveInteger(options, 'connectTimeoutMs', 10_000),
     keepAliveInitialDelayMs: positiveInteger(options, 'keepAliveInitialDelayMs', 10_000),

@@ -6,8 +6,9 @@
 import { SchedulerJob } from './scheduler-job.js'
 import { SchedulerJobExecution } from './scheduler-job-execution.js'
 import { SchedulerLeader } from './scheduler-leader.js'
+import { SchedulerNode } from './scheduler-node.js'
 
-export { SchedulerJob, SchedulerJobExecution, SchedulerLeader }
+export { SchedulerJob, SchedulerJobExecution, SchedulerLeader, SchedulerNode }
 
 /** The scheduler's entities, for the host's MikroORM `entities` option: `entities: [...appEntities, ...schedulerEntities]`. */
-export const schedulerEntities = [SchedulerJob, SchedulerJobExecution, SchedulerLeader] as const
+export const schedulerEntities = [SchedulerJob, SchedulerJobExecution, SchedulerLeader, SchedulerNode] as const

@@ -180,12 +180,26 @@ export const FireTimesSchema = Type.Object({
   fireTimes: Type.Array(DateTime, { description: 'Upcoming fire times (without jitter), fewer when the trigger ends.' })
 }, { additionalProperties: false })
 
+export const NodeSchema = Type.Object({
+  nodeId: Type.String({ description: 'The process\'s node id: the owner of its executions.' }),
+  host: Type.String(),
+  pid: Type.Integer(),
+  tasks: Type.Array(Type.String(), { description: 'Tasks it has registered.' }),
+  roles: Type.Array(Type.String(), { description: 'plan (may lead and claim), execute (runs handlers).' }),
+  lock: Type.String({ description: 'The leader lock it uses: advisory, file or none.' }),
+  startedAt: DateTime,
+  lastSeenAt: DateTime,
+  lastSeenAgoMs: Type.Integer({ description: 'Milliseconds since its last heartbeat, by the database clock.' }),
+  running: Type.Integer({ description: 'Its running executions.' })
+}, { additionalProperties: false, description: 'A live scheduler process.' })
+
 export const StatusSchema = Type.Object({
   nodeId: Type.String({ description: 'This process.' }),
   state: Type.String({ description: 'stopped | starting | running | stopping (this process).' }),
   isLeader: Type.Boolean({ description: 'Whether this process runs the scheduling loop.' }),
   lock: Type.String(),
   leader: nullable(Type.Object({ nodeId: Type.String(), acquiredAt: nullable(DateTime), heartbeatAt: nullable(DateTime) }, { additionalProperties: false })),
+  nodes: Type.Array(NodeSchema, { description: 'Every live scheduler process (node registry), by node id.' }),
   runningExecutions: Type.Array(ExecutionSchema, { description: 'Executions running anywhere in the cluster.' }),
   localExecutions: Type.Array(Type.Integer(), { description: 'Ids of the executions running in this process.' }),
   nextWakeup: nullable(DateTime),

@@ -70,6 +70,7 @@ export function statusJson (status: ClusterStatus): StatusJson {
     leader: status.leader === null
       ? null
       : { nodeId: status.leader.nodeId, acquiredAt: iso(status.leader.acquiredAt), heartbeatAt: iso(status.leader.heartbeatAt) },
+    nodes: status.nodes.map((node) => ({ ...node, startedAt: node.startedAt.toISOString(), lastSeenAt: node.lastSeenAt.toISOString() })),
     runningExecutions: status.runningExecutions.map((execution) => executionJson(execution, false)),
     localExecutions: status.localExecutions,
     nextWakeup: iso(status.nextWakeup),

@@ -3,7 +3,7 @@
  *
  * | route | answer |
  * | --- | --- |
- * | `GET /status` | 200 this node's id and state, whether it leads, who leads, executions running anywhere, the next wake-up, its tasks |
+ * | `GET /status` | 200 this node's id and state, whether it leads, who leads, the live nodes, executions running anywhere, the next wake-up, its tasks |
  * | `GET /tasks` | 200 `{ items: [{ name }], total }`: the tasks registered in this process (what a job's `task` may name here) |
  */
 import type { FastifyPluginAsync } from 'fastify'
@@ -18,7 +18,7 @@ export const statusRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = async 
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.get('/status', {
-    schema: { tags, summary: 'Scheduler status: this node, the leader, running executions, next wake-up', response: { 200: StatusSchema, ...errors() } }
+    schema: { tags, summary: 'Scheduler status: this node, the leader, the live nodes, running executions, next wake-up', response: { 200: StatusSchema, ...errors() } }
   }, async () => statusJson(await scheduler.getStatus()))
 
   app.get('/tasks', {

@@ -18,6 +18,7 @@ import type { SchedulerEventBus } from './events.js'
 import type { ExecutionRunner } from './execution-runner.js'
 import type { Executor } from './executor.js'
 import { LeaseKeeper } from './lease-keeper.js'
+import { NodeHeartbeat } from './node-heartbeat.js'
 import { OrphanAdoption } from './orphan-adoption.js'
 import { SchedulingLoop } from './scheduling-loop.js'
 import { UnscheduledJobs } from './unscheduled-jobs.js'
@@ -29,6 +30,8 @@ export interface SchedulerRuntimeDeps {
   runner: ExecutionRunner
   tracing: SchedulerTracing
   plan: ClaimPlanner
+  /** The registered task names now, for the node registry. */
+  tasks: () => string[]
 }
 
 export class SchedulerRuntime {
@@ -37,6 +40,7 @@ export class SchedulerRuntime {
   #leases: LeaseKeeper | null = null
   #lock: LeaderLock | null = null
   #loop: SchedulingLoop | null = null
+  #heartbeat: NodeHeartbeat | null = null
 
   constructor (deps: SchedulerRuntimeDeps) {
     this.#deps = deps
@@ -68,9 +72,22 @@ export class SchedulerRuntime {
       })
       await this.#leases.reap()
       this.#leases.start()
+      this.#lock = this.#createLock()
+      this.#heartbeat = new NodeHeartbeat({
+        store,
+        events,
+        log,
+        nodeId: options.nodeId,
+        tasks: this.#deps.tasks,
+        lock: this.#lock.kind,
+        heartbeatMs: options.nodeHeartbeatMs,
+        statementTimeoutMs: options.statementTimeoutMs,
+        clock: options.clock
+      })
+      await this.#heartbeat.start()
       this.#loop = new SchedulingLoop({
         options,
-        lock: this.#lock = this.#createLock(),
+        lock: this.#lock,
         session: this.#session,
         executor,
         runner,
@@ -108,9 +125,14 @@ export class SchedulerRuntime {
     await this.close()
   }
 
-  /** Stops renewing leases and closes the dedicated session (after the outcomes are written, or a failed start). */
+  /**
+   * Stops renewing leases, leaves the node registry (waiting at most a second for it) and closes the
+   * dedicated session (after the outcomes are written, or a failed start).
+   */
   async close (): Promise<void> {
     this.#leases?.stop()
+    await this.#heartbeat?.stop(Math.min(1000, this.#deps.options.statementTimeoutMs))
+    this.#heartbeat = null
     await this.#session?.close()
     this.#loop = null
   }

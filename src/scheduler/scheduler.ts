@@ -15,6 +15,7 @@ import { planClaim } from './claim-planner.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
 import { Executor } from './executor.js'
+import { NODE_STALE_HEARTBEATS } from './node-heartbeat.js'
 import { firstRunTime, scheduleNewJobs, validateChanges, validateDefinition } from './job-input.js'
 import { nextOccurrence } from './next-occurrence.js'
 import { updateJobChecked } from './read-modify-write.js'
@@ -311,15 +312,17 @@ export class Scheduler {
     }
   }
 
-  /** This process and the cluster: the leader, executions running anywhere, the next wake-up. */
+  /** This process and the cluster: the leader, the live nodes (node registry), executions running anywhere, the next wake-up. */
   async getStatus (): Promise<ClusterStatus> {
     const local = this.status()
-    const [leader, running, wakeup] = await Promise.all([
+    const { store, nodeHeartbeatMs, clock } = this.options
+    const [leader, running, wakeup, nodes] = await Promise.all([
       this.#runtime?.describeLeader() ?? null,
-      this.options.store.getExecutions({ status: 'running' }),
-      this.options.store.getNextWakeup()
+      store.getExecutions({ status: 'running' }),
+      store.getNextWakeup(),
+      store.getNodes(nodeHeartbeatMs * NODE_STALE_HEARTBEATS, clock?.() ?? null)
     ])
-    return { ...local, leader, runningExecutions: running, localExecutions: local.runningExecutions, nextWakeup: wakeup.nextRunTime }
+    return { ...local, leader, nodes, runningExecutions: running, localExecutions: local.runningExecutions, nextWakeup: wakeup.nextRunTime }
   }
 
   /**
@@ -344,7 +347,8 @@ export class Scheduler {
         tracing: this.#tracing,
         plan: (job, now, runningCount) => planClaim({
           job, now, runningCount, trigger: this.#triggers.get(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp, random: this.options.random
-        })
+        }),
+        tasks: () => this.#tasks.names
       })
       await this.#runtime.start()
       this.#state = 'running'

@@ -1,6 +1,6 @@
 /** What `Scheduler.status()` and `getStatus()` report. */
 import type { LeaderInfo } from '../locks/leader-lock.js'
-import type { ExecutionRecord } from '../stores/job-store.js'
+import type { ExecutionRecord, NodeRecord } from '../stores/job-store.js'
 
 export type SchedulerState = 'stopped' | 'starting' | 'running' | 'stopping'
 
@@ -22,6 +22,11 @@ export interface SchedulerStatus {
 export interface ClusterStatus extends Omit<SchedulerStatus, 'runningExecutions' | 'nextWakeup'> {
   /** Who leads (advisory: from the heartbeat row; file: the lock file), null when unknown or `lock: 'none'`. */
   leader: LeaderInfo | null
+  /**
+   * Every live scheduler process (node registry `scheduler_node`: seen within three
+   * `nodeHeartbeatMs`), ordered by node id, with its tasks, roles, lock and running count.
+   */
+  nodes: NodeRecord[]
   /** Executions running anywhere in the cluster. */
   runningExecutions: ExecutionRecord[]
   /** Ids of the executions running in this process. */

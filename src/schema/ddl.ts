@@ -89,11 +89,32 @@ export const LATE_OUTCOME_STATEMENTS: readonly string[] = [
   'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS late_exception text NULL'
 ]
 
-/** Every statement of every schema version, in order: the whole current schema, idempotently. */
-export const SCHEMA_STATEMENTS: readonly string[] = [...INITIAL_STATEMENTS, ...LATE_OUTCOME_STATEMENTS]
+/**
+ * The node registry (the third schema version): one row per live scheduler process, upserted by its
+ * heartbeat every `nodeHeartbeatMs` and deleted when it stops, so `getStatus()`, `GET /status` and
+ * the CLI's `status` list every process, not only those holding running executions. `tasks` is
+ * the JSON array of task names the process has registered; `roles` the JSON array of what it may
+ * do (`plan`: take the leader lock and claim; `execute`: run handlers).
+ */
+export const NODE_STATEMENTS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS scheduler_node (
+    node_id text PRIMARY KEY,
+    host text NOT NULL,
+    pid integer NOT NULL,
+    tasks jsonb NOT NULL DEFAULT '[]'::jsonb,
+    roles jsonb NOT NULL DEFAULT '[]'::jsonb,
+    lock text NOT NULL,
+    started_at timestamptz NOT NULL,
+    last_seen_at timestamptz NOT NULL
+  )`
+]
 
-/** Statements that drop both tables (for a migration's `down()`); this deletes the execution history. */
+/** Every statement of every schema version, in order: the whole current schema, idempotently. */
+export const SCHEMA_STATEMENTS: readonly string[] = [...INITIAL_STATEMENTS, ...LATE_OUTCOME_STATEMENTS, ...NODE_STATEMENTS]
+
+/** Statements that drop every table (for a migration's `down()`); this deletes the execution history. */
 export const DROP_STATEMENTS: readonly string[] = [
+  'DROP TABLE IF EXISTS scheduler_node',
   'DROP TABLE IF EXISTS scheduler_leader',
   'DROP TABLE IF EXISTS scheduler_job_execution',
   'DROP TABLE IF EXISTS scheduler_job'

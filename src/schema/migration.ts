@@ -52,6 +52,8 @@ export const schedulerMigrations: readonly MigrationObject[] =
 export const Migration20261201000000_scheduler_initial: SchedulerMigrationClass = schedulerMigrations[0]!.class
 /** The second version: the late outcome columns of `scheduler_job_execution`. */
 export const Migration20261201220000_scheduler_late_outcomes: SchedulerMigrationClass = schedulerMigrations[1]!.class
+/** The third version: the node registry `scheduler_node`. */
+export const Migration20261205190000_scheduler_nodes: SchedulerMigrationClass = schedulerMigrations[2]!.class
 
 /**
  * All versions at once: the single migration of earlier releases, kept for hosts that list it.

@@ -11,12 +11,13 @@
  */
 import { InvalidOptionsError } from '../errors.js'
 import type { SqlClient, SqlExecutor, SqlSession } from '../sql/sql-client.js'
+import { SCHEDULER_TABLES } from './tables.js'
 
 /** The wake-up NOTIFY channel of the scheduler whose tables are found through `search_path`. */
 export const DEFAULT_WAKEUP_CHANNEL = 'scheduler_wakeup'
 
-/** A bare table name of ours, not part of a longer identifier nor already qualified. */
-const TABLE_NAME = /(?<![\w."$])scheduler_(job_execution|job|leader)(?![\w"$])/g
+/** A bare table name of ours (`SCHEDULER_TABLES`, longest first), not part of a longer identifier nor already qualified. */
+const TABLE_NAME = new RegExp(`(?<![\\w."$])(${[...SCHEDULER_TABLES].sort((a, b) => b.length - a.length).join('|')})(?![\\w"$])`, 'g')
 
 /** `"schema"`, quoted for SQL. */
 export function quoteIdentifier (name: string): string {

@@ -9,8 +9,7 @@
  *   only checks, with each version's `probe`, that all of them are applied;
  * - `SchedulerMigration` (the single migration of earlier releases): all of them at once.
  */
-import { DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS } from './ddl.js'
-import { SCHEDULER_TABLES } from './tables.js'
+import { DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS } from './ddl.js'
 
 export interface SchemaVersion {
   /** Migration name, as recorded in the host's migrations table: `Migration<UTC yyyyMMddHHmmss>_scheduler_<what>`. */
@@ -25,7 +24,8 @@ export interface SchemaVersion {
   readonly probe: string
 }
 
-const TABLES = SCHEDULER_TABLES
+/** The tables of the first version (later versions add their own; `SCHEDULER_TABLES` lists them all). */
+const INITIAL_TABLES = ['scheduler_job', 'scheduler_job_execution', 'scheduler_leader']
 
 /** The ordered versions; the last one is the schema this release of the library needs. */
 export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
@@ -34,7 +34,7 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
     description: 'the tables scheduler_job, scheduler_job_execution and scheduler_leader with their indexes and checks',
     up: INITIAL_STATEMENTS,
     down: DROP_STATEMENTS,
-    probe: `SELECT (${TABLES.map((table) => `to_regclass('${table}') IS NOT NULL`).join(' AND ')}
+    probe: `SELECT (${INITIAL_TABLES.map((table) => `to_regclass('${table}') IS NOT NULL`).join(' AND ')}
       AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job') AND attname = 'next_fire_time' AND NOT attisdropped)
       AND EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
                   WHERE i.indrelid = to_regclass('scheduler_job_execution') AND c.relname = 'scheduler_job_execution_running_idx')
@@ -52,5 +52,12 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
     ],
     probe: `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution')
       AND attname = 'late_exception' AND NOT attisdropped) AS applied`
+  },
+  {
+    name: 'Migration20261205190000_scheduler_nodes',
+    description: 'the node registry scheduler_node (every live scheduler process, its tasks, roles and last heartbeat)',
+    up: NODE_STATEMENTS,
+    down: ['DROP TABLE IF EXISTS scheduler_node'],
+    probe: "SELECT to_regclass('scheduler_node') IS NOT NULL AS applied"
   }
 ]

@@ -202,6 +202,32 @@ export interface QueryOptions {
   timeoutMs?: number
 }
 
+/** What a scheduler process says of itself in the node registry (`scheduler_node`) at each heartbeat. */
+export interface NodeRegistration {
+  /** The process's node id: the `owner` of the executions it runs. */
+  nodeId: string
+  host: string
+  pid: number
+  /** Names of the tasks it has registered. */
+  tasks: string[]
+  /** What it may do: `plan` (take the leader lock and claim), `execute` (run handlers). */
+  roles: Array<'plan' | 'execute'>
+  /** The leader lock it uses (`advisory`, `file`, `none`). */
+  lock: string
+}
+
+/** A live node as `getNodes` reports it: its registration, times on the store's clock, and what it runs now. */
+export interface NodeRecord extends NodeRegistration {
+  /** When the node first registered (its scheduler started). */
+  startedAt: Date
+  /** Its last heartbeat. */
+  lastSeenAt: Date
+  /** Milliseconds since its last heartbeat, by the store's clock. */
+  lastSeenAgoMs: number
+  /** Its `running` executions (leases not checked). */
+  running: number
+}
+
 /** The earliest next run time of any claimable job, with the store's clock at that moment. */
 export interface NextWakeup {
   nextRunTime: Date | null
@@ -303,6 +329,16 @@ export interface JobStore extends ExecutionStatsQueries {
   getRecentExecutionStats(jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>>
   /** Deletes finished executions (not `queued` nor `running`) whose run time is older than `maxAgeSeconds`. Returns the count. */
   deleteOldExecutions(maxAgeSeconds: number, now: Date | null): Promise<number>
+  /**
+   * Upserts this process's row in the node registry with the store's clock as `lastSeenAt` (and
+   * `startedAt` on the first call), and deletes rows unseen for more than `retentionMs` (processes
+   * that died without unregistering).
+   */
+  recordNode(node: NodeRegistration, retentionMs: number, now: Date | null, options?: QueryOptions): Promise<void>
+  /** Deletes a node's registry row (its clean shutdown). Returns whether it was there. */
+  removeNode(nodeId: string, options?: QueryOptions): Promise<boolean>
+  /** Nodes seen within `staleMs` of the store's clock, ordered by node id, with their running counts. */
+  getNodes(staleMs: number, now: Date | null, options?: QueryOptions): Promise<NodeRecord[]>
   /**
    * Tells the schedulers of other processes that jobs changed, so they re-read the next due time
    * (PostgreSQL: `NOTIFY scheduler_wakeup`). Absent where there are no other processes.

@@ -6,7 +6,7 @@
 import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../errors.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
-  JobRecord, JobStore, NewJobRecord, NextWakeup
+  JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration
 } from './job-store.js'
 import {
   fireLagOf, perMinuteOf, runHistoryOf, slowestJobsOf, type FireLagStats, type MinuteStatusCount, type RunHistoryEntry, type RunTimeRange, type SlowJob
@@ -23,6 +23,7 @@ export class MemoryJobStore implements JobStore {
   readonly #jobs = new Map<string, JobRecord>()
   readonly #executions = new Map<number, ExecutionRecord>()
   readonly #occurrences = new Set<string>()
+  readonly #nodes = new Map<string, { node: NodeRegistration, startedAt: Date, lastSeenAt: Date }>()
   readonly #clock: () => Date
   #nextExecutionId = 1
 
@@ -225,6 +226,36 @@ export class MemoryJobStore implements JobStore {
       }
     }
     return extended
+  }
+
+  async recordNode (node: NodeRegistration, retentionMs: number, now: Date | null): Promise<void> {
+    const at = now ?? this.#clock()
+    for (const [nodeId, entry] of this.#nodes) {
+      if (nodeId !== node.nodeId && entry.lastSeenAt.getTime() < at.getTime() - retentionMs) this.#nodes.delete(nodeId)
+    }
+    this.#nodes.set(node.nodeId, { node: clone(node), startedAt: this.#nodes.get(node.nodeId)?.startedAt ?? at, lastSeenAt: at })
+  }
+
+  async removeNode (nodeId: string): Promise<boolean> {
+    return this.#nodes.delete(nodeId)
+  }
+
+  async getNodes (staleMs: number, now: Date | null): Promise<NodeRecord[]> {
+    const at = (now ?? this.#clock()).getTime()
+    const running = new Map<string, number>()
+    for (const execution of this.#executions.values()) {
+      if (execution.status === 'running' && execution.owner !== null) running.set(execution.owner, (running.get(execution.owner) ?? 0) + 1)
+    }
+    return [...this.#nodes.values()]
+      .filter((entry) => entry.lastSeenAt.getTime() >= at - staleMs)
+      .sort((a, b) => (a.node.nodeId < b.node.nodeId ? -1 : a.node.nodeId > b.node.nodeId ? 1 : 0))
+      .map((entry) => ({
+        ...clone(entry.node),
+        startedAt: new Date(entry.startedAt),
+        lastSeenAt: new Date(entry.lastSeenAt),
+        lastSeenAgoMs: Math.max(0, at - entry.lastSeenAt.getTime()),
+        running: running.get(entry.node.nodeId) ?? 0
+      }))
   }
 
   async abandonExpiredExecutions (reason: string, now: Date | null): Promise<ExecutionRecord[]> {

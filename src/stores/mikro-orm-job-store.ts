@@ -4,7 +4,8 @@
  * SQL through the ORM's native client: no entity hydration, one statement per batch.
  *
  * The statements live in one module per concern under `postgresql/`: `jobs.ts` (the job table),
- * `claim.ts` (wake-ups, claims, run-now), `executions.ts` (outcomes, leases, history) and
+ * `claim.ts` (wake-ups, claims, run-now), `executions.ts` (outcomes, leases, history), `nodes.ts`
+ * (the node registry) and
  * `stats.ts` (the aggregates behind the admin page's charts); this class installs the schema on first use and delegates to them.
  */
 import type { MikroORM } from '@mikro-orm/core'
@@ -18,11 +19,12 @@ import { toDate, withQueryTimeout, type SqlClient } from '../sql/sql-client.js'
 import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from './execution-stats.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
-  JobRecord, JobStore, NewJobRecord, NextWakeup, QueryOptions
+  JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration, QueryOptions
 } from './job-store.js'
 import * as claim from './postgresql/claim.js'
 import * as executions from './postgresql/executions.js'
 import * as jobs from './postgresql/jobs.js'
+import * as nodes from './postgresql/nodes.js'
 import * as stats from './postgresql/stats.js'
 
 /**
@@ -223,6 +225,18 @@ export class MikroOrmJobStore implements JobStore {
 
   async getSlowestJobs (range: RunTimeRange, limit: number): Promise<SlowJob[]> {
     return stats.getSlowestJobs(await this.#db(), range, limit)
+  }
+
+  async recordNode (node: NodeRegistration, retentionMs: number, now: Date | null, options: QueryOptions = {}): Promise<void> {
+    await withQueryTimeout(await this.#db(), options, async (db) => nodes.recordNode(db, node, retentionMs, now))
+  }
+
+  async removeNode (nodeId: string, options: QueryOptions = {}): Promise<boolean> {
+    return withQueryTimeout(await this.#db(), options, async (db) => nodes.removeNode(db, nodeId))
+  }
+
+  async getNodes (staleMs: number, now: Date | null, options: QueryOptions = {}): Promise<NodeRecord[]> {
+    return withQueryTimeout(await this.#db(), options, async (db) => nodes.getNodes(db, staleMs, now))
   }
 
   async notifyChange (payload: string): Promise<void> {

@@ -11,6 +11,7 @@ import { DROP_STATEMENTS } from '../../src/schema/ddl.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { jobStoreContract } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
+import { nodeRegistryContract } from './node-registry-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 // `memory://` is PGlite's in-memory data directory (a `:memory:` dbName would be a directory name).
@@ -35,6 +36,11 @@ jobStoreContract(t, async () => {
 executionStatsContract(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(orm) }
+})
+
+nodeRegistryContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
 })
 
 schemaContract(t, async () => {
