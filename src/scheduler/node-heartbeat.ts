@@ -8,6 +8,7 @@
  * for people, and nothing in the scheduling protocol depends on it.
  */
 import { hostname } from 'node:os'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { JobStore, NodeRegistration } from '../stores/job-store.js'
 import type { SchedulerLogger } from '../types.js'
 import type { SchedulerEventBus } from './events.js'
@@ -35,7 +36,8 @@ export interface NodeHeartbeatDeps {
 export class NodeHeartbeat {
   readonly #deps: NodeHeartbeatDeps
   #timer: NodeJS.Timeout | null = null
-  #busy = false
+  /** The heartbeat being written, if any: stop() waits for it, so it cannot re-create the row after the removal. */
+  #inFlight: Promise<boolean> | null = null
 
   constructor (deps: NodeHeartbeatDeps) {
     this.#deps = deps
@@ -50,18 +52,15 @@ export class NodeHeartbeat {
 
   /** One heartbeat: upserts this node's row. Resolves whether it was written; a fault is logged and emitted. */
   async beat (): Promise<boolean> {
-    if (this.#busy) return false
-    this.#busy = true
+    if (this.#inFlight !== null) return false
     const { store, clock, statementTimeoutMs } = this.#deps
-    try {
-      await store.recordNode(this.registration(), NODE_RETENTION_MS, clock?.() ?? null, { timeoutMs: statementTimeoutMs })
-      return true
-    } catch (error) {
-      this.#report(error as Error, 'node heartbeat')
-      return false
-    } finally {
-      this.#busy = false
-    }
+    this.#inFlight = store.recordNode(this.registration(), NODE_RETENTION_MS, clock?.() ?? null, { timeoutMs: statementTimeoutMs })
+      .then(() => true, (error: unknown) => {
+        this.#report(error as Error, 'node heartbeat')
+        return false
+      })
+      .finally(() => { this.#inFlight = null })
+    return this.#inFlight
   }
 
   /**
@@ -71,6 +70,10 @@ export class NodeHeartbeat {
   async stop (timeoutMs = this.#deps.statementTimeoutMs): Promise<void> {
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null
+    // A beat still being written would re-create the row after the removal; wait for it, within the budget.
+    const deadline = performance.now() + timeoutMs
+    if (this.#inFlight !== null) await Promise.race([this.#inFlight, delay(timeoutMs, undefined, { ref: false })])
+    timeoutMs = Math.max(1, Math.floor(deadline - performance.now()))
     try {
       await this.#deps.store.removeNode(this.#deps.nodeId, { timeoutMs })
     } catch (error) {

@@ -16,7 +16,10 @@ const silent = { trace () {}, debug () {}, info () {}, warn () {}, error () {}, 
 /** A memory store whose node writes fail while `failing` is set. */
 class FlakyStore extends MemoryJobStore {
   failing = false
+  /** While set, node writes wait for it (a slow database). */
+  gate: Promise<void> | null = null
   override async recordNode (node: NodeRegistration, retentionMs: number, now: Date | null): Promise<void> {
+    if (this.gate !== null) await this.gate
     if (this.failing) throw new Error('the database is down')
     return super.recordNode(node, retentionMs, now)
   }
@@ -75,4 +78,29 @@ t.test('a failed unregistration at stop is reported, not thrown', async (t) => {
   t.same(errors, [{ during: 'node unregistration', message: 'the database is down' }])
   store.failing = false
   t.equal((await store.getNodes(1000, null)).length, 1, 'the row stays, to age out')
+})
+
+t.test('stop waits for a heartbeat in flight, so the row is not written again after the removal', async (t) => {
+  const { store, heartbeat } = setup()
+  await heartbeat.start()
+  let open: () => void = () => {}
+  store.gate = new Promise((resolve) => { open = resolve })
+  const beat = heartbeat.beat()
+  const stopped = heartbeat.stop(5000)
+  open()
+  t.equal(await beat, true, 'the beat in flight was written')
+  await stopped
+  t.same(await store.getNodes(NODE_RETENTION_MS, null), [], 'and then removed')
+})
+
+t.test('stop waits for a hung heartbeat only within its budget', async (t) => {
+  const { store, heartbeat } = setup()
+  await heartbeat.start()
+  store.gate = new Promise(() => {})
+  void heartbeat.beat()
+  // The budget's timer does not hold the process open (a host exiting need not wait for it); this test does.
+  const keepAlive = setTimeout(() => {}, 10_000)
+  await heartbeat.stop(50)
+  clearTimeout(keepAlive)
+  t.same(await store.getNodes(NODE_RETENTION_MS, null), [], 'removed after 50 ms, the hung beat still pending')
 })
