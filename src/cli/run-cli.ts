@@ -22,7 +22,7 @@ const GROUPS: Record<string, Record<string, Command>> = {
   schema: schemaCommands
 }
 
-const STRING_OPTIONS = ['database-url', 'schema', 'task', 'search', 'limit', 'offset', 'job', 'status', 'older-than', 'timeout', 'leader-lock-key', 'node-heartbeat-ms']
+const STRING_OPTIONS = ['database-url', 'schema', 'task', 'search', 'limit', 'offset', 'job', 'status', 'older-than', 'timeout', 'leader-lock-key']
 const BOOLEAN_OPTIONS = ['json', 'paused', 'active', 'flagged', 'wait']
 
 export interface CliIo {

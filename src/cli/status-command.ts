@@ -1,7 +1,7 @@
 /**
  * `status`: the cluster as the database shows it: the advisory leader (its heartbeat row, alive
- * only while its backend is), every live node (the node registry: seen within three
- * `nodeHeartbeatMs`, `--node-heartbeat-ms` when the app changed it) with its running executions,
+ * only while its backend is), every live node (the node registry: seen within three of its own
+ * `nodeHeartbeatMs`) with its running executions,
  * the owners of running executions that are not live nodes (dead processes whose leases will
  * expire), the queue, the jobs by state and the next wake-up. Every query is an aggregate or a
  * small table.
@@ -19,21 +19,16 @@ interface OwnerRow { owner: string | null, running: number, expired: number, old
 interface CountsRow { queued: number, active: number, paused: number, flagged: number, finished: number, now: unknown }
 
 const status: Command = {
-  options: ['leader-lock-key', 'node-heartbeat-ms'],
+  options: ['leader-lock-key'],
   args: [],
   async run ({ options, json: asJson, connection, out }) {
     const given = stringOption(options, 'leader-lock-key')
     if (given !== undefined && (!/^-?\d+$/.test(given) || !Number.isSafeInteger(Number(given)))) throw new UsageError(`--leader-lock-key must be an integer (the app's leaderLockKey); got '${given}'`)
-    const heartbeat = stringOption(options, 'node-heartbeat-ms')
-    if (heartbeat !== undefined && (!/^\d+$/.test(heartbeat) || Number(heartbeat) < 1 || !Number.isSafeInteger(Number(heartbeat)))) {
-      throw new UsageError(`--node-heartbeat-ms must be a positive integer (the app's nodeHeartbeatMs); got '${heartbeat}'`)
-    }
     const conn = await connection()
     // The plugin's default key for the schema (see leaderLockKeyFor), unless the app set its own.
     const keyText = given ?? String(leaderLockKeyFor(DEFAULT_LEADER_LOCK_KEY, conn.schema))
     const scheduler = await conn.scheduler()
     const { sql } = conn
-    const staleMs = (heartbeat === undefined ? scheduler.options.nodeHeartbeatMs : Number(heartbeat)) * NODE_STALE_HEARTBEATS
     const [leaderRows, ownerRows, [counts], wakeup, live] = await Promise.all([
       sql.query<LeaderRow>(
         `SELECT l.node_id, l.acquired_at, l.heartbeat_at,
@@ -55,7 +50,7 @@ const status: Command = {
          FROM scheduler_job`
       ),
       scheduler.options.store.getNextWakeup(),
-      scheduler.options.store.getNodes(staleMs, null)
+      scheduler.options.store.getNodes(NODE_STALE_HEARTBEATS, null)
     ])
     const row = leaderRows.find((candidate) => candidate.alive)
     const leader = row === undefined
@@ -92,7 +87,7 @@ const status: Command = {
       ['jobs', `${c.active} active, ${c.paused} paused, ${c.flagged} flagged, ${c.finished} finished`],
       ['next wake-up', report.nextWakeup ?? 'none (no job is due)']
     ]))
-    out(`\nlive nodes (heartbeat within ${staleMs} ms):\n`)
+    out(`\nlive nodes (heartbeat within ${NODE_STALE_HEARTBEATS} of their intervals):\n`)
     out(table(['NODE', 'HOST', 'PID', 'ROLES', 'LOCK', 'TASKS', 'RUNNING', 'EXPIRED LEASES', 'LAST SEEN'], nodes.map((node) => [
       node.nodeId, node.host, node.pid, node.roles.join(','), node.lock, node.tasks.join(','), node.running, node.expiredLeases, `${node.lastSeenAgoMs} ms ago`
     ]), '(none: no scheduler process has sent a heartbeat)'))

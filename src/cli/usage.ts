@@ -33,10 +33,9 @@ Commands:
   executions show <id>               one execution with its exception and traceback
   executions prune --older-than DURATION
                                      delete finished executions whose run time is older
-  status [--leader-lock-key K] [--node-heartbeat-ms MS]
-                                     leader, live nodes (host, pid, roles, tasks, running),
-                                     queue, next wake-up; give the app's leaderLockKey and
-                                     nodeHeartbeatMs when it changed them
+  status [--leader-lock-key K]      leader, live nodes (host, pid, roles, tasks, running),
+                                     queue, next wake-up; give the app's leaderLockKey when
+                                     it changed it
   schema install                     create or upgrade the scheduler's tables (idempotent)
   schema sql                         print the DDL, for hosts that own their migrations
 

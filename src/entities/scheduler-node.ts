@@ -1,7 +1,7 @@
 /**
  * `SchedulerNode`: the node registry (table `scheduler_node`, DESIGN.md "Data model"): one row per
- * live scheduler process, upserted by its heartbeat every `nodeHeartbeatMs` (on the database clock)
- * and deleted when it shuts down; a row unseen for three heartbeats is a dead process. Written by
+ * started scheduler, upserted by its heartbeat every `nodeHeartbeatMs` (on the database clock)
+ * and deleted when it shuts down; a row unseen for three of its heartbeats is a dead process. Written by
  * the scheduler only; listed among `schedulerEntities` so the host's schema tools know the table
  * and leave it be.
  */
@@ -23,6 +23,8 @@ export const SchedulerNodeSchema = defineEntity({
     roles: p.json<string[]>().columnType('jsonb').defaultRaw("'[]'::jsonb"),
     /** The leader lock it uses: `advisory`, `file` or `none`. */
     lock: p.text(),
+    /** Its `nodeHeartbeatMs`: it is live while its last heartbeat is younger than three of these. */
+    heartbeatMs: p.integer(),
     /** When the process's scheduler started (database clock). */
     startedAt: p.datetime().columnType('timestamptz'),
     /** Its last heartbeat (database clock). */

@@ -187,6 +187,7 @@ export const NodeSchema = Type.Object({
   tasks: Type.Array(Type.String(), { description: 'Tasks it has registered.' }),
   roles: Type.Array(Type.String(), { description: 'plan (may lead and claim), execute (runs handlers).' }),
   lock: Type.String({ description: 'The leader lock it uses: advisory, file or none.' }),
+  heartbeatMs: Type.Integer({ description: 'Its nodeHeartbeatMs: live while seen within three of these.' }),
   startedAt: DateTime,
   lastSeenAt: DateTime,
   lastSeenAgoMs: Type.Integer({ description: 'Milliseconds since its last heartbeat, by the database clock.' }),

@@ -1,19 +1,23 @@
 /**
- * The node registry's heartbeat: every scheduler process, leader or not, upserts its row in
- * `scheduler_node` (node id, host, pid, registered tasks, roles, lock) at start and then every
- * `nodeHeartbeatMs`, and deletes it when it shuts down, so the cluster's status lists every live
- * process. A node unseen for {@link NODE_STALE_HEARTBEATS} heartbeats is not listed (it died or
- * lost the database); rows unseen for {@link NODE_RETENTION_MS} are pruned by the other nodes'
- * heartbeats. Faults are logged and emitted as `scheduler:error`, never thrown: the registry is
- * for people, and nothing in the scheduling protocol depends on it.
+ * The node registry's heartbeat: every started scheduler, leader or not, upserts its row in
+ * `scheduler_node` (node id, host, pid, registered tasks, roles, lock, its own heartbeat interval)
+ * at start and then every `nodeHeartbeatMs`, and deletes it when it shuts down, so the cluster's
+ * status lists every live process. A node unseen for {@link NODE_STALE_HEARTBEATS} of its own
+ * heartbeats is not listed (it died or lost the database); its row is pruned by the other nodes'
+ * heartbeats once it is also older than {@link NODE_RETENTION_MS}.
+ *
+ * Faults are logged and emitted as `scheduler:error`, never thrown: the registry is for people, and
+ * nothing in the scheduling protocol depends on it. A heartbeat that finds the table gone (a host's
+ * schema tool dropped it) asks the store to install it again, as the scheduling loop does.
  */
 import { hostname } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
+import { isUndefinedTable } from '../sql/sql-client.js'
 import type { JobStore, NodeRegistration } from '../stores/job-store.js'
 import type { SchedulerLogger } from '../types.js'
 import type { SchedulerEventBus } from './events.js'
 
-/** A node is live while its last heartbeat is younger than this many heartbeat intervals. */
+/** A node is live while its last heartbeat is younger than this many of its heartbeat intervals. */
 export const NODE_STALE_HEARTBEATS = 3
 
 /** Milliseconds after which a dead node's row (unseen since) is deleted: one hour, kept for a post-mortem look at the table. */
@@ -24,11 +28,13 @@ export interface NodeHeartbeatDeps {
   events: SchedulerEventBus
   log: SchedulerLogger
   nodeId: string
-  /** The task names registered now (read at every heartbeat: tasks may be registered after start). */
+  /** The registered task names now (read at every heartbeat: tasks may be registered after start). */
   tasks: () => string[]
+  /** What this node may do (`plan`, `execute`). */
+  roles: NodeRegistration['roles']
   lock: string
   heartbeatMs: number
-  /** Milliseconds each statement may take (`statementTimeoutMs`). */
+  /** Milliseconds each heartbeat statement may take (`statementTimeoutMs`). */
   statementTimeoutMs: number
   clock: (() => Date) | null
 }
@@ -36,27 +42,37 @@ export interface NodeHeartbeatDeps {
 export class NodeHeartbeat {
   readonly #deps: NodeHeartbeatDeps
   #timer: NodeJS.Timeout | null = null
-  /** The heartbeat being written, if any: stop() waits for it, so it cannot re-create the row after the removal. */
+  /** The heartbeat being written, if any: stop() waits for it, so it does not re-create the row after the removal. */
   #inFlight: Promise<boolean> | null = null
+  #stopped = false
 
   constructor (deps: NodeHeartbeatDeps) {
     this.#deps = deps
   }
 
-  /** Registers the node now (a failure is reported, not thrown), then every `heartbeatMs`. */
-  async start (): Promise<void> {
-    await this.beat()
+  /**
+   * Starts beating every `heartbeatMs`, the first beat now. Resolves with that first beat (whether
+   * it was written); a caller need not wait for it, and a failure is reported, not thrown.
+   */
+  start (): Promise<boolean> {
+    this.#stopped = false
     this.#timer = setInterval(() => { void this.beat() }, this.#deps.heartbeatMs)
     this.#timer.unref()
+    return this.beat()
   }
 
   /** One heartbeat: upserts this node's row. Resolves whether it was written; a fault is logged and emitted. */
   async beat (): Promise<boolean> {
-    if (this.#inFlight !== null) return false
+    if (this.#inFlight !== null || this.#stopped) return false
     const { store, clock, statementTimeoutMs } = this.#deps
-    this.#inFlight = store.recordNode(this.registration(), NODE_RETENTION_MS, clock?.() ?? null, { timeoutMs: statementTimeoutMs })
-      .then(() => true, (error: unknown) => {
+    this.#inFlight = store.recordNode(this.registration(), { retentionMs: NODE_RETENTION_MS, staleHeartbeats: NODE_STALE_HEARTBEATS }, clock?.() ?? null, { timeoutMs: statementTimeoutMs })
+      .then(() => {
+        // Written after stop() gave up waiting for it: take the row away again (best effort).
+        if (this.#stopped) void store.removeNode(this.#deps.nodeId, { timeoutMs: statementTimeoutMs }).catch(() => {})
+        return true
+      }, async (error: unknown) => {
         this.#report(error as Error, 'node heartbeat')
+        if (isUndefinedTable(error)) await this.#reinstall(error as Error)
         return false
       })
       .finally(() => { this.#inFlight = null })
@@ -64,32 +80,43 @@ export class NodeHeartbeat {
   }
 
   /**
-   * Stops the heartbeat and deletes this node's row, waiting at most `timeoutMs` (default
-   * `statementTimeoutMs`) for the database; a fault is logged, and the row then ages out.
+   * Stops the heartbeat and deletes this node's row, in at most `timeoutMs` (default
+   * `statementTimeoutMs`) whatever the database does: a beat in flight is waited for within that
+   * budget, and the removal is not awaited past it (it may still complete; otherwise the row ages
+   * out). A fault is logged, never thrown.
    */
   async stop (timeoutMs = this.#deps.statementTimeoutMs): Promise<void> {
+    this.#stopped = true
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null
-    // A beat still being written would re-create the row after the removal; wait for it, within the budget.
     const deadline = performance.now() + timeoutMs
-    if (this.#inFlight !== null) await Promise.race([this.#inFlight, delay(timeoutMs, undefined, { ref: false })])
-    timeoutMs = Math.max(1, Math.floor(deadline - performance.now()))
-    try {
-      await this.#deps.store.removeNode(this.#deps.nodeId, { timeoutMs })
-    } catch (error) {
-      this.#report(error as Error, 'node unregistration')
-    }
+    const budget = (): Promise<void> => delay(Math.max(0, deadline - performance.now()), undefined, { ref: false })
+    if (this.#inFlight !== null) await Promise.race([this.#inFlight, budget()])
+    const removal = this.#deps.store.removeNode(this.#deps.nodeId, { timeoutMs: Math.max(1, Math.floor(deadline - performance.now())) })
+      .then(() => {}, (error: unknown) => { this.#report(error as Error, 'node unregistration') })
+    await Promise.race([removal, budget()])
   }
 
-  /** What this node says of itself. Every process may lead and execute until roles become options (DESIGN.md "Roles"). */
+  /** What this node says of itself. */
   registration (): NodeRegistration {
     return {
       nodeId: this.#deps.nodeId,
       host: hostname(),
       pid: process.pid,
       tasks: [...this.#deps.tasks()].sort(),
-      roles: ['plan', 'execute'],
-      lock: this.#deps.lock
+      roles: this.#deps.roles,
+      lock: this.#deps.lock,
+      heartbeatMs: this.#deps.heartbeatMs
+    }
+  }
+
+  async #reinstall (cause: Error): Promise<void> {
+    const recover = this.#deps.store.recoverMissingTable
+    if (recover === undefined) return
+    try {
+      this.#deps.log.warn({ err: cause }, await recover.call(this.#deps.store, cause))
+    } catch (error) {
+      this.#report(error as Error, 'reinstalling missing tables')
     }
   }
 

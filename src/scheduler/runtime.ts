@@ -79,12 +79,14 @@ export class SchedulerRuntime {
         log,
         nodeId: options.nodeId,
         tasks: this.#deps.tasks,
+        roles: ['plan', 'execute'],
         lock: this.#lock.kind,
         heartbeatMs: options.nodeHeartbeatMs,
         statementTimeoutMs: options.statementTimeoutMs,
         clock: options.clock
       })
-      await this.#heartbeat.start()
+      // Not awaited: a slow database must not hold up the start for a row only people read.
+      void this.#heartbeat.start()
       this.#loop = new SchedulingLoop({
         options,
         lock: this.#lock,
@@ -126,14 +128,13 @@ export class SchedulerRuntime {
   }
 
   /**
-   * Stops renewing leases, leaves the node registry (waiting at most a second for it) and closes the
-   * dedicated session (after the outcomes are written, or a failed start).
+   * Stops renewing leases, and at once leaves the node registry (waiting at most a second for it)
+   * and closes the dedicated session (after the outcomes are written, or a failed start).
    */
   async close (): Promise<void> {
     this.#leases?.stop()
-    await this.#heartbeat?.stop(Math.min(1000, this.#deps.options.statementTimeoutMs))
+    await Promise.all([this.#heartbeat?.stop(Math.min(1000, this.#deps.options.statementTimeoutMs)), this.#session?.close()])
     this.#heartbeat = null
-    await this.#session?.close()
     this.#loop = null
   }
 

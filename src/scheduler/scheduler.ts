@@ -315,12 +315,12 @@ export class Scheduler {
   /** This process and the cluster: the leader, the live nodes (node registry), executions running anywhere, the next wake-up. */
   async getStatus (): Promise<ClusterStatus> {
     const local = this.status()
-    const { store, nodeHeartbeatMs, clock } = this.options
+    const { store, clock } = this.options
     const [leader, running, wakeup, nodes] = await Promise.all([
       this.#runtime?.describeLeader() ?? null,
       store.getExecutions({ status: 'running' }),
       store.getNextWakeup(),
-      store.getNodes(nodeHeartbeatMs * NODE_STALE_HEARTBEATS, clock?.() ?? null)
+      store.getNodes(NODE_STALE_HEARTBEATS, clock?.() ?? null)
     ])
     return { ...local, leader, nodes, runningExecutions: running, localExecutions: local.runningExecutions, nextWakeup: wakeup.nextRunTime }
   }

@@ -10,6 +10,7 @@ import type { ResolvedSchedulerOptions } from '../options.js'
 import type { LeaderLock } from '../locks/leader-lock.js'
 import type { SchedulerTracing } from '../observability/tracing.js'
 import type { ClaimPlanner } from '../stores/job-store.js'
+import { isUndefinedTable } from '../sql/sql-client.js'
 import { Backoff } from './backoff.js'
 import type { DedicatedSession } from './dedicated-session.js'
 import type { SchedulerEventBus } from './events.js'
@@ -185,9 +186,4 @@ export class SchedulingLoop {
     if (untilDue <= 0) return claims.length === 0 ? CONTENDED_RETRY_MS : 0
     return Math.min(untilDue, options.pollIntervalMs)
   }
-}
-
-/** PostgreSQL `undefined_table` (42P01): a statement named a table that does not exist. */
-function isUndefinedTable (error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '42P01'
 }

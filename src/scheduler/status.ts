@@ -23,8 +23,8 @@ export interface ClusterStatus extends Omit<SchedulerStatus, 'runningExecutions'
   /** Who leads (advisory: from the heartbeat row; file: the lock file), null when unknown or `lock: 'none'`. */
   leader: LeaderInfo | null
   /**
-   * Every live scheduler process (node registry `scheduler_node`: seen within three
-   * `nodeHeartbeatMs`), ordered by node id, with its tasks, roles, lock and running count.
+   * Every started scheduler that is alive (node registry `scheduler_node`: seen within three of
+   * its own `nodeHeartbeatMs`), ordered by node id, with its tasks, roles, lock and running count.
    */
   nodes: NodeRecord[]
   /** Executions running anywhere in the cluster. */

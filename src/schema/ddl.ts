@@ -92,9 +92,10 @@ export const LATE_OUTCOME_STATEMENTS: readonly string[] = [
 /**
  * The node registry (the third schema version): one row per live scheduler process, upserted by its
  * heartbeat every `nodeHeartbeatMs` and deleted when it stops, so `getStatus()`, `GET /status` and
- * the CLI's `status` list every process, not only those holding running executions. `tasks` is
- * the JSON array of task names the process has registered; `roles` the JSON array of what it may
- * do (`plan`: take the leader lock and claim; `execute`: run handlers).
+ * the CLI's `status` list every started scheduler, not only those holding running executions.
+ * `tasks` is the JSON array of task names the process has registered; `roles` the JSON array of
+ * what it may do (`plan`: take the leader lock and claim; `execute`: run handlers); `heartbeat_ms`
+ * its own `nodeHeartbeatMs`, so every reader judges its liveness by its own interval.
  */
 export const NODE_STATEMENTS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS scheduler_node (
@@ -104,6 +105,7 @@ export const NODE_STATEMENTS: readonly string[] = [
     tasks jsonb NOT NULL DEFAULT '[]'::jsonb,
     roles jsonb NOT NULL DEFAULT '[]'::jsonb,
     lock text NOT NULL,
+    heartbeat_ms integer NOT NULL,
     started_at timestamptz NOT NULL,
     last_seen_at timestamptz NOT NULL
   )`

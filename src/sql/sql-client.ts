@@ -81,3 +81,8 @@ export function toDateOrNull (value: unknown): Date | null {
 export async function withQueryTimeout<T> (db: SqlClient, options: { timeoutMs?: number }, fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
   return options.timeoutMs === undefined ? fn(db) : fn({ query: async (text, values) => db.query(text, values, options) })
 }
+
+/** PostgreSQL `undefined_table` (42P01): a statement named a table that does not exist (a host's schema tool dropped it). */
+export function isUndefinedTable (error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '42P01'
+}

@@ -214,6 +214,14 @@ export interface NodeRegistration {
   roles: Array<'plan' | 'execute'>
   /** The leader lock it uses (`advisory`, `file`, `none`). */
   lock: string
+  /** Milliseconds between its heartbeats (`nodeHeartbeatMs`). */
+  heartbeatMs: number
+}
+
+/** When `recordNode` prunes another node's row: unseen for more than `retentionMs` and more than `staleHeartbeats` of its heartbeats. */
+export interface NodeRetention {
+  retentionMs: number
+  staleHeartbeats: number
 }
 
 /** A live node as `getNodes` reports it: its registration, times on the store's clock, and what it runs now. */
@@ -331,14 +339,19 @@ export interface JobStore extends ExecutionStatsQueries {
   deleteOldExecutions(maxAgeSeconds: number, now: Date | null): Promise<number>
   /**
    * Upserts this process's row in the node registry with the store's clock as `lastSeenAt` (and
-   * `startedAt` on the first call), and deletes rows unseen for more than `retentionMs` (processes
-   * that died without unregistering).
+   * `startedAt` on the first call), and deletes the rows of other nodes unseen for more than
+   * `retentionMs` and more than `staleHeartbeats` of their own heartbeats (processes that died
+   * without unregistering).
    */
-  recordNode(node: NodeRegistration, retentionMs: number, now: Date | null, options?: QueryOptions): Promise<void>
+  recordNode(node: NodeRegistration, retention: NodeRetention, now: Date | null, options?: QueryOptions): Promise<void>
   /** Deletes a node's registry row (its clean shutdown). Returns whether it was there. */
   removeNode(nodeId: string, options?: QueryOptions): Promise<boolean>
-  /** Nodes seen within `staleMs` of the store's clock, ordered by node id, with their running counts. */
-  getNodes(staleMs: number, now: Date | null, options?: QueryOptions): Promise<NodeRecord[]>
+  /**
+   * The live nodes: seen within `staleHeartbeats` of their own heartbeat intervals (inclusive) by
+   * the store's clock, ordered by node id (code points, not the database collation), with their
+   * running counts.
+   */
+  getNodes(staleHeartbeats: number, now: Date | null, options?: QueryOptions): Promise<NodeRecord[]>
   /**
    * Tells the schedulers of other processes that jobs changed, so they re-read the next due time
    * (PostgreSQL: `NOTIFY scheduler_wakeup`). Absent where there are no other processes.

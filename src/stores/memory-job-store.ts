@@ -6,7 +6,7 @@
 import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../errors.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
-  JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration
+  JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration, NodeRetention
 } from './job-store.js'
 import {
   fireLagOf, perMinuteOf, runHistoryOf, slowestJobsOf, type FireLagStats, type MinuteStatusCount, type RunHistoryEntry, type RunTimeRange, type SlowJob
@@ -228,10 +228,11 @@ export class MemoryJobStore implements JobStore {
     return extended
   }
 
-  async recordNode (node: NodeRegistration, retentionMs: number, now: Date | null): Promise<void> {
+  async recordNode (node: NodeRegistration, retention: NodeRetention, now: Date | null): Promise<void> {
     const at = now ?? this.#clock()
     for (const [nodeId, entry] of this.#nodes) {
-      if (nodeId !== node.nodeId && entry.lastSeenAt.getTime() < at.getTime() - retentionMs) this.#nodes.delete(nodeId)
+      const keepMs = Math.max(retention.retentionMs, entry.node.heartbeatMs * retention.staleHeartbeats)
+      if (nodeId !== node.nodeId && entry.lastSeenAt.getTime() < at.getTime() - keepMs) this.#nodes.delete(nodeId)
     }
     this.#nodes.set(node.nodeId, { node: clone(node), startedAt: this.#nodes.get(node.nodeId)?.startedAt ?? at, lastSeenAt: at })
   }
@@ -240,14 +241,14 @@ export class MemoryJobStore implements JobStore {
     return this.#nodes.delete(nodeId)
   }
 
-  async getNodes (staleMs: number, now: Date | null): Promise<NodeRecord[]> {
+  async getNodes (staleHeartbeats: number, now: Date | null): Promise<NodeRecord[]> {
     const at = (now ?? this.#clock()).getTime()
     const running = new Map<string, number>()
     for (const execution of this.#executions.values()) {
       if (execution.status === 'running' && execution.owner !== null) running.set(execution.owner, (running.get(execution.owner) ?? 0) + 1)
     }
     return [...this.#nodes.values()]
-      .filter((entry) => entry.lastSeenAt.getTime() >= at - staleMs)
+      .filter((entry) => entry.lastSeenAt.getTime() >= at - entry.node.heartbeatMs * staleHeartbeats)
       .sort((a, b) => (a.node.nodeId < b.node.nodeId ? -1 : a.node.nodeId > b.node.nodeId ? 1 : 0))
       .map((entry) => ({
         ...clone(entry.node),

@@ -19,7 +19,7 @@ import { toDate, withQueryTimeout, type SqlClient } from '../sql/sql-client.js'
 import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from './execution-stats.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
-  JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration, QueryOptions
+  JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration, NodeRetention, QueryOptions
 } from './job-store.js'
 import * as claim from './postgresql/claim.js'
 import * as executions from './postgresql/executions.js'
@@ -227,16 +227,16 @@ export class MikroOrmJobStore implements JobStore {
     return stats.getSlowestJobs(await this.#db(), range, limit)
   }
 
-  async recordNode (node: NodeRegistration, retentionMs: number, now: Date | null, options: QueryOptions = {}): Promise<void> {
-    await withQueryTimeout(await this.#db(), options, async (db) => nodes.recordNode(db, node, retentionMs, now))
+  async recordNode (node: NodeRegistration, retention: NodeRetention, now: Date | null, options: QueryOptions = {}): Promise<void> {
+    await withQueryTimeout(await this.#db(), options, async (db) => nodes.recordNode(db, node, retention, now))
   }
 
   async removeNode (nodeId: string, options: QueryOptions = {}): Promise<boolean> {
     return withQueryTimeout(await this.#db(), options, async (db) => nodes.removeNode(db, nodeId))
   }
 
-  async getNodes (staleMs: number, now: Date | null, options: QueryOptions = {}): Promise<NodeRecord[]> {
-    return withQueryTimeout(await this.#db(), options, async (db) => nodes.getNodes(db, staleMs, now))
+  async getNodes (staleHeartbeats: number, now: Date | null, options: QueryOptions = {}): Promise<NodeRecord[]> {
+    return withQueryTimeout(await this.#db(), options, async (db) => nodes.getNodes(db, staleHeartbeats, now))
   }
 
   async notifyChange (payload: string): Promise<void> {

@@ -9,6 +9,7 @@ import { hostname } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import t from 'tap'
+import { NODE_STALE_HEARTBEATS } from '../../src/scheduler/node-heartbeat.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { createPgClient, type PgPoolLike } from '../../src/sql/pg-client.js'
 import { freshDatabase, query } from '../helpers/database.js'
@@ -16,7 +17,6 @@ import { pollUntil, startProcess, stopProcess, waitForReport, type Worker } from
 
 const WORKER = fileURLToPath(new URL('./fixtures/node-worker.ts', import.meta.url))
 const HEARTBEAT_MS = 300
-const STALE_MS = 3 * HEARTBEAT_MS
 
 t.test('two idle processes are listed with their pid, host and tasks; a killed one drops out, a stopped one leaves', async (t) => {
   const url = await freshDatabase(t, 'node_registry')
@@ -32,10 +32,10 @@ t.test('two idle processes are listed with their pid, host and tasks; a killed o
   const pool = new pg.Pool({ connectionString: url, max: 2 })
   t.teardown(async () => pool.end())
   const store = new MikroOrmJobStore(createPgClient(pool as unknown as PgPoolLike), { install: 'migrations' })
-  const live = async (): Promise<string[]> => (await store.getNodes(STALE_MS, null)).map((node) => node.nodeId)
+  const live = async (): Promise<string[]> => (await store.getNodes(NODE_STALE_HEARTBEATS, null)).map((node) => node.nodeId)
 
   const nodes = await pollUntil('both processes listed', async () => {
-    const listed = await store.getNodes(STALE_MS, null)
+    const listed = await store.getNodes(NODE_STALE_HEARTBEATS, null)
     return listed.length === 2 ? listed : undefined
   })
   t.same(nodes.map((node) => node.nodeId), [idA, idB].sort(), 'both node ids, ordered')
@@ -47,6 +47,7 @@ t.test('two idle processes are listed with their pid, host and tasks; a killed o
   t.same(byId.get(idB)?.tasks, ['cleanup'], 'b: its tasks')
   t.same(byId.get(idA)?.roles, ['plan', 'execute'])
   t.equal(byId.get(idA)?.lock, 'advisory')
+  t.equal(byId.get(idA)?.heartbeatMs, HEARTBEAT_MS, 'its own heartbeat interval')
   t.equal(byId.get(idA)?.running, 0, 'no job: nothing running')
 
   // A heartbeat moves last_seen_at (read from the table directly).

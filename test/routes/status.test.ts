@@ -34,7 +34,7 @@ t.test('status with the advisory lock: this node leads, a running execution, the
     tasks: ['block', 'echo']
   })
   t.same(status.runningExecutions.map((execution: { id: number, status: string }) => [execution.id, execution.status]), [[run.id, 'running']], 'executions running anywhere')
-  t.match(status.nodes, [{ nodeId: 'node-a', pid: process.pid, tasks: ['block', 'echo'], roles: ['plan', 'execute'], lock: 'advisory', running: 1, startedAt: String, lastSeenAt: String, lastSeenAgoMs: Number }], 'the live nodes: this one, running the blocker')
+  t.match(status.nodes, [{ nodeId: 'node-a', pid: process.pid, tasks: ['block', 'echo'], roles: ['plan', 'execute'], lock: 'advisory', heartbeatMs: 5000, running: 1, startedAt: String, lastSeenAt: String, lastSeenAgoMs: Number }], 'the live nodes: this one, running the blocker')
   t.equal(status.nodes.length, 1)
   t.match(status.nextWakeup, /^\d{4}-01-01T00:00:00\.000Z$/, 'the next wake-up is the next fire time')
 
@@ -53,5 +53,8 @@ t.test('tasks: the names registered in this process', async (t) => {
 
 t.test('status of a process that does not run the scheduler', async (t) => {
   const { app } = await routesApp(t, 'routes_status_web', { plugin: { autoStart: false, nodeId: 'web-1' } })
-  t.match((await app.inject({ url: '/scheduler/status' })).json(), { nodeId: 'web-1', state: 'stopped', isLeader: false, leader: null, nodes: [], runningExecutions: [], nextWakeup: null })
+  const status = (await app.inject({ url: '/scheduler/status' })).json()
+  t.match(status, { nodeId: 'web-1', state: 'stopped', isLeader: false, leader: null, nextWakeup: null })
+  t.same(status.nodes, [], 'no live node: a scheduler that is not started does not register')
+  t.same(status.runningExecutions, [])
 })
