@@ -51,6 +51,7 @@ const show: Command = {
       ['started', execution.startedAt], ['finished', execution.finishedAt], ['duration', duration(execution.durationMs)],
       ['owner', execution.owner], ['lease until', execution.leaseUntil], ['exception', execution.exception]
     ]))
+    if (execution.result !== null) out(`\nresult:\n${JSON.stringify(execution.result, null, 2)}\n`)
     if (execution.traceback !== null) out(`\ntraceback:\n${execution.traceback}\n`)
     return 0
   }

@@ -30,7 +30,9 @@ export const SchedulerJobExecutionSchema = defineEntity({
     /** When that late outcome arrived. */
     lateFinishedAt: p.datetime().columnType('timestamptz').nullable(),
     /** The late outcome's exception text. */
-    lateException: p.text().nullable()
+    lateException: p.text().nullable(),
+    /** The handler's return value (JSON; at most 64 KiB, else a note saying why it was not kept); null when it returned nothing or did not succeed. */
+    result: p.json<unknown>().columnType('jsonb').nullable()
   },
   uniques: [{ properties: ['jobId', 'runTime'], name: 'scheduler_job_execution_job_id_run_time_key' }],
   indexes: [

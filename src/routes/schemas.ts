@@ -162,7 +162,11 @@ const executionFields = {
   lateException: nullable(Type.String({ description: 'The late outcome\'s exception text.' }))
 }
 export const ExecutionSchema = Type.Object(executionFields, { additionalProperties: false })
-export const ExecutionDetailSchema = Type.Object({ ...executionFields, traceback: nullable(Type.String()) }, { additionalProperties: false })
+export const ExecutionDetailSchema = Type.Object({
+  ...executionFields,
+  traceback: nullable(Type.String()),
+  result: Type.Unknown({ description: 'What the handler returned (JSON; a string "[result not stored: …]" when it was not JSON-serialisable or over 64 KiB); null when it returned nothing or did not succeed.' })
+}, { additionalProperties: false })
 
 /** A job in a list: the job, its newest execution and the mean duration of its last 20 (one query for the page). */
 export const JobListItemSchema = Type.Object({
@@ -219,9 +223,9 @@ export function errors (...codes: Array<400 | 404 | 409 | 413 | 503>): Record<nu
 
 /** REST answer: one job (`GET /jobs/:id`, and the body of `POST`/`PATCH` answers); dates as ISO strings. */
 export type JobJson = Static<typeof JobSchema>
-/** REST answer: one execution with its traceback (`GET /executions/:id`). */
+/** REST answer: one execution with its traceback and result (`GET /executions/:id`). */
 export type ExecutionJson = Static<typeof ExecutionDetailSchema>
-/** REST answer: an execution in a list (no traceback). */
+/** REST answer: an execution in a list (no traceback, no result). */
 export type ExecutionListItemJson = Static<typeof ExecutionSchema>
 /** REST answer: a job in `GET /jobs`, with its last execution and average duration. */
 export type JobListItemJson = Static<typeof JobListItemSchema>

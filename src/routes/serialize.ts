@@ -39,6 +39,7 @@ export function jobJson (job: JobRecord): JobJson {
 }
 
 /** An execution; `traceback` is included only in the detail view (it may be 64 KiB). */
+/** An execution as REST JSON; `withTraceback` (detail views) adds its traceback and result. */
 export function executionJson (execution: ExecutionRecord, withTraceback: boolean): ExecutionJson {
   const json: ExecutionJson = {
     id: execution.id,
@@ -55,9 +56,13 @@ export function executionJson (execution: ExecutionRecord, withTraceback: boolea
     lateStatus: execution.lateStatus,
     lateFinishedAt: iso(execution.lateFinishedAt),
     lateException: execution.lateException,
-    traceback: execution.traceback
+    traceback: execution.traceback,
+    result: execution.result
   }
-  if (!withTraceback) delete (json as Partial<ExecutionJson>).traceback
+  if (!withTraceback) {
+    delete (json as Partial<ExecutionJson>).traceback
+    delete (json as Partial<ExecutionJson>).result
+  }
   return json
 }
 

@@ -1,13 +1,15 @@
 /**
  * The executor runs task handlers in this process with a concurrency limit, a per-execution
  * timeout and an `AbortSignal`. It never throws: every handler outcome (a value, a throw of
- * anything, a rejection, a timeout) becomes an `ExecutionOutcome`.
+ * anything, a rejection, a timeout) becomes an `ExecutionOutcome`; a handler's return value is
+ * kept as its result (`result.ts`: bounded, sanitised, a note when it cannot be kept).
  *
  * A handler that ignores its signal and never settles cannot be stopped from JavaScript: on
  * timeout its execution is recorded `timeout` and its concurrency slot is freed, but the promise
  * is left to settle (or not) on its own.
  */
 import type { ExecutionOutcome } from '../stores/job-store.js'
+import { resultJson } from './result.js'
 import { describeThrown } from './thrown.js'
 
 export interface ExecutorOptions {
@@ -115,7 +117,7 @@ export class Executor {
     // Whatever the handler settles with, however hostile, only describeThrown (which never
     // throws) looks at it; the trailing catch makes sure no rejection is ever left unhandled.
     result.then(
-      () => settle({ status: 'success' }),
+      (value: unknown) => settle({ status: 'success', resultJson: resultJson(value) }),
       (thrown: unknown) => settle({ status: 'error', ...describeThrown(thrown) })
     ).catch(() => {})
   }

@@ -111,8 +111,13 @@ export const NODE_STATEMENTS: readonly string[] = [
   )`
 ]
 
+/** The fourth schema version: a handler's return value (`result.ts` bounds and sanitises it). */
+export const RESULT_STATEMENTS: readonly string[] = [
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS result jsonb NULL'
+]
+
 /** Every statement of every schema version, in order: the whole current schema, idempotently. */
-export const SCHEMA_STATEMENTS: readonly string[] = [...INITIAL_STATEMENTS, ...LATE_OUTCOME_STATEMENTS, ...NODE_STATEMENTS]
+export const SCHEMA_STATEMENTS: readonly string[] = [...INITIAL_STATEMENTS, ...LATE_OUTCOME_STATEMENTS, ...NODE_STATEMENTS, ...RESULT_STATEMENTS]
 
 /** Statements that drop every table (for a migration's `down()`); this deletes the execution history. */
 export const DROP_STATEMENTS: readonly string[] = [

@@ -15,7 +15,7 @@ const COMPLETE_PROBE = `SELECT (
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job') AND NOT attisdropped
          AND attname IN ('next_fire_time')) = 1
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution') AND NOT attisdropped
-         AND attname IN ('late_status', 'late_finished_at', 'late_exception')) = 3
+         AND attname IN ('late_status', 'late_finished_at', 'late_exception', 'result')) = 4
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job')
          AND c.relname IN ('scheduler_job_next_run_time_idx')) = 1
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job_execution')

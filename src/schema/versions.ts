@@ -9,7 +9,7 @@
  *   only checks, with each version's `probe`, that all of them are applied;
  * - `SchedulerMigration` (the single migration of earlier releases): all of them at once.
  */
-import { DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS } from './ddl.js'
+import { DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS, RESULT_STATEMENTS } from './ddl.js'
 
 export interface SchemaVersion {
   /** Migration name, as recorded in the host's migrations table: `Migration<UTC yyyyMMddHHmmss>_scheduler_<what>`. */
@@ -59,5 +59,13 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
     up: NODE_STATEMENTS,
     down: ['DROP TABLE IF EXISTS scheduler_node'],
     probe: "SELECT to_regclass('scheduler_node') IS NOT NULL AS applied"
+  },
+  {
+    name: 'Migration20261205203000_scheduler_results',
+    description: 'the result column of scheduler_job_execution (a handler\'s return value, jsonb)',
+    up: RESULT_STATEMENTS,
+    down: ['ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS result'],
+    probe: `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution')
+      AND attname = 'result' AND NOT attisdropped) AS applied`
   }
 ]

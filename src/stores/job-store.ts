@@ -62,6 +62,12 @@ export interface ExecutionRecord {
   lateFinishedAt: Date | null
   /** The late outcome's exception text, if any. */
   lateException: string | null
+  /**
+   * What the handler returned (parsed JSON), when it succeeded and returned a JSON-serialisable
+   * value of at most 64 KiB; a string `[result not stored: …]` saying why otherwise; null when it
+   * returned nothing (`undefined`) or did not succeed.
+   */
+  result: unknown
 }
 
 /** What to do with one due job, decided by the scheduler from the job, the database time and its running count. */
@@ -159,6 +165,8 @@ export interface ExecutionOutcome {
    * Omit for executions that never started.
    */
   durationMs?: number | null
+  /** The handler's return value as JSON text (`resultJson`: sanitised, bounded); null or absent for none. */
+  resultJson?: string | null
 }
 
 export interface JobFilter {

@@ -202,6 +202,7 @@ export class MemoryJobStore implements JobStore {
       leaseUntil: null,
       exception: outcome.exception ?? null,
       traceback: outcome.traceback ?? null,
+      result: typeof outcome.resultJson === 'string' ? JSON.parse(outcome.resultJson) as unknown : null,
       durationMs,
       startedAt: durationMs === null ? execution.startedAt : new Date(finishedAt.getTime() - durationMs)
     })
@@ -349,7 +350,7 @@ export class MemoryJobStore implements JobStore {
     this.#occurrences.add(key)
     const execution: ExecutionRecord = {
       id: this.#nextExecutionId++, jobId, runTime, status, durationMs: null, exception: null, traceback: null,
-      lateStatus: null, lateFinishedAt: null, lateException: null, ...fields
+      lateStatus: null, lateFinishedAt: null, lateException: null, result: null, ...fields
     }
     this.#executions.set(execution.id, execution)
     return execution

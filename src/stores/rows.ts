@@ -10,7 +10,7 @@ import type { ExecutionRecord, JobPatch, JobRecord } from './job-store.js'
 export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_fire_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, created_at, updated_at, version, last_error'
 
 /** Column list of `scheduler_job_execution`, for SELECT and RETURNING. */
-export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until, late_status, late_finished_at, late_exception'
+export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until, late_status, late_finished_at, late_exception, result'
 
 /** `EXECUTION_COLUMNS` qualified with the alias `e`, for RETURNING of `UPDATE … AS e FROM …`. */
 export const EXECUTION_COLUMNS_OF_E = EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')
@@ -61,7 +61,9 @@ export function rowToExecution (row: Record<string, any>): ExecutionRecord {
     leaseUntil: toDateOrNull(row.lease_until),
     lateStatus: (row.late_status ?? null) as TerminalStatus | null,
     lateFinishedAt: toDateOrNull(row.late_finished_at),
-    lateException: row.late_exception ?? null
+    lateException: row.late_exception ?? null,
+    // jsonb arrives parsed (pg, PGlite); a JSON string result is a JS string, so no second parse here.
+    result: row.result ?? null
   }
 }
 

@@ -91,7 +91,7 @@ t.test('jobs and executions against a running app', async (t) => {
   const { scheduler, url } = await schedulerOnPostgres(t, 'cli_jobs')
   // The app's ledger: one entry per handler call, with the execution id it ran as.
   const ledger: Array<{ jobId: string, executionId: number }> = []
-  scheduler.registerTask('report', (ctx) => { ledger.push({ jobId: ctx.job.id, executionId: ctx.executionId }) })
+  scheduler.registerTask('report', (ctx) => { ledger.push({ jobId: ctx.job.id, executionId: ctx.executionId }); return { rows: ledger.length } })
   scheduler.registerTask('failing', (ctx) => {
     ledger.push({ jobId: ctx.job.id, executionId: ctx.executionId })
     throw new Error('the report server is down')
@@ -158,6 +158,9 @@ t.test('jobs and executions against a running app', async (t) => {
   const detail = await cli(['executions', 'show', String(ledger[2]?.executionId), ...db])
   t.match(detail.stdout, /status:\s+error\n/)
   t.match(detail.stdout, /traceback:\nError: the report server is down\n\s+at /)
+  t.notMatch(detail.stdout, /result:/, 'an error has no result')
+  const succeeded = await cli(['executions', 'show', String(queuedId), ...db])
+  t.match(succeeded.stdout, /\nresult:\n\{\n {2}"rows": \d+\n\}\n/, 'a success shows what the handler returned')
 
   // status: the app's scheduler leads
   const status = JSON.parse((await cli(['status', '--json', ...db])).stdout) as { leader: { nodeId: string } | null, running: number, queued: number, nextWakeup: string, jobs: Record<string, number> }

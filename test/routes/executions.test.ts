@@ -28,6 +28,7 @@ t.test('list, filter, paginate and read executions', async (t) => {
   t.same(body.items.map((item: Item) => item.id), newestFirst.map((item) => item.id), 'newest first')
   t.match(body.items[0], { jobId: 'ok', status: 'success', statusLabel: 'Executed', runTime: String, startedAt: String, finishedAt: String, durationMs: Number, exception: null, owner: String })
   t.notOk('traceback' in body.items[0], 'lists leave the traceback out')
+  t.notOk('result' in body.items[0], 'and the result')
 
   const errors = (await app.inject({ url: '/scheduler/executions?status=error' })).json()
   t.same(errors.items.map((item: Item) => item.jobId), ['bad', 'bad'], 'filter by status')
@@ -49,6 +50,8 @@ t.test('list, filter, paginate and read executions', async (t) => {
   t.equal(detail.statusCode, 200)
   t.match(detail.json(), { id: ran[1]?.id, jobId: 'bad', status: 'error', exception: /boom/, traceback: /Error: boom: failed on purpose\n\s+at / }, 'the detail has the traceback')
   t.match((await app.inject({ url: `/scheduler/executions/${first.id}` })).json(), { status: 'success', traceback: null })
+  t.same((await app.inject({ url: `/scheduler/executions/${first.id}` })).json().result, { echoed: true }, 'the detail has the handler\'s result')
+  t.equal(detail.json().result, null, 'an error has no result')
 
   t.equal((await app.inject({ method: 'DELETE', url: '/scheduler/jobs/bad' })).statusCode, 204)
   t.equal((await app.inject({ url: '/scheduler/executions?jobId=bad' })).json().total, 2, 'the history outlives its job')

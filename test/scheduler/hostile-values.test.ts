@@ -144,6 +144,37 @@ t.test('a poison outcome does not sink the outcomes written with it', async (t) 
   t.equal(poisonRow.exception, 'Error: binary \uFFFD input', 'the NUL is replaced, the rest kept')
 })
 
+t.test('returned values are kept as results: bounded, sanitised, a note when they cannot be kept', async (t) => {
+  const { scheduler, url } = await schedulerOnPostgres(t, 'results', { maxConcurrency: 20 })
+  const cases: Array<{ name: string, value: () => unknown, expected: unknown }> = [
+    { name: 'an object', value: () => ({ rows: 3, ok: true, tags: ['a', 'b'] }), expected: { rows: 3, ok: true, tags: ['a', 'b'] } },
+    { name: 'a string', value: () => 'done', expected: 'done' },
+    { name: 'a number', value: () => 42, expected: 42 },
+    { name: 'undefined: no result', value: () => undefined, expected: null },
+    { name: 'a Date, through its toJSON', value: () => new Date('2030-01-01T00:00:00Z'), expected: '2030-01-01T00:00:00.000Z' },
+    { name: 'NUL and lone surrogates in keys and values', value: () => ({ 'k\u0000ey': 'v\u0000al', lone: 'x\ud800y', nested: [{ 'a\udc00': 1 }] }), expected: { 'k\uFFFDey': 'v\uFFFDal', lone: 'x\uFFFDy', nested: [{ 'a\uFFFD': 1 }] } },
+    { name: 'a BigInt', value: () => ({ big: 1n }), expected: /^\[result not stored: not JSON-serialisable: TypeError: .*BigInt/ },
+    { name: 'a cycle', value: () => circular, expected: /^\[result not stored: not JSON-serialisable: TypeError: .*circular/i },
+    { name: 'a toJSON that throws', value: () => conversionsThrow, expected: /^\[result not stored: not JSON-serialisable: Error: toJSON\]$/ },
+    // 70,000 characters and two quotes: 70,002 bytes of JSON.
+    { name: 'over 64 KiB', value: () => 'x'.repeat(70_000), expected: '[result not stored: its JSON is 70002 bytes, more than the 65536 kept]' }
+  ]
+  cases.forEach((entry, i) => scheduler.registerTask(`result-${i}`, () => entry.value()))
+  await scheduler.start()
+  for (const [i, entry] of cases.entries()) {
+    await scheduler.addJob({ id: `result-${i}`, task: `result-${i}`, trigger: { type: 'interval', seconds: 3600 } })
+    const started = await scheduler.runJob(`result-${i}`, { inProcess: true })
+    const done = await scheduler.waitForExecution(started.id, { timeoutMs: 10_000 })
+    t.equal(done.status, 'success', `${entry.name}: success`)
+    // Read back from the table itself, not through the store's row mapping.
+    const [row] = await query<{ result: unknown }>(url, 'select result from scheduler_job_execution where id = $1', [started.id])
+    if (entry.expected instanceof RegExp) t.match(row?.result, entry.expected, `${entry.name}: a note`)
+    else t.same(row?.result, entry.expected, `${entry.name}: stored as returned`)
+    t.same(done.result, row?.result, `${entry.name}: the record carries it`)
+  }
+  t.same(escaped, [], 'nothing escaped to the process')
+})
+
 function safeDescribe (value: unknown): string {
   try {
     return String((value as Error)?.message ?? value)

@@ -808,6 +808,23 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(ms(run?.leaseUntil), (ms(run?.startedAt) as number) + LEASE_MS)
   })
 
+  t.test('finishExecutions stores a result given as JSON text; every record carries it, lists too', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('r', { maxInstances: 5 }))
+    const ids: number[] = []
+    for (const second of [0, 1, 2]) ids.push((await store.claimImmediateRun('r', { now: at(second), owner: OWNER, leaseMs: LEASE_MS }) as ExecutionRecord).id)
+    const [object, text, none] = await store.finishExecutions([
+      { id: ids[0] as number, outcome: { status: 'success', resultJson: '{"rows":3,"tags":["a"]}' } },
+      { id: ids[1] as number, outcome: { status: 'success', resultJson: '"done"' } },
+      { id: ids[2] as number, outcome: { status: 'success', resultJson: null } }
+    ], at(10))
+    t.same(object?.result, { rows: 3, tags: ['a'] })
+    t.equal(text?.result, 'done', 'a JSON string is a string')
+    t.equal(none?.result, null)
+    t.same((await store.getExecution(ids[0] as number))?.result, { rows: 3, tags: ['a'] }, 'getExecution')
+    t.same((await store.getExecutions({ jobId: 'r' })).map((execution) => execution.result), [null, 'done', { rows: 3, tags: ['a'] }], 'getExecutions, newest first')
+  })
+
   t.test('finishExecution moves running to a terminal state once', async (t) => {
     const { store } = await open(t)
     await store.addJob(newJob('f', { maxInstances: 5 }))
@@ -825,6 +842,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(done?.traceback, null)
     t.equal(ms(done?.runTime), ms(a.runTime), 'runTime is kept')
     t.equal(done?.owner, OWNER)
+    t.equal(done?.result, null, 'no result given: null')
     t.same(await store.getExecution(a.id), done, 'stored as returned')
 
     const failed = await store.finishExecution(b.id, { status: 'error', exception: 'Error: boom', traceback: 'Error: boom\n    at x', durationMs: 12.5 }, at(20))

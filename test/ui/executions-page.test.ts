@@ -4,22 +4,24 @@
  * exception text show as text), and the phone layout at 390×844.
  */
 import t from 'tap'
+import { query } from '../helpers/database.js'
 import { browserAvailable, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
 
 const XSS_NAME = '<img src=x onerror=alert(1)>'
 const XSS_ID = '<svg onload=alert(2)>'
 const XSS_ARG = '<img src=x onerror=alert(3)>'
 const XSS_ERROR = '</pre><img src=x onerror=alert(4)>'
+const XSS_RESULT = '</pre><img src=x onerror=alert(5)>'
 
 // Browser globals inside page.evaluate / waitForFunction callbacks (the project's lib has no DOM).
 declare const document: any, location: any, window: any, getComputedStyle: any
 
 if (browserAvailable(t)) {
   t.test('executions: traceback, colours, filters, XSS, phone width', async (t) => {
-    const { app, pageUrl } = await startUiApp(t, 'ui_executions', {
+    const { app, pageUrl, url } = await startUiApp(t, 'ui_executions', {
       tasks: {
         boom: async () => { throw new Error('kaboom: the report service answered 503') },
-        ok: async () => {},
+        ok: async () => ({ rows: 3, note: XSS_RESULT }),
         hostile: async (_ctx, arg: string) => { throw new Error(`${XSS_ERROR} ${arg}`) }
       },
       jobs: [
@@ -44,8 +46,21 @@ if (browserAvailable(t)) {
     t.match(await page.textContent('#execution-traceback'), /Error: kaboom[\s\S]*\n\s+at /, 'the full traceback')
     t.equal(await page.locator('#execution-details .badge').evaluate((element) => getComputedStyle(element).backgroundColor), 'rgb(179, 38, 30)', 'error is red')
 
-    // A success, then the list: newest first, colours, filter by status and job.
-    await app.scheduler.waitForExecution((await app.scheduler.runJob('fine')).id, { timeoutMs: 10_000 })
+    // A success: its detail shows the handler's result as JSON (as text, never markup).
+    const fine = await app.scheduler.waitForExecution((await app.scheduler.runJob('fine')).id, { timeoutMs: 10_000 })
+    await page.goto(`${pageUrl}#/executions/${fine.id}`)
+    await page.waitForSelector('#view-execution:not([hidden]) #execution-result:has-text("rows")')
+    t.same(JSON.parse(await page.textContent('#execution-result') ?? ''), { rows: 3, note: XSS_RESULT }, 'the result, as the handler returned it')
+    t.equal(await page.locator('#execution-result img').count(), 0, 'the result is text')
+
+    // A late outcome (written here as the reaper and a late writer would leave it): shown with the row.
+    const [late] = await query<{ id: string }>(url, `INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, exception, late_status, late_finished_at, late_exception)
+      VALUES ('fine', now(), 'abandoned', now(), now(), 'lease expired', 'error', now(), 'Error: finished late') RETURNING id`)
+    await page.goto(`${pageUrl}#/executions/${late?.id}`)
+    await page.waitForSelector('#execution-details dt:has-text("Late outcome")')
+    t.match(await page.textContent('#execution-details'), /Late outcome\s*Error! at [\s\S]*Late exception\s*Error: finished late/, 'the late outcome and its exception')
+
+    // Then the list: newest first, colours, filter by status and job.
     await page.getByRole('link', { name: 'Executions', exact: true }).click()
     await page.waitForSelector('#executions-body tr[data-status="success"]')
     const ids = await page.$$eval('#executions-body tr', (rows) => rows.map((row) => Number(row.getAttribute('data-execution-id'))))

@@ -1,4 +1,4 @@
-// Execution detail view (`#/executions/<id>`): its times, node, exception and full traceback.
+// Execution detail view (`#/executions/<id>`): its times, node, late outcome, result, exception and full traceback.
 import { api } from './api.js'
 import { $, h, replace } from './dom.js'
 import { ACTIVE_STATUSES, formatDuration, statusBadge, timeElement } from './format.js'
@@ -16,7 +16,13 @@ export async function renderExecution (id) {
     row('Started', timeElement(execution.startedAt)),
     row('Finished', timeElement(execution.finishedAt)),
     row('Duration', formatDuration(execution.durationMs)),
-    row('Node', execution.owner ?? '—'))
+    row('Node', execution.owner ?? '—'),
+    // An abandoned run that finished after all (its lease had expired): what it finished with.
+    ...(execution.lateStatus ? [
+      ...row('Late outcome', statusBadge(execution.lateStatus), ' at ', timeElement(execution.lateFinishedAt)),
+      ...(execution.lateException ? row('Late exception', execution.lateException) : [])
+    ] : []))
+  replace($('execution-result'), execution.result === null || execution.result === undefined ? '—' : JSON.stringify(execution.result, null, 2))
   replace($('execution-exception'), execution.exception ?? '—')
   replace($('execution-traceback'), execution.traceback ?? '—')
   // Keep polling while the run can still change.
