@@ -216,11 +216,13 @@ function resolveJobDefaults (defaults: JobOptions | undefined): Required<JobOpti
   check('coalesce', typeof given.coalesce === 'boolean', 'must be a boolean')
   check('maxInstances', isPositiveInteger(given.maxInstances), 'must be a positive integer')
   check('timeoutMs', given.timeoutMs === null || isPositiveInteger(given.timeoutMs), 'must be null or a positive number of milliseconds')
+  check('captureLogs', typeof given.captureLogs === 'boolean', 'must be a boolean')
   return {
     misfireGraceTime: given.misfireGraceTime ?? null,
     coalesce: given.coalesce ?? true,
     maxInstances: given.maxInstances ?? 1,
-    timeoutMs: given.timeoutMs ?? null
+    timeoutMs: given.timeoutMs ?? null,
+    captureLogs: given.captureLogs ?? true
   }
 }
 

@@ -69,6 +69,11 @@ export interface JobOptions {
   maxInstances?: number
   /** Milliseconds before an execution's signal aborts and it is recorded `timeout`; `null` = no limit. Default `null`. */
   timeoutMs?: number | null
+  /**
+   * Keep the lines the handler logs through `ctx.log` with each execution (its `logs`: the last 200
+   * lines or 64 KiB). Default `true`; `false` for handlers that log secrets or very much.
+   */
+  captureLogs?: boolean
 }
 
 /** A job to add (`scheduler.addJob`). */

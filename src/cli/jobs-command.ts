@@ -78,7 +78,7 @@ const show: Command = {
       ['id', job.id], ['name', job.name], ['task', job.task], ['state', jobState(job)], ['trigger', describe(job)],
       ['trigger json', JSON.stringify(job.trigger)], ['args', JSON.stringify(job.args)], ['next run time', job.nextRunTime],
       ['misfire grace time', job.misfireGraceTime === null ? 'always run' : `${job.misfireGraceTime} s`], ['coalesce', job.coalesce],
-      ['max instances', job.maxInstances], ['timeout', job.timeoutMs === null ? 'none' : `${job.timeoutMs} ms`],
+      ['max instances', job.maxInstances], ['timeout', job.timeoutMs === null ? 'none' : `${job.timeoutMs} ms`], ['capture logs', job.captureLogs],
       ['last error', job.lastError], ['created', job.createdAt], ['updated', job.updatedAt], ['version', job.version]
     ]))
     out('\nlast executions:\n')

@@ -32,7 +32,9 @@ export const SchedulerJobExecutionSchema = defineEntity({
     /** The late outcome's exception text. */
     lateException: p.text().nullable(),
     /** The handler's return value (JSON; at most 64 KiB, else a note saying why it was not kept); null when it returned nothing or did not succeed. */
-    result: p.json<unknown>().columnType('jsonb').nullable()
+    result: p.json<unknown>().columnType('jsonb').nullable(),
+    /** The lines the handler logged through `ctx.log` (JSON array of `{ time, level, msg, fields }`; the last 200 or 64 KiB); null when capture is off. */
+    logs: p.json<unknown[]>().columnType('jsonb').nullable()
   },
   uniques: [{ properties: ['jobId', 'runTime'], name: 'scheduler_job_execution_job_id_run_time_key' }],
   indexes: [

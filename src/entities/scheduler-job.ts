@@ -40,6 +40,8 @@ export const SchedulerJobSchema = defineEntity({
     updatedAt: p.datetime().columnType('timestamptz').defaultRaw('now()').onUpdate(() => new Date()),
     /** Optimistic-lock version, compared and bumped by every write: the scheduler's statements and ORM flushes (MikroORM optimistic locking) alike. */
     version: p.integer().version().default(1),
+    /** Keep the lines its handler logs through `ctx.log` with each execution (`logs`). */
+    captureLogs: p.boolean().default(true),
     /** Why the job cannot run (for example "task 'x' is not registered"); such jobs are kept, never deleted. */
     lastError: p.text().nullable()
   },

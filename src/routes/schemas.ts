@@ -52,7 +52,8 @@ const jobOptionFields = {
   misfireGraceTime: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: INT4_MAX, description: 'Seconds an occurrence may start late; null: always run.' }))),
   coalesce: Type.Optional(Type.Boolean({ description: 'Run overdue occurrences once instead of once each.' })),
   maxInstances: Type.Optional(Type.Integer({ minimum: 1, maximum: INT4_MAX, description: 'Executions of this job running at once, cluster-wide.' })),
-  timeoutMs: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: INT4_MAX, description: 'Milliseconds before the run is aborted; null: no limit.' })))
+  timeoutMs: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: INT4_MAX, description: 'Milliseconds before the run is aborted; null: no limit.' }))),
+  captureLogs: Type.Optional(Type.Boolean({ description: 'Keep the lines the handler logs through ctx.log with each execution.' }))
 }
 
 // ---- requests --------------------------------------------------------------------------------
@@ -139,6 +140,7 @@ export const JobSchema = Type.Object({
   coalesce: Type.Boolean(),
   maxInstances: Type.Integer(),
   timeoutMs: nullable(Type.Integer()),
+  captureLogs: Type.Boolean(),
   createdAt: DateTime,
   updatedAt: DateTime,
   version: Type.Integer(),
@@ -165,7 +167,13 @@ export const ExecutionSchema = Type.Object(executionFields, { additionalProperti
 export const ExecutionDetailSchema = Type.Object({
   ...executionFields,
   traceback: nullable(Type.String()),
-  result: Type.Unknown({ description: 'What the handler returned (JSON; a string "[result not stored: …]" when it was not JSON-serialisable or over 64 KiB); null when it returned nothing or did not succeed.' })
+  result: Type.Unknown({ description: 'What the handler returned (JSON; a string "[result not stored: …]" when it was not JSON-serialisable or over 64 KiB); null when it returned nothing or did not succeed.' }),
+  logs: nullable(Type.Array(Type.Object({
+    time: Type.String(),
+    level: Type.String(),
+    msg: Type.String(),
+    fields: Type.Record(Type.String(), Type.Unknown())
+  }, { additionalProperties: false }), { description: 'The lines the handler logged through ctx.log, oldest first (the last 200 or 64 KiB); null when its job does not capture logs or it logged nothing.' }))
 }, { additionalProperties: false })
 
 /** A job in a list: the job, its newest execution and the mean duration of its last 20 (one query for the page). */
@@ -223,9 +231,9 @@ export function errors (...codes: Array<400 | 404 | 409 | 413 | 503>): Record<nu
 
 /** REST answer: one job (`GET /jobs/:id`, and the body of `POST`/`PATCH` answers); dates as ISO strings. */
 export type JobJson = Static<typeof JobSchema>
-/** REST answer: one execution with its traceback and result (`GET /executions/:id`). */
+/** REST answer: one execution with its traceback, result and logs (`GET /executions/:id`). */
 export type ExecutionJson = Static<typeof ExecutionDetailSchema>
-/** REST answer: an execution in a list (no traceback, no result). */
+/** REST answer: an execution in a list (no traceback, result or logs). */
 export type ExecutionListItemJson = Static<typeof ExecutionSchema>
 /** REST answer: a job in `GET /jobs`, with its last execution and average duration. */
 export type JobListItemJson = Static<typeof JobListItemSchema>

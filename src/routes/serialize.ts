@@ -31,6 +31,7 @@ export function jobJson (job: JobRecord): JobJson {
     coalesce: job.coalesce,
     maxInstances: job.maxInstances,
     timeoutMs: job.timeoutMs,
+    captureLogs: job.captureLogs,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
     version: job.version,
@@ -39,7 +40,7 @@ export function jobJson (job: JobRecord): JobJson {
 }
 
 /** An execution; `traceback` is included only in the detail view (it may be 64 KiB). */
-/** An execution as REST JSON; `withTraceback` (detail views) adds its traceback and result. */
+/** An execution as REST JSON; `withTraceback` (detail views) adds its traceback, result and logs. */
 export function executionJson (execution: ExecutionRecord, withTraceback: boolean): ExecutionJson {
   const json: ExecutionJson = {
     id: execution.id,
@@ -57,11 +58,13 @@ export function executionJson (execution: ExecutionRecord, withTraceback: boolea
     lateFinishedAt: iso(execution.lateFinishedAt),
     lateException: execution.lateException,
     traceback: execution.traceback,
-    result: execution.result
+    result: execution.result,
+    logs: execution.logs
   }
   if (!withTraceback) {
     delete (json as Partial<ExecutionJson>).traceback
     delete (json as Partial<ExecutionJson>).result
+    delete (json as Partial<ExecutionJson>).logs
   }
   return json
 }

@@ -13,6 +13,7 @@ import type { SchedulerLogger, TaskContext, TaskHandler } from '../types.js'
 import type { SchedulerTracing } from '../observability/tracing.js'
 import type { SchedulerEventBus } from './events.js'
 import type { Executor } from './executor.js'
+import { LogCapture } from './log-capture.js'
 import { OutcomeWriter, type WriteResult } from './outcome-writer.js'
 
 export interface ExecutionRunnerDeps {
@@ -224,6 +225,8 @@ export class ExecutionRunner {
     const { executor, events, tasks } = this.#deps
     const handler = tasks.get(job.task)
     const executionLog = (this.#held.get(execution.id) ?? this.#hold(job, execution)).log
+    // The handler's lines go to the host's logger and, when the job captures logs, into its row too.
+    const capture = job.captureLogs ? new LogCapture(executionLog) : null
     events.emit('job:submitted', { jobId: job.id, task: job.task, executionId: execution.id, runTime: execution.runTime })
     const span = this.#deps.tracing.execution(job, execution)
     executor.submit({
@@ -231,14 +234,18 @@ export class ExecutionRunner {
       timeoutMs: job.timeoutMs,
       run: async (signal) => {
         if (handler === undefined) throw new Error(`task '${job.task}' is not registered in this process`)
-        return span.run(() => handler(this.#context(job, execution, signal, executionLog), ...job.args))
+        return span.run(() => handler(this.#context(job, execution, signal, capture?.logger ?? executionLog), ...job.args))
       },
       onDone: async (outcome) => {
         try {
           span.end(outcome)
         } catch {}
         then?.()
-        return this.#record(job, execution, outcome, executionLog)
+        let logsJson: string | null = null
+        try {
+          logsJson = capture?.json() ?? null
+        } catch {}
+        return this.#record(job, execution, logsJson === null ? outcome : { ...outcome, logsJson }, executionLog)
       }
     })
   }

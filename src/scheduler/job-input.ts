@@ -17,7 +17,7 @@ export const MAX_ID_LENGTH = 200
 /** Largest value of the integer columns (PostgreSQL `integer`). */
 const MAX_INTEGER = 2_147_483_647
 
-const DEFINITION_KEYS = new Set(['id', 'task', 'args', 'trigger', 'name', 'paused', 'misfireGraceTime', 'coalesce', 'maxInstances', 'timeoutMs'])
+const DEFINITION_KEYS = new Set(['id', 'task', 'args', 'trigger', 'name', 'paused', 'misfireGraceTime', 'coalesce', 'maxInstances', 'timeoutMs', 'captureLogs'])
 
 /** A validated definition: the record to store, minus the next run time the caller computes. */
 export interface ValidatedJob {
@@ -46,6 +46,7 @@ export function validateDefinition (definition: JobDefinition, defaults: Require
       coalesce: checkBoolean(definition.coalesce ?? defaults.coalesce, 'coalesce'),
       maxInstances: checkMaxInstances(definition.maxInstances ?? defaults.maxInstances),
       timeoutMs: checkTimeout(definition.timeoutMs === undefined ? defaults.timeoutMs : definition.timeoutMs),
+      captureLogs: checkBoolean(definition.captureLogs ?? defaults.captureLogs, 'captureLogs'),
       lastError: null
     }
   }
@@ -68,6 +69,7 @@ export function validateChanges (changes: JobChanges): { patch: JobPatch, trigge
   if (changes.misfireGraceTime !== undefined) patch.misfireGraceTime = checkGrace(changes.misfireGraceTime)
   if (changes.maxInstances !== undefined) patch.maxInstances = checkMaxInstances(changes.maxInstances)
   if (changes.timeoutMs !== undefined) patch.timeoutMs = checkTimeout(changes.timeoutMs)
+  if (changes.captureLogs !== undefined) patch.captureLogs = checkBoolean(changes.captureLogs, 'captureLogs')
   if (changes.trigger !== undefined) {
     trigger = createTrigger(changes.trigger)
     patch.trigger = trigger.toJSON()

@@ -15,13 +15,21 @@ import { describeThrown } from './thrown.js'
 /** Largest result kept, in bytes of UTF-8 JSON (64 KiB). */
 export const MAX_RESULT_BYTES = 64 * 1024
 
+/**
+ * `JSON.stringify(value)` with every string, keys included, sanitised (`sanitiseText`, strings cut
+ * at `maxChars`), so PostgreSQL's jsonb accepts it. Throws what `JSON.stringify` throws.
+ */
+export function saneJson (value: unknown, maxChars = Infinity): string | undefined {
+  const text = JSON.stringify(value, (_key, field: unknown) => typeof field === 'string' ? sanitiseText(field, maxChars) : field)
+  // Keys are not seen by the replacer: rebuild the objects whose keys hold what jsonb refuses.
+  return text !== undefined && UNSAFE_ESCAPE.test(text) ? JSON.stringify(JSON.parse(text, saneKeys)) : text
+}
+
 /** The handler's return value as sanitised JSON text, a note (as JSON text) when it cannot be kept, or null for no result. */
 export function resultJson (value: unknown): string | null {
   let text: string | undefined
   try {
-    text = JSON.stringify(value, (_key, field: unknown) => typeof field === 'string' ? sanitiseText(field, Infinity) : field)
-    // Keys are not seen by the replacer: rebuild the objects whose keys hold what jsonb refuses.
-    if (text !== undefined && UNSAFE_ESCAPE.test(text)) text = JSON.stringify(JSON.parse(text, saneKeys))
+    text = saneJson(value)
   } catch (thrown) {
     return note(`not JSON-serialisable: ${describeThrown(thrown).exception.slice(0, 500)}`)
   }

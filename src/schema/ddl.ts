@@ -111,9 +111,14 @@ export const NODE_STATEMENTS: readonly string[] = [
   )`
 ]
 
-/** The fourth schema version: a handler's return value (`result.ts` bounds and sanitises it). */
+/**
+ * The fourth schema version: a handler's return value (`result.ts` bounds and sanitises it), the
+ * lines it logged through `ctx.log` (`log-capture.ts`), and the job option that turns capture off.
+ */
 export const RESULT_STATEMENTS: readonly string[] = [
-  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS result jsonb NULL'
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS result jsonb NULL',
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS logs jsonb NULL',
+  'ALTER TABLE scheduler_job ADD COLUMN IF NOT EXISTS capture_logs boolean NOT NULL DEFAULT true'
 ]
 
 /** Every statement of every schema version, in order: the whole current schema, idempotently. */

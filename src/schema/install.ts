@@ -13,9 +13,9 @@ const COMPLETE_PROBE = `SELECT (
     to_regclass('scheduler_job') IS NOT NULL AND to_regclass('scheduler_job_execution') IS NOT NULL AND to_regclass('scheduler_leader') IS NOT NULL
     AND to_regclass('scheduler_node') IS NOT NULL
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job') AND NOT attisdropped
-         AND attname IN ('next_fire_time')) = 1
+         AND attname IN ('next_fire_time', 'capture_logs')) = 2
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution') AND NOT attisdropped
-         AND attname IN ('late_status', 'late_finished_at', 'late_exception', 'result')) = 4
+         AND attname IN ('late_status', 'late_finished_at', 'late_exception', 'result', 'logs')) = 5
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job')
          AND c.relname IN ('scheduler_job_next_run_time_idx')) = 1
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job_execution')

@@ -54,8 +54,8 @@ export const Migration20261201000000_scheduler_initial: SchedulerMigrationClass 
 export const Migration20261201220000_scheduler_late_outcomes: SchedulerMigrationClass = schedulerMigrations[1]!.class
 /** The third version: the node registry `scheduler_node`. */
 export const Migration20261205190000_scheduler_nodes: SchedulerMigrationClass = schedulerMigrations[2]!.class
-/** The fourth version: the `result` column of `scheduler_job_execution`. */
-export const Migration20261205203000_scheduler_results: SchedulerMigrationClass = schedulerMigrations[3]!.class
+/** The fourth version: an execution's `result` and captured `logs`, and the job option `capture_logs`. */
+export const Migration20261205203000_scheduler_results_logs: SchedulerMigrationClass = schedulerMigrations[3]!.class
 
 /**
  * All versions at once: the single migration of earlier releases, kept for hosts that list it.

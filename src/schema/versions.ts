@@ -61,11 +61,17 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
     probe: "SELECT to_regclass('scheduler_node') IS NOT NULL AS applied"
   },
   {
-    name: 'Migration20261205203000_scheduler_results',
-    description: 'the result column of scheduler_job_execution (a handler\'s return value, jsonb)',
+    name: 'Migration20261205203000_scheduler_results_logs',
+    description: 'the result and logs columns of scheduler_job_execution and capture_logs of scheduler_job',
     up: RESULT_STATEMENTS,
-    down: ['ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS result'],
-    probe: `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution')
-      AND attname = 'result' AND NOT attisdropped) AS applied`
+    down: [
+      'ALTER TABLE scheduler_job DROP COLUMN IF EXISTS capture_logs',
+      'ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS logs',
+      'ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS result'
+    ],
+    probe: `SELECT (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution')
+      AND attname IN ('result', 'logs') AND NOT attisdropped) = 2
+      AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job')
+      AND attname = 'capture_logs' AND NOT attisdropped) AS applied`
   }
 ]

@@ -28,14 +28,16 @@ export interface JobRecord {
   coalesce: boolean
   maxInstances: number
   timeoutMs: number | null
+  /** Keep the lines the handler logs through `ctx.log` with each execution. */
+  captureLogs: boolean
   createdAt: Date
   updatedAt: Date
   version: number
   lastError: string | null
 }
 
-/** What a caller supplies to create a job (the store fills times and version; `nextFireTime` defaults to `nextRunTime`). */
-export type NewJobRecord = Omit<JobRecord, 'createdAt' | 'updatedAt' | 'version' | 'nextFireTime'> & { nextFireTime?: Date | null }
+/** What a caller supplies to create a job (the store fills times and version; `nextFireTime` defaults to `nextRunTime`, `captureLogs` to true). */
+export type NewJobRecord = Omit<JobRecord, 'createdAt' | 'updatedAt' | 'version' | 'nextFireTime' | 'captureLogs'> & { nextFireTime?: Date | null, captureLogs?: boolean }
 
 /** Fields a caller may change on an existing job. A `nextRunTime` without `nextFireTime` sets both. */
 export type JobPatch = Partial<Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt' | 'version'>>
@@ -68,6 +70,19 @@ export interface ExecutionRecord {
    * returned nothing (`undefined`) or did not succeed.
    */
   result: unknown
+  /**
+   * The lines the handler logged through `ctx.log` (`{ time, level, msg, fields }`, oldest first;
+   * the last 200 or 64 KiB), when its job captures logs; null when capture is off or nothing was logged.
+   */
+  logs: ExecutionLogLine[] | null
+}
+
+/** One line a handler logged (`ExecutionRecord.logs`): ISO time, pino level name, message, logged fields. */
+export interface ExecutionLogLine {
+  time: string
+  level: string
+  msg: string
+  fields: Record<string, unknown>
 }
 
 /** What to do with one due job, decided by the scheduler from the job, the database time and its running count. */
@@ -167,6 +182,8 @@ export interface ExecutionOutcome {
   durationMs?: number | null
   /** The handler's return value as JSON text (`resultJson`: sanitised, bounded); null or absent for none. */
   resultJson?: string | null
+  /** The lines the handler logged, as a JSON array (`LogCapture.json()`: sanitised, bounded); null or absent for none. */
+  logsJson?: string | null
 }
 
 export interface JobFilter {

@@ -41,7 +41,7 @@ export class MemoryJobStore implements JobStore {
     const existing = this.#jobs.get(job.id)
     if (existing !== undefined && options.replaceExisting !== true) throw new ConflictingIdError(job.id)
     const now = this.#clock()
-    const fields = { ...clone(job), nextFireTime: job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime }
+    const fields = { ...clone(job), nextFireTime: job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime, captureLogs: job.captureLogs ?? true }
     const record: JobRecord = existing === undefined
       ? { ...fields, createdAt: now, updatedAt: now, version: 1 }
       : { ...fields, createdAt: existing.createdAt, updatedAt: now, version: existing.version + 1 }
@@ -203,6 +203,7 @@ export class MemoryJobStore implements JobStore {
       exception: outcome.exception ?? null,
       traceback: outcome.traceback ?? null,
       result: typeof outcome.resultJson === 'string' ? JSON.parse(outcome.resultJson) as unknown : null,
+      logs: typeof outcome.logsJson === 'string' ? JSON.parse(outcome.logsJson) as ExecutionRecord['logs'] : null,
       durationMs,
       startedAt: durationMs === null ? execution.startedAt : new Date(finishedAt.getTime() - durationMs)
     })
@@ -350,7 +351,7 @@ export class MemoryJobStore implements JobStore {
     this.#occurrences.add(key)
     const execution: ExecutionRecord = {
       id: this.#nextExecutionId++, jobId, runTime, status, durationMs: null, exception: null, traceback: null,
-      lateStatus: null, lateFinishedAt: null, lateException: null, result: null, ...fields
+      lateStatus: null, lateFinishedAt: null, lateException: null, result: null, logs: null, ...fields
     }
     this.#executions.set(execution.id, execution)
     return execution

@@ -7,10 +7,10 @@ import type { TriggerJson } from '../triggers/types.js'
 import type { ExecutionRecord, JobPatch, JobRecord } from './job-store.js'
 
 /** Column list of `scheduler_job` in record order, for SELECT and RETURNING. */
-export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_fire_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, created_at, updated_at, version, last_error'
+export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_fire_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, capture_logs, created_at, updated_at, version, last_error'
 
 /** Column list of `scheduler_job_execution`, for SELECT and RETURNING. */
-export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until, late_status, late_finished_at, late_exception, result'
+export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until, late_status, late_finished_at, late_exception, result, logs'
 
 /** `EXECUTION_COLUMNS` qualified with the alias `e`, for RETURNING of `UPDATE … AS e FROM …`. */
 export const EXECUTION_COLUMNS_OF_E = EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')
@@ -38,6 +38,7 @@ export function rowToJob (row: Record<string, any>): JobRecord {
     misfireGraceTime: row.misfire_grace_time,
     coalesce: row.coalesce,
     maxInstances: row.max_instances,
+    captureLogs: row.capture_logs ?? true,
     timeoutMs: row.timeout_ms,
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
@@ -63,7 +64,8 @@ export function rowToExecution (row: Record<string, any>): ExecutionRecord {
     lateFinishedAt: toDateOrNull(row.late_finished_at),
     lateException: row.late_exception ?? null,
     // jsonb arrives parsed (pg, PGlite); a JSON string result is a JS string, so no second parse here.
-    result: row.result ?? null
+    result: row.result ?? null,
+    logs: (row.logs ?? null) as ExecutionRecord['logs']
   }
 }
 

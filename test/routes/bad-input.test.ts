@@ -127,7 +127,8 @@ const CASES: Case[] = [
   { what: 'execution id -1', request: get('/scheduler/executions/-1'), status: 400, code: VALIDATION, message: /params\.id: must be >= 1/ },
   { what: 'wait 1e9', request: { method: 'POST', url: '/scheduler/jobs/existing/run?wait=1000000000' }, status: 400, code: VALIDATION, message: /query\.wait: must be <= 30000/ },
   // extra fields
-  { what: 'an extra field', request: add(job({ cron: '* * * * *' })), status: 400, code: VALIDATION, message: /body: unknown field 'cron' \(known: id, task, trigger, args, name, paused, misfireGraceTime, coalesce, maxInstances, timeoutMs\)/ },
+  { what: 'an extra field', request: add(job({ cron: '* * * * *' })), status: 400, code: VALIDATION, message: /body: unknown field 'cron' \(known: id, task, trigger, args, name, paused, misfireGraceTime, coalesce, maxInstances, timeoutMs, captureLogs\)/ },
+  { what: 'captureLogs is a string', request: add(job({ captureLogs: 'yes' })), status: 400, code: VALIDATION, message: /body\.captureLogs: must be boolean/ },
   { what: 'replaceExisting in a change', request: patch({ name: 'n', replaceExisting: true }), status: 400, code: VALIDATION, message: /body: unknown field 'replaceExisting'/ },
   { what: 'changing the id', request: patch({ id: 'renamed' }), status: 400, code: VALIDATION, message: /body: unknown field 'id'/ },
   { what: 'an extra preview field', request: { method: 'POST', url: '/scheduler/fire-times', payload: { trigger: interval, from: '2026-01-01T00:00:00Z' } }, status: 400, code: VALIDATION, message: /body: unknown field 'from' \(known: trigger, count\)/ },

@@ -52,6 +52,8 @@ t.test('list, filter, paginate and read executions', async (t) => {
   t.match((await app.inject({ url: `/scheduler/executions/${first.id}` })).json(), { status: 'success', traceback: null })
   t.same((await app.inject({ url: `/scheduler/executions/${first.id}` })).json().result, { echoed: true }, 'the detail has the handler\'s result')
   t.equal(detail.json().result, null, 'an error has no result')
+  t.equal(detail.json().logs, null, 'nor logs (it logged nothing)')
+  t.notOk('logs' in body.items[0], 'lists leave logs out')
 
   t.equal((await app.inject({ method: 'DELETE', url: '/scheduler/jobs/bad' })).statusCode, 204)
   t.equal((await app.inject({ url: '/scheduler/executions?jobId=bad' })).json().total, 2, 'the history outlives its job')

@@ -65,9 +65,10 @@ t.test('add, get, list, change, pause, resume, remove', async (t) => {
   t.same((await app.inject({ url: '/scheduler/jobs?search=%25' })).json().total, 0, 'a LIKE wildcard is searched literally')
   t.same((await app.inject({ url: '/scheduler/jobs?flagged=true' })).json().total, 0, 'filter by flagged')
 
-  const changed = await app.inject({ method: 'PATCH', url: '/scheduler/jobs/reports%2Feu', payload: { args: ['us'], trigger: { type: 'interval', minutes: 5 }, timeoutMs: 60_000 } })
+  t.equal((await app.inject({ url: '/scheduler/jobs/reports%2Feu' })).json().captureLogs, true, 'captureLogs defaults to true')
+  const changed = await app.inject({ method: 'PATCH', url: '/scheduler/jobs/reports%2Feu', payload: { args: ['us'], trigger: { type: 'interval', minutes: 5 }, timeoutMs: 60_000, captureLogs: false } })
   t.equal(changed.statusCode, 200, changed.body)
-  t.match(changed.json(), { args: ['us'], trigger: { type: 'interval', minutes: 5 }, description: 'Every 5 minutes (UTC)', timeoutMs: 60_000, maxInstances: 2 })
+  t.match(changed.json(), { args: ['us'], trigger: { type: 'interval', minutes: 5 }, description: 'Every 5 minutes (UTC)', timeoutMs: 60_000, maxInstances: 2, captureLogs: false })
   t.ok(changed.json().version > job.version, 'version bumped')
 
   const paused = (await app.inject({ method: 'POST', url: '/scheduler/jobs/reports%2Feu/pause' })).json()

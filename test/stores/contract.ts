@@ -165,7 +165,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
       lastError: 'previous problem'
     })
     const { value: added, before, after } = await bracket(store, async () => store.addJob(input))
-    t.same({ ...added, createdAt: undefined, updatedAt: undefined }, { ...input, nextFireTime: input.nextRunTime, version: 1, createdAt: undefined, updatedAt: undefined }, 'every field round-trips; nextFireTime defaults to nextRunTime')
+    t.same({ ...added, createdAt: undefined, updatedAt: undefined }, { ...input, nextFireTime: input.nextRunTime, captureLogs: true, version: 1, createdAt: undefined, updatedAt: undefined }, 'every field round-trips; nextFireTime defaults to nextRunTime, captureLogs to true')
     t.equal(ms(added.nextRunTime), ms(at(90.5)), 'nextRunTime keeps milliseconds')
     t.equal(added.version, 1)
     assertWithin(t, added.createdAt, { before, after }, 'createdAt')
@@ -823,6 +823,30 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(none?.result, null)
     t.same((await store.getExecution(ids[0] as number))?.result, { rows: 3, tags: ['a'] }, 'getExecution')
     t.same((await store.getExecutions({ jobId: 'r' })).map((execution) => execution.result), [null, 'done', { rows: 3, tags: ['a'] }], 'getExecutions, newest first')
+  })
+
+  t.test('finishExecutions stores captured logs given as JSON text', async (t) => {
+    const { store } = await open(t)
+    await store.addJob(newJob('l', { maxInstances: 5 }))
+    const a = await store.claimImmediateRun('l', { now: at(0), owner: OWNER, leaseMs: LEASE_MS }) as ExecutionRecord
+    const b = await store.claimImmediateRun('l', { now: at(1), owner: OWNER, leaseMs: LEASE_MS }) as ExecutionRecord
+    t.equal(a.logs, null, 'none while running')
+    const line = { time: '2030-01-01T00:00:00.500Z', level: 'info', msg: 'exported', fields: { rows: 3 } }
+    await store.finishExecutions([
+      { id: a.id, outcome: { status: 'success', logsJson: JSON.stringify([line]) } },
+      { id: b.id, outcome: { status: 'error', exception: 'Error: x' } }
+    ], at(10))
+    t.same((await store.getExecution(a.id))?.logs, [line])
+    t.equal((await store.getExecution(b.id))?.logs, null, 'no logs given: null')
+  })
+
+  t.test('captureLogs is a stored job field: true unless given, changed by updateJob', async (t) => {
+    const { store } = await open(t)
+    t.equal((await store.addJob(newJob('default')))?.captureLogs, true)
+    t.equal((await store.addJob(newJob('quiet', { captureLogs: false })))?.captureLogs, false)
+    t.same((await store.addJobs([newJob('b1'), newJob('b2', { captureLogs: false })])).map((job) => job.captureLogs), [true, false], 'addJobs too')
+    t.equal((await store.updateJob('quiet', { captureLogs: true })).captureLogs, true)
+    t.equal((await store.getJob('quiet'))?.captureLogs, true)
   })
 
   t.test('finishExecution moves running to a terminal state once', async (t) => {

@@ -21,7 +21,7 @@ if (browserAvailable(t)) {
     const { app, pageUrl, url } = await startUiApp(t, 'ui_executions', {
       tasks: {
         boom: async () => { throw new Error('kaboom: the report service answered 503') },
-        ok: async () => ({ rows: 3, note: XSS_RESULT }),
+        ok: async (ctx) => { ctx.log.info({ rows: 3 }, 'exported %d rows', 3); return { rows: 3, note: XSS_RESULT } },
         hostile: async (_ctx, arg: string) => { throw new Error(`${XSS_ERROR} ${arg}`) }
       },
       jobs: [
@@ -52,6 +52,7 @@ if (browserAvailable(t)) {
     await page.waitForSelector('#view-execution:not([hidden]) #execution-result:has-text("rows")')
     t.same(JSON.parse(await page.textContent('#execution-result') ?? ''), { rows: 3, note: XSS_RESULT }, 'the result, as the handler returned it')
     t.equal(await page.locator('#execution-result img').count(), 0, 'the result is text')
+    t.match(await page.textContent('#execution-logs'), /^\S+Z INFO  exported 3 rows \{"rows":3\}$/, 'the line the handler logged')
 
     // A late outcome (written here as the reaper and a late writer would leave it): shown with the row.
     const [late] = await query<{ id: string }>(url, `INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, exception, late_status, late_finished_at, late_exception)

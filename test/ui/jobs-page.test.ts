@@ -115,10 +115,13 @@ if (browserAvailable(t)) {
     await form.getByLabel('Minutes').fill('30')
     await page.waitForSelector('#preview-description:has-text("Every 30 minutes")')
     await form.getByLabel(/^Name/).fill('Ticker every half hour')
+    await page.locator('#job-options > summary').click()
+    t.equal(await form.getByLabel("Keep the handler's logs with each run").isChecked(), true, 'capture logs: as stored (default on)')
+    await form.getByLabel("Keep the handler's logs with each run").uncheck()
     await page.getByRole('button', { name: 'Save job' }).click()
     await page.waitForSelector('#jobs-body tr[data-job-id="ticker"]:has-text("Every 30 minutes")')
     const edited = await app.scheduler.getJob('ticker')
-    t.match(edited, { name: 'Ticker every half hour', trigger: { type: 'interval', minutes: 30 } }, 'the change is stored')
+    t.match(edited, { name: 'Ticker every half hour', trigger: { type: 'interval', minutes: 30 }, captureLogs: false }, 'the change is stored')
 
     // Filters survive polling.
     await page.getByLabel('Search id or name').fill('tick')

@@ -13,11 +13,11 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
   // handler ran) keep their status and record it as their late outcome. Disjoint rows, one snapshot.
   const rows = await db.query(
     `WITH u AS (
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[], $7::jsonb[]) AS u(id, status, exception, traceback, duration_ms, result)),
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[], $7::jsonb[], $8::jsonb[]) AS u(id, status, exception, traceback, duration_ms, result, logs)),
      finished AS (
        UPDATE scheduler_job_execution AS e
        SET status = u.status, finished_at = ${nowParam(6)}, lease_until = NULL, exception = u.exception, traceback = u.traceback,
-           duration_ms = u.duration_ms, result = u.result,
+           duration_ms = u.duration_ms, result = u.result, logs = u.logs,
            started_at = CASE WHEN u.duration_ms IS NULL THEN e.started_at
                              ELSE ${nowParam(6)} - make_interval(secs => u.duration_ms / 1000.0) END
        FROM u WHERE e.id = u.id AND e.status = 'running'
@@ -35,7 +35,8 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
       outcomes.map(({ outcome }) => outcome.traceback ?? null),
       outcomes.map(({ outcome }) => outcome.durationMs ?? null),
       now,
-      outcomes.map(({ outcome }) => outcome.resultJson ?? null)
+      outcomes.map(({ outcome }) => outcome.resultJson ?? null),
+      outcomes.map(({ outcome }) => outcome.logsJson ?? null)
     ]
   )
   const finished = new Map(rows.map((row) => { const execution = rowToExecution(row); return [execution.id, execution] }))

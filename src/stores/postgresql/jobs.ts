@@ -19,6 +19,7 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   coalesce: 'coalesce',
   maxInstances: 'max_instances',
   timeoutMs: 'timeout_ms',
+  captureLogs: 'capture_logs',
   lastError: 'last_error'
 }
 
@@ -27,12 +28,12 @@ export async function addJob (db: SqlClient, job: NewJobRecord, options: { repla
     ? `ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, task = EXCLUDED.task, args = EXCLUDED.args,
         trigger = EXCLUDED.trigger, next_run_time = EXCLUDED.next_run_time, next_fire_time = EXCLUDED.next_fire_time, paused = EXCLUDED.paused,
         misfire_grace_time = EXCLUDED.misfire_grace_time, coalesce = EXCLUDED.coalesce,
-        max_instances = EXCLUDED.max_instances, timeout_ms = EXCLUDED.timeout_ms, last_error = EXCLUDED.last_error,
+        max_instances = EXCLUDED.max_instances, timeout_ms = EXCLUDED.timeout_ms, last_error = EXCLUDED.last_error, capture_logs = EXCLUDED.capture_logs,
         updated_at = now(), version = scheduler_job.version + 1`
     : 'ON CONFLICT (id) DO NOTHING'
   const rows = await db.query(
-    `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time)
-     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13) ${conflict}
+    `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs)
+     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14) ${conflict}
      RETURNING ${JOB_COLUMNS}`,
     jobValues(job)
   )
@@ -46,12 +47,12 @@ export async function addJobs (db: SqlClient, jobs: NewJobRecord[]): Promise<Job
   const column = (i: number): unknown[] => columns.map((values) => values[i])
   return db.transaction(async (tx) => {
     const rows = await tx.query(
-      `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time)
+      `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[], $7::boolean[],
-                            $8::integer[], $9::boolean[], $10::integer[], $11::integer[], $12::text[], $13::timestamptz[])
+                            $8::integer[], $9::boolean[], $10::integer[], $11::integer[], $12::text[], $13::timestamptz[], $14::boolean[])
        ON CONFLICT (id) DO NOTHING
        RETURNING ${JOB_COLUMNS}`,
-      Array.from({ length: 13 }, (_, i) => column(i))
+      Array.from({ length: 14 }, (_, i) => column(i))
     )
     if (rows.length !== jobs.length) {
       // Not inserted: the id existed. Seen before: the batch repeats it (ON CONFLICT skipped the repeat).
@@ -136,7 +137,8 @@ function jobValues (job: NewJobRecord): unknown[] {
   return [
     job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
     job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
-    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime
+    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
+    job.captureLogs ?? true
   ]
 }
 

@@ -1,4 +1,4 @@
-// Execution detail view (`#/executions/<id>`): its times, node, late outcome, result, exception and full traceback.
+// Execution detail view (`#/executions/<id>`): its times, node, late outcome, result, captured logs, exception and full traceback.
 import { api } from './api.js'
 import { $, h, replace } from './dom.js'
 import { ACTIVE_STATUSES, formatDuration, statusBadge, timeElement } from './format.js'
@@ -23,6 +23,9 @@ export async function renderExecution (id) {
       ...(execution.lateException ? row('Late exception', execution.lateException) : [])
     ] : []))
   replace($('execution-result'), execution.result === null || execution.result === undefined ? '—' : JSON.stringify(execution.result, null, 2))
+  replace($('execution-logs'), Array.isArray(execution.logs) && execution.logs.length > 0
+    ? execution.logs.map((line) => `${line.time} ${line.level.toUpperCase().padEnd(5)} ${line.msg}${Object.keys(line.fields ?? {}).length > 0 ? ` ${JSON.stringify(line.fields)}` : ''}`).join('\n')
+    : '—')
   replace($('execution-exception'), execution.exception ?? '—')
   replace($('execution-traceback'), execution.traceback ?? '—')
   // Keep polling while the run can still change.

@@ -69,6 +69,7 @@ function resetForm () {
   $('job-args').value = '[]'
   $('job-maxInstances').value = '1'
   $('job-coalesce').checked = true
+  $('job-captureLogs').checked = true
   $('trigger-json').value = ''
   $('job-options').open = false
   replace($('preview-list'))
@@ -122,6 +123,7 @@ async function fillJobForm (id) {
   $('job-maxInstances').value = job.maxInstances ?? 1
   $('job-timeoutMs').value = job.timeoutMs ?? ''
   $('job-coalesce').checked = job.coalesce !== false
+  $('job-captureLogs').checked = job.captureLogs !== false
   $('job-paused').checked = job.paused === true
   fillTrigger(job.trigger ?? {})
   $('job-name').focus()
@@ -335,7 +337,7 @@ export function initJobForm () {
       return
     }
     const name = $('job-name').value.trim()
-    const body = { task, args, trigger, coalesce: $('job-coalesce').checked, ...numbers }
+    const body = { task, args, trigger, coalesce: $('job-coalesce').checked, captureLogs: $('job-captureLogs').checked, ...numbers }
     if (name !== '') body.name = name
     if (numbers.maxInstances === undefined) delete body.maxInstances
     const save = $('job-save')
