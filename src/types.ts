@@ -24,11 +24,17 @@ export type { TriggerJson } from './triggers/types.js'
 
 /** A pino-compatible logger (what `fastify.log` is). */
 export interface SchedulerLogger {
-  trace(obj: unknown, msg?: string): void
-  debug(obj: unknown, msg?: string): void
-  info(obj: unknown, msg?: string): void
-  warn(obj: unknown, msg?: string): void
-  error(obj: unknown, msg?: string): void
+  // pino's two call forms: `(msg, ...formatArgs)` and `(obj, msg?, ...formatArgs)`.
+  trace(msg: string, ...args: unknown[]): void
+  trace(obj: unknown, msg?: string, ...args: unknown[]): void
+  debug(msg: string, ...args: unknown[]): void
+  debug(obj: unknown, msg?: string, ...args: unknown[]): void
+  info(msg: string, ...args: unknown[]): void
+  info(obj: unknown, msg?: string, ...args: unknown[]): void
+  warn(msg: string, ...args: unknown[]): void
+  warn(obj: unknown, msg?: string, ...args: unknown[]): void
+  error(msg: string, ...args: unknown[]): void
+  error(obj: unknown, msg?: string, ...args: unknown[]): void
   child(bindings: Record<string, unknown>): SchedulerLogger
 }
 
