@@ -51,8 +51,8 @@ const show: Command = {
       ['started', execution.startedAt], ['finished', execution.finishedAt], ['duration', duration(execution.durationMs)],
       ['owner', execution.owner], ['lease until', execution.leaseUntil], ['exception', execution.exception]
     ]))
-    if (execution.result !== null) out(`\nresult:\n${JSON.stringify(execution.result, null, 2)}\n`)
-    if (execution.logs !== null) {
+    if (execution.result !== null && execution.result !== undefined) out(`\nresult:\n${JSON.stringify(execution.result, null, 2)}\n`)
+    if (execution.logs !== null && execution.logs !== undefined) {
       out(`\nlogs:\n${execution.logs.map((line) => `${line.time} ${line.level.toUpperCase().padEnd(5)} ${line.msg}${Object.keys(line.fields).length > 0 ? ` ${JSON.stringify(line.fields)}` : ''}`).join('\n')}\n`)
     }
     if (execution.traceback !== null) out(`\ntraceback:\n${execution.traceback}\n`)

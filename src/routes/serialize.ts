@@ -58,8 +58,8 @@ export function executionJson (execution: ExecutionRecord, withTraceback: boolea
     lateFinishedAt: iso(execution.lateFinishedAt),
     lateException: execution.lateException,
     traceback: execution.traceback,
-    result: execution.result,
-    logs: execution.logs
+    result: execution.result ?? null,
+    logs: execution.logs ?? null
   }
   if (!withTraceback) {
     delete (json as Partial<ExecutionJson>).traceback

@@ -67,14 +67,16 @@ export interface ExecutionRecord {
   /**
    * What the handler returned (parsed JSON), when it succeeded and returned a JSON-serialisable
    * value of at most 64 KiB; a string `[result not stored: …]` saying why otherwise; null when it
-   * returned nothing (`undefined`) or did not succeed.
+   * returned nothing (`undefined` or `null`) or did not succeed. Present only on single-execution
+   * reads (`getExecution`, `waitForExecution`); lists, claims and events leave it out.
    */
-  result: unknown
+  result?: unknown
   /**
    * The lines the handler logged through `ctx.log` (`{ time, level, msg, fields }`, oldest first;
-   * the last 200 or 64 KiB), when its job captures logs; null when capture is off or nothing was logged.
+   * the last 200 or 64 KiB), when its job captures logs; null when capture is off or nothing was
+   * logged. Present only on single-execution reads, like `result`.
    */
-  logs: ExecutionLogLine[] | null
+  logs?: ExecutionLogLine[] | null
 }
 
 /** One line a handler logged (`ExecutionRecord.logs`): ISO time, pino level name, message, logged fields. */

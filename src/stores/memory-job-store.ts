@@ -125,8 +125,8 @@ export class MemoryJobStore implements JobStore {
           leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null
         })
         if (execution === null) claim.claimedElsewhere.push(runTime)
-        else if (running) claim.running.push(clone(execution))
-        else claim.recorded.push(clone(execution))
+        else if (running) claim.running.push(light(execution))
+        else claim.recorded.push(light(execution))
       }
       for (const runTime of plan.run) insert(runTime, 'running')
       for (const runTime of plan.missed) insert(runTime, 'missed')
@@ -142,7 +142,7 @@ export class MemoryJobStore implements JobStore {
     if (!this.#jobs.has(jobId)) return null
     for (let runTime = (now ?? this.#clock()).getTime(); ; runTime += 1) {
       const execution = this.#insert(jobId, new Date(runTime), 'queued', { startedAt: null, finishedAt: null, owner: null, leaseUntil: null })
-      if (execution !== null) return clone(execution)
+      if (execution !== null) return light(execution)
     }
   }
 
@@ -165,8 +165,8 @@ export class MemoryJobStore implements JobStore {
         : { status: 'max_instances', finishedAt: now, owner: options.owner })
       const claim = claims.get(job.id) ?? { job: clone(job), running: [], recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null }
       claims.set(job.id, claim)
-      if (running) claim.running.push(clone(execution))
-      else claim.recorded.push(clone(execution))
+      if (running) claim.running.push(light(execution))
+      else claim.recorded.push(light(execution))
     }
     return { claims: [...claims.values()], handled: queued.length }
   }
@@ -183,7 +183,7 @@ export class MemoryJobStore implements JobStore {
         owner: options.owner,
         leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null
       })
-      if (execution !== null) return clone(execution)
+      if (execution !== null) return light(execution)
     }
   }
 
@@ -191,7 +191,7 @@ export class MemoryJobStore implements JobStore {
     const execution = this.#executions.get(id)
     if (execution?.status === 'abandoned' && execution.lateStatus === null) {
       Object.assign(execution, { lateStatus: outcome.status, lateFinishedAt: now ?? this.#clock(), lateException: outcome.exception ?? null })
-      return clone(execution)
+      return light(execution)
     }
     if (execution === undefined || execution.status !== 'running') return null
     const finishedAt = now ?? this.#clock()
@@ -207,7 +207,7 @@ export class MemoryJobStore implements JobStore {
       durationMs,
       startedAt: durationMs === null ? execution.startedAt : new Date(finishedAt.getTime() - durationMs)
     })
-    return clone(execution)
+    return light(execution)
   }
 
   async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
@@ -267,7 +267,7 @@ export class MemoryJobStore implements JobStore {
     for (const execution of this.#executions.values()) {
       if (execution.status === 'running' && execution.leaseUntil !== null && execution.leaseUntil < at) {
         Object.assign(execution, { status: 'abandoned', finishedAt: at, leaseUntil: null, exception: reason })
-        abandoned.push(clone(execution))
+        abandoned.push(light(execution))
       }
     }
     return abandoned
@@ -280,7 +280,7 @@ export class MemoryJobStore implements JobStore {
 
   async getExecutions (filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
     const executions = this.#matchingExecutions(filter).sort(newestFirst)
-    return page(executions, filter).map(clone)
+    return page(executions, filter).map(light)
   }
 
   async countExecutions (filter: ExecutionFilter = {}): Promise<number> {
@@ -295,7 +295,7 @@ export class MemoryJobStore implements JobStore {
 
   async getRecentExecutionStats (jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>> {
     const executions = jobIds.flatMap((jobId) => this.#matchingExecutions({ jobId }).sort(newestFirst).slice(0, recent))
-    return recentStats(jobIds, executions.map(clone))
+    return recentStats(jobIds, executions.map(light))
   }
 
   async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {
@@ -370,6 +370,12 @@ function occurrenceKey (jobId: string, runTime: Date): string {
 function page<T> (items: T[], filter: { limit?: number, offset?: number }): T[] {
   const offset = filter.offset ?? 0
   return items.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit)
+}
+
+/** An execution as lists, claims and outcome writes return it: a copy without `result` and `logs` (only `getExecution` has them). */
+function light (execution: ExecutionRecord): ExecutionRecord {
+  const { result: _result, logs: _logs, ...rest } = execution
+  return structuredClone(rest)
 }
 
 /** Records leave and enter the store as copies, like rows of a database. */

@@ -9,8 +9,15 @@ import type { ExecutionRecord, JobPatch, JobRecord } from './job-store.js'
 /** Column list of `scheduler_job` in record order, for SELECT and RETURNING. */
 export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_fire_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, capture_logs, created_at, updated_at, version, last_error'
 
-/** Column list of `scheduler_job_execution`, for SELECT and RETURNING. */
-export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until, late_status, late_finished_at, late_exception, result, logs'
+/**
+ * Column list of `scheduler_job_execution`, for SELECT and RETURNING: every column but the
+ * handler's `result` and `logs` (up to 64 KiB each), which only single-execution reads fetch
+ * ({@link EXECUTION_DETAIL_COLUMNS}), so lists, statistics, claims and outcome batches stay small.
+ */
+export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until, late_status, late_finished_at, late_exception'
+
+/** `EXECUTION_COLUMNS` with `result` and `logs`, for reading one execution. */
+export const EXECUTION_DETAIL_COLUMNS = `${EXECUTION_COLUMNS}, result, logs`
 
 /** `EXECUTION_COLUMNS` qualified with the alias `e`, for RETURNING of `UPDATE … AS e FROM …`. */
 export const EXECUTION_COLUMNS_OF_E = EXECUTION_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')
@@ -63,9 +70,8 @@ export function rowToExecution (row: Record<string, any>): ExecutionRecord {
     lateStatus: (row.late_status ?? null) as TerminalStatus | null,
     lateFinishedAt: toDateOrNull(row.late_finished_at),
     lateException: row.late_exception ?? null,
-    // jsonb arrives parsed (pg, PGlite); a JSON string result is a JS string, so no second parse here.
-    result: row.result ?? null,
-    logs: (row.logs ?? null) as ExecutionRecord['logs']
+    // Only detail reads select them. jsonb arrives parsed (pg, PGlite): a JSON string result is a JS string, so no second parse here.
+    ...('result' in row ? { result: row.result ?? null, logs: (row.logs ?? null) as ExecutionRecord['logs'] } : {})
   }
 }
 

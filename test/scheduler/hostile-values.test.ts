@@ -157,7 +157,17 @@ t.test('returned values are kept as results: bounded, sanitised, a note when the
     { name: 'a cycle', value: () => circular, expected: /^\[result not stored: not JSON-serialisable: TypeError: .*circular/i },
     { name: 'a toJSON that throws', value: () => conversionsThrow, expected: /^\[result not stored: not JSON-serialisable: Error: toJSON\]$/ },
     // 70,000 characters and two quotes: 70,002 bytes of JSON.
-    { name: 'over 64 KiB', value: () => 'x'.repeat(70_000), expected: '[result not stored: its JSON is 70002 bytes, more than the 65536 kept]' }
+    { name: 'over 64 KiB', value: () => 'x'.repeat(70_000), expected: '[result not stored: its JSON is larger than the 65536 bytes kept]' },
+    { name: 'a hundred million empty slots: refused after 64 KiB of work', value: () => new Array(1e8), expected: '[result not stored: its JSON is larger than the 65536 bytes kept]' },
+    { name: 'over 64 KiB only as UTF-8 (30,000 three-byte characters)', value: () => '€'.repeat(30_000), expected: '[result not stored: its JSON is larger than the 65536 bytes kept (90002)]' },
+    { name: 'null: no result', value: () => null, expected: null },
+    { name: 'a boxed string with NUL', value: () => ({ boxed: new String('a\u0000b') }), expected: { boxed: 'a\uFFFDb' } },
+    // 'Error: ' and 492 x are 499 characters: the note's 500-character cut falls inside the first emoji.
+    {
+      name: 'a toJSON throwing a message cut inside an emoji',
+      value: () => ({ toJSON () { throw new Error(`${'x'.repeat(492)}${'😀'.repeat(60)}`) } }),
+      expected: `[result not stored: not JSON-serialisable: Error: ${'x'.repeat(492)}\uFFFD\n… [truncated: 619 characters in all, first 500 kept]]`
+    }
   ]
   cases.forEach((entry, i) => scheduler.registerTask(`result-${i}`, () => entry.value()))
   await scheduler.start()

@@ -38,7 +38,7 @@ t.test('lines go to the host logger as given, and are kept with fields and child
   t.same(kept.map(({ level, msg, fields }) => ({ level, msg, fields })), [
     { level: 'info', msg: 'plain', fields: {} },
     { level: 'info', msg: 'exported 3 rows to eu', fields: { rows: 3 } },
-    { level: 'warn', msg: '', fields: { region: 'eu', err: 'Error: slow answer' } },
+    { level: 'warn', msg: 'slow answer', fields: { region: 'eu', err: 'Error: slow answer' } },
     { level: 'debug', msg: 'count 7', fields: {} }
   ])
   t.ok(kept.every((line) => !Number.isNaN(Date.parse(line.time))), 'each line has its time')
@@ -95,4 +95,35 @@ t.test('bounded: at most 64 KiB of JSON, the newest lines kept', async (t) => {
   t.match(kept.at(-1)?.msg, /^line 40 /, 'the newest line is kept')
   const dropped = Number(/\[… (\d+)/.exec(kept[0]?.msg ?? '')?.[1])
   t.equal(dropped + kept.length - 1, 40, 'every line is either kept or counted in the note')
+})
+
+t.test('a level the host logger drops is not kept; the rest of the host logger still answers through ctx.log', async (t) => {
+  const inner = recorder() as ReturnType<typeof recorder> & { isLevelEnabled: (level: string) => boolean, level: string, flush: () => string }
+  inner.level = 'info'
+  inner.isLevelEnabled = (level: string) => level !== 'trace' && level !== 'debug'
+  inner.flush = () => 'flushed'
+  const child = inner.child
+  inner.child = (more: Record<string, unknown>) => Object.assign(child(more), { isLevelEnabled: inner.isLevelEnabled })
+  const capture = new LogCapture(inner)
+  const log = capture.logger as typeof inner
+  log.debug('noisy detail')
+  log.info(42)
+  log.child({ part: 1 }).trace('dropped too')
+  t.equal(inner.calls.length, 3, 'the host logger got all three calls (it drops them itself)')
+  t.equal(log.level, 'info', 'level answers')
+  t.equal(log.isLevelEnabled('info'), true, 'isLevelEnabled answers')
+  t.equal(log.flush(), 'flushed', 'other methods answer')
+  t.same(lines(capture).map(({ level, msg }) => [level, msg]), [['info', '42']], 'only the enabled line, a number as its message')
+})
+
+t.test('a line whose fields are too large keeps its message and a note instead of them', async (t) => {
+  const capture = new LogCapture(recorder())
+  capture.logger.info({ rows: Array.from({ length: 5000 }, (_, i) => `row ${i}`) }, 'exported')
+  t.same(lines(capture).map(({ msg, fields }) => ({ msg, fields })), [{ msg: 'exported', fields: { note: '[fields not kept: their JSON is larger than 16384 characters]' } }])
+})
+
+t.test('a boxed string with NUL is sanitised too', async (t) => {
+  const capture = new LogCapture(recorder())
+  capture.logger.info({ boxed: new String('a\u0000b') }, 'boxed')
+  t.same(lines(capture)[0]?.fields, { boxed: 'a\uFFFDb' })
 })

@@ -5,7 +5,7 @@
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
 import type { ExecutionFilter, ExecutionOutcome, ExecutionRecord, RecentExecutionStats } from '../job-store.js'
 import { recentStats } from '../recent-stats.js'
-import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, nowParam, rowToExecution } from '../rows.js'
+import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, EXECUTION_DETAIL_COLUMNS, nowParam, rowToExecution } from '../rows.js'
 
 export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
   if (outcomes.length === 0) return []
@@ -65,7 +65,7 @@ export async function abandonExpiredExecutions (db: SqlExecutor, reason: string,
 }
 
 export async function getExecution (db: SqlClient, id: number): Promise<ExecutionRecord | null> {
-  const [row] = await db.query(`SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE id = $1`, [id])
+  const [row] = await db.query(`SELECT ${EXECUTION_DETAIL_COLUMNS} FROM scheduler_job_execution WHERE id = $1`, [id])
   return row === undefined ? null : rowToExecution(row)
 }
 

@@ -70,6 +70,7 @@ function resetForm () {
   $('job-maxInstances').value = '1'
   $('job-coalesce').checked = true
   $('job-captureLogs').checked = true
+  delete $('job-captureLogs').dataset.touched
   $('trigger-json').value = ''
   $('job-options').open = false
   replace($('preview-list'))
@@ -302,6 +303,8 @@ export function initJobForm () {
     schedulePreview(0)
   })
 
+  $('job-captureLogs').addEventListener('change', () => { $('job-captureLogs').dataset.touched = 'true' })
+
   for (const element of document.querySelectorAll('#job-form fieldset input, #job-form fieldset textarea')) {
     element.addEventListener('input', () => schedulePreview())
   }
@@ -337,7 +340,9 @@ export function initJobForm () {
       return
     }
     const name = $('job-name').value.trim()
-    const body = { task, args, trigger, coalesce: $('job-coalesce').checked, captureLogs: $('job-captureLogs').checked, ...numbers }
+    const body = { task, args, trigger, coalesce: $('job-coalesce').checked, ...numbers }
+    // A new job left at the default takes the scheduler's jobDefaults.captureLogs; a change, or an edit, says it.
+    if (editing !== null || $('job-captureLogs').dataset.touched === 'true') body.captureLogs = $('job-captureLogs').checked
     if (name !== '') body.name = name
     if (numbers.maxInstances === undefined) delete body.maxInstances
     const save = $('job-save')
