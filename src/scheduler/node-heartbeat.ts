@@ -9,11 +9,16 @@
  * Faults are logged and emitted as `scheduler:error`, never thrown: the registry is for people, and
  * nothing in the scheduling protocol depends on it. A heartbeat that finds the table gone (a host's
  * schema tool dropped it) asks the store to install it again, as the scheduling loop does.
+ *
+ * On PostgreSQL the rows are written on the scheduler's dedicated session (when it is open; a beat
+ * is skipped otherwise), never through the host's pool: during a partition, a pool user that beats
+ * every few seconds leaves connection attempts hanging in the pool (until the server's
+ * `authentication_timeout`, a minute), and the host's `orm.close()` waits for them.
  */
 import { hostname } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import { isUndefinedTable } from '../sql/sql-client.js'
-import type { JobStore, NodeRegistration } from '../stores/job-store.js'
+import type { JobStore, NodeRegistration, NodeRetention } from '../stores/job-store.js'
 import type { SchedulerLogger } from '../types.js'
 import type { SchedulerEventBus } from './events.js'
 
@@ -23,8 +28,24 @@ export const NODE_STALE_HEARTBEATS = 3
 /** Milliseconds after which a dead node's row (unseen since) is deleted: one hour, kept for a post-mortem look at the table. */
 export const NODE_RETENTION_MS = 60 * 60 * 1000
 
+/** Where the node's row is written. `record` resolves false when it skipped the write (no connection open). */
+export interface NodeRegistryWriter {
+  record(node: NodeRegistration, retention: NodeRetention, now: Date | null, timeoutMs: number): Promise<boolean>
+  remove(nodeId: string, timeoutMs: number): Promise<boolean>
+}
+
+/** The writer through the store (its pool): for stores without a dedicated session (PGlite, memory). */
+export function storeRegistryWriter (store: JobStore): NodeRegistryWriter {
+  return {
+    record: async (node, retention, now, timeoutMs) => { await store.recordNode(node, retention, now, { timeoutMs }); return true },
+    remove: async (nodeId, timeoutMs) => store.removeNode(nodeId, { timeoutMs })
+  }
+}
+
 export interface NodeHeartbeatDeps {
   store: JobStore
+  /** Where rows are written; default {@link storeRegistryWriter} of `store`. */
+  writer?: NodeRegistryWriter
   events: SchedulerEventBus
   log: SchedulerLogger
   nodeId: string
@@ -45,9 +66,11 @@ export class NodeHeartbeat {
   /** The heartbeat being written, if any: stop() waits for it, so it does not re-create the row after the removal. */
   #inFlight: Promise<boolean> | null = null
   #stopped = false
+  readonly #writer: NodeRegistryWriter
 
   constructor (deps: NodeHeartbeatDeps) {
     this.#deps = deps
+    this.#writer = deps.writer ?? storeRegistryWriter(deps.store)
   }
 
   /**
@@ -64,12 +87,14 @@ export class NodeHeartbeat {
   /** One heartbeat: upserts this node's row. Resolves whether it was written; a fault is logged and emitted. */
   async beat (): Promise<boolean> {
     if (this.#inFlight !== null || this.#stopped) return false
-    const { store, clock, statementTimeoutMs } = this.#deps
-    this.#inFlight = store.recordNode(this.registration(), { retentionMs: NODE_RETENTION_MS, staleHeartbeats: NODE_STALE_HEARTBEATS }, clock?.() ?? null, { timeoutMs: statementTimeoutMs })
-      .then(() => {
+    const { clock, statementTimeoutMs } = this.#deps
+    const writer = this.#writer
+    this.#inFlight = Promise.resolve()
+      .then(async () => writer.record(this.registration(), { retentionMs: NODE_RETENTION_MS, staleHeartbeats: NODE_STALE_HEARTBEATS }, clock?.() ?? null, statementTimeoutMs))
+      .then((written) => {
         // Written after stop() gave up waiting for it: take the row away again (best effort).
-        if (this.#stopped) void store.removeNode(this.#deps.nodeId, { timeoutMs: statementTimeoutMs }).catch(() => {})
-        return true
+        if (written && this.#stopped) void writer.remove(this.#deps.nodeId, statementTimeoutMs).catch(() => {})
+        return written
       }, async (error: unknown) => {
         this.#report(error as Error, 'node heartbeat')
         if (isUndefinedTable(error)) await this.#reinstall(error as Error)
@@ -92,7 +117,8 @@ export class NodeHeartbeat {
     const deadline = performance.now() + timeoutMs
     const budget = (): Promise<void> => delay(Math.max(0, deadline - performance.now()), undefined, { ref: false })
     if (this.#inFlight !== null) await Promise.race([this.#inFlight, budget()])
-    const removal = this.#deps.store.removeNode(this.#deps.nodeId, { timeoutMs: Math.max(1, Math.floor(deadline - performance.now())) })
+    const removal = Promise.resolve()
+      .then(async () => this.#writer.remove(this.#deps.nodeId, Math.max(1, Math.floor(deadline - performance.now()))))
       .then(() => {}, (error: unknown) => { this.#report(error as Error, 'node unregistration') })
     await Promise.race([removal, budget()])
   }

@@ -18,7 +18,8 @@ import type { SchedulerEventBus } from './events.js'
 import type { ExecutionRunner } from './execution-runner.js'
 import type { Executor } from './executor.js'
 import { LeaseKeeper } from './lease-keeper.js'
-import { NodeHeartbeat } from './node-heartbeat.js'
+import { NodeHeartbeat, type NodeRegistryWriter } from './node-heartbeat.js'
+import * as nodeRows from '../stores/postgresql/nodes.js'
 import { OrphanAdoption } from './orphan-adoption.js'
 import { SchedulingLoop } from './scheduling-loop.js'
 import { UnscheduledJobs } from './unscheduled-jobs.js'
@@ -75,6 +76,7 @@ export class SchedulerRuntime {
       this.#lock = this.#createLock()
       this.#heartbeat = new NodeHeartbeat({
         store,
+        ...(this.#session === null ? {} : { writer: sessionRegistryWriter(this.#session) }),
         events,
         log,
         nodeId: options.nodeId,
@@ -128,13 +130,14 @@ export class SchedulerRuntime {
   }
 
   /**
-   * Stops renewing leases, and at once leaves the node registry (waiting at most a second for it)
-   * and closes the dedicated session (after the outcomes are written, or a failed start).
+   * Stops renewing leases, leaves the node registry (on the dedicated session, waiting at most half
+   * a second for it) and closes the dedicated session (after the outcomes are written, or a failed start).
    */
   async close (): Promise<void> {
     this.#leases?.stop()
-    await Promise.all([this.#heartbeat?.stop(Math.min(1000, this.#deps.options.statementTimeoutMs)), this.#session?.close()])
+    await this.#heartbeat?.stop(Math.min(500, this.#deps.options.statementTimeoutMs))
     this.#heartbeat = null
+    await this.#session?.close()
     this.#loop = null
   }
 
@@ -182,5 +185,24 @@ export class SchedulerRuntime {
     }
     if (kind === 'file') return new FileLock(lockFile as string, nodeId)
     return new NoLock()
+  }
+}
+
+/**
+ * Node registry writes on the dedicated session (opened as the loop opens it, within
+ * `connectTimeoutMs`), never through the host's pool (see node-heartbeat.ts). The session's own
+ * `statement_timeout` bounds each statement, and closing it fails what is still pending. The
+ * removal at shutdown uses the session only if it is still open.
+ */
+function sessionRegistryWriter (session: DedicatedSession): NodeRegistryWriter {
+  return {
+    async record (node, retention, now) {
+      await nodeRows.recordNode(await session.get(), node, retention, now)
+      return true
+    },
+    async remove (nodeId) {
+      const open = session.current
+      return open === null ? false : nodeRows.removeNode(open, nodeId)
+    }
   }
 }
