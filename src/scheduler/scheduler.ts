@@ -15,12 +15,11 @@ import { planClaim } from './claim-planner.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
 import { Executor } from './executor.js'
-import { NODE_STALE_HEARTBEATS } from './node-heartbeat.js'
 import { firstRunTime, scheduleNewJobs, validateChanges, validateDefinition } from './job-input.js'
 import { nextOccurrence } from './next-occurrence.js'
 import { updateJobChecked } from './read-modify-write.js'
 import { SchedulerRuntime } from './runtime.js'
-import type { ClusterStatus, SchedulerState, SchedulerStatus } from './status.js'
+import { readClusterStatus, type ClusterStatus, type SchedulerState, type SchedulerStatus } from './status.js'
 import { TaskRegistry } from './task-registry.js'
 import { TriggerCache } from './trigger-cache.js'
 import { waitForExecution } from './wait-for-execution.js'
@@ -314,15 +313,7 @@ export class Scheduler {
 
   /** This process and the cluster: the leader, the live nodes (node registry), executions running anywhere, the next wake-up. */
   async getStatus (): Promise<ClusterStatus> {
-    const local = this.status()
-    const { store, clock } = this.options
-    const [leader, running, wakeup, nodes] = await Promise.all([
-      this.#runtime?.describeLeader() ?? null,
-      store.getExecutions({ status: 'running' }),
-      store.getNextWakeup(),
-      store.getNodes(NODE_STALE_HEARTBEATS, clock?.() ?? null)
-    ])
-    return { ...local, leader, nodes, runningExecutions: running, localExecutions: local.runningExecutions, nextWakeup: wakeup.nextRunTime }
+    return readClusterStatus(this.status(), this.options, async () => this.#runtime?.describeLeader() ?? null)
   }
 
   /**

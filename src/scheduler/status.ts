@@ -1,6 +1,8 @@
-/** What `Scheduler.status()` and `getStatus()` report. */
+/** What `Scheduler.status()` and `getStatus()` report, and how `getStatus()` reads the cluster. */
 import type { LeaderInfo } from '../locks/leader-lock.js'
+import type { ResolvedSchedulerOptions } from '../options.js'
 import type { ExecutionRecord, NodeRecord } from '../stores/job-store.js'
+import { NODE_STALE_HEARTBEATS } from './node-heartbeat.js'
 
 export type SchedulerState = 'stopped' | 'starting' | 'running' | 'stopping'
 
@@ -33,4 +35,18 @@ export interface ClusterStatus extends Omit<SchedulerStatus, 'runningExecutions'
   localExecutions: number[]
   /** Earliest next run time of any claimable job. */
   nextWakeup: Date | null
+}
+
+/** `getStatus()`: this process's view plus the cluster as the store shows it, read at once. */
+export async function readClusterStatus (
+  local: SchedulerStatus, options: Pick<ResolvedSchedulerOptions, 'store' | 'clock'>, describeLeader: () => Promise<LeaderInfo | null>
+): Promise<ClusterStatus> {
+  const { store, clock } = options
+  const [leader, running, wakeup, nodes] = await Promise.all([
+    describeLeader(),
+    store.getExecutions({ status: 'running' }),
+    store.getNextWakeup(),
+    store.getNodes(NODE_STALE_HEARTBEATS, clock?.() ?? null)
+  ])
+  return { ...local, leader, nodes, runningExecutions: running, localExecutions: local.runningExecutions, nextWakeup: wakeup.nextRunTime }
 }
