@@ -8,6 +8,7 @@ import { FakeClock } from '../helpers/clock.js'
 import { jobStoreContract } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
+import { retryContract } from './retry-contract.js'
 
 jobStoreContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
@@ -20,6 +21,11 @@ executionStatsContract(t, async () => {
 })
 
 nodeRegistryContract(t, async () => {
+  const clock = new FakeClock('2029-06-01T00:00:00Z')
+  return { store: new MemoryJobStore({ clock: clock.now }), clock }
+})
+
+retryContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
   return { store: new MemoryJobStore({ clock: clock.now }), clock }
 })

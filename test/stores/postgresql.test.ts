@@ -13,6 +13,7 @@ import { freshDatabase, openOrm, query } from '../helpers/database.js'
 import { at, jobStoreContract, newJob } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
+import { retryContract } from './retry-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 const url = await freshDatabase(t, 'stores')
@@ -93,3 +94,8 @@ t.test('claimDueJobs skips a job locked by another transaction instead of waitin
 function ms (date: Date | null | undefined): number | null {
   return date == null ? null : date.getTime()
 }
+
+retryContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
+})
