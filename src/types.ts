@@ -52,6 +52,8 @@ export interface TaskContext<EM extends EntityManager = EntityManager> {
   runTime: Date
   /** The execution row's id. */
   executionId: number
+  /** Which attempt of this occurrence this is: 1, then 2, 3, … for retries and recoveries (`retry`, `recover`). */
+  attempt: number
   /** Aborted on timeout (`timeoutMs`) and on shutdown past `shutdownTimeoutMs`. */
   signal: AbortSignal
   /** A fork of the host's EntityManager, fresh for this execution. Throws when the scheduler has no ORM. */

@@ -283,6 +283,7 @@ export class ExecutionRunner {
       job,
       runTime: execution.runTime,
       executionId: execution.id,
+      attempt: execution.attempt,
       signal,
       log,
       get em () {
