@@ -220,6 +220,9 @@ function resolveJobDefaults (defaults: JobOptions | undefined): Required<JobOpti
   check('captureLogs', typeof given.captureLogs === 'boolean', 'must be a boolean')
   check('recover', typeof given.recover === 'boolean', 'must be a boolean')
   const retry = parseRetryPolicy(given.retry, (field, rule) => { throw new InvalidOptionsError(`jobDefaults.${field}`, rule) })
+  if (given.recover === true && retry === null) {
+    throw new InvalidOptionsError('jobDefaults.recover', 'needs attempts to recover with: a recovered run is another attempt, counted against retry.attempts; set jobDefaults.retry: { attempts: 2 } or more')
+  }
   return {
     misfireGraceTime: given.misfireGraceTime ?? null,
     coalesce: given.coalesce ?? true,

@@ -150,8 +150,8 @@ export class OutcomeWriter {
       } catch (error) {
         if (!isRowFault(error)) return false
         // The row's own data is refused: store a plain description of why instead.
-        const { status, durationMs } = pending.outcome
-        const plain = { id: pending.id, outcome: { status, durationMs, exception: `the outcome (${status}) could not be stored as is: ${sanitiseText(describeFault(error), 2000)}`, traceback: null }, resolve: pending.resolve }
+        const { status, durationMs, retryDelayMs } = pending.outcome
+        const plain = { id: pending.id, outcome: { status, durationMs, retryDelayMs, exception: `the outcome (${status}) could not be stored as is: ${sanitiseText(describeFault(error), 2000)}`, traceback: null }, resolve: pending.resolve }
         try {
           this.#settle([plain], await this.#finish([plain]))
         } catch (again) {

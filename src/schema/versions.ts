@@ -79,8 +79,11 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
     description: 'retries and crash recovery: the attempt, next_attempt_at and start_after columns of scheduler_job_execution, its key (job_id, run_time, attempt), and retry and recover of scheduler_job',
     up: RETRY_STATEMENTS,
     down: [
-      // Only safe while every occurrence has one attempt: the old key cannot be restored over retries.
+      // The old key cannot be restored over retries: refuse, saying so, rather than fail on a duplicate key.
       `DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM scheduler_job_execution WHERE attempt > 1) THEN
+          RAISE EXCEPTION 'cannot undo the retries schema version: some occurrences have more than one attempt (attempt > 1); delete those rows first if you accept losing them';
+        END IF;
         IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'scheduler_job_execution'::regclass
                        AND conname = 'scheduler_job_execution_job_id_run_time_key') THEN
           ALTER TABLE scheduler_job_execution ADD CONSTRAINT scheduler_job_execution_job_id_run_time_key UNIQUE (job_id, run_time);

@@ -134,7 +134,8 @@ export function perMinuteOf (executions: Iterable<ExecutionRecord>, range: RunTi
 /** {@link ExecutionStatsQueries.getFireLag} over records in memory. */
 export function fireLagOf (executions: Iterable<ExecutionRecord>, range: RunTimeRange): FireLagStats {
   const lags = [...executions].filter(inRange(range))
-    .filter((execution) => execution.startedAt !== null)
+    // First attempts only: a retry keeps its occurrence's run time, so its lag would be its backoff.
+    .filter((execution) => execution.startedAt !== null && execution.attempt === 1)
     .map((execution) => (execution.startedAt as Date).getTime() - execution.runTime.getTime())
   return {
     count: lags.length,

@@ -104,6 +104,9 @@ export const REMOVED_BEFORE_RUN = 'the job was removed before its queued run sta
 /** Why a pending retry of a removed job is recorded `abandoned`. */
 export const REMOVED_BEFORE_RETRY = 'the job was removed before this retry started'
 
+/** Why a recovered attempt still queued is recorded `abandoned` when the attempt it recovers succeeds late after all. */
+export const SUPERSEDED_BY_LATE_SUCCESS = 'not needed: the attempt it recovered finished successfully after all (a late outcome)'
+
 /** What to do with one due job, decided by the scheduler from the job, the database time and its running count. */
 export interface ClaimPlan {
   /**

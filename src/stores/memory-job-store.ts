@@ -8,7 +8,7 @@ import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration, NodeRetention
 } from './job-store.js'
-import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN } from './job-store.js'
+import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN, SUPERSEDED_BY_LATE_SUCCESS } from './job-store.js'
 import {
   fireLagOf, perMinuteOf, runHistoryOf, slowestJobsOf, type FireLagStats, type MinuteStatusCount, type RunHistoryEntry, type RunTimeRange, type SlowJob
 } from './execution-stats.js'
@@ -196,6 +196,8 @@ export class MemoryJobStore implements JobStore {
     const execution = this.#executions.get(id)
     if (execution?.status === 'abandoned' && execution.lateStatus === null) {
       Object.assign(execution, { lateStatus: outcome.status, lateFinishedAt: now ?? this.#clock(), lateException: outcome.exception ?? null })
+      const next = [...this.#executions.values()].find((e) => e.jobId === execution.jobId && e.runTime.getTime() === execution.runTime.getTime() && e.attempt === execution.attempt + 1)
+      if (outcome.status === 'success' && next?.status === 'queued') Object.assign(next, { status: 'abandoned', finishedAt: execution.lateFinishedAt, exception: SUPERSEDED_BY_LATE_SUCCESS })
       return light(execution)
     }
     if (execution === undefined || execution.status !== 'running') return null
@@ -316,7 +318,7 @@ export class MemoryJobStore implements JobStore {
     for (const [id, execution] of this.#executions) {
       if (execution.status !== 'running' && execution.status !== 'queued' && execution.runTime.getTime() < cutoff) {
         this.#executions.delete(id)
-        this.#occurrences.delete(occurrenceKey(execution.jobId, execution.runTime))
+        this.#occurrences.delete(`${occurrenceKey(execution.jobId, execution.runTime)}\u0000${execution.attempt}`)
         deleted++
       }
     }

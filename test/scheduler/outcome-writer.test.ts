@@ -68,7 +68,7 @@ t.test('a poison row is retried alone; the rest of its batch is written', async 
   const writer = writerOn(store)
   const [a, poison, b] = await Promise.all([
     writer.write((runs[0] as ExecutionRecord).id, { status: 'success' }),
-    writer.write((runs[1] as ExecutionRecord).id, { status: 'error', exception: 'POISON', traceback: 'POISON at …' }),
+    writer.write((runs[1] as ExecutionRecord).id, { status: 'error', exception: 'POISON', traceback: 'POISON at …', retryDelayMs: 5000 }),
     writer.write((runs[2] as ExecutionRecord).id, { status: 'error', exception: 'fine' })
   ])
   t.equal(statusOf(a), 'success')
@@ -77,6 +77,8 @@ t.test('a poison row is retried alone; the rest of its batch is written', async 
   const stored = await store.getExecution((runs[1] as ExecutionRecord).id)
   t.match(stored?.exception, /^the outcome \(error\) could not be stored as is: 22021 invalid byte sequence/, 'with why its own text was refused')
   t.same(store.calls, [3, 1, 1, 1, 1], 'the batch, then row by row, then the poison row with a plain description')
+  t.ok(stored?.nextAttemptAt instanceof Date, 'and its retry is still scheduled (the plain outcome keeps retryDelayMs)')
+  t.equal((await store.getExecutions({ status: 'queued' })).length, 1, 'its next attempt is queued')
 })
 
 t.test('maxPending bounds the outcomes kept; close() gives up on those still waiting and names them', async (t) => {

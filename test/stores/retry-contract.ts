@@ -179,4 +179,17 @@ export function retryContract (t: TapTest, makeStore: MakeStore): void {
     t.same((await attempts(store, 'recovered')).map((e) => [e.attempt, e.status, ms(e.nextAttemptAt)]), [[1, 'abandoned', ms(at(31))], [2, 'abandoned', null]],
       'the second abandonment has no attempt left (retry.attempts 2): nothing more is queued')
   })
+
+  t.test('a late success of a recovered attempt cancels the recovery still queued; a late error does not', async (t) => {
+    const store = await open(t)
+    for (const id of ['succeeded-late', 'failed-late']) await store.addJob(newJob(id, { nextRunTime: null, retry: RETRY, recover: true }))
+    const succeeded = await running(store, 'succeeded-late')
+    const failed = await running(store, 'failed-late')
+    await store.abandonExpiredExecutions('owner froze', at(31))
+    await store.finishExecution(succeeded.id, { status: 'success', durationMs: 1 }, at(32))
+    await store.finishExecution(failed.id, { status: 'error', durationMs: 1, retryDelayMs: 1000 }, at(32))
+    t.match((await attempts(store, 'succeeded-late'))[1], { attempt: 2, status: 'abandoned', exception: /finished successfully after all/ }, 'the recovery is not needed')
+    t.equal(ms((await attempts(store, 'succeeded-late'))[1]?.finishedAt), ms(at(32)))
+    t.same((await attempts(store, 'failed-late')).map((e) => [e.attempt, e.status]), [[1, 'abandoned'], [2, 'queued']], 'after a late error the recovery stays queued')
+  })
 }

@@ -3,7 +3,7 @@
  * leases, reaping, history queries and retention.
  */
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
-import type { ExecutionFilter, ExecutionOutcome, ExecutionRecord, RecentExecutionStats } from '../job-store.js'
+import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionFilter, type ExecutionOutcome, type ExecutionRecord, type RecentExecutionStats } from '../job-store.js'
 import { recentStats } from '../recent-stats.js'
 import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, EXECUTION_DETAIL_COLUMNS, nowParam, rowToExecution } from '../rows.js'
 
@@ -38,7 +38,11 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
        UPDATE scheduler_job_execution AS e
        SET late_status = u.status, late_finished_at = ${nowParam(6)}, late_exception = u.exception
        FROM u WHERE e.id = u.id AND e.status = 'abandoned' AND e.late_status IS NULL
-       RETURNING ${EXECUTION_COLUMNS_OF_E})
+       RETURNING ${EXECUTION_COLUMNS_OF_E}),
+     superseded AS (
+       UPDATE scheduler_job_execution AS n SET status = 'abandoned', finished_at = ${nowParam(6)}, exception = $10
+       FROM late l WHERE l.late_status = 'success' AND n.job_id = l.job_id AND n.run_time = l.run_time
+         AND n.attempt = l.attempt + 1 AND n.status = 'queued')
      SELECT * FROM finished UNION ALL SELECT * FROM late`,
     [
       outcomes.map(({ id }) => id),
@@ -49,7 +53,8 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
       now,
       outcomes.map(({ outcome }) => outcome.resultJson ?? null),
       outcomes.map(({ outcome }) => outcome.logsJson ?? null),
-      outcomes.map(({ outcome }) => outcome.retryDelayMs ?? null)
+      outcomes.map(({ outcome }) => outcome.retryDelayMs ?? null),
+      SUPERSEDED_BY_LATE_SUCCESS
     ]
   )
   const finished = new Map(rows.map((row) => { const execution = rowToExecution(row); return [execution.id, execution] }))

@@ -52,7 +52,7 @@ export async function getFireLag (db: SqlClient, range: RunTimeRange): Promise<F
             percentile_cont(0.95) WITHIN GROUP (ORDER BY lag_ms) AS p95,
             max(lag_ms) AS max
      FROM (SELECT (extract(epoch FROM started_at - run_time) * 1000)::double precision AS lag_ms
-           FROM scheduler_job_execution WHERE ${IN_RANGE} AND started_at IS NOT NULL) AS lags`,
+           FROM scheduler_job_execution WHERE ${IN_RANGE} AND started_at IS NOT NULL AND attempt = 1) AS lags`,
     [range.from, range.to]
   )
   const number = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value))

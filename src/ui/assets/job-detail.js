@@ -28,7 +28,7 @@ export async function renderJob (id) {
     row('Next run', job.paused ? h('span', { class: 'muted' }, 'paused') : timeElement(job.nextRunTime, zone)),
     row('State', jobState(job)),
     row('Retries', describeRetry(job.retry)),
-    row('Recover', job.recover ? 'yes: an abandoned run gets another attempt' : 'no'),
+    row('Recover', !job.recover ? 'no' : job.retry ? 'yes: an abandoned run gets another attempt' : 'set, but without retry attempts no abandoned run can be recovered'),
     job.lastError ? row('Cannot run', h('span', { class: 'error-text' }, job.lastError)) : null)
   replace($('job-actions'),
     h('button', { type: 'button', 'aria-label': `Run ${job.id} now`, onclick: () => runNow(job) }, 'Run now'),
