@@ -56,6 +56,8 @@ export const Migration20261201220000_scheduler_late_outcomes: SchedulerMigration
 export const Migration20261205190000_scheduler_nodes: SchedulerMigrationClass = schedulerMigrations[2]!.class
 /** The fourth version: an execution's `result` and captured `logs`, and the job option `capture_logs`. */
 export const Migration20261205203000_scheduler_results_logs: SchedulerMigrationClass = schedulerMigrations[3]!.class
+/** The fifth version: the audit trail `scheduler_audit`. */
+export const Migration20261205221000_scheduler_audit: SchedulerMigrationClass = schedulerMigrations[4]!.class
 
 /**
  * All versions at once: the single migration of earlier releases, kept for hosts that list it.
