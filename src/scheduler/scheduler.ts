@@ -187,11 +187,13 @@ export class Scheduler {
 
   /**
    * Changes a job's fields. A new `trigger` reschedules it (next run time from now); any change
-   * clears `lastError` so a fixed job is claimed again.
+   * clears `lastError` so a fixed job is claimed again. Audited as `modified` (`rescheduled` when
+   * `changes` holds only a trigger).
    * @throws JobNotFoundError, InvalidJobError, InvalidTriggerError, TaskNotRegisteredError.
    */
   async modifyJob (id: string, changes: JobChanges, options: AuditOptions = {}): Promise<JobRecord> {
-    return this.#modify(id, changes, this.#audit.context('modified', options))
+    const onlyTrigger = typeof changes === 'object' && changes !== null && Object.keys(changes).join() === 'trigger'
+    return this.#modify(id, changes, this.#audit.context(onlyTrigger ? 'rescheduled' : 'modified', options))
   }
 
   /** Replaces a job's trigger and computes its next run time from now. Same errors as `modifyJob`. */
