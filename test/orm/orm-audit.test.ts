@@ -63,7 +63,7 @@ t.test('a flush that fails, or a host transaction that rolls back, leaves no aud
   await t.rejects(orm.em.fork().transactional(async (tx) => {
     tx.create(SchedulerJob, { id: 'rolled-back', task: 'work', trigger: { type: 'interval', seconds: 5 } } as never)
     await tx.flush()
-    t.equal(await tx.getConnection().execute("SELECT count(*)::int AS n FROM scheduler_audit WHERE job_id = 'rolled-back'", [], 'get', tx.getTransactionContext()).then((row: { n: number }) => row.n), 1,
+    t.equal(await tx.getConnection().execute("SELECT count(*)::int AS n FROM scheduler_audit WHERE job_id = 'rolled-back'", [], 'get', tx.getTransactionContext()).then((row) => (row as unknown as { n: number }).n), 1,
       'inside the transaction, the audit row is there with the job')
     throw new Error('the host changes its mind')
   }), { message: 'the host changes its mind' })
