@@ -11,11 +11,14 @@ export { schedulerOf, kScheduler, DEFAULT_DECORATOR } from './decorator.js'
 export { schedulerRoutes, type SchedulerRoutesOptions } from './routes/plugin.js'
 export type { SchedulerOpenApiOptions } from './routes/openapi.js'
 export type {
-  JobJson, JobListItemJson, ExecutionJson, ExecutionListItemJson, PageJson, StatusJson, TasksJson, FireTimesJson, ErrorJson
+  JobJson, JobListItemJson, ExecutionJson, ExecutionListItemJson, PageJson, StatusJson, TasksJson, FireTimesJson, ErrorJson, AuditEntryJson
 } from './routes/schemas.js'
+export type { ActorHook } from './routes/actor.js'
 export type { OverviewJson } from './routes/stats.js'
 export { schedulerUi, type SchedulerUiOptions } from './ui/index.js'
 export { Scheduler, type SchedulerStatus } from './scheduler/scheduler.js'
+export type { AuditOptions } from './scheduler/audit.js'
+export { AUDIT_ACTIONS, type AuditAction, type AuditChange, type AuditFilter, type AuditRecord } from './stores/audit.js'
 export { registerJob, registerJobs, scheduled, type ScheduledOptions } from './registration.js'
 export { createTrigger, previewFireTimes, describeTrigger } from './triggers/index.js'
 export type * from './triggers/types.js'
