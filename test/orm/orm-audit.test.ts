@@ -83,6 +83,22 @@ t.test('a failing audit insert is rolled back to its savepoint: the flush commit
   t.match(lines.join(''), /could not write the audit row of a job written through the ORM/, 'the failure is logged as a warning')
 })
 
+t.test('without a flush transaction (implicitTransactions: false) the row is written on its own; a failure is only logged', async (t) => {
+  const lines: string[] = []
+  const { app, orm, url } = await setup(t, 'orm_audit_no_tx', lines)
+  orm.config.set('implicitTransactions', false)
+  t.teardown(() => { orm.config.set('implicitTransactions', true) })
+  const em = orm.em.fork()
+  em.create(SchedulerJob, { id: 'plain', task: 'work', trigger: { type: 'interval', seconds: 5 } } as never)
+  await em.flush()
+  t.match(await app.scheduler.getAudit(), [{ action: 'added', jobId: 'plain', actor: 'orm' }])
+  await query(url, 'DROP TABLE scheduler_audit')
+  em.create(SchedulerJob, { id: 'plain-2', task: 'work', trigger: { type: 'interval', seconds: 5 } } as never)
+  await em.flush()
+  t.ok(await app.scheduler.getJob('plain-2'), 'the job was written')
+  t.match(lines.join(''), /could not write the audit row of a job written through the ORM/)
+})
+
 t.test('with a store off the ORM\'s database, the rows go to that store once the flush has committed', async (t) => {
   const url = await freshDatabase(t, 'orm_audit_store')
   const orm = await openOrm(t, url)
