@@ -3,6 +3,7 @@
  * validation and defaults (`ResolvedSchedulerOptions`). Resolved once; the caller's object is
  * never mutated. Every invalid option throws `InvalidOptionsError` naming it.
  */
+import { parseRetryPolicy } from './scheduler/retry-policy.js'
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { MikroORM } from '@mikro-orm/core'
@@ -217,12 +218,16 @@ function resolveJobDefaults (defaults: JobOptions | undefined): Required<JobOpti
   check('maxInstances', isPositiveInteger(given.maxInstances), 'must be a positive integer')
   check('timeoutMs', given.timeoutMs === null || isPositiveInteger(given.timeoutMs), 'must be null or a positive number of milliseconds')
   check('captureLogs', typeof given.captureLogs === 'boolean', 'must be a boolean')
+  check('recover', typeof given.recover === 'boolean', 'must be a boolean')
+  const retry = parseRetryPolicy(given.retry, (field, rule) => { throw new InvalidOptionsError(`jobDefaults.${field}`, rule) })
   return {
     misfireGraceTime: given.misfireGraceTime ?? null,
     coalesce: given.coalesce ?? true,
     maxInstances: given.maxInstances ?? 1,
     timeoutMs: given.timeoutMs ?? null,
-    captureLogs: given.captureLogs ?? true
+    captureLogs: given.captureLogs ?? true,
+    retry,
+    recover: given.recover ?? false
   }
 }
 

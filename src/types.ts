@@ -15,6 +15,7 @@
  * - max instances: how many executions of one job may run at once, cluster-wide.
  * - lease: until when a running execution's owner vouches for it; expired leases become `abandoned`.
  */
+import type { RetryOptions } from './scheduler/retry-policy.js'
 import type { EntityManager } from '@mikro-orm/core'
 import type { ExecutionRecord, JobRecord } from './stores/job-store.js'
 import type { TriggerJson } from './triggers/types.js'
@@ -51,6 +52,8 @@ export interface TaskContext<EM extends EntityManager = EntityManager> {
   runTime: Date
   /** The execution row's id. */
   executionId: number
+  /** Which attempt of this occurrence this is: 1, then 2, 3, … for retries and recoveries (`retry`, `recover`). */
+  attempt: number
   /** Aborted on timeout (`timeoutMs`) and on shutdown past `shutdownTimeoutMs`. */
   signal: AbortSignal
   /** A fork of the host's EntityManager, fresh for this execution. Throws when the scheduler has no ORM. */
@@ -80,6 +83,21 @@ export interface JobOptions {
    * lines or 64 KiB). Default `true`; `false` for handlers that log secrets or very much.
    */
   captureLogs?: boolean
+  /**
+   * Retry an occurrence whose attempt ended `error` or `timeout`: `{ attempts, backoff, delayMs,
+   * maxDelayMs }` (`attempts` counts the first; `backoff` `'fixed'` or `'exponential'`, default
+   * exponential from `delayMs` 1000 ms, capped at `maxDelayMs`, default one hour; each delay jittered
+   * up to 20 % shorter). Every attempt is an execution of its own (`attempt` 1, 2, …). Default `null`:
+   * one attempt, as APScheduler. Rules from BullMQ `attempts` and pg-boss `retryBackoff`.
+   * @throws InvalidJobError (`retry.<field>`) for a bad policy.
+   */
+  retry?: RetryOptions | null
+  /**
+   * Quartz's `requestsRecovery`: when an execution is `abandoned` because its owner died or lost its
+   * lease, the occurrence gets another attempt (at once), counted against `retry.attempts`. Default
+   * `false`: a handler that is not idempotent may have half-run. Needs `retry.attempts` ≥ 2.
+   */
+  recover?: boolean
 }
 
 /** A job to add (`scheduler.addJob`). */
@@ -133,6 +151,12 @@ export interface SchedulerEvents {
    * row's `lateStatus`, `lateFinishedAt` and `lateException`; `status` stays `abandoned`.
    */
   'job:late_outcome': { jobId: string, task: string, execution: ExecutionRecord }
+  /**
+   * An attempt ended (`error`, `timeout`, or `abandoned` with `recover`) and the occurrence has
+   * attempts left: attempt `attempt` is queued, due at `nextAttemptAt`. `execution` is the attempt
+   * that ended; `task` is absent when the lease reaper recovered it.
+   */
+  'job:retry_scheduled': { jobId: string, task?: string, execution: ExecutionRecord, attempt: number, nextAttemptAt: Date }
   /**
    * Outcomes this process could not write: at shutdown, those the database had not accepted within
    * `shutdownTimeoutMs`; while running, one refused because `maxPendingOutcomes` were waiting.

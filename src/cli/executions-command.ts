@@ -47,7 +47,9 @@ const show: Command = {
       return 0
     }
     out(fields([
-      ['id', execution.id], ['job', execution.jobId], ['run time', execution.runTime], ['status', execution.status],
+      ['id', execution.id], ['job', execution.jobId], ['run time', execution.runTime], ['attempt', execution.attempt], ['status', execution.status],
+      ...(execution.nextAttemptAt === null ? [] : [['next attempt', execution.nextAttemptAt] as [string, unknown]]),
+      ...(execution.startAfter === null ? [] : [['start after', execution.startAfter] as [string, unknown]]),
       ['started', execution.startedAt], ['finished', execution.finishedAt], ['duration', duration(execution.durationMs)],
       ['owner', execution.owner], ['lease until', execution.leaseUntil], ['exception', execution.exception]
     ]))

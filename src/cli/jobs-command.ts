@@ -79,6 +79,7 @@ const show: Command = {
       ['trigger json', JSON.stringify(job.trigger)], ['args', JSON.stringify(job.args)], ['next run time', job.nextRunTime],
       ['misfire grace time', job.misfireGraceTime === null ? 'always run' : `${job.misfireGraceTime} s`], ['coalesce', job.coalesce],
       ['max instances', job.maxInstances], ['timeout', job.timeoutMs === null ? 'none' : `${job.timeoutMs} ms`], ['capture logs', job.captureLogs],
+      ['retry', job.retry === null ? 'none' : `${job.retry.attempts} attempts, ${job.retry.backoff} from ${job.retry.delayMs} ms (at most ${job.retry.maxDelayMs} ms)`], ['recover', job.recover],
       ['last error', job.lastError], ['created', job.createdAt], ['updated', job.updatedAt], ['version', job.version]
     ]))
     out('\nlast executions:\n')

@@ -1,7 +1,7 @@
 /**
  * `SchedulerJobExecution`: one attempt to run one occurrence (table `scheduler_job_execution`,
- * DESIGN.md "Data model"). `(job_id, run_time)` is unique: the database itself refuses a second
- * execution of one occurrence. `job_id` is no foreign key: history outlives the job.
+ * DESIGN.md "Data model"). `(job_id, run_time, attempt)` is unique: the database itself refuses a
+ * second execution of one attempt of an occurrence. `job_id` is no foreign key: history outlives the job.
  */
 import { defineEntity, p } from '@mikro-orm/core'
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../execution-status.js'
@@ -14,6 +14,12 @@ export const SchedulerJobExecutionSchema = defineEntity({
     jobId: p.text(),
     /** The scheduled instant of the occurrence (not when it started). */
     runTime: p.datetime().columnType('timestamptz'),
+    /** Which attempt of the occurrence: 1, 2, … (retries and recoveries add attempts). */
+    attempt: p.integer().default(1),
+    /** On a failed attempt with attempts left: when the next one is due. */
+    nextAttemptAt: p.datetime().columnType('timestamptz').nullable(),
+    /** On a queued retry: not started before this instant (its backoff). */
+    startAfter: p.datetime().columnType('timestamptz').nullable(),
     status: p.enum(EXECUTION_STATUSES).$type<ExecutionStatus>().columnType('text'),
     startedAt: p.datetime().columnType('timestamptz').nullable(),
     finishedAt: p.datetime().columnType('timestamptz').nullable(),
@@ -36,7 +42,7 @@ export const SchedulerJobExecutionSchema = defineEntity({
     /** The lines the handler logged through `ctx.log` (JSON array of `{ time, level, msg, fields }`; the last 200 or 64 KiB); null when capture is off. */
     logs: p.json<unknown[]>().columnType('jsonb').nullable()
   },
-  uniques: [{ properties: ['jobId', 'runTime'], name: 'scheduler_job_execution_job_id_run_time_key' }],
+  uniques: [{ properties: ['jobId', 'runTime', 'attempt'], name: 'scheduler_job_execution_occurrence_key' }],
   indexes: [
     { name: 'scheduler_job_execution_job_id_run_time_idx', columns: [{ name: 'job_id' }, { name: 'run_time', sort: 'DESC' }] },
     { properties: ['status', 'runTime'], name: 'scheduler_job_execution_status_run_time_idx' },

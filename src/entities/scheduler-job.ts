@@ -6,6 +6,7 @@
  */
 import { defineEntity, p } from '@mikro-orm/core'
 import type { TriggerJson } from '../triggers/types.js'
+import type { RetryPolicy } from '../scheduler/retry-policy.js'
 
 export const SchedulerJobSchema = defineEntity({
   name: 'SchedulerJob',
@@ -42,6 +43,10 @@ export const SchedulerJobSchema = defineEntity({
     version: p.integer().version().default(1),
     /** Keep the lines its handler logs through `ctx.log` with each execution (`logs`). */
     captureLogs: p.boolean().default(true),
+    /** Attempts per occurrence and the wait between them (`{ attempts, backoff, delayMs, maxDelayMs }`); null: one attempt. */
+    retry: p.json<RetryPolicy>().columnType('jsonb').nullable(),
+    /** An occurrence whose execution was abandoned (owner dead, lease lost) gets another attempt (Quartz `requestsRecovery`). */
+    recover: p.boolean().default(false),
     /** Why the job cannot run (for example "task 'x' is not registered"); such jobs are kept, never deleted. */
     lastError: p.text().nullable()
   },

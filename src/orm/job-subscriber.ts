@@ -26,7 +26,7 @@ import { flushEntry, jobFields, writeFlushAudit } from './flush-audit.js'
 import type { JobDefinition } from '../types.js'
 
 /** Entity fields a host may set, as `JobDefinition` keys. */
-const DEFINITION_FIELDS = ['id', 'task', 'args', 'trigger', 'name', 'paused', 'misfireGraceTime', 'coalesce', 'maxInstances', 'timeoutMs', 'captureLogs'] as const
+const DEFINITION_FIELDS = ['id', 'task', 'args', 'trigger', 'name', 'paused', 'misfireGraceTime', 'coalesce', 'maxInstances', 'timeoutMs', 'captureLogs', 'retry', 'recover'] as const
 
 /** Fields whose change goes through `validateChanges`. */
 const CHANGE_FIELDS = DEFINITION_FIELDS.filter((field) => field !== 'id')

@@ -5,6 +5,7 @@
  *
  * Dates in responses are ISO-8601 strings (`2026-11-21T09:30:00.000Z`).
  */
+import { MAX_ATTEMPTS } from '../scheduler/retry-policy.js'
 import { Type, type Static, type TSchema } from 'typebox'
 import { EXECUTION_STATUSES } from '../execution-status.js'
 import { AUDIT_ACTIONS, MAX_ACTOR_CHARS } from '../stores/audit.js'
@@ -24,7 +25,7 @@ export const MAX_RUN_WAIT_MS = 30_000
 export const TRIGGER_TYPES = ['cron', 'interval', 'date', 'and', 'or'] as const
 export const JOB_STATES = ['scheduled', 'paused', 'finished', 'flagged'] as const
 
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+const nullable = <T extends TSchema>(schema: T, options: { description?: string } = {}) => Type.Union([schema, Type.Null()], options)
 const DateTime = Type.String({ format: 'date-time' })
 
 // ---- building blocks -------------------------------------------------------------------------
@@ -54,7 +55,14 @@ const jobOptionFields = {
   coalesce: Type.Optional(Type.Boolean({ description: 'Run overdue occurrences once instead of once each.' })),
   maxInstances: Type.Optional(Type.Integer({ minimum: 1, maximum: INT4_MAX, description: 'Executions of this job running at once, cluster-wide.' })),
   timeoutMs: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: INT4_MAX, description: 'Milliseconds before the run is aborted; null: no limit.' }))),
-  captureLogs: Type.Optional(Type.Boolean({ description: 'Keep the lines the handler logs through ctx.log with each execution.' }))
+  captureLogs: Type.Optional(Type.Boolean({ description: 'Keep the lines the handler logs through ctx.log with each execution.' })),
+  retry: Type.Optional(nullable(Type.Object({
+    attempts: Type.Integer({ minimum: 1, maximum: MAX_ATTEMPTS, description: 'Attempts per occurrence, the first included (1: no retry).' }),
+    backoff: Type.Optional(Type.Enum(['fixed', 'exponential'], { description: 'fixed: every retry waits delayMs; exponential (default): delayMs × 2^(attempt − 1).' })),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4_MAX, description: 'Milliseconds before the first retry (default 1000).' })),
+    maxDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4_MAX, description: 'Milliseconds no retry waits longer than (default one hour; at least delayMs).' }))
+  }, { additionalProperties: false, description: 'Retry an attempt that ended error or timeout; null: one attempt.' }))),
+  recover: Type.Optional(Type.Boolean({ description: 'Give an abandoned execution (owner died, lease lost) another attempt, counted against retry.attempts.' }))
 }
 
 // ---- requests --------------------------------------------------------------------------------
@@ -151,6 +159,13 @@ export const JobSchema = Type.Object({
   maxInstances: Type.Integer(),
   timeoutMs: nullable(Type.Integer()),
   captureLogs: Type.Boolean(),
+  retry: nullable(Type.Object({
+    attempts: Type.Integer(),
+    backoff: Type.Enum(['fixed', 'exponential']),
+    delayMs: Type.Integer(),
+    maxDelayMs: Type.Integer()
+  }, { additionalProperties: false })),
+  recover: Type.Boolean(),
   createdAt: DateTime,
   updatedAt: DateTime,
   version: Type.Integer(),
@@ -161,6 +176,9 @@ const executionFields = {
   id: Type.Integer(),
   jobId: Type.String(),
   runTime: DateTime,
+  attempt: Type.Integer({ description: 'Which attempt of the occurrence: 1, 2, … (retries and recoveries add attempts).' }),
+  nextAttemptAt: nullable(DateTime, { description: 'On an attempt that failed with attempts left: when the next attempt is due.' }),
+  startAfter: nullable(DateTime, { description: 'On a queued retry: not started before this instant (its backoff).' }),
   status: Type.Enum([...EXECUTION_STATUSES]),
   statusLabel: Type.String({ description: 'How the status reads to people: "Executed", "Error!", "Missed!", ...' }),
   startedAt: nullable(DateTime),

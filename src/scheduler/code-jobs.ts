@@ -17,7 +17,7 @@ export interface CodeJobChange {
   job: JobRecord
 }
 
-const SYNCED_FIELDS = ['name', 'task', 'args', 'misfireGraceTime', 'coalesce', 'maxInstances', 'timeoutMs', 'captureLogs'] as const
+const SYNCED_FIELDS = ['name', 'task', 'args', 'misfireGraceTime', 'coalesce', 'maxInstances', 'timeoutMs', 'captureLogs', 'retry', 'recover'] as const
 
 export async function syncCodeJobs (
   store: JobStore,

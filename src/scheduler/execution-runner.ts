@@ -15,6 +15,7 @@ import type { SchedulerEventBus } from './events.js'
 import type { Executor } from './executor.js'
 import { LogCapture } from './log-capture.js'
 import { OutcomeWriter, type WriteResult } from './outcome-writer.js'
+import { announceRetry, nextAttemptDelayMs } from './retries.js'
 
 export interface ExecutionRunnerDeps {
   store: JobStore
@@ -282,6 +283,7 @@ export class ExecutionRunner {
       job,
       runTime: execution.runTime,
       executionId: execution.id,
+      attempt: execution.attempt,
       signal,
       log,
       get em () {
@@ -292,8 +294,9 @@ export class ExecutionRunner {
     }
   }
 
-  async #record (job: JobRecord, execution: ExecutionRecord, outcome: ExecutionOutcome, log: SchedulerLogger): Promise<void> {
+  async #record (job: JobRecord, execution: ExecutionRecord, ended: ExecutionOutcome, log: SchedulerLogger): Promise<void> {
     let result: WriteResult
+    const outcome = { ...ended, retryDelayMs: nextAttemptDelayMs(job, execution.attempt, ended.status, this.#deps.random) }
     try {
       result = await this.#outcomes.write(execution.id, outcome)
     } finally {
@@ -328,6 +331,7 @@ export class ExecutionRunner {
   #announce (job: JobRecord, execution: ExecutionRecord, log: SchedulerLogger): void {
     const { events } = this.#deps
     const payload = { jobId: job.id, task: job.task, execution }
+    announceRetry(events, log, payload)
     switch (execution.status) {
       case 'success':
         log.debug({ durationMs: execution.durationMs }, 'job executed')

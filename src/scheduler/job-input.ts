@@ -10,6 +10,7 @@ import { createTrigger } from '../triggers/index.js'
 import type { Trigger, TriggerJson } from '../triggers/types.js'
 import type { JobChanges, JobDefinition, JobOptions } from '../types.js'
 import { nextOccurrence } from './next-occurrence.js'
+import { parseRetryPolicy, type RetryPolicy } from './retry-policy.js'
 
 /** Longest accepted job id or task name, in characters. */
 export const MAX_ID_LENGTH = 200
@@ -17,7 +18,7 @@ export const MAX_ID_LENGTH = 200
 /** Largest value of the integer columns (PostgreSQL `integer`). */
 const MAX_INTEGER = 2_147_483_647
 
-const DEFINITION_KEYS = new Set(['id', 'task', 'args', 'trigger', 'name', 'paused', 'misfireGraceTime', 'coalesce', 'maxInstances', 'timeoutMs', 'captureLogs'])
+const DEFINITION_KEYS = new Set(['id', 'task', 'args', 'trigger', 'name', 'paused', 'misfireGraceTime', 'coalesce', 'maxInstances', 'timeoutMs', 'captureLogs', 'retry', 'recover'])
 
 /** A validated definition: the record to store, minus the next run time the caller computes. */
 export interface ValidatedJob {
@@ -47,6 +48,9 @@ export function validateDefinition (definition: JobDefinition, defaults: Require
       maxInstances: checkMaxInstances(definition.maxInstances ?? defaults.maxInstances),
       timeoutMs: checkTimeout(definition.timeoutMs === undefined ? defaults.timeoutMs : definition.timeoutMs),
       captureLogs: checkBoolean(definition.captureLogs ?? defaults.captureLogs, 'captureLogs'),
+      ...checkRecovery(
+        checkRetry(definition.retry === undefined ? defaults.retry : definition.retry),
+        checkBoolean(definition.recover ?? defaults.recover, 'recover')),
       lastError: null
     }
   }
@@ -70,6 +74,9 @@ export function validateChanges (changes: JobChanges): { patch: JobPatch, trigge
   if (changes.maxInstances !== undefined) patch.maxInstances = checkMaxInstances(changes.maxInstances)
   if (changes.timeoutMs !== undefined) patch.timeoutMs = checkTimeout(changes.timeoutMs)
   if (changes.captureLogs !== undefined) patch.captureLogs = checkBoolean(changes.captureLogs, 'captureLogs')
+  if (changes.retry !== undefined) patch.retry = checkRetry(changes.retry)
+  if (changes.recover !== undefined) patch.recover = checkBoolean(changes.recover, 'recover')
+  if (patch.retry !== undefined && patch.recover !== undefined) checkRecovery(patch.retry, patch.recover)
   if (changes.trigger !== undefined) {
     trigger = createTrigger(changes.trigger)
     patch.trigger = trigger.toJSON()
@@ -148,6 +155,21 @@ function checkGrace (value: unknown): number | null {
 function checkMaxInstances (value: unknown): number {
   if (!isPositiveInteger(value) || value > MAX_INTEGER) throw new InvalidJobError('maxInstances', `must be a positive integer up to ${MAX_INTEGER}, got ${JSON.stringify(value)}`)
   return value
+}
+
+function checkRetry (value: unknown): RetryPolicy | null {
+  return parseRetryPolicy(value, (field, rule) => { throw new InvalidJobError(field, rule) })
+}
+
+/**
+ * `recover` counts the recovered attempt against `retry.attempts`, so it needs a policy with at least
+ * two; checked where both are known (a new job, or a change that sets both).
+ */
+function checkRecovery (retry: RetryPolicy | null, recover: boolean): { retry: RetryPolicy | null, recover: boolean } {
+  if (recover && retry === null) {
+    throw new InvalidJobError('recover', 'needs attempts to recover with: a recovered run is another attempt, counted against retry.attempts; set retry: { attempts: 2 } or more')
+  }
+  return { retry, recover }
 }
 
 function checkTimeout (value: unknown): number | null {

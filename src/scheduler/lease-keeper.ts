@@ -18,6 +18,7 @@
 import type { JobStore } from '../stores/job-store.js'
 import type { SchedulerLogger } from '../types.js'
 import type { SchedulerEventBus } from './events.js'
+import { announceRetry } from './retries.js'
 
 export const ABANDONED_REASON = 'lease expired: the owner stopped renewing it (its process died, froze, or lost the database)'
 
@@ -103,6 +104,7 @@ export class LeaseKeeper {
     for (const execution of abandoned) {
       log.warn({ jobId: execution.jobId, executionId: execution.id, owner: execution.owner }, 'execution abandoned: its lease expired')
       events.emit('job:abandoned', { jobId: execution.jobId, execution })
+      announceRetry(events, log, { jobId: execution.jobId, execution })
     }
     return abandoned.length
   }

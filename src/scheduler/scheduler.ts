@@ -52,6 +52,8 @@ export class Scheduler {
     this.options = resolveOptions(options)
     const { log } = this.options
     this.#events = new SchedulerEventBus(log)
+    // A queued retry is started by the leader: tell it (here and, by NOTIFY, elsewhere) to re-read its next wake-up.
+    this.#events.on('job:retry_scheduled', () => this.wakeup())
     this.#executor = new Executor({ maxConcurrency: this.options.maxConcurrency, onSlotFree: () => this.#runtime?.wake() })
     this.#runner = new ExecutionRunner({
       store: this.options.store,

@@ -122,8 +122,32 @@ export const RESULT_STATEMENTS: readonly string[] = [
 ]
 
 /**
- * The audit trail (issue #14): one row per change made to a job through the API, the REST routes
- * or an ORM flush, written in the change's own transaction. `changes` maps each changed field to
+ * The fifth schema version: retries and crash recovery (issue #14). An occurrence may now have
+ * several executions, one per attempt, so its key becomes `(job_id, run_time, attempt)`: the old
+ * `UNIQUE (job_id, run_time)` is replaced in place (the new key is added before the old one is
+ * dropped, in one transaction, so no moment lacks a key). A failed attempt with attempts left
+ * records `next_attempt_at`, and its successor waits as a `queued` row with `start_after`. The job
+ * gains its `retry` policy (`{ attempts, backoff, delayMs, maxDelayMs }`, null: one attempt) and
+ * `recover` (Quartz's `requestsRecovery`).
+ */
+export const RETRY_STATEMENTS: readonly string[] = [
+  'ALTER TABLE scheduler_job ADD COLUMN IF NOT EXISTS retry jsonb NULL',
+  'ALTER TABLE scheduler_job ADD COLUMN IF NOT EXISTS recover boolean NOT NULL DEFAULT false',
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS attempt integer NOT NULL DEFAULT 1',
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz NULL',
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS start_after timestamptz NULL',
+  `DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'scheduler_job_execution'::regclass
+                   AND conname = 'scheduler_job_execution_occurrence_key') THEN
+      ALTER TABLE scheduler_job_execution ADD CONSTRAINT scheduler_job_execution_occurrence_key UNIQUE (job_id, run_time, attempt);
+    END IF;
+    ALTER TABLE scheduler_job_execution DROP CONSTRAINT IF EXISTS scheduler_job_execution_job_id_run_time_key;
+  END $$`
+]
+
+/**
+ * The sixth schema version, the audit trail (issue #14): one row per change made to a job through
+ * the API, the REST routes or an ORM flush, written in the change's own transaction. `changes` maps each changed field to
  * `{ before, after }`; `job_id` is no foreign key (the history outlives the job). Read newest first
  * per job, or over all jobs by time; pruned by `deleteOldAudit` through the `at` index.
  */
@@ -142,7 +166,7 @@ export const AUDIT_STATEMENTS: readonly string[] = [
 ]
 
 /** Every statement of every schema version, in order: the whole current schema, idempotently. */
-export const SCHEMA_STATEMENTS: readonly string[] = [...INITIAL_STATEMENTS, ...LATE_OUTCOME_STATEMENTS, ...NODE_STATEMENTS, ...RESULT_STATEMENTS, ...AUDIT_STATEMENTS]
+export const SCHEMA_STATEMENTS: readonly string[] = [...INITIAL_STATEMENTS, ...LATE_OUTCOME_STATEMENTS, ...NODE_STATEMENTS, ...RESULT_STATEMENTS, ...RETRY_STATEMENTS, ...AUDIT_STATEMENTS]
 
 /** Statements that drop every table (for a migration's `down()`); this deletes the execution history. */
 export const DROP_STATEMENTS: readonly string[] = [

@@ -15,9 +15,9 @@ const COMPLETE_PROBE = `SELECT (
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_audit')
          AND c.relname IN ('scheduler_audit_job_id_at_idx', 'scheduler_audit_at_idx')) = 2
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job') AND NOT attisdropped
-         AND attname IN ('next_fire_time', 'capture_logs')) = 2
+         AND attname IN ('next_fire_time', 'capture_logs', 'retry', 'recover')) = 4
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution') AND NOT attisdropped
-         AND attname IN ('late_status', 'late_finished_at', 'late_exception', 'result', 'logs')) = 5
+         AND attname IN ('late_status', 'late_finished_at', 'late_exception', 'result', 'logs', 'attempt', 'next_attempt_at', 'start_after')) = 8
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job')
          AND c.relname IN ('scheduler_job_next_run_time_idx')) = 1
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job_execution')
@@ -25,7 +25,9 @@ const COMPLETE_PROBE = `SELECT (
     AND (SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job')
          AND conname IN ('scheduler_job_args_is_array', 'scheduler_job_max_instances_positive')) = 2
     AND (SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')
-         AND conname IN ('scheduler_job_execution_job_id_run_time_key')) = 1
+         AND conname IN ('scheduler_job_execution_occurrence_key')) = 1
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')
+         AND conname = 'scheduler_job_execution_job_id_run_time_key')
   ) AS complete`
 
 /** PostgreSQL deadlock_detected and serialization_failure: the install is retried. */

@@ -9,7 +9,7 @@
  *   only checks, with each version's `probe`, that all of them are applied;
  * - `SchedulerMigration` (the single migration of earlier releases): all of them at once.
  */
-import { AUDIT_STATEMENTS, DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS, RESULT_STATEMENTS } from './ddl.js'
+import { AUDIT_STATEMENTS, DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS, RESULT_STATEMENTS, RETRY_STATEMENTS } from './ddl.js'
 
 export interface SchemaVersion {
   /** Migration name, as recorded in the host's migrations table: `Migration<UTC yyyyMMddHHmmss>_scheduler_<what>`. */
@@ -73,6 +73,34 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
       AND attname IN ('result', 'logs') AND NOT attisdropped) = 2
       AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job')
       AND attname = 'capture_logs' AND NOT attisdropped) AS applied`
+  },
+  {
+    name: 'Migration20261205220000_scheduler_retries',
+    description: 'retries and crash recovery: the attempt, next_attempt_at and start_after columns of scheduler_job_execution, its key (job_id, run_time, attempt), and retry and recover of scheduler_job',
+    up: RETRY_STATEMENTS,
+    down: [
+      // Only safe while every occurrence has one attempt: the old key cannot be restored over retries.
+      `DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'scheduler_job_execution'::regclass
+                       AND conname = 'scheduler_job_execution_job_id_run_time_key') THEN
+          ALTER TABLE scheduler_job_execution ADD CONSTRAINT scheduler_job_execution_job_id_run_time_key UNIQUE (job_id, run_time);
+        END IF;
+      END $$`,
+      'ALTER TABLE scheduler_job_execution DROP CONSTRAINT IF EXISTS scheduler_job_execution_occurrence_key',
+      'ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS start_after',
+      'ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS next_attempt_at',
+      'ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS attempt',
+      'ALTER TABLE scheduler_job DROP COLUMN IF EXISTS recover',
+      'ALTER TABLE scheduler_job DROP COLUMN IF EXISTS retry'
+    ],
+    probe: `SELECT (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution')
+      AND attname IN ('attempt', 'next_attempt_at', 'start_after') AND NOT attisdropped) = 3
+      AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job')
+      AND attname IN ('retry', 'recover') AND NOT attisdropped) = 2
+      AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')
+      AND conname = 'scheduler_job_execution_occurrence_key')
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')
+      AND conname = 'scheduler_job_execution_job_id_run_time_key') AS applied`
   },
   {
     name: 'Migration20261205221000_scheduler_audit',

@@ -5,13 +5,14 @@
  *
  * Glossary (DESIGN.md): a *task* is a named handler registered in code; a *job* is a persisted
  * schedule pointing at a task by name; a *fire time* (run time) is one scheduled instant of a job;
- * an *execution* is one attempt to run one occurrence, unique per `(jobId, runTime)`; a *lease* is
+ * an *execution* is one attempt to run one occurrence, unique per `(jobId, runTime, attempt)`; a *lease* is
  * the time until which a running execution's owner vouches for it.
  */
 import type { ExecutionStatus, TerminalStatus } from '../execution-status.js'
 import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
 import type { ExecutionStatsQueries } from './execution-stats.js'
 import type { TriggerJson } from '../triggers/types.js'
+import type { RetryPolicy } from '../scheduler/retry-policy.js'
 
 /** A job as stored. Times are `Date`s; `misfireGraceTime` is seconds; `timeoutMs` milliseconds. */
 export interface JobRecord {
@@ -31,23 +32,34 @@ export interface JobRecord {
   timeoutMs: number | null
   /** Keep the lines the handler logs through `ctx.log` with each execution. */
   captureLogs: boolean
+  /** Attempts per occurrence and the wait between them; `null`: one attempt. */
+  retry: RetryPolicy | null
+  /** An occurrence whose execution was `abandoned` (owner dead, lease lost) gets another attempt. */
+  recover: boolean
   createdAt: Date
   updatedAt: Date
   version: number
   lastError: string | null
 }
 
-/** What a caller supplies to create a job (the store fills times and version; `nextFireTime` defaults to `nextRunTime`, `captureLogs` to true). */
-export type NewJobRecord = Omit<JobRecord, 'createdAt' | 'updatedAt' | 'version' | 'nextFireTime' | 'captureLogs'> & { nextFireTime?: Date | null, captureLogs?: boolean }
+/** What a caller supplies to create a job (the store fills times and version; `nextFireTime` defaults to `nextRunTime`, `captureLogs` to true, `retry` to null, `recover` to false). */
+export type NewJobRecord = Omit<JobRecord, 'createdAt' | 'updatedAt' | 'version' | 'nextFireTime' | 'captureLogs' | 'retry' | 'recover'> &
+  { nextFireTime?: Date | null, captureLogs?: boolean, retry?: RetryPolicy | null, recover?: boolean }
 
 /** Fields a caller may change on an existing job. A `nextRunTime` without `nextFireTime` sets both. */
 export type JobPatch = Partial<Omit<JobRecord, 'id' | 'createdAt' | 'updatedAt' | 'version'>>
 
-/** One execution row. `durationMs` is milliseconds. */
+/** One execution row: one attempt of one occurrence. `durationMs` is milliseconds. */
 export interface ExecutionRecord {
   id: number
   jobId: string
   runTime: Date
+  /** Which attempt of the occurrence this is: 1, 2, … (`(jobId, runTime, attempt)` is unique). */
+  attempt: number
+  /** On an attempt that failed with attempts left: when the next attempt is due. Null otherwise. */
+  nextAttemptAt: Date | null
+  /** On a `queued` retry: not started before this instant (its backoff). Null: as soon as a slot is free. */
+  startAfter: Date | null
   status: ExecutionStatus
   startedAt: Date | null
   finishedAt: Date | null
@@ -87,6 +99,11 @@ export interface ExecutionLogLine {
   msg: string
   fields: Record<string, unknown>
 }
+
+/** Why a queued run (`runJob`) of a removed job is recorded `abandoned`. */
+export const REMOVED_BEFORE_RUN = 'the job was removed before its queued run started'
+/** Why a pending retry of a removed job is recorded `abandoned`. */
+export const REMOVED_BEFORE_RETRY = 'the job was removed before this retry started'
 
 /** What to do with one due job, decided by the scheduler from the job, the database time and its running count. */
 export interface ClaimPlan {
@@ -187,6 +204,13 @@ export interface ExecutionOutcome {
   resultJson?: string | null
   /** The lines the handler logged, as a JSON array (`LogCapture.json()`: sanitised, bounded); null or absent for none. */
   logsJson?: string | null
+  /**
+   * Milliseconds after the outcome is written that the occurrence's next attempt is due (from the
+   * job's retry policy, or 0 for a recovered `abandoned` run); null or absent: no retry. Honoured for
+   * `error`, `timeout` and `abandoned`: the store then sets `nextAttemptAt` and inserts attempt + 1
+   * as a `queued` row with `startAfter`, in the statement that writes the outcome.
+   */
+  retryDelayMs?: number | null
 }
 
 export interface JobFilter {
@@ -318,15 +342,21 @@ export interface JobStore extends ExecutionStatsQueries {
   updateJob(id: string, patch: JobPatch, options?: { expectedVersion?: number, audit?: AuditContext }): Promise<JobRecord>
   /** Deletes the job (its executions stay), with its audit row given `audit`. Returns false when it did not exist (nothing is audited). */
   removeJob(id: string, options?: { audit?: AuditContext }): Promise<boolean>
-  /** Earliest `nextRunTime` over jobs that are not paused and not flagged, or a queued run's time. */
+  /**
+   * Earliest `nextRunTime` over jobs that are not paused and not flagged, or the time a queued run may
+   * start (its `startAfter`, else its run time); a queued retry of a paused job, or of a job with no
+   * free instance slot, is left out (it cannot start yet).
+   */
   getNextWakeup(options?: QueryOptions): Promise<NextWakeup>
   /**
    * In one transaction, up to `limit` jobs in all (and nothing when `fence` says this node does not lead):
-   * 1. starts queued runs (`queueRun`), oldest first: `running` while the job has a free instance
-   *    slot, else `max_instances`; `abandoned` when the job was removed meanwhile;
+   * 1. starts queued runs whose `startAfter` has passed, oldest run time first: an extra run
+   *    (`queueRun`, attempt 1) becomes `running` while the job has a free instance slot, else
+   *    `max_instances`; a retry (attempt ≥ 2) becomes `running` when the job is not paused and has a
+   *    free slot, and otherwise stays queued; either is `abandoned` when the job was removed;
    * 2. locks due jobs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claimers never wait for
-   *    or see each other's rows), plans each, writes executions with
-   *    `ON CONFLICT (job_id, run_time) DO NOTHING`, and advances `nextRunTime`.
+   *    or see each other's rows), plans each, writes executions (attempt 1) with
+   *    `ON CONFLICT (job_id, run_time, attempt) DO NOTHING`, and advances `nextRunTime`.
    */
   claimDueJobs(options: ClaimOptions): Promise<ClaimedJob[]>
   /**
@@ -355,7 +385,11 @@ export interface JobStore extends ExecutionStatsQueries {
    * ids extended; an id missing from the answer has lost its lease.
    */
   extendLeases(owner: string, ids: number[], leaseMs: number, now: Date | null, options?: QueryOptions): Promise<number[]>
-  /** Marks running executions whose lease expired as `abandoned` with `reason`; returns them. */
+  /**
+   * Marks running executions whose lease expired as `abandoned` with `reason`; returns them. Of a job
+   * with `recover` and attempts left, the abandoned row gets `nextAttemptAt` (now) and the next
+   * attempt is inserted `queued`, in the same statement (crash recovery).
+   */
   abandonExpiredExecutions(reason: string, now: Date | null, options?: QueryOptions): Promise<ExecutionRecord[]>
   getExecution(id: number): Promise<ExecutionRecord | null>
   /** Executions newest first (by run time). */

@@ -8,6 +8,7 @@ import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration, NodeRetention
 } from './job-store.js'
+import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN } from './job-store.js'
 import {
   fireLagOf, perMinuteOf, runHistoryOf, slowestJobsOf, type FireLagStats, type MinuteStatusCount, type RunHistoryEntry, type RunTimeRange, type SlowJob
 } from './execution-stats.js'
@@ -45,7 +46,7 @@ export class MemoryJobStore implements JobStore {
     const existing = this.#jobs.get(job.id)
     if (existing !== undefined && options.replaceExisting !== true) throw new ConflictingIdError(job.id)
     const now = this.#clock()
-    const fields = { ...clone(job), nextFireTime: job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime, captureLogs: job.captureLogs ?? true }
+    const fields = { ...clone(job), nextFireTime: job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime, captureLogs: job.captureLogs ?? true, retry: job.retry ?? null, recover: job.recover ?? false }
     const record: JobRecord = existing === undefined
       ? { ...fields, createdAt: now, updatedAt: now, version: 1 }
       : { ...fields, createdAt: existing.createdAt, updatedAt: now, version: existing.version + 1 }
@@ -110,10 +111,12 @@ export class MemoryJobStore implements JobStore {
     for (const job of this.#claimable()) {
       if (next === null || (job.nextRunTime as Date) < next) next = job.nextRunTime
     }
+    const now = this.#clock()
     for (const execution of this.#executions.values()) {
-      if (execution.status === 'queued' && (next === null || execution.runTime < next)) next = execution.runTime
+      const startAt = execution.startAfter ?? execution.runTime
+      if (execution.status === 'queued' && !this.#retryBlocked(execution, now, startAt <= now) && (next === null || startAt < next)) next = startAt
     }
-    return { nextRunTime: next, now: this.#clock() }
+    return { nextRunTime: next, now }
   }
 
   async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
@@ -159,16 +162,18 @@ export class MemoryJobStore implements JobStore {
   /** Claim step 1 (see `JobStore.claimDueJobs`): starts queued runs, oldest first; `handled` counts them. */
   #startQueued (now: Date, options: ClaimOptions): { claims: ClaimedJob[], handled: number } {
     const queued = [...this.#executions.values()]
-      .filter((execution) => execution.status === 'queued')
+      .filter((execution) => execution.status === 'queued' && (execution.startAfter === null || execution.startAfter <= now) && !this.#retryBlocked(execution, now, true))
       .sort((a, b) => a.runTime.getTime() - b.runTime.getTime() || a.id - b.id)
       .slice(0, options.limit)
     const claims = new Map<string, ClaimedJob>()
     for (const execution of queued) {
       const job = this.#jobs.get(execution.jobId)
       if (job === undefined) {
-        Object.assign(execution, { status: 'abandoned', finishedAt: now, owner: options.owner, exception: 'the job was removed before its queued run started' })
+        const exception = execution.attempt > 1 ? REMOVED_BEFORE_RETRY : REMOVED_BEFORE_RUN
+        Object.assign(execution, { status: 'abandoned', finishedAt: now, owner: options.owner, exception })
         continue
       }
+      if (this.#retryBlocked(execution, now, true)) continue // a retry waits for a slot an earlier run of this claim took
       const running = this.#runningCount(job.id, now) < job.maxInstances
       Object.assign(execution, running
         ? { status: 'running', startedAt: now, owner: options.owner, leaseUntil: new Date(now.getTime() + options.leaseMs) }
@@ -217,7 +222,11 @@ export class MemoryJobStore implements JobStore {
     if (execution === undefined || execution.status !== 'running') return null
     const finishedAt = now ?? this.#clock()
     const durationMs = outcome.durationMs ?? null
+    const retryDelayMs = outcome.status === 'success' ? null : outcome.retryDelayMs ?? null
+    const nextAttemptAt = retryDelayMs === null ? null : new Date(finishedAt.getTime() + retryDelayMs)
+    if (nextAttemptAt !== null) this.#insertAttempt(execution, nextAttemptAt)
     Object.assign(execution, {
+      nextAttemptAt,
       status: outcome.status,
       finishedAt,
       leaseUntil: null,
@@ -287,7 +296,10 @@ export class MemoryJobStore implements JobStore {
     const abandoned: ExecutionRecord[] = []
     for (const execution of this.#executions.values()) {
       if (execution.status === 'running' && execution.leaseUntil !== null && execution.leaseUntil < at) {
-        Object.assign(execution, { status: 'abandoned', finishedAt: at, leaseUntil: null, exception: reason })
+        const job = this.#jobs.get(execution.jobId)
+        const recover = job !== undefined && job.recover && execution.attempt < (job.retry?.attempts ?? 1)
+        if (recover) this.#insertAttempt(execution, at)
+        Object.assign(execution, { status: 'abandoned', finishedAt: at, leaseUntil: null, exception: reason, nextAttemptAt: recover ? at : null })
         abandoned.push(light(execution))
       }
     }
@@ -365,13 +377,27 @@ export class MemoryJobStore implements JobStore {
     return count
   }
 
-  /** Inserts unless the occurrence exists (the unique key's `ON CONFLICT DO NOTHING`); null on conflict. */
-  #insert (jobId: string, runTime: Date, status: ExecutionRecord['status'], fields: Pick<ExecutionRecord, 'startedAt' | 'finishedAt' | 'owner' | 'leaseUntil'>): ExecutionRecord | null {
-    const key = occurrenceKey(jobId, runTime)
+  /** A queued retry (attempt ≥ 2) that must wait: its job is paused, or (once due, with `due`) has no free instance slot. */
+  #retryBlocked (execution: ExecutionRecord, now: Date, due: boolean): boolean {
+    const job = this.#jobs.get(execution.jobId)
+    return execution.attempt > 1 && job !== undefined && (job.paused || (due && this.#runningCount(job.id, now) >= job.maxInstances))
+  }
+
+  /** The next attempt of `execution`'s occurrence, queued to start at `startAfter`. */
+  #insertAttempt (execution: ExecutionRecord, startAfter: Date): void {
+    this.#insert(execution.jobId, execution.runTime, 'queued', { startedAt: null, finishedAt: null, owner: null, leaseUntil: null, startAfter }, execution.attempt + 1)
+  }
+
+  /** Inserts unless the attempt exists (the unique key's `ON CONFLICT DO NOTHING`); null on conflict. */
+  #insert (
+    jobId: string, runTime: Date, status: ExecutionRecord['status'],
+    fields: Pick<ExecutionRecord, 'startedAt' | 'finishedAt' | 'owner' | 'leaseUntil'> & { startAfter?: Date }, attempt = 1
+  ): ExecutionRecord | null {
+    const key = `${occurrenceKey(jobId, runTime)}\u0000${attempt}`
     if (this.#occurrences.has(key)) return null
     this.#occurrences.add(key)
     const execution: ExecutionRecord = {
-      id: this.#nextExecutionId++, jobId, runTime, status, durationMs: null, exception: null, traceback: null,
+      id: this.#nextExecutionId++, jobId, runTime, attempt, nextAttemptAt: null, startAfter: null, status, durationMs: null, exception: null, traceback: null,
       lateStatus: null, lateFinishedAt: null, lateException: null, result: null, logs: null, ...fields
     }
     this.#executions.set(execution.id, execution)

@@ -4,17 +4,18 @@
 import type { ExecutionStatus, TerminalStatus } from '../execution-status.js'
 import { toDate, toDateOrNull } from '../sql/sql-client.js'
 import type { TriggerJson } from '../triggers/types.js'
+import type { RetryPolicy } from '../scheduler/retry-policy.js'
 import type { ExecutionRecord, JobPatch, JobRecord } from './job-store.js'
 
 /** Column list of `scheduler_job` in record order, for SELECT and RETURNING. */
-export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_fire_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, capture_logs, created_at, updated_at, version, last_error'
+export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_fire_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, capture_logs, retry, recover, created_at, updated_at, version, last_error'
 
 /**
  * Column list of `scheduler_job_execution`, for SELECT and RETURNING: every column but the
  * handler's `result` and `logs` (up to 64 KiB each), which only single-execution reads fetch
  * ({@link EXECUTION_DETAIL_COLUMNS}), so lists, statistics, claims and outcome batches stay small.
  */
-export const EXECUTION_COLUMNS = 'id, job_id, run_time, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until, late_status, late_finished_at, late_exception'
+export const EXECUTION_COLUMNS = 'id, job_id, run_time, attempt, next_attempt_at, start_after, status, started_at, finished_at, duration_ms, exception, traceback, owner, lease_until, late_status, late_finished_at, late_exception'
 
 /** `EXECUTION_COLUMNS` with `result` and `logs`, for reading one execution. */
 export const EXECUTION_DETAIL_COLUMNS = `${EXECUTION_COLUMNS}, result, logs`
@@ -46,6 +47,8 @@ export function rowToJob (row: Record<string, any>): JobRecord {
     coalesce: row.coalesce,
     maxInstances: row.max_instances,
     captureLogs: row.capture_logs ?? true,
+    retry: (parseJson(row.retry) ?? null) as RetryPolicy | null,
+    recover: row.recover ?? false,
     timeoutMs: row.timeout_ms,
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
@@ -59,6 +62,9 @@ export function rowToExecution (row: Record<string, any>): ExecutionRecord {
     id: Number(row.id),
     jobId: row.job_id,
     runTime: toDate(row.run_time),
+    attempt: row.attempt ?? 1,
+    nextAttemptAt: toDateOrNull(row.next_attempt_at),
+    startAfter: toDateOrNull(row.start_after),
     status: row.status as ExecutionStatus,
     startedAt: toDateOrNull(row.started_at),
     finishedAt: toDateOrNull(row.finished_at),

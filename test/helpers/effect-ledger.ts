@@ -5,10 +5,11 @@
  * `recordEffect` first thing, before it returns: one JSON line `{ jobId, runTime, pid, at }`
  * appended (`appendFileSync`, one `write(2)`, so a SIGKILL cannot tear it) to its own file
  * `<pid>.jsonl` in the directory named by `EFFECT_LEDGER_DIR`, outside the database and outside
- * the scheduler's transactions. `checkEffects` then counts effects per occurrence
- * (`job_id`, `run_time`) and judges the execution table by them:
+ * the scheduler's transactions. `checkEffects` then counts effects per attempt of an occurrence
+ * (`job_id`, `run_time`, `attempt`: a retried or recovered occurrence has one row and at most one
+ * effect per attempt; `attempt` is written only from 2 on) and judges the execution table by them:
  *
- * - an occurrence with two effects is a duplicate, whatever the table says;
+ * - an attempt with two effects is a duplicate, whatever the table says;
  * - a `success`, `error` or `timeout` row needs exactly one effect (the handler ran);
  * - an `abandoned`, `running` or `queued` row may have zero or one (its owner may have died
  *   before or after the handler started);
@@ -24,19 +25,24 @@ import { join } from 'node:path'
 /** Environment variable naming the ledger directory; when unset, `recordEffect` records nothing. */
 export const LEDGER_ENV = 'EFFECT_LEDGER_DIR'
 
-/** One handler invocation. `runTime`: ISO string of the occurrence's run time; `at`: `Date.now()` in ms when it started. */
+/**
+ * One handler invocation. `runTime`: ISO string of the occurrence's run time; `at`: `Date.now()` in
+ * ms when it started; `attempt`: which attempt of the occurrence (`ctx.attempt`; absent = 1).
+ */
 export interface Effect {
   jobId: string
   runTime: string
   pid: number
   at: number
+  attempt?: number
 }
 
-/** The columns of `scheduler_job_execution` the checker reads. */
+/** The columns of `scheduler_job_execution` the checker reads (`attempt` absent = 1). */
 export interface ExecutionRowLike {
   job_id: string
   run_time: Date
   status: string
+  attempt?: number
 }
 
 /** What `checkEffects` found; every list holds one readable line per offending occurrence. */
@@ -59,9 +65,9 @@ const RAN = new Set(['success', 'error', 'timeout'])
 const MAYBE_RAN = new Set(['abandoned', 'running', 'queued'])
 
 /** Appends the effect of one handler invocation to this process's ledger file, if a ledger is configured. */
-export function recordEffect (jobId: string, runTime: Date, dir: string | undefined = process.env[LEDGER_ENV]): void {
+export function recordEffect (jobId: string, runTime: Date, dir: string | undefined = process.env[LEDGER_ENV], attempt = 1): void {
   if (dir === undefined || dir === '') return
-  const effect: Effect = { jobId, runTime: runTime.toISOString(), pid: process.pid, at: Date.now() }
+  const effect: Effect = { jobId, runTime: runTime.toISOString(), pid: process.pid, at: Date.now(), ...(attempt === 1 ? {} : { attempt }) }
   appendFileSync(join(dir, `${process.pid}.jsonl`), `${JSON.stringify(effect)}\n`)
 }
 
@@ -100,18 +106,23 @@ export function occurrenceKey (jobId: string, runTime: Date | string): string {
   return `${jobId} ${typeof runTime === 'string' ? runTime : runTime.toISOString()}`
 }
 
-/** Judges the execution table `rows` by the ledger's `effects` (rules in the module comment). */
+/** The key of one attempt: the occurrence key, with ` attempt n` from the second attempt on. */
+function attemptKey (jobId: string, runTime: Date | string, attempt: number | undefined): string {
+  return (attempt ?? 1) === 1 ? occurrenceKey(jobId, runTime) : `${occurrenceKey(jobId, runTime)} attempt ${attempt as number}`
+}
+
+/** Judges the execution table `rows` by the ledger's `effects` (rules in the module comment), attempt by attempt. */
 export function checkEffects (effects: Effect[], rows: ExecutionRowLike[], torn: string[] = []): EffectCheck {
   const byOccurrence = new Map<string, Effect[]>()
   for (const effect of effects) {
-    const key = occurrenceKey(effect.jobId, new Date(effect.runTime))
+    const key = attemptKey(effect.jobId, new Date(effect.runTime), effect.attempt)
     const list = byOccurrence.get(key)
     if (list === undefined) byOccurrence.set(key, [effect])
     else list.push(effect)
   }
   const rowStatuses = new Map<string, string[]>()
   for (const row of rows) {
-    const key = occurrenceKey(row.job_id, row.run_time)
+    const key = attemptKey(row.job_id, row.run_time, row.attempt)
     rowStatuses.set(key, [...(rowStatuses.get(key) ?? []), row.status])
   }
   const check: EffectCheck = { effects: effects.length, duplicated: [], missing: [], unrecorded: [], unexpected: [], torn: [...torn] }

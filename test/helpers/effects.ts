@@ -46,7 +46,7 @@ export function effectsOf (t: Teardown): Effect[] {
 export async function assertEffects (t: Test, source: { url: string } | { rows: ExecutionRowLike[] }, minEffects = 1): Promise<EffectCheck> {
   const rows = 'rows' in source
     ? source.rows
-    : await query<ExecutionRowLike>(source.url, 'select job_id, run_time, status from scheduler_job_execution')
+    : await query<ExecutionRowLike>(source.url, 'select job_id, run_time, status, attempt from scheduler_job_execution')
   const check = checkLedger(ledgerDir(t), rows)
   t.ok(check.effects >= minEffects, `ledger: ${check.effects} handler effects recorded for ${rows.length} execution rows (at least ${minEffects})`)
   t.same(check.duplicated, [], 'ledger: no occurrence has two effects')

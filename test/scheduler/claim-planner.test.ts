@@ -13,7 +13,7 @@ const iso = (dates: Date[]): string[] => dates.map((date) => date.toISOString())
 function job (overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     id: 'job', name: 'job', task: 'work', args: [], trigger: { type: 'interval', seconds: 10, startDate: at(0).toISOString() },
-    nextRunTime: at(0), nextFireTime: null, paused: false, misfireGraceTime: null, coalesce: false, maxInstances: 100, timeoutMs: null, captureLogs: true,
+    nextRunTime: at(0), nextFireTime: null, paused: false, misfireGraceTime: null, coalesce: false, maxInstances: 100, timeoutMs: null, captureLogs: true, retry: null, recover: false,
     createdAt: at(-100), updatedAt: at(-100), version: 1, lastError: null, ...overrides
   }
 }

@@ -173,7 +173,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
       lastError: 'previous problem'
     })
     const { value: added, before, after } = await bracket(store, async () => store.addJob(input))
-    t.same({ ...added, createdAt: undefined, updatedAt: undefined }, { ...input, nextFireTime: input.nextRunTime, captureLogs: true, version: 1, createdAt: undefined, updatedAt: undefined }, 'every field round-trips; nextFireTime defaults to nextRunTime, captureLogs to true')
+    t.same({ ...added, createdAt: undefined, updatedAt: undefined }, { ...input, nextFireTime: input.nextRunTime, captureLogs: true, retry: null, recover: false, version: 1, createdAt: undefined, updatedAt: undefined }, 'every field round-trips; nextFireTime defaults to nextRunTime, captureLogs to true, retry to null, recover to false')
     t.equal(ms(added.nextRunTime), ms(at(90.5)), 'nextRunTime keeps milliseconds')
     t.equal(added.version, 1)
     assertWithin(t, added.createdAt, { before, after }, 'createdAt')

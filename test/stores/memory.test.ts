@@ -9,6 +9,7 @@ import { jobStoreContract } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
 import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
+import { retryContract } from './retry-contract.js'
 
 jobStoreContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
@@ -26,6 +27,11 @@ nodeRegistryContract(t, async () => {
 })
 
 auditContract(t, async () => {
+  const clock = new FakeClock('2029-06-01T00:00:00Z')
+  return { store: new MemoryJobStore({ clock: clock.now }), clock }
+})
+
+retryContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
   return { store: new MemoryJobStore({ clock: clock.now }), clock }
 })

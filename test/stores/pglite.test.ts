@@ -13,6 +13,7 @@ import { jobStoreContract } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
 import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
+import { retryContract } from './retry-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 // `memory://` is PGlite's in-memory data directory (a `:memory:` dbName would be a directory name).
@@ -54,4 +55,9 @@ schemaContract(t, async () => {
   const store = new MikroOrmJobStore(orm)
   await store.initialize()
   return store.sql
+})
+
+retryContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
 })

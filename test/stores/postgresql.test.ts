@@ -14,6 +14,7 @@ import { at, jobStoreContract, newJob } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
 import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
+import { retryContract } from './retry-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 const url = await freshDatabase(t, 'stores')
@@ -99,3 +100,8 @@ t.test('claimDueJobs skips a job locked by another transaction instead of waitin
 function ms (date: Date | null | undefined): number | null {
   return date == null ? null : date.getTime()
 }
+
+retryContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
+})

@@ -1,6 +1,6 @@
 /**
  * Checks on the installed schema (DESIGN.md "Data model"), run on every database a
- * `MikroOrmJobStore` supports: the unique occurrence key, the indexes, and no foreign key from
+ * `MikroOrmJobStore` supports: the unique key of an occurrence's attempt, the indexes, and no foreign key from
  * the history to the jobs (history outlives its job).
  */
 import type { SqlClient } from '../../src/sql/sql-client.js'
@@ -8,7 +8,7 @@ import type { TapTest } from './contract.js'
 
 /** `open` returns the SQL port of a store initialized on empty tables. */
 export function schemaContract (t: TapTest, open: (t: TapTest) => Promise<SqlClient>): void {
-  t.test('schema: UNIQUE (job_id, run_time) on the execution table', async (t) => {
+  t.test('schema: UNIQUE (job_id, run_time, attempt) on the execution table', async (t) => {
     const sql = await open(t)
     const unique = await sql.query<{ name: string, columns: string[] | string }>(
       `SELECT c.conname AS name,
@@ -16,12 +16,14 @@ export function schemaContract (t: TapTest, open: (t: TapTest) => Promise<SqlCli
                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.n) AS columns
        FROM pg_constraint c WHERE c.conrelid = 'scheduler_job_execution'::regclass AND c.contype = 'u'`
     )
-    t.same(unique.map((row) => [...row.columns]), [['job_id', 'run_time']], 'exactly one unique constraint, on (job_id, run_time)')
+    t.same(unique.map((row) => [...row.columns]), [['job_id', 'run_time', 'attempt']], 'exactly one unique constraint, on (job_id, run_time, attempt)')
 
     await sql.query(`INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ('j', '2030-01-01T00:00:00Z', 'missed')`)
     const error = await sql.query(`INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ('j', '2030-01-01T00:00:00Z', 'running')`)
       .then(() => null, (error: { code?: string }) => error)
-    t.equal(error?.code, '23505', 'the database refuses a second row for one occurrence')
+    t.equal(error?.code, '23505', 'the database refuses a second row for one attempt of an occurrence')
+    await sql.query(`INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status) VALUES ('j', '2030-01-01T00:00:00Z', 2, 'queued')`)
+    t.pass('a second attempt of the same occurrence is accepted')
     await sql.query(`INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ('j', '2030-01-01T00:00:00.001Z', 'missed')`)
     t.pass('another run time of the same job is accepted')
   })

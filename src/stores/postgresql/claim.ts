@@ -3,12 +3,12 @@
  * jobs and queued runs in one short transaction, and queueing or starting a run now.
  *
  * Correctness lives in the database (DESIGN.md "Scheduling protocol"): due jobs are locked with
- * `FOR UPDATE SKIP LOCKED`, times come from `now()`, and `UNIQUE (job_id, run_time)` with
- * `ON CONFLICT DO NOTHING` refuses a second execution of one occurrence.
+ * `FOR UPDATE SKIP LOCKED`, times come from `now()`, and `UNIQUE (job_id, run_time, attempt)` with
+ * `ON CONFLICT DO NOTHING` refuses a second execution of one attempt of an occurrence.
  */
 import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
 import { auditRun } from './audit.js'
-import type { ClaimedJob, ClaimOptions, ClaimPlan, ExecutionRecord, JobRecord, NextWakeup } from '../job-store.js'
+import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN, type ClaimedJob, type ClaimOptions, type ClaimPlan, type ExecutionRecord, type JobRecord, type NextWakeup } from '../job-store.js'
 import type { AuditContext } from '../audit.js'
 import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, JOB_COLUMNS, liveRunning, nowParam, rowToExecution, rowToJob } from '../rows.js'
 
@@ -18,7 +18,8 @@ export async function getNextWakeup (db: SqlExecutor): Promise<NextWakeup> {
               (SELECT next_run_time FROM scheduler_job
                WHERE NOT paused AND last_error IS NULL AND next_run_time IS NOT NULL
                ORDER BY next_run_time LIMIT 1),
-              (SELECT run_time FROM scheduler_job_execution WHERE status = 'queued' ORDER BY run_time LIMIT 1)
+              (SELECT min(coalesce(e.start_after, e.run_time)) FROM scheduler_job_execution e
+               WHERE e.status = 'queued' AND NOT ${retryBlocked('e', 'now()', true)})
             ) AS next, now() AS now`
   )
   return { nextRunTime: toDateOrNull(row?.next), now: toDate(row?.now) }
@@ -27,20 +28,22 @@ export async function getNextWakeup (db: SqlExecutor): Promise<NextWakeup> {
 export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promise<ClaimedJob[]> {
   return db.transaction(async (tx) => {
     const fence = options.fence
-    const [head] = await tx.query<{ now: unknown, leading: boolean, queued: Array<{ id: number, job_id: string }> | string | null }>(
+    const [head] = await tx.query<{ now: unknown, leading: boolean, queued: QueuedRun[] | string | null }>(
       `WITH fence AS (${FENCE_SQL}),
        queued AS (
-         SELECT id, job_id FROM scheduler_job_execution WHERE status = 'queued'
-         ORDER BY run_time, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+         SELECT e.id, e.job_id, e.attempt FROM scheduler_job_execution e
+         WHERE e.status = 'queued' AND (e.start_after IS NULL OR e.start_after <= ${nowParam(1)})
+           AND NOT ${retryBlocked('e', nowParam(1), false)}
+         ORDER BY e.run_time, e.id LIMIT $2 FOR UPDATE OF e SKIP LOCKED)
        SELECT ${nowParam(1)} AS now,
               ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM fence)) AS leading,
-              (SELECT json_agg(json_build_object('id', id, 'job_id', job_id)) FROM queued) AS queued`,
+              (SELECT json_agg(json_build_object('id', id, 'job_id', job_id, 'attempt', attempt)) FROM queued) AS queued`,
       [options.now, options.limit, fence?.lockKey ?? null, fence?.nodeId ?? null, fence?.backendPid ?? null, fence?.staleMs ?? null]
     )
     if (head === undefined || !head.leading) return []
     const now = toDate(head.now)
     // json arrives parsed from pg and PGlite; text is tolerated for drivers that leave it raw.
-    const queued = (typeof head.queued === 'string' ? JSON.parse(head.queued) : head.queued ?? []) as Array<{ id: number, job_id: string }>
+    const queued = (typeof head.queued === 'string' ? JSON.parse(head.queued) : head.queued ?? []) as QueuedRun[]
     const started = await startQueued(tx, queued, now, options)
     const limit = options.limit - queued.length
     if (limit <= 0) return started
@@ -84,7 +87,7 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
               CASE WHEN t.status <> 'running' THEN $4::timestamptz END,
               $5, CASE WHEN t.status = 'running' THEN $4::timestamptz + make_interval(secs => $6 / 1000.0) END
        FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS t(job_id, run_time, status)
-       ON CONFLICT (job_id, run_time) DO NOTHING
+       ON CONFLICT (job_id, run_time, attempt) DO NOTHING
        RETURNING ${EXECUTION_COLUMNS}`,
       [
         jobIds, runTimes, statuses, now, options.owner, options.leaseMs,
@@ -102,6 +105,26 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
  * read against `now()`, never a test clock) is younger than `leaderStaleMs`. The row is taken
  * `FOR SHARE`: a standby's takeover, which rewrites it, waits until this claim commits.
  */
+/**
+ * True for a queued retry (attempt ≥ 2, row alias `e`) that must keep waiting: its job is paused,
+ * or (when `dueOnly`, only once the retry is due) the job has no free instance slot at `now`. A
+ * first attempt (`runJob`) is never blocked here: it is started or recorded `max_instances`. Used
+ * by the claim (a blocked retry is not even locked, so waiting retries never crowd out startable
+ * runs) and by the wake-up (a blocked retry does not wake the loop over and over).
+ */
+function retryBlocked (e: string, now: string, dueOnly: boolean): string {
+  return `(${e}.attempt > 1 AND EXISTS (
+    SELECT 1 FROM scheduler_job j WHERE j.id = ${e}.job_id AND (j.paused OR (${dueOnly ? `coalesce(${e}.start_after, ${e}.run_time) <= ${now} AND ` : ''}
+      (SELECT count(*) FROM scheduler_job_execution r WHERE r.job_id = j.id AND ${liveRunning('r.', now)}) >= j.max_instances))))`
+}
+
+/** A queued run as the claim's first statement returns it. */
+interface QueuedRun {
+  id: number
+  job_id: string
+  attempt: number
+}
+
 const FENCE_SQL = `SELECT 1 FROM scheduler_leader
   WHERE lock_key = $3 AND node_id = $4 AND backend_pid = $5 AND heartbeat_at > now() - make_interval(secs => $6 / 1000.0)
   FOR SHARE`
@@ -116,7 +139,7 @@ export async function queueRun (db: SqlClient, jobId: string, now: Date | null, 
     for (let runTime = toDate(job.now).getTime(); ; runTime += 1) {
       const [row] = await tx.query(
         `INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ($1, $2, 'queued')
-         ON CONFLICT (job_id, run_time) DO NOTHING RETURNING ${EXECUTION_COLUMNS}`,
+         ON CONFLICT (job_id, run_time, attempt) DO NOTHING RETURNING ${EXECUTION_COLUMNS}`,
         [jobId, new Date(runTime)]
       )
       if (row !== undefined) {
@@ -146,7 +169,7 @@ export async function claimImmediateRun (db: SqlClient, jobId: string, options: 
         `INSERT INTO scheduler_job_execution (job_id, run_time, status, started_at, finished_at, owner, lease_until)
          VALUES ($1, $2, $3, CASE WHEN $3 = 'running' THEN $6::timestamptz END, CASE WHEN $3 <> 'running' THEN $6::timestamptz END,
                  $4, CASE WHEN $3 = 'running' THEN $6::timestamptz + make_interval(secs => $5 / 1000.0) END)
-         ON CONFLICT (job_id, run_time) DO NOTHING
+         ON CONFLICT (job_id, run_time, attempt) DO NOTHING
          RETURNING ${EXECUTION_COLUMNS}`,
         [jobId, new Date(runTime), status, options.owner, options.leaseMs, now]
       )
@@ -172,10 +195,11 @@ async function runningCounts (tx: SqlExecutor, jobIds: string[], now: Date): Pro
 /**
  * Starts queued runs (claim step 1): locks their jobs (skipping jobs another claimer holds; their
  * runs stay queued), then per run, oldest first: `running` while the job has a free instance
- * slot, else `max_instances`, or `abandoned` when the job is gone.
+ * slot, else `max_instances` (a retry instead stays queued, as it does while its job is paused),
+ * or `abandoned` when the job is gone.
  */
 async function startQueued (
-  tx: SqlExecutor, queued: Array<{ id: number, job_id: string }>, now: Date, options: ClaimOptions
+  tx: SqlExecutor, queued: QueuedRun[], now: Date, options: ClaimOptions
 ): Promise<ClaimedJob[]> {
   if (queued.length === 0) return []
   const jobRows = await tx.query(
@@ -188,14 +212,18 @@ async function startQueued (
   const running = await runningCounts(tx, [...jobs.keys()], now)
   const ids: number[] = []
   const statuses: string[] = []
+  const exceptions: Array<string | null> = []
   for (const run of queued) {
     const job = jobs.get(run.job_id)
     if (job === undefined && locked.has(run.job_id)) continue // held by another claimer: stays queued
     const count = running.get(run.job_id) ?? 0
+    const retry = run.attempt > 1
+    if (job !== undefined && retry && (job.paused || count >= job.maxInstances)) continue // a retry waits
     const status = job === undefined ? 'abandoned' : count < job.maxInstances ? 'running' : 'max_instances'
     if (status === 'running') running.set(run.job_id, count + 1)
     ids.push(Number(run.id))
     statuses.push(status)
+    exceptions.push(status !== 'abandoned' ? null : retry ? REMOVED_BEFORE_RETRY : REMOVED_BEFORE_RUN)
   }
   if (ids.length === 0) return []
   const rows = (await tx.query(
@@ -204,11 +232,11 @@ async function startQueued (
          started_at = CASE WHEN u.status = 'running' THEN $4::timestamptz END,
          finished_at = CASE WHEN u.status <> 'running' THEN $4::timestamptz END,
          lease_until = CASE WHEN u.status = 'running' THEN $4::timestamptz + make_interval(secs => $5 / 1000.0) END,
-         exception = CASE WHEN u.status = 'abandoned' THEN 'the job was removed before its queued run started' END
-     FROM unnest($1::bigint[], $2::text[]) AS u(id, status)
+         exception = u.exception
+     FROM unnest($1::bigint[], $2::text[], $6::text[]) AS u(id, status, exception)
      WHERE e.id = u.id AND e.status = 'queued'
      RETURNING ${EXECUTION_COLUMNS_OF_E}`,
-    [ids, statuses, options.owner, now, options.leaseMs]
+    [ids, statuses, options.owner, now, options.leaseMs, exceptions]
   )).map(rowToExecution)
   const claims = new Map<string, ClaimedJob>()
   for (const execution of rows) {

@@ -7,21 +7,33 @@ import type { ExecutionFilter, ExecutionOutcome, ExecutionRecord, RecentExecutio
 import { recentStats } from '../recent-stats.js'
 import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, EXECUTION_DETAIL_COLUMNS, nowParam, rowToExecution } from '../rows.js'
 
+/** Outcomes after which the occurrence may get another attempt (`ExecutionOutcome.retryDelayMs`). */
+const RETRIED_STATUSES = "'error', 'timeout', 'abandoned'"
+
 export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
   if (outcomes.length === 0) return []
   // One statement: running rows take the outcome; abandoned rows (their lease expired while the
   // handler ran) keep their status and record it as their late outcome. Disjoint rows, one snapshot.
+  // A failed attempt with a retry delay gets `next_attempt_at`, and its successor is inserted
+  // `queued` in the same statement: the retry exists if and only if the outcome was written.
   const rows = await db.query(
     `WITH u AS (
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[], $7::jsonb[], $8::jsonb[]) AS u(id, status, exception, traceback, duration_ms, result, logs)),
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[], $7::jsonb[], $8::jsonb[], $9::numeric[])
+         AS u(id, status, exception, traceback, duration_ms, result, logs, retry_delay_ms)),
      finished AS (
        UPDATE scheduler_job_execution AS e
        SET status = u.status, finished_at = ${nowParam(6)}, lease_until = NULL, exception = u.exception, traceback = u.traceback,
            duration_ms = u.duration_ms, result = u.result, logs = u.logs,
            started_at = CASE WHEN u.duration_ms IS NULL THEN e.started_at
-                             ELSE ${nowParam(6)} - make_interval(secs => u.duration_ms / 1000.0) END
+                             ELSE ${nowParam(6)} - make_interval(secs => u.duration_ms / 1000.0) END,
+           next_attempt_at = CASE WHEN u.status IN (${RETRIED_STATUSES}) AND u.retry_delay_ms IS NOT NULL
+                                  THEN ${nowParam(6)} + make_interval(secs => u.retry_delay_ms / 1000.0) END
        FROM u WHERE e.id = u.id AND e.status = 'running'
        RETURNING ${EXECUTION_COLUMNS_OF_E}),
+     retried AS (
+       INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status, start_after)
+       SELECT f.job_id, f.run_time, f.attempt + 1, 'queued', f.next_attempt_at FROM finished f WHERE f.next_attempt_at IS NOT NULL
+       ON CONFLICT (job_id, run_time, attempt) DO NOTHING),
      late AS (
        UPDATE scheduler_job_execution AS e
        SET late_status = u.status, late_finished_at = ${nowParam(6)}, late_exception = u.exception
@@ -36,7 +48,8 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
       outcomes.map(({ outcome }) => outcome.durationMs ?? null),
       now,
       outcomes.map(({ outcome }) => outcome.resultJson ?? null),
-      outcomes.map(({ outcome }) => outcome.logsJson ?? null)
+      outcomes.map(({ outcome }) => outcome.logsJson ?? null),
+      outcomes.map(({ outcome }) => outcome.retryDelayMs ?? null)
     ]
   )
   const finished = new Map(rows.map((row) => { const execution = rowToExecution(row); return [execution.id, execution] }))
@@ -53,12 +66,26 @@ export async function extendLeases (db: SqlExecutor, owner: string, ids: number[
   return rows.map((row) => Number(row.id))
 }
 
+/**
+ * Reaps running executions past their lease. Crash recovery in the same statement: of a job with
+ * `recover` and attempts left (its `retry.attempts`), the reaped row gets `next_attempt_at` now and
+ * the next attempt is inserted `queued`, due at once.
+ */
 export async function abandonExpiredExecutions (db: SqlExecutor, reason: string, now: Date | null): Promise<ExecutionRecord[]> {
   const rows = await db.query(
-    `UPDATE scheduler_job_execution
-     SET status = 'abandoned', finished_at = ${nowParam(2)}, lease_until = NULL, exception = $1
-     WHERE status = 'running' AND lease_until < ${nowParam(2)}
-     RETURNING ${EXECUTION_COLUMNS}`,
+    `WITH reaped AS (
+       UPDATE scheduler_job_execution AS e
+       SET status = 'abandoned', finished_at = ${nowParam(2)}, lease_until = NULL, exception = $1,
+           next_attempt_at = CASE WHEN EXISTS (
+             SELECT 1 FROM scheduler_job j
+             WHERE j.id = e.job_id AND j.recover AND e.attempt < coalesce((j.retry ->> 'attempts')::integer, 1)) THEN ${nowParam(2)} END
+       WHERE e.status = 'running' AND e.lease_until < ${nowParam(2)}
+       RETURNING ${EXECUTION_COLUMNS_OF_E}),
+     recovered AS (
+       INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status, start_after)
+       SELECT r.job_id, r.run_time, r.attempt + 1, 'queued', r.next_attempt_at FROM reaped r WHERE r.next_attempt_at IS NOT NULL
+       ON CONFLICT (job_id, run_time, attempt) DO NOTHING)
+     SELECT * FROM reaped`,
     [reason, now]
   )
   return rows.map(rowToExecution)

@@ -20,6 +20,8 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   maxInstances: 'max_instances',
   timeoutMs: 'timeout_ms',
   captureLogs: 'capture_logs',
+  retry: 'retry',
+  recover: 'recover',
   lastError: 'last_error'
 }
 
@@ -29,11 +31,12 @@ export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { rep
         trigger = EXCLUDED.trigger, next_run_time = EXCLUDED.next_run_time, next_fire_time = EXCLUDED.next_fire_time, paused = EXCLUDED.paused,
         misfire_grace_time = EXCLUDED.misfire_grace_time, coalesce = EXCLUDED.coalesce,
         max_instances = EXCLUDED.max_instances, timeout_ms = EXCLUDED.timeout_ms, last_error = EXCLUDED.last_error, capture_logs = EXCLUDED.capture_logs,
+        retry = EXCLUDED.retry, recover = EXCLUDED.recover,
         updated_at = now(), version = scheduler_job.version + 1`
     : 'ON CONFLICT (id) DO NOTHING'
   const rows = await db.query(
-    `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs)
-     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14) ${conflict}
+    `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover)
+     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16) ${conflict}
      RETURNING ${JOB_COLUMNS}`,
     jobValues(job)
   )
@@ -52,12 +55,12 @@ export async function insertJobs (tx: SqlExecutor, jobs: NewJobRecord[]): Promis
   const column = (i: number): unknown[] => columns.map((values) => values[i])
   { // (one block, so the statement keeps the indentation it had inside addJobs' transaction)
     const rows = await tx.query(
-      `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs)
+      `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[], $7::boolean[],
-                            $8::integer[], $9::boolean[], $10::integer[], $11::integer[], $12::text[], $13::timestamptz[], $14::boolean[])
+                            $8::integer[], $9::boolean[], $10::integer[], $11::integer[], $12::text[], $13::timestamptz[], $14::boolean[], $15::jsonb[], $16::boolean[])
        ON CONFLICT (id) DO NOTHING
        RETURNING ${JOB_COLUMNS}`,
-      Array.from({ length: 14 }, (_, i) => column(i))
+      Array.from({ length: 16 }, (_, i) => column(i))
     )
     if (rows.length !== jobs.length) {
       // Not inserted: the id existed. Seen before: the batch repeats it (ON CONFLICT skipped the repeat).
@@ -101,7 +104,8 @@ export async function updateJob (db: SqlExecutor, id: string, changes: JobPatch,
   for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof JobPatch, string]>) {
     if (!(key in patch)) continue
     const value = patch[key]
-    values.push(key === 'args' || key === 'trigger' ? JSON.stringify(value) : value)
+    // jsonb columns take JSON text; a null retry policy is SQL NULL, not the JSON value null.
+    values.push(key === 'args' || key === 'trigger' || (key === 'retry' && value !== null) ? JSON.stringify(value) : value)
     sets.push(`${column} = $${values.length}`)
   }
   sets.push('updated_at = now()', 'version = version + 1')
@@ -143,7 +147,9 @@ function jobValues (job: NewJobRecord): unknown[] {
     job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
     job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
     job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
-    job.captureLogs ?? true
+    job.captureLogs ?? true,
+    job.retry === undefined || job.retry === null ? null : JSON.stringify(job.retry),
+    job.recover ?? false
   ]
 }
 

@@ -39,7 +39,9 @@ export async function renderExecutions (params) {
     cell('Id', h('a', { href: hashFor(`/executions/${execution.id}`), 'aria-label': `Execution ${execution.id} details` }, `#${execution.id}`)),
     cell('Job', h('a', { href: hashFor('/executions', { job: execution.jobId }) }, execution.jobId)),
     cell('Run time', timeElement(execution.runTime)),
-    cell('Status', statusBadge(execution.status)),
+    cell('Status', statusBadge(execution.status),
+      execution.attempt > 1 ? h('span', { class: 'attempt' }, ` attempt ${execution.attempt}`) : '',
+      execution.nextAttemptAt ? h('span', { class: 'next-attempt' }, ' — next attempt ', timeElement(execution.nextAttemptAt)) : ''),
     cell('Duration', formatDuration(execution.durationMs)),
     cell('Exception', execution.exception ? h('a', { href: hashFor(`/executions/${execution.id}`), class: 'error-text' }, firstLine(execution.exception, 120)) : ''))))
   show($('executions-empty'), items.length === 0)

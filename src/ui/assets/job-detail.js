@@ -28,6 +28,8 @@ export async function renderJob (id) {
     row('Trigger', job.description ?? JSON.stringify(job.trigger)),
     row('Next run', job.paused ? h('span', { class: 'muted' }, 'paused') : timeElement(job.nextRunTime, zone)),
     row('State', jobState(job)),
+    row('Retries', describeRetry(job.retry)),
+    row('Recover', job.recover ? 'yes: an abandoned run gets another attempt' : 'no'),
     job.lastError ? row('Cannot run', h('span', { class: 'error-text' }, job.lastError)) : null)
   replace($('job-actions'),
     h('button', { type: 'button', 'aria-label': `Run ${job.id} now`, onclick: () => runNow(job) }, 'Run now'),
@@ -68,6 +70,13 @@ function renderHistory (history) {
   })), { slots: Math.max(executions.length, 30), label: `Run history of ${history.jobId}: bar height is duration, colour is status`, caption: idle })
   const statuses = [...new Set(executions.map((execution) => execution.status))]
   replace($('job-history'), chart, caption, legend(statuses, statusLabel))
+}
+
+/** "up to 5 attempts, exponential backoff from 2 s (at most 1 min)", or "none". */
+function describeRetry (retry) {
+  if (!retry) return 'none (one attempt)'
+  const wait = retry.backoff === 'fixed' ? `${formatDuration(retry.delayMs)} between attempts` : `exponential backoff from ${formatDuration(retry.delayMs)} (at most ${formatDuration(retry.maxDelayMs)})`
+  return `up to ${retry.attempts} attempts, ${wait}`
 }
 
 /** "#42 · 1 Dec 2026, 21:05:00 UTC · Executed · 120 ms" */
