@@ -74,7 +74,8 @@ const plugin: FastifyPluginAsync<SchedulerPluginOptions> = async (app: FastifyIn
   decorateScheduler(app, decorator ?? DEFAULT_DECORATOR, scheduler)
 
   // Jobs written as ORM rows (em.create(SchedulerJob, …)) are validated, scheduled and announced.
-  const subscriber = new SchedulerJobSubscriber(scheduler)
+  // Their audit rows join the flush's transaction when the tables are on the ORM's database.
+  const subscriber = new SchedulerJobSubscriber(scheduler, { schema: store === undefined ? schema : 'store' })
   orm.em.getEventManager().registerSubscriber(subscriber)
   app.addHook('onClose', async () => subscriber.detach())
 

@@ -3,12 +3,13 @@
  * `entities` and MikroORM's schema tools (`schema:update`, `migration:create`) see the tables
  * exactly as the scheduler creates them, and so propose nothing for them.
  */
+import { SchedulerAudit } from './scheduler-audit.js'
 import { SchedulerJob } from './scheduler-job.js'
 import { SchedulerJobExecution } from './scheduler-job-execution.js'
 import { SchedulerLeader } from './scheduler-leader.js'
 import { SchedulerNode } from './scheduler-node.js'
 
-export { SchedulerJob, SchedulerJobExecution, SchedulerLeader, SchedulerNode }
+export { SchedulerJob, SchedulerJobExecution, SchedulerLeader, SchedulerNode, SchedulerAudit }
 
 /** The scheduler's entities, for the host's MikroORM `entities` option: `entities: [...appEntities, ...schedulerEntities]`. */
-export const schedulerEntities = [SchedulerJob, SchedulerJobExecution, SchedulerLeader, SchedulerNode] as const
+export const schedulerEntities = [SchedulerJob, SchedulerJobExecution, SchedulerLeader, SchedulerNode, SchedulerAudit] as const

@@ -13,12 +13,15 @@
  * | `POST /jobs/:id/run?wait=ms` | 202 the `queued` execution; with `wait`, 200 with the outcome if it finished in time; 404 |
  * | `GET /jobs/:id/fire-times?count=N` | 200 `{ description, fireTimes }` (1-100, default 5); 404 |
  * | `POST /fire-times` `{ trigger, count? }` | 200 `{ description, fireTimes }` of an unsaved trigger; 400 naming the bad field |
+ *
+ * Every change is recorded in the audit trail with the actor of the request (`actor.ts`).
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { InvalidJobError, JobNotFoundError, WaitTimeoutError } from '../errors.js'
 import type { Scheduler } from '../scheduler/scheduler.js'
+import { actorOf, type ActorHook } from './actor.js'
 import { firstRunTime } from '../scheduler/job-input.js'
 import type { JobRecord } from '../stores/job-store.js'
 import { createTrigger, describeTrigger, previewFireTimes } from '../triggers/index.js'
@@ -32,8 +35,9 @@ import { executionJson, jobJson } from './serialize.js'
 
 const tags = ['scheduler']
 
-export const jobRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = async (fastify, { scheduler }) => {
+export const jobRoutes: FastifyPluginAsync<{ scheduler: Scheduler, actor?: ActorHook | undefined }> = async (fastify, { scheduler, actor: hook }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const by = async (request: Parameters<typeof actorOf>[0]): Promise<{ actor: string }> => ({ actor: await actorOf(request, hook) })
 
   app.get('/jobs', {
     schema: { tags, summary: 'List jobs, each with its last execution and average duration', querystring: JobListQuery, response: { 200: pageOf(JobListItemSchema), ...errors(400) } }
@@ -54,7 +58,7 @@ export const jobRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = async (fa
   }, async (request, reply) => {
     const body = request.body as JobDefinition
     refuseNul(body.args)
-    const job = await scheduler.addJob(body)
+    const job = await scheduler.addJob(body, await by(request))
     return reply.code(201).header('location', `${fastify.prefix}/jobs/${encodeURIComponent(job.id)}`).send(jobJson(job))
   })
 
@@ -67,23 +71,23 @@ export const jobRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = async (fa
   }, async (request) => {
     const changes = request.body as JobChanges
     refuseNul(changes.args)
-    return jobJson(await scheduler.modifyJob(request.params.id, changes))
+    return jobJson(await scheduler.modifyJob(request.params.id, changes, await by(request)))
   })
 
   app.delete('/jobs/:id', {
     schema: { tags, summary: 'Remove a job (its executions stay)', params: JobParams, response: { 204: Type.Null({ description: 'Removed.' }), ...errors(400, 404) } }
   }, async (request, reply) => {
-    await scheduler.removeJob(request.params.id)
+    await scheduler.removeJob(request.params.id, await by(request))
     return reply.code(204).send(null)
   })
 
   app.post('/jobs/:id/pause', {
     schema: { tags, summary: 'Pause a job', params: JobParams, response: { 200: JobSchema, ...errors(400, 404) } }
-  }, async (request) => jobJson(await scheduler.pauseJob(request.params.id)))
+  }, async (request) => jobJson(await scheduler.pauseJob(request.params.id, await by(request))))
 
   app.post('/jobs/:id/resume', {
     schema: { tags, summary: 'Resume a job (next run time from now)', params: JobParams, response: { 200: JobSchema, ...errors(400, 404) } }
-  }, async (request) => jobJson(await scheduler.resumeJob(request.params.id)))
+  }, async (request) => jobJson(await scheduler.resumeJob(request.params.id, await by(request))))
 
   app.post('/jobs/:id/run', {
     schema: {
@@ -95,7 +99,7 @@ export const jobRoutes: FastifyPluginAsync<{ scheduler: Scheduler }> = async (fa
       response: { 200: ExecutionDetailSchema, 202: ExecutionDetailSchema, ...errors(400, 404) }
     }
   }, async (request, reply) => {
-    const queued = await scheduler.runJob(request.params.id)
+    const queued = await scheduler.runJob(request.params.id, await by(request))
     const wait = request.query.wait ?? 0
     if (wait === 0) return reply.code(202).send(executionJson(queued, true))
     try {

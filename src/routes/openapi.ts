@@ -32,6 +32,8 @@ const OPERATION_IDS: Record<string, string> = {
   'GET /jobs/:id/executions': 'listJobExecutions',
   'GET /executions': 'listExecutions',
   'GET /executions/:id': 'getExecution',
+  'GET /jobs/:id/audit': 'listJobAudit',
+  'GET /audit': 'listAudit',
   'GET /status': 'getStatus',
   'GET /tasks': 'listTasks'
 }

@@ -11,7 +11,8 @@
  * Routes (see `jobs.ts`, `executions.ts`, `status.ts`): `GET|POST /jobs`, `GET|PATCH|DELETE /jobs/:id`,
  * `POST /jobs/:id/pause|resume|run`, `GET /jobs/:id/fire-times`, `POST /fire-times`,
  * `GET /jobs/:id/executions`, `GET /executions`, `GET /executions/:id`, `GET /status`, `GET /tasks`,
- * `GET /jobs/:id/run-history`, `GET /stats/overview` (`stats.ts`, the admin page's charts).
+ * `GET /jobs/:id/run-history`, `GET /stats/overview` (`stats.ts`, the admin page's charts),
+ * `GET /jobs/:id/audit`, `GET /audit` (`audit.ts`, the audit trail; changes record the `actor` hook's answer).
  * Errors: `{ statusCode, code, error, message }` (`errors.ts`).
  *
  * Everything set here (validator, JSON parser, error handler, guard hooks) applies to these routes
@@ -25,6 +26,8 @@ import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler, preHand
 import { InvalidOptionsError } from '../errors.js'
 import fp from 'fastify-plugin'
 import { kScheduler, schedulerOf } from '../decorator.js'
+import type { ActorHook } from './actor.js'
+import { auditRoutes } from './audit.js'
 import { addOpenApiMetadata, type SchedulerOpenApiOptions } from './openapi.js'
 import { handleRouteError, handleRouteNotFound } from './errors.js'
 import { executionRoutes } from './executions.js'
@@ -70,10 +73,18 @@ export interface SchedulerRoutesOptions {
    * servers) are not affected. See `cross-site.ts` for the rule.
    */
   allowedOrigins?: string[]
+  /**
+   * Who a request acts for, recorded as the `actor` of the changes it makes (audit trail):
+   * `(request) => string` (may be async), called once per changing request after the guards. Default:
+   * the guard's `request.user.id` when it set one, else `'api'`. An answer is sanitised and cut at
+   * 200 characters; a hook that throws, or answers anything but a non-empty string, records `'api'`
+   * and logs a warning on the request's log: the request itself is not affected.
+   */
+  actor?: ActorHook
 }
 
 /** Ours, and Fastify's register options that make sense here. */
-const KNOWN_OPTIONS = ['prefix', 'onRequest', 'preHandler', 'insecure', 'bodyLimit', 'ui', 'openapi', 'allowedOrigins', 'logLevel', 'logSerializers']
+const KNOWN_OPTIONS = ['prefix', 'onRequest', 'preHandler', 'insecure', 'bodyLimit', 'ui', 'openapi', 'allowedOrigins', 'actor', 'logLevel', 'logSerializers']
 
 interface Resolved {
   onRequest: onRequestHookHandler[]
@@ -82,10 +93,11 @@ interface Resolved {
   ui: boolean
   openapi: SchedulerOpenApiOptions
   allowedOrigins: Set<string>
+  actor: ActorHook | undefined
 }
 
 const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyInstance, options: SchedulerRoutesOptions) => {
-  const { onRequest, preHandler, bodyLimit, ui, openapi, allowedOrigins } = checkRoutesOptions(options)
+  const { onRequest, preHandler, bodyLimit, ui, openapi, allowedOrigins, actor } = checkRoutesOptions(options)
   if (!app.hasDecorator(kScheduler)) {
     throw new InvalidOptionsError('routes', 'the scheduler is missing: register schedulerPlugin before schedulerRoutes (or use its routes option)')
   }
@@ -107,10 +119,11 @@ const plugin: FastifyPluginAsync<SchedulerRoutesOptions> = async (app: FastifyIn
     api.addContentTypeParser('*', refuseOtherMediaTypes)
     api.setErrorHandler(handleRouteError)
     api.setNotFoundHandler(handleRouteNotFound)
-    await api.register(jobRoutes, { scheduler })
+    await api.register(jobRoutes, { scheduler, actor })
     await api.register(executionRoutes, { scheduler })
     await api.register(statusRoutes, { scheduler })
     await api.register(statsRoutes, { scheduler })
+    await api.register(auditRoutes, { scheduler })
   })
   // The page beside it (its data comes from the guarded API).
   if (ui) await app.register(schedulerUi)
@@ -148,7 +161,12 @@ export function checkRoutesOptions (options: SchedulerRoutesOptions): Resolved {
   if (options.ui !== undefined && typeof options.ui !== 'boolean') {
     throw new InvalidOptionsError('routes.ui', `must be true or false, got ${JSON.stringify(options.ui)}`)
   }
-  return { onRequest, preHandler, bodyLimit, ui: options.ui ?? true, openapi: checkOpenApi(options.openapi), allowedOrigins: normalizeAllowedOrigins(options.allowedOrigins) }
+  if (options.actor !== undefined && typeof options.actor !== 'function') {
+    throw new InvalidOptionsError('routes.actor', 'must be a function (request) => string naming who the request acts for, e.g. (request) => request.user.email')
+  }
+  return {
+    onRequest, preHandler, bodyLimit, ui: options.ui ?? true, openapi: checkOpenApi(options.openapi), allowedOrigins: normalizeAllowedOrigins(options.allowedOrigins), actor: options.actor
+  }
 }
 
 function checkOpenApi (openapi: SchedulerOpenApiOptions | undefined): SchedulerOpenApiOptions {

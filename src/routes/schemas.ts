@@ -8,6 +8,7 @@
 import { MAX_ATTEMPTS } from '../scheduler/retry-policy.js'
 import { Type, type Static, type TSchema } from 'typebox'
 import { EXECUTION_STATUSES } from '../execution-status.js'
+import { AUDIT_ACTIONS, MAX_ACTOR_CHARS } from '../stores/audit.js'
 import { MAX_ID_LENGTH } from '../scheduler/job-input.js'
 
 /** Largest value of PostgreSQL `integer` columns (`max_instances`, `misfire_grace_time`, `timeout_ms`). */
@@ -92,6 +93,15 @@ const executionFilter = {
 }
 export const JobExecutionsQuery = Type.Object(executionFilter, { additionalProperties: false })
 export const ExecutionListQuery = Type.Object({ jobId: Type.Optional(JobId), ...executionFilter }, { additionalProperties: false })
+
+const auditFilter = {
+  actor: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_ACTOR_CHARS, description: 'Changes made by this actor (exact match).' })),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'Changes at or after this instant (ISO-8601 with offset).' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'Changes at or before this instant.' })),
+  ...page
+}
+export const JobAuditQuery = Type.Object(auditFilter, { additionalProperties: false })
+export const AuditListQuery = Type.Object({ jobId: Type.Optional(JobId), ...auditFilter }, { additionalProperties: false })
 
 const previewCount = Type.Integer({ minimum: 1, maximum: MAX_PREVIEW, default: DEFAULT_PREVIEW, description: `How many fire times, 1-${MAX_PREVIEW}.` })
 export const FireTimesQuery = Type.Object({ count: Type.Optional(previewCount) }, { additionalProperties: false })
@@ -194,6 +204,18 @@ export const ExecutionDetailSchema = Type.Object({
   }, { additionalProperties: false }), { description: 'The lines the handler logged through ctx.log, oldest first (the last 200 or 64 KiB); null when its job does not capture logs or it logged nothing.' }))
 }, { additionalProperties: false })
 
+/** One audit entry: a change made to a job. */
+export const AuditEntrySchema = Type.Object({
+  id: Type.Integer(),
+  at: DateTime,
+  action: Type.Enum([...AUDIT_ACTIONS], { description: 'What was done; run: an extra run was requested (the job is unchanged).' }),
+  jobId: Type.String(),
+  actor: Type.String({ description: "Who: the routes' actor hook's answer (default the guard's request.user.id, else 'api'), an API call's { actor } (default 'code'), or 'orm'." }),
+  changes: Type.Record(Type.String(), Type.Object({ before: Type.Unknown(), after: Type.Unknown() }, { additionalProperties: false }), {
+    description: 'The changed fields, by job field name: { before, after } (JSON values, dates as ISO strings; null before an add, after a removal). run: { executionId }.'
+  })
+}, { additionalProperties: false })
+
 /** A job in a list: the job, its newest execution and the mean duration of its last 20 (one query for the page). */
 export const JobListItemSchema = Type.Object({
   ...JobSchema.properties,
@@ -255,6 +277,8 @@ export type ExecutionJson = Static<typeof ExecutionDetailSchema>
 export type ExecutionListItemJson = Static<typeof ExecutionSchema>
 /** REST answer: a job in `GET /jobs`, with its last execution and average duration. */
 export type JobListItemJson = Static<typeof JobListItemSchema>
+/** REST answer: one audit entry (`GET /audit`, `GET /jobs/:id/audit`). */
+export type AuditEntryJson = Static<typeof AuditEntrySchema>
 /** REST answer: one page of a list (`GET /jobs`, `GET /executions`, `GET /jobs/:id/executions`). */
 export interface PageJson<Item> { items: Item[], total: number, limit: number, offset: number }
 /** REST answer: `GET /status`. */

@@ -4,9 +4,10 @@
  */
 import { STATUS_LABELS } from '../execution-status.js'
 import type { ClusterStatus } from '../scheduler/scheduler.js'
+import type { AuditRecord } from '../stores/audit.js'
 import type { ExecutionRecord, JobRecord } from '../stores/job-store.js'
 import { describeTrigger } from '../triggers/index.js'
-import type { ExecutionJson, JobJson, StatusJson } from './schemas.js'
+import type { AuditEntryJson, ExecutionJson, JobJson, StatusJson } from './schemas.js'
 
 export interface Page<T> {
   items: T[]
@@ -39,6 +40,11 @@ export function jobJson (job: JobRecord): JobJson {
     version: job.version,
     lastError: job.lastError
   }
+}
+
+/** An audit entry as REST JSON. */
+export function auditJson (entry: AuditRecord): AuditEntryJson {
+  return { id: entry.id, at: entry.at.toISOString(), action: entry.action, jobId: entry.jobId, actor: entry.actor, changes: entry.changes }
 }
 
 /** An execution; `traceback` is included only in the detail view (it may be 64 KiB). */

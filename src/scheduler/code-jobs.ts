@@ -5,6 +5,7 @@
  * race safely: an id added by another process in between is treated as existing.
  */
 import { ConflictingIdError, JobConflictError, VersionMismatchError } from '../errors.js'
+import type { AuditAction, AuditContext } from '../stores/audit.js'
 import type { JobPatch, JobRecord, JobStore } from '../stores/job-store.js'
 import type { CodeJobDefinition, JobOptions, SchedulerLogger } from '../types.js'
 import { firstRunTime, validateDefinition } from './job-input.js'
@@ -21,7 +22,7 @@ const SYNCED_FIELDS = ['name', 'task', 'args', 'misfireGraceTime', 'coalesce', '
 export async function syncCodeJobs (
   store: JobStore,
   definitions: Array<CodeJobDefinition & { task: string }>,
-  context: { defaults: Required<JobOptions>, now: Date, log: SchedulerLogger, random: () => number }
+  context: { defaults: Required<JobOptions>, now: Date, log: SchedulerLogger, random: () => number, audit?: (action: AuditAction) => AuditContext }
 ): Promise<CodeJobChange[]> {
   const changes: CodeJobChange[] = []
   for (const definition of definitions) {
@@ -43,14 +44,15 @@ export async function syncCodeJobs (
 
 async function syncOne (
   store: JobStore, record: ReturnType<typeof validateDefinition>['record'], trigger: ReturnType<typeof validateDefinition>['trigger'],
-  context: { now: Date, log: SchedulerLogger, random: () => number }
+  context: { now: Date, log: SchedulerLogger, random: () => number, audit?: (action: AuditAction) => AuditContext }
 ): Promise<CodeJobChange | null | 'conflict'> {
   let existing = await store.getJob(record.id)
   if (existing === null) {
     const next = nextOccurrence(trigger, firstRunTime(trigger, context.now), context.random)
     if (next.nextRunTime === null) context.log.warn({ jobId: record.id }, 'job declared in code has no fire time left; stored as finished')
     try {
-      return { kind: 'added', job: await store.addJob({ ...record, ...next }) }
+      const audit = context.audit?.('added')
+      return { kind: 'added', job: await store.addJob({ ...record, ...next }, audit === undefined ? {} : { audit }) }
     } catch (error) {
       if (!(error instanceof ConflictingIdError)) throw error
       existing = await store.getJob(record.id)
@@ -67,7 +69,8 @@ async function syncOne (
   }
   if (Object.keys(patch).length === 0) return null
   try {
-    return { kind: 'modified', job: await store.updateJob(record.id, patch, { expectedVersion: existing.version }) }
+    const audit = context.audit?.('trigger' in patch ? 'rescheduled' : 'modified')
+    return { kind: 'modified', job: await store.updateJob(record.id, patch, audit === undefined ? { expectedVersion: existing.version } : { expectedVersion: existing.version, audit }) }
   } catch (error) {
     if (error instanceof VersionMismatchError) return 'conflict'
     throw error

@@ -8,9 +8,11 @@
  */
 import { ConflictingIdError, InvalidJobError, JobNotFoundError, SchedulerStateError } from '../errors.js'
 import { resolveOptions, type ResolvedSchedulerOptions, type SchedulerOptions } from '../options.js'
+import type { AuditContext, AuditFilter, AuditRecord } from '../stores/audit.js'
 import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord, RecentExecutionStats } from '../stores/job-store.js'
 import type { TriggerJson } from '../triggers/types.js'
 import type { CodeJobDefinition, JobChanges, JobDefinition, SchedulerEventName, SchedulerEvents, TaskHandler } from '../types.js'
+import { AuditTrail, type AuditOptions } from './audit.js'
 import { planClaim } from './claim-planner.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
@@ -39,6 +41,7 @@ export class Scheduler {
   readonly #executor: Executor
   readonly #runner: ExecutionRunner
   readonly #tracing = new SchedulerTracing()
+  readonly #audit: AuditTrail
   /** The Prometheus metrics (`metrics` option), null without it; `metrics.close()` removes them from the registry. */
   readonly metrics: SchedulerMetrics | null
   #state: SchedulerState = 'stopped'
@@ -66,6 +69,7 @@ export class Scheduler {
       statementTimeoutMs: this.options.statementTimeoutMs
     })
     this.metrics = this.options.metrics === null ? null : new SchedulerMetrics(this, this.options.metrics)
+    this.#audit = new AuditTrail({ store: this.options.store, log, events: this.#events, clock: this.options.clock })
   }
 
   get nodeId (): string {
@@ -137,30 +141,32 @@ export class Scheduler {
   }
 
   /**
-   * Adds a job. Its first run time is computed now from the database clock.
+   * Adds a job. Its first run time is computed now from the database clock. Every job method takes
+   * `{ actor }` (`AuditOptions`: who, for the audit trail; default `'code'`) as its last argument.
    * @throws InvalidJobError / InvalidTriggerError (nothing is written), TaskNotRegisteredError,
    *   ConflictingIdError unless `replaceExisting`.
    */
-  async addJob (definition: JobDefinition, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
-    const [record] = await this.#addJobs([definition], options.replaceExisting === true)
+  async addJob (definition: JobDefinition, options: { replaceExisting?: boolean } & AuditOptions = {}): Promise<JobRecord> {
+    const [record] = await this.#addJobs([definition], options.replaceExisting === true, options)
     return record as JobRecord
   }
 
   /** Adds many jobs in one transaction: all or none. Same errors as `addJob`. */
-  async addJobs (definitions: JobDefinition[]): Promise<JobRecord[]> {
+  async addJobs (definitions: JobDefinition[], options: AuditOptions = {}): Promise<JobRecord[]> {
     if (!Array.isArray(definitions)) throw new InvalidJobError('jobs', 'must be an array of job definitions')
-    return this.#addJobs(definitions, false)
+    return this.#addJobs(definitions, false, options)
   }
 
-  async #addJobs (definitions: JobDefinition[], replaceExisting: boolean): Promise<JobRecord[]> {
+  async #addJobs (definitions: JobDefinition[], replaceExisting: boolean, options: AuditOptions): Promise<JobRecord[]> {
+    const audit = this.#audit.context('added', options)
     const validated = definitions.map((definition) => validateDefinition(definition, this.options.jobDefaults))
     for (const { record } of validated) this.#tasks.require(record.task)
     const records = scheduleNewJobs(validated, await this.now(), this.options.random)
     const { store } = this.options
     const [single] = records
     const added = records.length === 1 && single !== undefined
-      ? [await store.addJob(single, { replaceExisting })]
-      : await store.addJobs(records)
+      ? [await store.addJob(single, { replaceExisting, audit })]
+      : await store.addJobs(records, { audit })
     for (const job of added) this.#events.emit('job:added', { job })
     this.wakeup()
     return added
@@ -183,28 +189,35 @@ export class Scheduler {
 
   /**
    * Changes a job's fields. A new `trigger` reschedules it (next run time from now); any change
-   * clears `lastError` so a fixed job is claimed again.
+   * clears `lastError` so a fixed job is claimed again. Audited as `modified` (`rescheduled` when
+   * `changes` holds only a trigger).
    * @throws JobNotFoundError, InvalidJobError, InvalidTriggerError, TaskNotRegisteredError.
    */
-  async modifyJob (id: string, changes: JobChanges): Promise<JobRecord> {
-    const { patch, trigger } = validateChanges(changes)
-    if (patch.task !== undefined) this.#tasks.require(patch.task)
-    if (trigger !== null) Object.assign(patch, nextOccurrence(trigger, firstRunTime(trigger, await this.now()), this.options.random))
-    return this.#update(id, { ...patch, lastError: null })
+  async modifyJob (id: string, changes: JobChanges, options: AuditOptions = {}): Promise<JobRecord> {
+    const onlyTrigger = typeof changes === 'object' && changes !== null && Object.keys(changes).join() === 'trigger'
+    return this.#modify(id, changes, this.#audit.context(onlyTrigger ? 'rescheduled' : 'modified', options))
   }
 
   /** Replaces a job's trigger and computes its next run time from now. Same errors as `modifyJob`. */
-  async rescheduleJob (id: string, trigger: TriggerJson): Promise<JobRecord> {
-    return this.modifyJob(id, { trigger })
+  async rescheduleJob (id: string, trigger: TriggerJson, options: AuditOptions = {}): Promise<JobRecord> {
+    return this.#modify(id, { trigger }, this.#audit.context('rescheduled', options))
+  }
+
+  async #modify (id: string, changes: JobChanges, audit: AuditContext): Promise<JobRecord> {
+    const { patch, trigger } = validateChanges(changes)
+    if (patch.task !== undefined) this.#tasks.require(patch.task)
+    if (trigger !== null) Object.assign(patch, nextOccurrence(trigger, firstRunTime(trigger, await this.now()), this.options.random))
+    return this.#update(id, { ...patch, lastError: null }, audit)
   }
 
   /** Pauses a job: it keeps its definition but is not claimed. @throws JobNotFoundError. */
-  async pauseJob (id: string): Promise<JobRecord> {
-    return this.#update(id, { paused: true })
+  async pauseJob (id: string, options: AuditOptions = {}): Promise<JobRecord> {
+    return this.#update(id, { paused: true }, this.#audit.context('paused', options))
   }
 
   /** Resumes a paused job; its next run time is recomputed from now (APScheduler `resume_job`). @throws JobNotFoundError. */
-  async resumeJob (id: string): Promise<JobRecord> {
+  async resumeJob (id: string, options: AuditOptions = {}): Promise<JobRecord> {
+    const audit = this.#audit.context('resumed', options)
     // A read-modify-write: the next run time is computed from the trigger as read (see updateJobChecked).
     return this.#announce(await updateJobChecked(this.options.store, id, async (job) => {
       const trigger = this.#triggers.get(job)
@@ -212,12 +225,12 @@ export class Scheduler {
         paused: false,
         ...('error' in trigger ? { nextRunTime: job.nextRunTime, nextFireTime: job.nextFireTime } : nextOccurrence(trigger, trigger.getNextFireTime(null, await this.now()), this.options.random))
       }
-    }) as JobRecord)
+    }, undefined, audit) as JobRecord)
   }
 
-  /** Removes a job; its execution history stays. @throws JobNotFoundError. */
-  async removeJob (id: string): Promise<void> {
-    if (!(await this.options.store.removeJob(id))) throw new JobNotFoundError(id)
+  /** Removes a job; its execution history (and audit trail) stays. @throws JobNotFoundError. */
+  async removeJob (id: string, options: AuditOptions = {}): Promise<void> {
+    if (!(await this.options.store.removeJob(id, { audit: this.#audit.context('removed', options) }))) throw new JobNotFoundError(id)
     this.#triggers.delete(id)
     this.#events.emit('job:removed', { jobId: id })
     this.wakeup()
@@ -233,10 +246,11 @@ export class Scheduler {
    * Follow the outcome with `waitForExecution(id)`.
    * @throws JobNotFoundError; with `inProcess`: TaskNotRegisteredError, SchedulerStateError when not started.
    */
-  async runJob (id: string, options: { inProcess?: boolean } = {}): Promise<ExecutionRecord> {
+  async runJob (id: string, options: { inProcess?: boolean } & AuditOptions = {}): Promise<ExecutionRecord> {
     const { store, clock, nodeId, leaseMs } = this.options
+    const audit = this.#audit.context('run', options)
     if (options.inProcess !== true) {
-      const queued = await store.queueRun(id, clock?.() ?? null)
+      const queued = await store.queueRun(id, clock?.() ?? null, { audit })
       if (queued === null) throw new JobNotFoundError(id)
       this.wakeup()
       return queued
@@ -245,7 +259,7 @@ export class Scheduler {
     const job = await store.getJob(id)
     if (job === null) throw new JobNotFoundError(id)
     this.#tasks.require(job.task)
-    const execution = await this.#runner.claimAndRun(job, async () => store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs }))
+    const execution = await this.#runner.claimAndRun(job, async () => store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs, audit }))
     if (execution === null) throw new JobNotFoundError(id)
     if (execution.status !== 'running') this.#events.emit('job:max_instances', { jobId: id, task: job.task, execution })
     return execution
@@ -291,6 +305,13 @@ export class Scheduler {
     if (!Number.isFinite(maxAgeSeconds) || maxAgeSeconds < 0) throw new InvalidJobError('maxAgeSeconds', 'must be a non-negative number of seconds')
     return this.options.store.deleteOldExecutions(maxAgeSeconds, this.options.clock?.() ?? null)
   }
+
+  /** Audit rows (`scheduler_audit`), newest first, by job, actor and time (`at`, inclusive), paginated. */
+  async getAudit (filter: AuditFilter = {}): Promise<AuditRecord[]> { return this.#audit.get(filter) }
+  /** How many audit rows match `filter` (its `limit` and `offset` ignored). */
+  async countAudit (filter: AuditFilter = {}): Promise<number> { return this.#audit.count(filter) }
+  /** Deletes audit rows older than `maxAgeSeconds`; returns how many. @throws InvalidJobError for a negative or non-finite age. */
+  async deleteOldAudit (maxAgeSeconds: number): Promise<number> { return this.#audit.deleteOld(maxAgeSeconds) }
 
   /** Re-checks for due jobs now (the loop also wakes on notifications and polls). */
   wakeup (): void {
@@ -378,7 +399,8 @@ export class Scheduler {
       defaults: this.options.jobDefaults,
       now: await this.now(),
       log: this.options.log,
-      random: this.options.random
+      random: this.options.random,
+      audit: (action) => this.#audit.context(action, undefined)
     })
     for (const { kind, job } of changes) this.#events.emit(kind === 'added' ? 'job:added' : 'job:modified', { job })
     if (changes.length > 0) this.wakeup()
@@ -390,8 +412,8 @@ export class Scheduler {
     for (const job of unflagged) this.#announce(job)
   }
 
-  async #update (id: string, patch: Parameters<ResolvedSchedulerOptions['store']['updateJob']>[1]): Promise<JobRecord> {
-    return this.#announce(await this.options.store.updateJob(id, patch))
+  async #update (id: string, patch: Parameters<ResolvedSchedulerOptions['store']['updateJob']>[1], audit: AuditContext): Promise<JobRecord> {
+    return this.#announce(await this.options.store.updateJob(id, patch, { audit }))
   }
 
   #announce (job: JobRecord): JobRecord {

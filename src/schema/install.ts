@@ -11,7 +11,9 @@ import { SCHEMA_VERSIONS } from './versions.js'
 /** Every object the DDL makes, by name, each found on its own table (placed in the schema by `placedSqlClient`). */
 const COMPLETE_PROBE = `SELECT (
     to_regclass('scheduler_job') IS NOT NULL AND to_regclass('scheduler_job_execution') IS NOT NULL AND to_regclass('scheduler_leader') IS NOT NULL
-    AND to_regclass('scheduler_node') IS NOT NULL
+    AND to_regclass('scheduler_node') IS NOT NULL AND to_regclass('scheduler_audit') IS NOT NULL
+    AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_audit')
+         AND c.relname IN ('scheduler_audit_job_id_at_idx', 'scheduler_audit_at_idx')) = 2
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job') AND NOT attisdropped
          AND attname IN ('next_fire_time', 'capture_logs', 'retry', 'recover')) = 4
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution') AND NOT attisdropped

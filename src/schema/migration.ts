@@ -58,6 +58,8 @@ export const Migration20261205190000_scheduler_nodes: SchedulerMigrationClass = 
 export const Migration20261205203000_scheduler_results_logs: SchedulerMigrationClass = schedulerMigrations[3]!.class
 /** The fifth version: retries and crash recovery (an execution's `attempt`, the key `(job_id, run_time, attempt)`, the job's `retry` and `recover`). */
 export const Migration20261205220000_scheduler_retries: SchedulerMigrationClass = schedulerMigrations[4]!.class
+/** The sixth version: the audit trail `scheduler_audit`. */
+export const Migration20261205221000_scheduler_audit: SchedulerMigrationClass = schedulerMigrations[5]!.class
 
 /**
  * All versions at once: the single migration of earlier releases, kept for hosts that list it.

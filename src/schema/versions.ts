@@ -9,7 +9,7 @@
  *   only checks, with each version's `probe`, that all of them are applied;
  * - `SchedulerMigration` (the single migration of earlier releases): all of them at once.
  */
-import { DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS, RESULT_STATEMENTS, RETRY_STATEMENTS } from './ddl.js'
+import { AUDIT_STATEMENTS, DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS, RESULT_STATEMENTS, RETRY_STATEMENTS } from './ddl.js'
 
 export interface SchemaVersion {
   /** Migration name, as recorded in the host's migrations table: `Migration<UTC yyyyMMddHHmmss>_scheduler_<what>`. */
@@ -104,5 +104,14 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
       AND conname = 'scheduler_job_execution_occurrence_key')
       AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')
       AND conname = 'scheduler_job_execution_job_id_run_time_key') AS applied`
+  },
+  {
+    name: 'Migration20261205221000_scheduler_audit',
+    description: 'the audit trail scheduler_audit (every change made to a job: when, action, job, actor, changed fields)',
+    up: AUDIT_STATEMENTS,
+    down: ['DROP TABLE IF EXISTS scheduler_audit'],
+    probe: `SELECT to_regclass('scheduler_audit') IS NOT NULL
+      AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_audit')
+           AND c.relname IN ('scheduler_audit_job_id_at_idx', 'scheduler_audit_at_idx')) = 2 AS applied`
   }
 ]

@@ -9,6 +9,7 @@
  * the time until which a running execution's owner vouches for it.
  */
 import type { ExecutionStatus, TerminalStatus } from '../execution-status.js'
+import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
 import type { ExecutionStatsQueries } from './execution-stats.js'
 import type { TriggerJson } from '../triggers/types.js'
 import type { RetryPolicy } from '../scheduler/retry-policy.js'
@@ -323,10 +324,13 @@ export interface JobStore extends ExecutionStatsQueries {
   scheduleUnscheduledJob?(id: string, version: number, patch: Pick<JobPatch, 'nextRunTime' | 'nextFireTime' | 'lastError'>): Promise<boolean>
   /** The store's clock (PostgreSQL: `now()`), so due times never depend on a process clock. */
   now(): Promise<Date>
-  /** @throws ConflictingIdError when the id exists and `replaceExisting` is false. */
-  addJob(job: NewJobRecord, options?: { replaceExisting?: boolean }): Promise<JobRecord>
-  /** Adds many jobs in one transaction; all or nothing. @throws ConflictingIdError for the first existing id. */
-  addJobs(jobs: NewJobRecord[]): Promise<JobRecord[]>
+  /**
+   * With `audit`, an audit row is written in the same transaction (action `modified` when
+   * `replaceExisting` replaced a job). @throws ConflictingIdError when the id exists and `replaceExisting` is false.
+   */
+  addJob(job: NewJobRecord, options?: { replaceExisting?: boolean, audit?: AuditContext }): Promise<JobRecord>
+  /** Adds many jobs in one transaction (with their audit rows, given `audit`); all or nothing. @throws ConflictingIdError for the first existing id. */
+  addJobs(jobs: NewJobRecord[], options?: { audit?: AuditContext }): Promise<JobRecord[]>
   getJob(id: string): Promise<JobRecord | null>
   /** Jobs ordered by id. */
   getJobs(filter?: JobFilter): Promise<JobRecord[]>
@@ -335,11 +339,12 @@ export interface JobStore extends ExecutionStatsQueries {
   /**
    * Applies `patch` and bumps `version`. With `expectedVersion`, writes only while the job still
    * has that version (`UPDATE … WHERE id = $1 AND version = $n`): the write half of a
-   * read-modify-write. @throws JobNotFoundError; VersionMismatchError when the version moved.
+   * read-modify-write. With `audit`, the audit row (the fields that changed) is written in the
+   * same transaction. @throws JobNotFoundError; VersionMismatchError when the version moved.
    */
-  updateJob(id: string, patch: JobPatch, options?: { expectedVersion?: number }): Promise<JobRecord>
-  /** Deletes the job (its executions stay). Returns false when it did not exist. */
-  removeJob(id: string): Promise<boolean>
+  updateJob(id: string, patch: JobPatch, options?: { expectedVersion?: number, audit?: AuditContext }): Promise<JobRecord>
+  /** Deletes the job (its executions stay), with its audit row given `audit`. Returns false when it did not exist (nothing is audited). */
+  removeJob(id: string, options?: { audit?: AuditContext }): Promise<boolean>
   /**
    * Earliest `nextRunTime` over jobs that are not paused and not flagged, or the time a queued run may
    * start (its `startAfter`, else its run time); a queued retry of a paused job, or of a job with no
@@ -360,14 +365,14 @@ export interface JobStore extends ExecutionStatsQueries {
   /**
    * Queues an extra run of a job now (`runJob` from any process): a `queued` execution at the store
    * clock's millisecond (one later if taken), started by the leader's next claim. Null when the job
-   * does not exist.
+   * does not exist. With `audit`, a `run` audit row naming the execution is written in the same transaction.
    */
-  queueRun(jobId: string, now: Date | null): Promise<ExecutionRecord | null>
+  queueRun(jobId: string, now: Date | null, options?: { audit?: AuditContext }): Promise<ExecutionRecord | null>
   /**
    * Starts an extra occurrence of a job now (`runJob`): locks the job, checks max instances, and
    * inserts a `running` execution (or a `max_instances` row). Returns null when the job does not exist.
    */
-  claimImmediateRun(jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null>
+  claimImmediateRun(jobId: string, options: { now: Date | null, owner: string, leaseMs: number, audit?: AuditContext }): Promise<ExecutionRecord | null>
   /**
    * Moves a `running` execution to a terminal state (state machine: terminal rows never change).
    * For an `abandoned` row without a late outcome, records the outcome as its late outcome
@@ -401,6 +406,17 @@ export interface JobStore extends ExecutionStatsQueries {
   getRecentExecutionStats(jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>>
   /** Deletes finished executions (not `queued` nor `running`) whose run time is older than `maxAgeSeconds`. Returns the count. */
   deleteOldExecutions(maxAgeSeconds: number, now: Date | null): Promise<number>
+  /**
+   * Writes audit rows made outside a job write of this store (ORM flushes when the store is not
+   * on the ORM's database). Texts must come from `auditEntry` (sanitised, bounded).
+   */
+  recordAudit(entries: AuditEntry[]): Promise<void>
+  /** Audit rows newest first (by `at`, then id), filtered and paginated. */
+  getAudit(filter?: AuditFilter): Promise<AuditRecord[]>
+  /** How many audit rows match the filter (`limit` and `offset` ignored). */
+  countAudit(filter?: AuditFilter): Promise<number>
+  /** Deletes audit rows older than `maxAgeSeconds` (by `at`, against `now` or the store's clock). Returns the count. */
+  deleteOldAudit(maxAgeSeconds: number, now: Date | null): Promise<number>
   /**
    * Upserts this process's row in the node registry with the store's clock as `lastSeenAt` (and
    * `startedAt` on the first call), and deletes the rows of other nodes unseen for more than

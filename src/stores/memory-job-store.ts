@@ -12,6 +12,8 @@ import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN, SUPERSEDED_BY_LATE_SUCCESS } 
 import {
   fireLagOf, perMinuteOf, runHistoryOf, slowestJobsOf, type FireLagStats, type MinuteStatusCount, type RunHistoryEntry, type RunTimeRange, type SlowJob
 } from './execution-stats.js'
+import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
+import { MemoryAuditLog } from './memory-audit-log.js'
 import { recentStats } from './recent-stats.js'
 import { withFireTime } from './rows.js'
 
@@ -26,10 +28,12 @@ export class MemoryJobStore implements JobStore {
   readonly #occurrences = new Set<string>()
   readonly #nodes = new Map<string, { node: NodeRegistration, startedAt: Date, lastSeenAt: Date }>()
   readonly #clock: () => Date
+  readonly #audit: MemoryAuditLog
   #nextExecutionId = 1
 
   constructor (options: MemoryJobStoreOptions = {}) {
     this.#clock = options.clock ?? (() => new Date())
+    this.#audit = new MemoryAuditLog(this.#clock)
   }
 
   async initialize (): Promise<void> {}
@@ -38,7 +42,7 @@ export class MemoryJobStore implements JobStore {
     return this.#clock()
   }
 
-  async addJob (job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
+  async addJob (job: NewJobRecord, options: { replaceExisting?: boolean, audit?: AuditContext } = {}): Promise<JobRecord> {
     const existing = this.#jobs.get(job.id)
     if (existing !== undefined && options.replaceExisting !== true) throw new ConflictingIdError(job.id)
     const now = this.#clock()
@@ -47,17 +51,18 @@ export class MemoryJobStore implements JobStore {
       ? { ...fields, createdAt: now, updatedAt: now, version: 1 }
       : { ...fields, createdAt: existing.createdAt, updatedAt: now, version: existing.version + 1 }
     this.#jobs.set(job.id, record)
+    this.#audit.recordJob(options.audit, existing ?? null, record)
     return clone(record)
   }
 
-  async addJobs (jobs: NewJobRecord[]): Promise<JobRecord[]> {
+  async addJobs (jobs: NewJobRecord[], options: { audit?: AuditContext } = {}): Promise<JobRecord[]> {
     const seen = new Set<string>()
     for (const job of jobs) {
       if (this.#jobs.has(job.id) || seen.has(job.id)) throw new ConflictingIdError(job.id)
       seen.add(job.id)
     }
     const added: JobRecord[] = []
-    for (const job of jobs) added.push(await this.addJob(job))
+    for (const job of jobs) added.push(await this.addJob(job, options))
     return added
   }
 
@@ -83,17 +88,22 @@ export class MemoryJobStore implements JobStore {
       (search === undefined || job.id.toLowerCase().includes(search) || job.name.toLowerCase().includes(search)))
   }
 
-  async updateJob (id: string, patch: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
+  async updateJob (id: string, patch: JobPatch, options: { expectedVersion?: number, audit?: AuditContext } = {}): Promise<JobRecord> {
     const job = this.#jobs.get(id)
     if (job === undefined) throw new JobNotFoundError(id)
     if (options.expectedVersion !== undefined && job.version !== options.expectedVersion) throw new VersionMismatchError(id, options.expectedVersion)
     const updated: JobRecord = { ...job, ...clone(withFireTime(patch)), updatedAt: this.#clock(), version: job.version + 1 }
     this.#jobs.set(id, updated)
+    this.#audit.recordJob(options.audit, job, updated)
     return clone(updated)
   }
 
-  async removeJob (id: string): Promise<boolean> {
-    return this.#jobs.delete(id)
+  async removeJob (id: string, options: { audit?: AuditContext } = {}): Promise<boolean> {
+    const job = this.#jobs.get(id)
+    if (job === undefined) return false
+    this.#jobs.delete(id)
+    this.#audit.recordJob(options.audit, job, null)
+    return true
   }
 
   async getNextWakeup (): Promise<NextWakeup> {
@@ -141,11 +151,11 @@ export class MemoryJobStore implements JobStore {
     })]
   }
 
-  async queueRun (jobId: string, now: Date | null): Promise<ExecutionRecord | null> {
+  async queueRun (jobId: string, now: Date | null, options: { audit?: AuditContext } = {}): Promise<ExecutionRecord | null> {
     if (!this.#jobs.has(jobId)) return null
     for (let runTime = (now ?? this.#clock()).getTime(); ; runTime += 1) {
       const execution = this.#insert(jobId, new Date(runTime), 'queued', { startedAt: null, finishedAt: null, owner: null, leaseUntil: null })
-      if (execution !== null) return light(execution)
+      if (execution !== null) return this.#auditedRun(options.audit, execution)
     }
   }
 
@@ -176,7 +186,7 @@ export class MemoryJobStore implements JobStore {
     return { claims: [...claims.values()], handled: queued.length }
   }
 
-  async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null> {
+  async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number, audit?: AuditContext }): Promise<ExecutionRecord | null> {
     const job = this.#jobs.get(jobId)
     if (job === undefined) return null
     const now = options.now ?? this.#clock()
@@ -188,9 +198,20 @@ export class MemoryJobStore implements JobStore {
         owner: options.owner,
         leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null
       })
-      if (execution !== null) return light(execution)
+      if (execution !== null) return this.#auditedRun(options.audit, execution)
     }
   }
+
+  #auditedRun (audit: AuditContext | undefined, execution: ExecutionRecord): ExecutionRecord {
+    this.#audit.recordRun(audit, execution)
+    return light(execution)
+  }
+
+  // The audit trail (memory-audit-log.ts).
+  async recordAudit (entries: AuditEntry[]): Promise<void> { this.#audit.record(entries) }
+  async getAudit (filter: AuditFilter = {}): Promise<AuditRecord[]> { return this.#audit.get(filter) }
+  async countAudit (filter: AuditFilter = {}): Promise<number> { return this.#audit.count(filter) }
+  async deleteOldAudit (maxAgeSeconds: number, now: Date | null): Promise<number> { return this.#audit.deleteOld(maxAgeSeconds, now) }
 
   async finishExecution (id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null> {
     const execution = this.#executions.get(id)

@@ -5,7 +5,7 @@
  *
  * The statements live in one module per concern under `postgresql/`: `jobs.ts` (the job table),
  * `claim.ts` (wake-ups, claims, run-now), `executions.ts` (outcomes, leases, history), `nodes.ts`
- * (the node registry) and
+ * (the node registry), `audit.ts` (the audit trail and the audited job writes) and
  * `stats.ts` (the aggregates behind the admin page's charts); this class installs the schema on first use and delegates to them.
  */
 import type { MikroORM } from '@mikro-orm/core'
@@ -16,11 +16,13 @@ import { checkSchemaName, placedSqlClient } from '../schema/placement.js'
 import { verifySchema } from '../schema/verify.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
 import { toDate, withQueryTimeout, type SqlClient } from '../sql/sql-client.js'
+import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
 import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from './execution-stats.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration, NodeRetention, QueryOptions
 } from './job-store.js'
+import * as audit from './postgresql/audit.js'
 import * as claim from './postgresql/claim.js'
 import * as executions from './postgresql/executions.js'
 import * as jobs from './postgresql/jobs.js'
@@ -122,12 +124,13 @@ export class MikroOrmJobStore implements JobStore {
     return toDate(row?.now)
   }
 
-  async addJob (job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
-    return jobs.addJob(await this.#db(), job, options)
+  async addJob (job: NewJobRecord, options: { replaceExisting?: boolean, audit?: AuditContext } = {}): Promise<JobRecord> {
+    const { audit: context, ...rest } = options
+    return context === undefined ? jobs.addJob(await this.#db(), job, rest) : audit.addJob(await this.#db(), job, rest, context)
   }
 
-  async addJobs (records: NewJobRecord[]): Promise<JobRecord[]> {
-    return jobs.addJobs(await this.#db(), records)
+  async addJobs (records: NewJobRecord[], options: { audit?: AuditContext } = {}): Promise<JobRecord[]> {
+    return options.audit === undefined ? jobs.addJobs(await this.#db(), records) : audit.addJobs(await this.#db(), records, options.audit)
   }
 
   async getJob (id: string): Promise<JobRecord | null> {
@@ -142,8 +145,9 @@ export class MikroOrmJobStore implements JobStore {
     return jobs.countJobs(await this.#db(), filter)
   }
 
-  async updateJob (id: string, changes: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
-    return jobs.updateJob(await this.#db(), id, changes, options)
+  async updateJob (id: string, changes: JobPatch, options: { expectedVersion?: number, audit?: AuditContext } = {}): Promise<JobRecord> {
+    const { audit: context, ...rest } = options
+    return context === undefined ? jobs.updateJob(await this.#db(), id, changes, rest) : audit.updateJob(await this.#db(), id, changes, rest, context)
   }
 
   async getUnscheduledJobs (limit: number, options: QueryOptions = {}): Promise<JobRecord[]> {
@@ -154,8 +158,8 @@ export class MikroOrmJobStore implements JobStore {
     return jobs.scheduleUnscheduledJob(await this.#db(), id, version, patch)
   }
 
-  async removeJob (id: string): Promise<boolean> {
-    return jobs.removeJob(await this.#db(), id)
+  async removeJob (id: string, options: { audit?: AuditContext } = {}): Promise<boolean> {
+    return options.audit === undefined ? jobs.removeJob(await this.#db(), id) : audit.removeJob(await this.#db(), id, options.audit)
   }
 
   async getNextWakeup (options: QueryOptions = {}): Promise<NextWakeup> {
@@ -166,11 +170,11 @@ export class MikroOrmJobStore implements JobStore {
     return claim.claimDueJobs(await this.#db(), options)
   }
 
-  async queueRun (jobId: string, now: Date | null): Promise<ExecutionRecord | null> {
-    return claim.queueRun(await this.#db(), jobId, now)
+  async queueRun (jobId: string, now: Date | null, options: { audit?: AuditContext } = {}): Promise<ExecutionRecord | null> {
+    return claim.queueRun(await this.#db(), jobId, now, options.audit)
   }
 
-  async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null> {
+  async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number, audit?: AuditContext }): Promise<ExecutionRecord | null> {
     return claim.claimImmediateRun(await this.#db(), jobId, options)
   }
 
@@ -225,6 +229,22 @@ export class MikroOrmJobStore implements JobStore {
 
   async getSlowestJobs (range: RunTimeRange, limit: number): Promise<SlowJob[]> {
     return stats.getSlowestJobs(await this.#db(), range, limit)
+  }
+
+  async recordAudit (entries: AuditEntry[]): Promise<void> {
+    await audit.insertAudit(await this.#db(), entries)
+  }
+
+  async getAudit (filter: AuditFilter = {}): Promise<AuditRecord[]> {
+    return audit.getAudit(await this.#db(), filter)
+  }
+
+  async countAudit (filter: AuditFilter = {}): Promise<number> {
+    return audit.countAudit(await this.#db(), filter)
+  }
+
+  async deleteOldAudit (maxAgeSeconds: number, now: Date | null): Promise<number> {
+    return audit.deleteOldAudit(await this.#db(), maxAgeSeconds, now)
   }
 
   async recordNode (node: NodeRegistration, retention: NodeRetention, now: Date | null, options: QueryOptions = {}): Promise<void> {

@@ -111,7 +111,7 @@ t.test('a host project built from the packed tarball typechecks, starts, runs a 
   t.equal(results.diffWithEntities, '', 'schema:update proposes nothing with schedulerEntities listed')
   t.equal(results.diffWithSkipTables, '', 'nor without them, with skipTables: SCHEDULER_TABLES')
   t.same(results.ranInSchema, ['world'], "with MikroORM's schema: 'hostapp' the job ran")
-  t.same(results.tablesInSchema, ['hostapp.scheduler_job', 'hostapp.scheduler_job_execution', 'hostapp.scheduler_leader', 'hostapp.scheduler_node'], 'its tables are in hostapp')
+  t.same(results.tablesInSchema, ['hostapp.scheduler_audit', 'hostapp.scheduler_job', 'hostapp.scheduler_job_execution', 'hostapp.scheduler_leader', 'hostapp.scheduler_node'], 'its tables are in hostapp')
   t.equal(results.jobsCountedInSchema, 1, "the host's em.count(SchedulerJob) finds the job there")
   t.equal(results.diffInSchema, '', 'and schema:update proposes nothing')
   t.ok(Array.isArray(results.up) && (results.up as string[]).length > 0, `the migrations ran up (${String(results.up)})`)

@@ -126,6 +126,20 @@ const CASES: Case[] = [
   { what: 'count -1', request: get('/scheduler/jobs/existing/fire-times?count=-1'), status: 400, code: VALIDATION, message: /query\.count: must be >= 1/ },
   { what: 'execution id -1', request: get('/scheduler/executions/-1'), status: 400, code: VALIDATION, message: /params\.id: must be >= 1/ },
   { what: 'wait 1e9', request: { method: 'POST', url: '/scheduler/jobs/existing/run?wait=1000000000' }, status: 400, code: VALIDATION, message: /query\.wait: must be <= 30000/ },
+  // the audit trail's lists
+  { what: 'audit: limit 0', request: get('/scheduler/audit?limit=0'), status: 400, code: VALIDATION, message: /query\.limit: must be >= 1/ },
+  { what: 'audit: limit 501', request: get('/scheduler/audit?limit=501'), status: 400, code: VALIDATION, message: /query\.limit: must be <= 500/ },
+  { what: 'audit: offset -1', request: get('/scheduler/jobs/existing/audit?offset=-1'), status: 400, code: VALIDATION, message: /query\.offset: must be >= 0/ },
+  { what: 'audit: from is not a date', request: get('/scheduler/audit?from=yesterday'), status: 400, code: VALIDATION, message: /query\.from: must match format "date-time"/ },
+  { what: 'audit: to without an offset', request: get('/scheduler/audit?to=2026-12-01T10:00:00'), status: 400, code: VALIDATION, message: /query\.to: must match format "date-time"/ },
+  { what: 'audit: from after to', request: get('/scheduler/audit?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z'), status: 400, code: VALIDATION, message: /query\.from: 2026-12-02T00:00:00Z is after query\.to \(2026-12-01T00:00:00Z\); swap them/ },
+  { what: 'audit: an empty actor', request: get('/scheduler/audit?actor='), status: 400, code: VALIDATION, message: /query\.actor: must not have fewer than 1 characters/ },
+  { what: 'audit: an actor of 201 characters', request: get(`/scheduler/audit?actor=${'a'.repeat(201)}`), status: 400, code: VALIDATION, message: /query\.actor: must not have more than 200 characters/ },
+  { what: 'audit: an unknown filter', request: get('/scheduler/audit?action=paused'), status: 400, code: VALIDATION, message: /query: unknown field 'action'/ },
+  { what: "audit: jobId on a job's trail", request: get('/scheduler/jobs/existing/audit?jobId=other'), status: 400, code: VALIDATION, message: /query: unknown field 'jobId'/ },
+  { what: 'audit: an unknown job', request: get('/scheduler/jobs/ghost/audit'), status: 404, code: 'FST_SCHEDULER_JOB_NOT_FOUND', message: /job 'ghost' does not exist/ },
+  { what: 'audit: SQL in the actor filter', request: get(`/scheduler/audit?actor=${encodeURIComponent("x' OR '1'='1")}&limit=abc`), status: 400, code: VALIDATION, message: /query\.limit: must be integer/ },
+  { what: 'audit: a POST', request: { method: 'POST', url: '/scheduler/audit', payload: {} }, status: 404, code: 'FST_SCHEDULER_ROUTE_NOT_FOUND', message: /POST \/scheduler\/audit/ },
   // extra fields
   { what: 'an extra field', request: add(job({ cron: '* * * * *' })), status: 400, code: VALIDATION, message: /body: unknown field 'cron' \(known: id, task, trigger, args, name, paused, misfireGraceTime, coalesce, maxInstances, timeoutMs, captureLogs, retry, recover\)/ },
   { what: 'captureLogs is a string', request: add(job({ captureLogs: 'yes' })), status: 400, code: VALIDATION, message: /body\.captureLogs: must be boolean/ },
@@ -193,5 +207,5 @@ t.test(`bad input catalogue: ${CASES.length} malformed requests, each a 4xx nami
     if (code !== 'FST_ERR_MAX_PARAM_LENGTH') t.equal(response.headers['cache-control'], 'no-store', `${what}: not cached`)
     t.same((await dumpTables(url)).counts, before.counts, `${what}: row counts unchanged`)
   }
-  t.same(await dumpTables(url), before, 'both tables are exactly as before')
+  t.same(await dumpTables(url), before, 'every table is exactly as before (no audit row for a refused request)')
 })

@@ -140,8 +140,8 @@ t.test('@fastify/swagger sees the routes with their schemas', async (t) => {
   const spec = app.swagger() as { paths: Record<string, Record<string, any>> }
 
   t.same(Object.keys(spec.paths).sort(), [
-    '/scheduler/executions', '/scheduler/executions/{id}', '/scheduler/fire-times', '/scheduler/jobs', '/scheduler/jobs/{id}',
-    '/scheduler/jobs/{id}/executions', '/scheduler/jobs/{id}/fire-times', '/scheduler/jobs/{id}/pause', '/scheduler/jobs/{id}/resume',
+    '/scheduler/audit', '/scheduler/executions', '/scheduler/executions/{id}', '/scheduler/fire-times', '/scheduler/jobs', '/scheduler/jobs/{id}',
+    '/scheduler/jobs/{id}/audit', '/scheduler/jobs/{id}/executions', '/scheduler/jobs/{id}/fire-times', '/scheduler/jobs/{id}/pause', '/scheduler/jobs/{id}/resume',
     '/scheduler/jobs/{id}/run', '/scheduler/jobs/{id}/run-history', '/scheduler/stats/overview', '/scheduler/status', '/scheduler/tasks'
   ], 'every route is documented')
   t.same(Object.keys(spec.paths['/scheduler/jobs/{id}'] ?? {}).sort(), ['delete', 'get', 'patch'])

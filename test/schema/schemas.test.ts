@@ -29,7 +29,7 @@ t.test("the ORM's schema option places the tables; the host's entities find them
   const orm = await MikroORM.init({ clientUrl: url, schema: 'hostapp', entities: [...schedulerEntities], pool: { min: 0, max: 4 } })
   t.teardown(async () => orm.close(true))
   const { app, ran } = await schedulerIn(t, orm)
-  t.same(await tablesOf(url), ['hostapp.scheduler_job', 'hostapp.scheduler_job_execution', 'hostapp.scheduler_leader', 'hostapp.scheduler_node'], 'all four tables in hostapp, none in public')
+  t.same(await tablesOf(url), ['hostapp.scheduler_audit', 'hostapp.scheduler_job', 'hostapp.scheduler_job_execution', 'hostapp.scheduler_leader', 'hostapp.scheduler_node'], 'all five tables in hostapp, none in public')
 
   await app.scheduler.addJob({ id: 'in-hostapp', task: 'work', trigger: { type: 'date', runDate: new Date().toISOString() } })
   await waitUntil('the job to run', () => ran.includes('in-hostapp'))
@@ -45,8 +45,8 @@ t.test('two schedulers in two schemas of one database are independent', async (t
   const a = await schedulerIn(t, orm, { schema: 'tenant_a' })
   const b = await schedulerIn(t, orm, { schema: 'tenant_b' })
   t.same(await tablesOf(url), [
-    'tenant_a.scheduler_job', 'tenant_a.scheduler_job_execution', 'tenant_a.scheduler_leader', 'tenant_a.scheduler_node',
-    'tenant_b.scheduler_job', 'tenant_b.scheduler_job_execution', 'tenant_b.scheduler_leader', 'tenant_b.scheduler_node'
+    'tenant_a.scheduler_audit', 'tenant_a.scheduler_job', 'tenant_a.scheduler_job_execution', 'tenant_a.scheduler_leader', 'tenant_a.scheduler_node',
+    'tenant_b.scheduler_audit', 'tenant_b.scheduler_job', 'tenant_b.scheduler_job_execution', 'tenant_b.scheduler_leader', 'tenant_b.scheduler_node'
   ], 'each schema has its own tables, public has none')
   await waitUntil('both to lead (distinct leader lock keys)', () => a.app.scheduler.status().isLeader && b.app.scheduler.status().isLeader)
   t.pass('both lead at once')

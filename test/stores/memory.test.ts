@@ -7,6 +7,7 @@ import { MemoryJobStore } from '../../src/stores/memory-job-store.js'
 import { FakeClock } from '../helpers/clock.js'
 import { jobStoreContract } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
+import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
 
@@ -21,6 +22,11 @@ executionStatsContract(t, async () => {
 })
 
 nodeRegistryContract(t, async () => {
+  const clock = new FakeClock('2029-06-01T00:00:00Z')
+  return { store: new MemoryJobStore({ clock: clock.now }), clock }
+})
+
+auditContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
   return { store: new MemoryJobStore({ clock: clock.now }), clock }
 })

@@ -11,6 +11,7 @@ import { DROP_STATEMENTS } from '../../src/schema/ddl.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { jobStoreContract } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
+import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
 import { schemaContract } from './schema-contract.js'
@@ -40,6 +41,11 @@ executionStatsContract(t, async () => {
 })
 
 nodeRegistryContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
+})
+
+auditContract(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm) }
 })

@@ -12,6 +12,7 @@ import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { freshDatabase, openOrm, query } from '../helpers/database.js'
 import { at, jobStoreContract, newJob } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
+import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
 import { schemaContract } from './schema-contract.js'
@@ -45,6 +46,11 @@ nodeRegistryContract(t, async () => {
   return { store: new MikroOrmJobStore(orm) }
 })
 
+auditContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
+})
+
 schemaContract(t, async () => {
   await dropTables()
   const store = new MikroOrmJobStore(orm)
@@ -61,7 +67,7 @@ t.test('initialize() from many processes at once never fails (advisory lock)', a
     t.same(failures, [], `round ${round}: every concurrent initialize() succeeded`)
   }
   const tables = await query(url, `SELECT tablename FROM pg_tables WHERE tablename LIKE 'scheduler_%' ORDER BY tablename`)
-  t.same(tables.map((row) => row.tablename), ['scheduler_job', 'scheduler_job_execution', 'scheduler_leader', 'scheduler_node'])
+  t.same(tables.map((row) => row.tablename), ['scheduler_audit', 'scheduler_job', 'scheduler_job_execution', 'scheduler_leader', 'scheduler_node'])
 })
 
 t.test('claimDueJobs skips a job locked by another transaction instead of waiting (SKIP LOCKED)', async (t) => {

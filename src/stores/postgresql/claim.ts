@@ -7,7 +7,9 @@
  * `ON CONFLICT DO NOTHING` refuses a second execution of one attempt of an occurrence.
  */
 import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
+import { auditRun } from './audit.js'
 import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN, type ClaimedJob, type ClaimOptions, type ClaimPlan, type ExecutionRecord, type JobRecord, type NextWakeup } from '../job-store.js'
+import type { AuditContext } from '../audit.js'
 import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, JOB_COLUMNS, liveRunning, nowParam, rowToExecution, rowToJob } from '../rows.js'
 
 export async function getNextWakeup (db: SqlExecutor): Promise<NextWakeup> {
@@ -127,7 +129,7 @@ const FENCE_SQL = `SELECT 1 FROM scheduler_leader
   WHERE lock_key = $3 AND node_id = $4 AND backend_pid = $5 AND heartbeat_at > now() - make_interval(secs => $6 / 1000.0)
   FOR SHARE`
 
-export async function queueRun (db: SqlClient, jobId: string, now: Date | null): Promise<ExecutionRecord | null> {
+export async function queueRun (db: SqlClient, jobId: string, now: Date | null, audit?: AuditContext): Promise<ExecutionRecord | null> {
   return db.transaction(async (tx) => {
     const [job] = await tx.query<{ now: unknown }>(
       `SELECT date_trunc('milliseconds', ${nowParam(2)}) AS now FROM scheduler_job WHERE id = $1 FOR SHARE`,
@@ -140,12 +142,16 @@ export async function queueRun (db: SqlClient, jobId: string, now: Date | null):
          ON CONFLICT (job_id, run_time, attempt) DO NOTHING RETURNING ${EXECUTION_COLUMNS}`,
         [jobId, new Date(runTime)]
       )
-      if (row !== undefined) return rowToExecution(row)
+      if (row !== undefined) {
+        const queued = rowToExecution(row)
+        await auditRun(tx, audit, queued)
+        return queued
+      }
     }
   })
 }
 
-export async function claimImmediateRun (db: SqlClient, jobId: string, options: { now: Date | null, owner: string, leaseMs: number }): Promise<ExecutionRecord | null> {
+export async function claimImmediateRun (db: SqlClient, jobId: string, options: { now: Date | null, owner: string, leaseMs: number, audit?: AuditContext }): Promise<ExecutionRecord | null> {
   return db.transaction(async (tx) => {
     const [job] = await tx.query<{ max_instances: number, now: unknown }>(
       `SELECT max_instances, date_trunc('milliseconds', ${nowParam(2)}) AS now FROM scheduler_job WHERE id = $1 FOR UPDATE`,
@@ -167,7 +173,11 @@ export async function claimImmediateRun (db: SqlClient, jobId: string, options: 
          RETURNING ${EXECUTION_COLUMNS}`,
         [jobId, new Date(runTime), status, options.owner, options.leaseMs, now]
       )
-      if (row !== undefined) return rowToExecution(row)
+      if (row !== undefined) {
+        const started = rowToExecution(row)
+        await auditRun(tx, options.audit, started)
+        return started
+      }
     }
   })
 }

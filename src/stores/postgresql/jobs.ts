@@ -25,7 +25,7 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   lastError: 'last_error'
 }
 
-export async function addJob (db: SqlClient, job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
+export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
   const conflict = options.replaceExisting === true
     ? `ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, task = EXCLUDED.task, args = EXCLUDED.args,
         trigger = EXCLUDED.trigger, next_run_time = EXCLUDED.next_run_time, next_fire_time = EXCLUDED.next_fire_time, paused = EXCLUDED.paused,
@@ -46,9 +46,14 @@ export async function addJob (db: SqlClient, job: NewJobRecord, options: { repla
 
 export async function addJobs (db: SqlClient, jobs: NewJobRecord[]): Promise<JobRecord[]> {
   if (jobs.length === 0) return []
+  return db.transaction(async (tx) => insertJobs(tx, jobs))
+}
+
+/** Inserts many jobs in one statement, in the caller's transaction. @throws ConflictingIdError for the first id that exists or repeats. */
+export async function insertJobs (tx: SqlExecutor, jobs: NewJobRecord[]): Promise<JobRecord[]> {
   const columns = jobs.map(jobValues)
   const column = (i: number): unknown[] => columns.map((values) => values[i])
-  return db.transaction(async (tx) => {
+  { // (one block, so the statement keeps the indentation it had inside addJobs' transaction)
     const rows = await tx.query(
       `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[], $7::boolean[],
@@ -69,10 +74,10 @@ export async function addJobs (db: SqlClient, jobs: NewJobRecord[]): Promise<Job
       throw new ConflictingIdError(existing?.id ?? '?')
     }
     return rows.map((row) => rowToJob(row as Record<string, unknown>))
-  })
+  }
 }
 
-export async function getJob (db: SqlClient, id: string): Promise<JobRecord | null> {
+export async function getJob (db: SqlExecutor, id: string): Promise<JobRecord | null> {
   const [row] = await db.query(`SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = $1`, [id])
   return row === undefined ? null : rowToJob(row)
 }
@@ -92,7 +97,7 @@ export async function countJobs (db: SqlClient, filter: JobFilter = {}): Promise
   return row?.count ?? 0
 }
 
-export async function updateJob (db: SqlClient, id: string, changes: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
+export async function updateJob (db: SqlExecutor, id: string, changes: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
   const patch = withFireTime(changes)
   const sets: string[] = []
   const values: unknown[] = [id]
@@ -117,7 +122,7 @@ export async function updateJob (db: SqlClient, id: string, changes: JobPatch, o
   throw new JobNotFoundError(id)
 }
 
-export async function removeJob (db: SqlClient, id: string): Promise<boolean> {
+export async function removeJob (db: SqlExecutor, id: string): Promise<boolean> {
   const rows = await db.query('DELETE FROM scheduler_job WHERE id = $1 RETURNING id', [id])
   return rows.length > 0
 }

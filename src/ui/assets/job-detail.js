@@ -1,11 +1,12 @@
 // Job detail view (`#/jobs/<id>`): the job's schedule and state, its actions, and its run-history
 // strip (the newest 100 executions as bars: height = duration, colour = status) with its success
-// rate, from `GET jobs/:id/run-history`.
+// rate, from `GET jobs/:id/run-history`, and its audit history (`job-audit.js`).
 import { api } from './api.js'
 import { barStrip, legend } from './charts.js'
 import { $, h, replace } from './dom.js'
 import { formatDuration, formatLocal, statusLabel, timeElement, triggerZone } from './format.js'
 import { act, removeJob, runNow } from './job-actions.js'
+import { renderAudit } from './job-audit.js'
 import { jobState } from './jobs-list.js'
 import { current, hashFor } from './router.js'
 
@@ -39,6 +40,7 @@ export async function renderJob (id) {
     h('a', { class: 'button', href: hashFor('/executions', { job: job.id }) }, 'All executions'),
     h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${job.id}`, onclick: async () => { if (await removeJob(job)) location.hash = '#/jobs' } }, 'Delete'))
   renderHistory(history)
+  await renderAudit(id, () => ticket === render && current.view === 'view-job')
 }
 
 let shownHistory = ''
