@@ -45,6 +45,13 @@ interface Held {
 /** Why a catch-up occurrence waiting for its turn was not run at shutdown. */
 const NOT_STARTED_AT_SHUTDOWN = 'not started: the scheduler shut down before this overdue occurrence\'s turn in its catch-up batch came'
 
+/**
+ * How many executions whose outcome was lost the runner remembers, so orphan adoption never runs
+ * one again (their rows read `running` until their lease expires, which is far sooner than this
+ * many more losses).
+ */
+const MAX_OUTCOME_LOST = 100_000
+
 /** The reason a handler's signal is aborted with when its execution's lease was lost. */
 export class LeaseLostError extends Error {
   override name = 'LeaseLostError'
@@ -57,11 +64,12 @@ export class ExecutionRunner {
   #closing = false
   /** Set at shutdown: catch-up batches start no further occurrence. */
   #stopping = false
-  #highestSeenId = 0
   #seen: Set<number> | null = null
   #immediateClaimsInFlight = 0
   #immediateClaimsBegun = 0
   #lostAtClose: Array<{ executionId: number, jobId: string, status: string }> = []
+  /** Executions whose outcome this runner gave up on (insertion order; the oldest forgotten past `MAX_OUTCOME_LOST`). */
+  readonly #outcomeLost = new Set<number>()
 
   constructor (deps: ExecutionRunnerDeps) {
     this.#deps = deps
@@ -83,23 +91,27 @@ export class ExecutionRunner {
     return [...this.#held.entries()].filter(([, held]) => !held.leaseLost).map(([id]) => id)
   }
 
-  /** The highest execution id this runner has been given. */
-  highestSeenId (): number {
-    return this.#highestSeenId
-  }
-
   /**
    * Starts (or, with false, stops) remembering every execution id this runner is given, held or
    * long finished: orphan adoption must never take an execution this process has run for one it
-   * never saw, whatever snapshot its query read.
+   * never saw, whatever snapshot its query read. Starting seeds the memory with every execution
+   * held now, so one finished after an adoption query's snapshot is still known.
    */
   rememberSeen (on: boolean): void {
-    this.#seen = on ? (this.#seen ?? new Set()) : null
+    if (on) {
+      this.#seen ??= new Set()
+      for (const id of this.#held.keys()) this.#seen.add(id)
+    } else {
+      this.#seen = null
+    }
   }
 
-  /** Whether this runner holds execution `id` now, or was given it while remembering (see `rememberSeen`). */
+  /**
+   * Whether this runner holds execution `id` now, was given it while remembering (see
+   * `rememberSeen`), or gave up on its outcome (the row may still read `running`: its handler ran).
+   */
   wasGiven (id: number): boolean {
-    return this.#held.has(id) || this.#seen?.has(id) === true
+    return this.#held.has(id) || this.#seen?.has(id) === true || this.#outcomeLost.has(id)
   }
 
   /** `runJob(…, { inProcess: true })` claims under way: their executions are not held yet. */
@@ -211,7 +223,6 @@ export class ExecutionRunner {
   }
 
   #hold (job: JobRecord, execution: ExecutionRecord): Held {
-    if (execution.id > this.#highestSeenId) this.#highestSeenId = execution.id
     this.#seen?.add(execution.id)
     const held = { job, execution, log: this.#deps.log.child({ jobId: job.id, executionId: execution.id }), leaseLost: false }
     this.#held.set(execution.id, held)
@@ -317,6 +328,8 @@ export class ExecutionRunner {
           'the execution was no longer running when it finished (already finished, deleted, or its late outcome recorded); this outcome was not written')
         break
       case 'lost': {
+        this.#outcomeLost.add(execution.id)
+        if (this.#outcomeLost.size > MAX_OUTCOME_LOST) this.#outcomeLost.delete(this.#outcomeLost.values().next().value as number)
         const entry = { executionId: execution.id, jobId: job.id, status: outcome.status }
         if (this.#closing) {
           this.#lostAtClose.push(entry)

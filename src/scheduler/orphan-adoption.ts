@@ -4,9 +4,11 @@
  * flight, or the answer to COMMIT is lost with its connection. Its `running` rows are then owned by
  * this node, leased, and run by nobody (they would wait out their lease and become `abandoned`: a
  * lost occurrence). After a failed claim, for one lease length, the loop asks the store for this
- * node's `running` executions newer than any it knew of and not held by the runner, and runs them
- * as the claim would have. No handler has run for them (the runner never saw their ids), so
- * running them keeps exactly-once.
+ * node's `running` executions that the runner was never given, and runs them as the claim would
+ * have. No handler has run for them (the runner never saw their ids), so running them keeps
+ * exactly-once. The runner knows every execution it held when the claim failed, every one it was
+ * given since, and every one whose outcome it gave up on; an id watermark would not do, because a
+ * claim starts queued runs and retries whose rows (and ids) were written long before.
  */
 import type { JobStore } from '../stores/job-store.js'
 import type { SchedulerLogger } from '../types.js'
@@ -24,8 +26,6 @@ export class OrphanAdoption {
   readonly #statementTimeoutMs: number
   /** `performance.now()` until which adoption passes run; 0 when none is needed. */
   #until = 0
-  /** Executions with an id at or below this were known to the runner before the failed claim. */
-  #watermark = 0
 
   constructor (deps: { store: JobStore, runner: ExecutionRunner, log: SchedulerLogger, nodeId: string, leaseMs: number, statementTimeoutMs: number }) {
     this.#store = deps.store
@@ -38,10 +38,7 @@ export class OrphanAdoption {
 
   /** A claim failed: it may have committed. Adopt what it claimed during the next lease length. */
   claimFailed (): void {
-    if (this.#until === 0) {
-      this.#watermark = this.#runner.highestSeenId()
-      this.#runner.rememberSeen(true)
-    }
+    if (this.#until === 0) this.#runner.rememberSeen(true)
     this.#until = performance.now() + this.#leaseMs
   }
 
@@ -57,7 +54,7 @@ export class OrphanAdoption {
     if (runner.immediateClaimsBegun !== begun || runner.immediateClaimsInFlight > 0) return 0
     // The rows are as of the query's snapshot: one may have run and been written since. Only an
     // execution this runner was never given is an orphan.
-    const orphans = rows.filter((execution) => execution.id > this.#watermark && !runner.wasGiven(execution.id))
+    const orphans = rows.filter((execution) => !runner.wasGiven(execution.id))
     if (performance.now() > this.#until) {
       this.#until = 0
       runner.rememberSeen(false)

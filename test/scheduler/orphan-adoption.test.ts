@@ -63,15 +63,26 @@ t.test('what a failed claim committed after all is adopted and run once', async 
 /**
  * Adoption reads a snapshot: an execution this process ran and wrote after the snapshot still looks
  * `running` and unheld in it. The store below makes that race certain by answering adoption's
- * query with every execution ever claimed as still running.
+ * query with every execution claimed from the failed claim on as still running. (Rows written
+ * before the claim failed cannot look running: adoption's query starts after it, so its snapshot
+ * sees their outcome.)
  */
 class StaleSnapshotStore extends LostCommitStore {
   claimedRunning: ExecutionRecord[] = []
 
   override async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
-    const claims = await super.claimDueJobs(options)
+    const lostBefore = this.lostClaims.length
+    try {
+      const claims = await super.claimDueJobs(options)
+      if (lostBefore > 0) this.#record(claims)
+      return claims
+    } finally {
+      if (this.lostClaims.length > lostBefore) this.#record(this.lostClaims.at(-1) ?? [])
+    }
+  }
+
+  #record (claims: ClaimedJob[]): void {
     for (const claim of claims) this.claimedRunning.push(...claim.running)
-    return claims
   }
 
   override async getExecutions (filter: ExecutionFilter = {}, options: QueryOptions = {}): Promise<ExecutionRecord[]> {
@@ -97,3 +108,45 @@ t.test('an execution this process already ran is never adopted from a stale snap
   t.same(twice, [], 'no handler ran twice for one occurrence')
   t.ok(calls.size >= 5, `${calls.size} occurrences ran`)
 })
+
+/** A store whose first claim that starts a retry (attempt 2) commits, then throws as if COMMIT's answer was lost. */
+class LostRetryClaimStore extends MikroOrmJobStore {
+  lostClaims: ClaimedJob[][] = []
+
+  override async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
+    const claims = await super.claimDueJobs(options)
+    if (this.lostClaims.length === 0 && claims.some((claim) => claim.running.some((execution) => execution.attempt > 1))) {
+      this.lostClaims.push(claims)
+      throw new Error('the answer to COMMIT was lost (test)')
+    }
+    return claims
+  }
+}
+
+t.test('a retry started by a claim whose answer was lost is adopted, though its row is older than executions run since', async (t) => {
+  const url = await freshDatabase(t, 'orphan_adoption_retry')
+  const orm = await openOrm(t, url)
+  const store = new LostRetryClaimStore(orm)
+  const scheduler = new Scheduler({ store, orm, pollIntervalMs: 200, leaseMs: 3000 })
+  t.teardown(async () => scheduler.shutdown())
+  const calls: string[] = []
+  scheduler.registerTask('flaky', async (ctx) => {
+    calls.push(`${ctx.job.id}#${ctx.attempt}`)
+    if (ctx.attempt === 1) throw new Error('first attempt fails')
+  })
+  scheduler.registerTask('other', async (ctx) => { calls.push(`${ctx.job.id}#${ctx.attempt}`) })
+  await scheduler.start()
+  await scheduler.addJob({ id: 'flaky', task: 'flaky', trigger: { type: 'interval', hours: 1 }, retry: { attempts: 2, backoff: 'fixed', delayMs: 1500 } })
+  await scheduler.addJob({ id: 'other', task: 'other', trigger: { type: 'interval', hours: 1 } })
+  const first = await scheduler.waitForExecution((await scheduler.runJob('flaky', { inProcess: true })).id)
+  t.equal(first.status, 'error')
+  // Before the retry falls due, this process runs an execution with a higher id than the retry's row.
+  const other = await scheduler.waitForExecution((await scheduler.runJob('other', { inProcess: true })).id)
+  const retryRow = (await scheduler.getExecutions({ jobId: 'flaky', status: 'queued' }))[0]
+  t.ok(retryRow !== undefined && other.id > retryRow.id, `the retry's row (${retryRow?.id}) is older than the execution run since (${other.id})`)
+  await waitUntil('the claim that started the retry was lost', () => store.lostClaims.length > 0, 20_000)
+  const done = await scheduler.waitForExecution(retryRow?.id as number, { timeoutMs: 20_000 })
+  t.equal(done.status, 'success', 'the retry ran to success (adopted), not abandoned when its lease ran out')
+  t.same(calls.filter((call) => call.startsWith('flaky')), ['flaky#1', 'flaky#2'], 'each attempt ran once')
+})
+
