@@ -14,6 +14,8 @@ import {
 } from './execution-stats.js'
 import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
 import { MemoryAuditLog } from './memory-audit-log.js'
+import { MemoryNodeRegistry } from './memory-node-registry.js'
+import { attemptKey, clone, light, newestFirst, page } from './memory-rows.js'
 import { recentStats } from './recent-stats.js'
 import { withFireTime } from './rows.js'
 
@@ -26,7 +28,7 @@ export class MemoryJobStore implements JobStore {
   readonly #jobs = new Map<string, JobRecord>()
   readonly #executions = new Map<number, ExecutionRecord>()
   readonly #occurrences = new Set<string>()
-  readonly #nodes = new Map<string, { node: NodeRegistration, startedAt: Date, lastSeenAt: Date }>()
+  readonly #nodes = new MemoryNodeRegistry()
   readonly #clock: () => Date
   readonly #audit: MemoryAuditLog
   #nextExecutionId = 1
@@ -263,34 +265,19 @@ export class MemoryJobStore implements JobStore {
   }
 
   async recordNode (node: NodeRegistration, retention: NodeRetention, now: Date | null): Promise<void> {
-    const at = now ?? this.#clock()
-    for (const [nodeId, entry] of this.#nodes) {
-      const keepMs = Math.max(retention.retentionMs, entry.node.heartbeatMs * retention.staleHeartbeats)
-      if (nodeId !== node.nodeId && entry.lastSeenAt.getTime() < at.getTime() - keepMs) this.#nodes.delete(nodeId)
-    }
-    this.#nodes.set(node.nodeId, { node: clone(node), startedAt: this.#nodes.get(node.nodeId)?.startedAt ?? at, lastSeenAt: at })
+    this.#nodes.record(node, retention, now ?? this.#clock())
   }
 
   async removeNode (nodeId: string): Promise<boolean> {
-    return this.#nodes.delete(nodeId)
+    return this.#nodes.remove(nodeId)
   }
 
   async getNodes (staleHeartbeats: number, now: Date | null): Promise<NodeRecord[]> {
-    const at = (now ?? this.#clock()).getTime()
     const running = new Map<string, number>()
     for (const execution of this.#executions.values()) {
       if (execution.status === 'running' && execution.owner !== null) running.set(execution.owner, (running.get(execution.owner) ?? 0) + 1)
     }
-    return [...this.#nodes.values()]
-      .filter((entry) => entry.lastSeenAt.getTime() >= at - entry.node.heartbeatMs * staleHeartbeats)
-      .sort((a, b) => (a.node.nodeId < b.node.nodeId ? -1 : a.node.nodeId > b.node.nodeId ? 1 : 0))
-      .map((entry) => ({
-        ...clone(entry.node),
-        startedAt: new Date(entry.startedAt),
-        lastSeenAt: new Date(entry.lastSeenAt),
-        lastSeenAgoMs: Math.max(0, at - entry.lastSeenAt.getTime()),
-        running: running.get(entry.node.nodeId) ?? 0
-      }))
+    return this.#nodes.live(staleHeartbeats, now ?? this.#clock(), running)
   }
 
   async abandonExpiredExecutions (reason: string, now: Date | null): Promise<ExecutionRecord[]> {
@@ -339,7 +326,7 @@ export class MemoryJobStore implements JobStore {
     for (const [id, execution] of this.#executions) {
       if (execution.status !== 'running' && execution.status !== 'queued' && execution.runTime.getTime() < cutoff) {
         this.#executions.delete(id)
-        this.#occurrences.delete(`${occurrenceKey(execution.jobId, execution.runTime)}\u0000${execution.attempt}`)
+        this.#occurrences.delete(attemptKey(execution.jobId, execution.runTime, execution.attempt))
         deleted++
       }
     }
@@ -395,7 +382,7 @@ export class MemoryJobStore implements JobStore {
     jobId: string, runTime: Date, status: ExecutionRecord['status'],
     fields: Pick<ExecutionRecord, 'startedAt' | 'finishedAt' | 'owner' | 'leaseUntil'> & { startAfter?: Date }, attempt = 1
   ): ExecutionRecord | null {
-    const key = `${occurrenceKey(jobId, runTime)}\u0000${attempt}`
+    const key = attemptKey(jobId, runTime, attempt)
     if (this.#occurrences.has(key)) return null
     this.#occurrences.add(key)
     const execution: ExecutionRecord = {
@@ -405,29 +392,4 @@ export class MemoryJobStore implements JobStore {
     this.#executions.set(execution.id, execution)
     return execution
   }
-}
-
-/** Order of `getExecutions`: newest run time first, then newest id. */
-function newestFirst (a: ExecutionRecord, b: ExecutionRecord): number {
-  return b.runTime.getTime() - a.runTime.getTime() || b.id - a.id
-}
-
-function occurrenceKey (jobId: string, runTime: Date): string {
-  return `${jobId}\u0000${runTime.getTime()}`
-}
-
-function page<T> (items: T[], filter: { limit?: number, offset?: number }): T[] {
-  const offset = filter.offset ?? 0
-  return items.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit)
-}
-
-/** An execution as lists, claims and outcome writes return it: a copy without `result` and `logs` (only `getExecution` has them). */
-function light (execution: ExecutionRecord): ExecutionRecord {
-  const { result: _result, logs: _logs, ...rest } = execution
-  return structuredClone(rest)
-}
-
-/** Records leave and enter the store as copies, like rows of a database. */
-function clone<T> (value: T): T {
-  return structuredClone(value)
 }

@@ -1,0 +1,91 @@
+/**
+ * The claim's types (DESIGN.md "Scheduling protocol"): what the scheduler decides for a due job
+ * (`ClaimPlan`, from a `ClaimPlanner`), what the store is asked (`ClaimOptions`, with the leader
+ * fence) and what it answers (`ClaimedJob`). Part of the job store port (`job-store.ts`
+ * re-exports them).
+ */
+import type { ExecutionRecord, JobRecord } from './records.js'
+
+/** What to do with one due job, decided by the scheduler from the job, the database time and its running count. */
+export interface ClaimPlan {
+  /**
+   * Occurrences to start now (become `running` executions owned by the claimer), in run-time
+   * order. Several are one catch-up batch: they take one instance and run one after another.
+   */
+  run: Date[]
+  /** Occurrences recorded as `missed` (later than the misfire grace time). */
+  missed: Date[]
+  /** Occurrences recorded as `max_instances` (no free instance slot). */
+  maxInstances: Date[]
+  /** The job's new next run time, jitter included (`null`: finished). */
+  nextRunTime: Date | null
+  /** The exact fire time behind `nextRunTime`; default: `nextRunTime` (no jitter). */
+  nextFireTime?: Date | null
+  /** Overdue occurrences folded into the one run or miss by `coalesce` (no row is written for them). */
+  coalesced: number
+  /** Set to flag the job as unloadable (kept, never deleted, not claimed until fixed). */
+  lastError?: string
+}
+
+/**
+ * Decides a claim for one due job. Pure; must not throw (flag the job through `lastError` instead).
+ * `runningCount` counts the job's live executions cluster-wide: `running` rows whose lease has not
+ * expired (a row past its lease is dead, even before the reaper marks it `abandoned`).
+ */
+export type ClaimPlanner = (job: JobRecord, now: Date, runningCount: number) => ClaimPlan
+
+/** Who must lead for a claim to go ahead (see `ClaimOptions.fence`). */
+export interface LeaderFence {
+  lockKey: number
+  nodeId: string
+  /** `pg_backend_pid()` of the session holding the advisory lock, as written in the leader row. */
+  backendPid: number
+  /** Milliseconds: a heartbeat older than this fails the fence (the options' `leaderStaleMs`). */
+  staleMs: number
+}
+
+export interface ClaimOptions {
+  /** The time to claim at; `null` reads the database clock (`now()`), which is what production uses. */
+  now: Date | null
+  /** Most queued runs plus due jobs to handle in one transaction. */
+  limit: number
+  /** Node id written to the `owner` of running executions. */
+  owner: string
+  /** Milliseconds of lease given to each running execution. */
+  leaseMs: number
+  plan: ClaimPlanner
+  /**
+   * Leader fence (advisory lock), checked inside the claim transaction: claim only while the
+   * `scheduler_leader` row for `lockKey` (taken `FOR SHARE`, so a standby cannot rewrite it until
+   * the claim commits) names `nodeId` and `backendPid` (the lock session's `pg_backend_pid()`) and
+   * its heartbeat is younger than `staleMs`. So a frozen leader that thaws claims nothing, even
+   * before a standby has written its own row. Stores without a leader table ignore it.
+   */
+  fence?: LeaderFence
+  /**
+   * Milliseconds the claim's statements may take (PostgreSQL: `SET LOCAL statement_timeout` and
+   * `idle_in_transaction_session_timeout`; a connection silent for longer is closed). No limit when absent.
+   */
+  timeoutMs?: number
+}
+
+/** The outcome of claiming one due job. */
+export interface ClaimedJob {
+  job: JobRecord
+  /** New `running` executions this claimer owns and must run. */
+  running: ExecutionRecord[]
+  /** New terminal rows written by the claim (`missed`, `max_instances`). */
+  recorded: ExecutionRecord[]
+  /** Occurrences another process had already recorded (unique-key conflict): not ours, skipped. */
+  claimedElsewhere: Date[]
+  /** Overdue occurrences folded away by `coalesce` (see `ClaimPlan.coalesced`). */
+  coalesced: number
+  /** The job was flagged with this error instead of being run. */
+  flagged: string | null
+  /**
+   * The `running` executions are one catch-up batch of a due job (claim step 2): they share one
+   * instance and run one after another, in run-time order (APScheduler `run_job`). Absent for
+   * queued runs started by the claim (each is an instance of its own).
+   */
+  catchUp?: boolean
+}
