@@ -8,7 +8,9 @@
  *   description of why its outcome could not be stored as is;
  * - through an outage, outcomes wait in a bounded queue (`maxPending`) and the writer keeps
  *   retrying with jittered backoff until they are written or `close()` gives up on them; while
- *   they wait, their ids are in `pendingIds()` so the lease keeper keeps renewing their leases.
+ *   they wait, their ids are in `pendingIds()` so the lease keeper keeps renewing their leases;
+ * - with how long it waited (`waitedMs`), so the store dates the row's end when the handler settled,
+ *   not when the write finally went through.
  *
  * `write()` never rejects: it resolves with what became of the outcome (`WriteResult`).
  */
@@ -45,6 +47,8 @@ export interface OutcomeWriterOptions {
 interface Pending {
   id: number
   outcome: ExecutionOutcome
+  /** `performance.now()` when the outcome was queued (its handler had just settled). */
+  queuedAt: number
   resolve: (result: WriteResult) => void
 }
 
@@ -74,7 +78,7 @@ export class OutcomeWriter {
     if (this.#queue.length >= this.#options.maxPending) {
       return { kind: 'lost', reason: `maxPendingOutcomes (${this.#options.maxPending}) outcomes were already waiting to be written` }
     }
-    const result = new Promise<WriteResult>((resolve) => this.#queue.push({ id, outcome: sanitised(outcome), resolve }))
+    const result = new Promise<WriteResult>((resolve) => this.#queue.push({ id, outcome: sanitised(outcome), queuedAt: performance.now(), resolve }))
     if (!this.#draining) {
       this.#draining = true
       setImmediate(() => { void this.#drain() })
@@ -151,7 +155,7 @@ export class OutcomeWriter {
         if (!isRowFault(error)) return false
         // The row's own data is refused: store a plain description of why instead.
         const { status, durationMs, retryDelayMs } = pending.outcome
-        const plain = { id: pending.id, outcome: { status, durationMs, retryDelayMs, exception: `the outcome (${status}) could not be stored as is: ${sanitiseText(describeFault(error), 2000)}`, traceback: null }, resolve: pending.resolve }
+        const plain = { id: pending.id, queuedAt: pending.queuedAt, outcome: { status, durationMs, retryDelayMs, exception: `the outcome (${status}) could not be stored as is: ${sanitiseText(describeFault(error), 2000)}`, traceback: null }, resolve: pending.resolve }
         try {
           this.#settle([plain], await this.#finish([plain]))
         } catch (again) {
@@ -166,7 +170,8 @@ export class OutcomeWriter {
 
   async #finish (batch: Pending[]): Promise<Array<ExecutionRecord | null>> {
     const { statementTimeoutMs } = this.#options
-    return this.#options.store.finishExecutions(batch.map(({ id, outcome }) => ({ id, outcome })), this.#options.clock?.() ?? null,
+    const sentAt = performance.now()
+    return this.#options.store.finishExecutions(batch.map(({ id, outcome, queuedAt }) => ({ id, outcome: { ...outcome, waitedMs: Math.round(sentAt - queuedAt) } })), this.#options.clock?.() ?? null,
       statementTimeoutMs === undefined ? {} : { timeoutMs: statementTimeoutMs })
   }
 

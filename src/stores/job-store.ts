@@ -42,6 +42,12 @@ export interface ExecutionOutcome {
    * as a `queued` row with `startAfter`, in the statement that writes the outcome.
    */
   retryDelayMs?: number | null
+  /**
+   * Milliseconds the outcome waited between the handler settling and this write (a batch in flight,
+   * a database outage): the row's `finishedAt` is the write's time less this, so a late write does not
+   * move when the execution ended (nor `startedAt`, which is `finishedAt - durationMs`). Absent: 0.
+   */
+  waitedMs?: number | null
 }
 
 export interface JobFilter {

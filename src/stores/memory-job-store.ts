@@ -15,7 +15,7 @@ import {
 import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
 import { MemoryAuditLog } from './memory-audit-log.js'
 import { MemoryNodeRegistry } from './memory-node-registry.js'
-import { attemptKey, clone, light, newestFirst, page } from './memory-rows.js'
+import { attemptKey, clone, endedAt, light, newestFirst, page } from './memory-rows.js'
 import { recentStats } from './recent-stats.js'
 import { withFireTime } from './rows.js'
 
@@ -218,13 +218,13 @@ export class MemoryJobStore implements JobStore {
   async finishExecution (id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null> {
     const execution = this.#executions.get(id)
     if (execution?.status === 'abandoned' && execution.lateStatus === null) {
-      Object.assign(execution, { lateStatus: outcome.status, lateFinishedAt: now ?? this.#clock(), lateException: outcome.exception ?? null })
+      Object.assign(execution, { lateStatus: outcome.status, lateFinishedAt: endedAt(now ?? this.#clock(), outcome), lateException: outcome.exception ?? null })
       const next = [...this.#executions.values()].find((e) => e.jobId === execution.jobId && e.runTime.getTime() === execution.runTime.getTime() && e.attempt === execution.attempt + 1)
       if (outcome.status === 'success' && next?.status === 'queued') Object.assign(next, { status: 'abandoned', finishedAt: execution.lateFinishedAt, exception: SUPERSEDED_BY_LATE_SUCCESS })
       return light(execution)
     }
     if (execution === undefined || execution.status !== 'running') return null
-    const finishedAt = now ?? this.#clock()
+    const finishedAt = endedAt(now ?? this.#clock(), outcome)
     const durationMs = outcome.durationMs ?? null
     const retryDelayMs = outcome.status === 'success' ? null : outcome.retryDelayMs ?? null
     const nextAttemptAt = retryDelayMs === null ? null : new Date(finishedAt.getTime() + retryDelayMs)

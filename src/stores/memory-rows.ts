@@ -2,6 +2,7 @@
  * Row helpers of `MemoryJobStore`: copies in and out (records leave and enter the store as copies,
  * like rows of a database), the unique key of an attempt, the history order and pagination.
  */
+import type { ExecutionOutcome } from './job-store.js'
 import type { ExecutionRecord } from './records.js'
 
 /** Order of `getExecutions`: newest run time first, then newest id. */
@@ -30,3 +31,7 @@ export function clone<T> (value: T): T {
   return structuredClone(value)
 }
 
+/** When an outcome's execution ended: the write's time `now` less how long the outcome waited to be written. */
+export function endedAt (now: Date, outcome: ExecutionOutcome): Date {
+  return new Date(now.getTime() - Math.max(0, outcome.waitedMs ?? 0))
+}

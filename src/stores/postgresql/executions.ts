@@ -16,18 +16,20 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
   // handler ran) keep their status and record it as their late outcome. Disjoint rows, one snapshot.
   // A failed attempt with a retry delay gets `next_attempt_at`, and its successor is inserted
   // `queued` in the same statement: the retry exists if and only if the outcome was written.
+  // Each row ends at `u.at`: the write's time less how long its outcome waited to be written.
   const rows = await db.query(
     `WITH u AS (
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[], $7::jsonb[], $8::jsonb[], $9::numeric[])
-         AS u(id, status, exception, traceback, duration_ms, result, logs, retry_delay_ms)),
+       SELECT u.*, ${nowParam(6)} - make_interval(secs => greatest(coalesce(u.waited_ms, 0), 0) / 1000.0) AS at
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::numeric[], $7::jsonb[], $8::jsonb[], $9::numeric[], $11::numeric[])
+         AS u(id, status, exception, traceback, duration_ms, result, logs, retry_delay_ms, waited_ms)),
      finished AS (
        UPDATE scheduler_job_execution AS e
-       SET status = u.status, finished_at = ${nowParam(6)}, lease_until = NULL, exception = u.exception, traceback = u.traceback,
+       SET status = u.status, finished_at = u.at, lease_until = NULL, exception = u.exception, traceback = u.traceback,
            duration_ms = u.duration_ms, result = u.result, logs = u.logs,
            started_at = CASE WHEN u.duration_ms IS NULL THEN e.started_at
-                             ELSE ${nowParam(6)} - make_interval(secs => u.duration_ms / 1000.0) END,
+                             ELSE u.at - make_interval(secs => u.duration_ms / 1000.0) END,
            next_attempt_at = CASE WHEN u.status IN (${RETRIED_STATUSES}) AND u.retry_delay_ms IS NOT NULL
-                                  THEN ${nowParam(6)} + make_interval(secs => u.retry_delay_ms / 1000.0) END
+                                  THEN u.at + make_interval(secs => u.retry_delay_ms / 1000.0) END
        FROM u WHERE e.id = u.id AND e.status = 'running'
        RETURNING ${EXECUTION_COLUMNS_OF_E}),
      retried AS (
@@ -36,11 +38,11 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
        ON CONFLICT (job_id, run_time, attempt) DO NOTHING),
      late AS (
        UPDATE scheduler_job_execution AS e
-       SET late_status = u.status, late_finished_at = ${nowParam(6)}, late_exception = u.exception
+       SET late_status = u.status, late_finished_at = u.at, late_exception = u.exception
        FROM u WHERE e.id = u.id AND e.status = 'abandoned' AND e.late_status IS NULL
        RETURNING ${EXECUTION_COLUMNS_OF_E}),
      superseded AS (
-       UPDATE scheduler_job_execution AS n SET status = 'abandoned', finished_at = ${nowParam(6)}, exception = $10
+       UPDATE scheduler_job_execution AS n SET status = 'abandoned', finished_at = l.late_finished_at, exception = $10
        FROM late l WHERE l.late_status = 'success' AND n.job_id = l.job_id AND n.run_time = l.run_time
          AND n.attempt = l.attempt + 1 AND n.status = 'queued')
      SELECT * FROM finished UNION ALL SELECT * FROM late`,
@@ -54,7 +56,8 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
       outcomes.map(({ outcome }) => outcome.resultJson ?? null),
       outcomes.map(({ outcome }) => outcome.logsJson ?? null),
       outcomes.map(({ outcome }) => outcome.retryDelayMs ?? null),
-      SUPERSEDED_BY_LATE_SUCCESS
+      SUPERSEDED_BY_LATE_SUCCESS,
+      outcomes.map(({ outcome }) => outcome.waitedMs ?? null)
     ]
   )
   const finished = new Map(rows.map((row) => { const execution = rowToExecution(row); return [execution.id, execution] }))
