@@ -34,6 +34,9 @@ async function withJob<T> (fn: () => Promise<T>, id: string): Promise<T> {
   }
 }
 
+/** Who the audit trail names for changes made from the command line. */
+const CLI_ACTOR = { actor: 'cli' }
+
 const list: Command = {
   options: ['task', 'paused', 'active', 'flagged', 'search', 'limit', 'offset'],
   args: [],
@@ -109,7 +112,7 @@ const remove: Command = {
   async run ({ args, json: asJson, connection, out }) {
     const id = args[0] as string
     const scheduler = await (await connection()).scheduler()
-    await withJob(async () => scheduler.removeJob(id), id)
+    await withJob(async () => scheduler.removeJob(id, CLI_ACTOR), id)
     out(asJson ? json({ removed: id }) : `removed job '${id}'; its execution history stays\n`)
     return 0
   }
@@ -124,7 +127,7 @@ const run: Command = {
     if (timeout !== undefined && options.wait !== true) throw new UsageError('--timeout applies to --wait; add --wait')
     const timeoutMs = parseDurationSeconds('--timeout', timeout ?? '60s') * 1000
     const scheduler = await (await connection()).scheduler()
-    const queued = await withJob(async () => scheduler.runJob(id), id)
+    const queued = await withJob(async () => scheduler.runJob(id, CLI_ACTOR), id)
     if (options.wait !== true) {
       out(asJson ? json({ execution: queued }) : `queued a run of job '${id}': execution ${queued.id}; the leader starts it\n`)
       return 0
@@ -140,8 +143,8 @@ const run: Command = {
 export const jobsCommands: Record<string, Command> = {
   list,
   show,
-  pause: change('paused', async (scheduler, id) => scheduler.pauseJob(id)),
-  resume: change('resumed', async (scheduler, id) => scheduler.resumeJob(id)),
+  pause: change('paused', async (scheduler, id) => scheduler.pauseJob(id, CLI_ACTOR)),
+  resume: change('resumed', async (scheduler, id) => scheduler.resumeJob(id, CLI_ACTOR)),
   remove,
   run
 }

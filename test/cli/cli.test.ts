@@ -129,6 +129,8 @@ t.test('jobs and executions against a running app', async (t) => {
   t.equal(daily?.paused, false)
   t.match(daily?.next_run_time.toISOString(), /T06:00:00\.000Z$/, 'the next 06:00 UTC')
   t.equal(JSON.parse(resume.stdout).job.nextRunTime, daily?.next_run_time.toISOString())
+  t.same(await query(url, "SELECT action, actor FROM scheduler_audit WHERE job_id = 'daily-report' AND action IN ('paused', 'resumed') ORDER BY id"),
+    [{ action: 'paused', actor: 'cli' }, { action: 'resumed', actor: 'cli' }], 'the audit trail names the command line')
 
   // run: queued for the app's leader, whose handler runs it.
   const run = await cli(['jobs', 'run', 'daily-report', '--wait', '--json', ...db])
