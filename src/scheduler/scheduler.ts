@@ -6,7 +6,7 @@
  * Every write wakes the local loop and, on PostgreSQL, NOTIFYs `scheduler_wakeup` so the leader in
  * another process re-reads the next due time at once.
  */
-import { ConflictingIdError, InvalidJobError, JobNotFoundError, SchedulerStateError } from '../errors.js'
+import { InvalidJobError, JobNotFoundError, SchedulerStateError } from '../errors.js'
 import { resolveOptions, type ResolvedSchedulerOptions, type SchedulerOptions } from '../options.js'
 import type { AuditContext, AuditFilter, AuditRecord } from '../stores/audit.js'
 import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord, RecentExecutionStats } from '../stores/job-store.js'
@@ -25,7 +25,8 @@ import { readClusterStatus, type ClusterStatus, type SchedulerState, type Schedu
 import { TaskRegistry } from './task-registry.js'
 import { TriggerCache } from './trigger-cache.js'
 import { waitForExecution } from './wait-for-execution.js'
-import { syncCodeJobs, unflagFixedJobs } from './code-jobs.js'
+import { unflagFixedJobs } from './code-jobs.js'
+import { CodeJobRegistry } from './code-job-registry.js'
 import { SchedulerTracing } from '../observability/tracing.js'
 import { SchedulerMetrics } from '../observability/metrics.js'
 import { registerJobs } from '../registration.js'
@@ -36,7 +37,7 @@ export class Scheduler {
   readonly options: ResolvedSchedulerOptions
   readonly #events: SchedulerEventBus
   readonly #tasks = new TaskRegistry()
-  readonly #codeJobs = new Map<string, CodeJobDefinition & { task: string }>()
+  readonly #codeJobs: CodeJobRegistry
   readonly #triggers = new TriggerCache()
   readonly #executor: Executor
   readonly #runner: ExecutionRunner
@@ -70,6 +71,18 @@ export class Scheduler {
     })
     this.metrics = this.options.metrics === null ? null : new SchedulerMetrics(this, this.options.metrics)
     this.#audit = new AuditTrail({ store: this.options.store, log, events: this.#events, clock: this.options.clock })
+    this.#codeJobs = new CodeJobRegistry({
+      store: this.options.store,
+      defaults: this.options.jobDefaults,
+      log,
+      random: this.options.random,
+      now: async () => this.now(),
+      audit: (action) => this.#audit.context(action, undefined),
+      onChanges: (changes) => {
+        for (const { kind, job } of changes) this.#events.emit(kind === 'added' ? 'job:added' : 'job:modified', { job })
+        this.wakeup()
+      }
+    })
   }
 
   get nodeId (): string {
@@ -117,14 +130,11 @@ export class Scheduler {
    * @throws InvalidTriggerError, InvalidJobError for a bad definition (checked now, not at start).
    */
   registerJob (definition: CodeJobDefinition, handler: TaskHandler): this {
-    const task = definition.task ?? definition.id
-    const { task: _ignored, ...rest } = definition
-    validateDefinition({ ...rest, task }, this.options.jobDefaults)
-    if (this.#codeJobs.has(definition.id)) throw new ConflictingIdError(definition.id)
-    this.registerTask(task, handler)
-    this.#codeJobs.set(definition.id, { ...definition, task })
+    const declared = this.#codeJobs.check(definition)
+    this.registerTask(declared.task, handler)
+    this.#codeJobs.add(declared)
     if (this.#state === 'running') {
-      void this.#syncCodeJobs([this.#codeJobs.get(definition.id) as CodeJobDefinition & { task: string }]).catch((error: Error) => {
+      void this.#codeJobs.sync([declared]).catch((error: Error) => {
         this.options.log.error({ err: error, jobId: definition.id }, 'could not store a job registered after start')
         this.#events.emit('scheduler:error', { error, during: 'registerJob' })
       })
@@ -351,7 +361,7 @@ export class Scheduler {
       const { store, log } = this.options
       await store.initialize()
       this.#runner.open()
-      await this.#syncCodeJobs([...this.#codeJobs.values()])
+      await this.#codeJobs.sync()
       await this.#unflagFixedJobs()
       this.#runtime = new SchedulerRuntime({
         options: this.options,
@@ -392,18 +402,6 @@ export class Scheduler {
     this.#state = 'stopped'
     this.options.log.info({ nodeId: this.nodeId }, 'scheduler shut down')
     this.#events.emit('scheduler:shutdown', { nodeId: this.nodeId })
-  }
-
-  async #syncCodeJobs (definitions: Array<CodeJobDefinition & { task: string }>): Promise<void> {
-    const changes = await syncCodeJobs(this.options.store, definitions, {
-      defaults: this.options.jobDefaults,
-      now: await this.now(),
-      log: this.options.log,
-      random: this.options.random,
-      audit: (action) => this.#audit.context(action, undefined)
-    })
-    for (const { kind, job } of changes) this.#events.emit(kind === 'added' ? 'job:added' : 'job:modified', { job })
-    if (changes.length > 0) this.wakeup()
   }
 
   /** Clears `lastError` of flagged jobs whose task is now registered and whose trigger loads. */
