@@ -17,10 +17,10 @@
  */
 import { hostname } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
-import { isUndefinedTable } from '../sql/sql-client.js'
 import type { JobStore, NodeRegistration, NodeRetention } from '../stores/job-store.js'
 import type { SchedulerLogger } from '../types.js'
 import type { SchedulerEventBus } from './events.js'
+import { healMissingTable } from './missing-table.js'
 
 /** A node is live while its last heartbeat is younger than this many of its heartbeat intervals. */
 export const NODE_STALE_HEARTBEATS = 3
@@ -97,7 +97,7 @@ export class NodeHeartbeat {
         return written
       }, async (error: unknown) => {
         this.#report(error as Error, 'node heartbeat')
-        if (isUndefinedTable(error)) await this.#reinstall(error as Error)
+        await healMissingTable(this.#deps.store, error, this.#deps.log, (failure) => this.#report(failure, 'reinstalling missing tables'))
         return false
       })
       .finally(() => { this.#inFlight = null })
@@ -133,16 +133,6 @@ export class NodeHeartbeat {
       roles: this.#deps.roles,
       lock: this.#deps.lock,
       heartbeatMs: this.#deps.heartbeatMs
-    }
-  }
-
-  async #reinstall (cause: Error): Promise<void> {
-    const recover = this.#deps.store.recoverMissingTable
-    if (recover === undefined) return
-    try {
-      this.#deps.log.warn({ err: cause }, await recover.call(this.#deps.store, cause))
-    } catch (error) {
-      this.#report(error as Error, 'reinstalling missing tables')
     }
   }
 

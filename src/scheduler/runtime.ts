@@ -19,7 +19,6 @@ import type { ExecutionRunner } from './execution-runner.js'
 import type { Executor } from './executor.js'
 import { LeaseKeeper } from './lease-keeper.js'
 import { NodeHeartbeat, type NodeRegistryWriter } from './node-heartbeat.js'
-import * as nodeRows from '../stores/postgresql/nodes.js'
 import { OrphanAdoption } from './orphan-adoption.js'
 import { SchedulingLoop } from './scheduling-loop.js'
 import { UnscheduledJobs } from './unscheduled-jobs.js'
@@ -76,7 +75,7 @@ export class SchedulerRuntime {
       this.#lock = this.#createLock()
       this.#heartbeat = new NodeHeartbeat({
         store,
-        ...(this.#session === null ? {} : { writer: sessionRegistryWriter(this.#session) }),
+        ...(this.#session === null || !(store instanceof MikroOrmJobStore) ? {} : { writer: sessionRegistryWriter(store, this.#session) }),
         events,
         log,
         nodeId: options.nodeId,
@@ -194,15 +193,15 @@ export class SchedulerRuntime {
  * `statement_timeout` bounds each statement, and closing it fails what is still pending. The
  * removal at shutdown uses the session only if it is still open.
  */
-function sessionRegistryWriter (session: DedicatedSession): NodeRegistryWriter {
+function sessionRegistryWriter (store: MikroOrmJobStore, session: DedicatedSession): NodeRegistryWriter {
   return {
     async record (node, retention, now) {
-      await nodeRows.recordNode(await session.get(), node, retention, now)
+      await store.nodeRegistryOn(await session.get()).record(node, retention, now)
       return true
     },
     async remove (nodeId) {
       const open = session.current
-      return open === null ? false : nodeRows.removeNode(open, nodeId)
+      return open === null ? false : store.nodeRegistryOn(open).remove(nodeId)
     }
   }
 }

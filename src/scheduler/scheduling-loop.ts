@@ -10,7 +10,6 @@ import type { ResolvedSchedulerOptions } from '../options.js'
 import type { LeaderLock } from '../locks/leader-lock.js'
 import type { SchedulerTracing } from '../observability/tracing.js'
 import type { ClaimPlanner } from '../stores/job-store.js'
-import { isUndefinedTable } from '../sql/sql-client.js'
 import { Backoff } from './backoff.js'
 import type { DedicatedSession } from './dedicated-session.js'
 import type { SchedulerEventBus } from './events.js'
@@ -19,6 +18,7 @@ import type { Executor } from './executor.js'
 import type { OrphanAdoption } from './orphan-adoption.js'
 import type { UnscheduledJobs } from './unscheduled-jobs.js'
 import { Waker } from './waker.js'
+import { healMissingTable } from './missing-table.js'
 
 export interface SchedulingLoopDeps {
   options: ResolvedSchedulerOptions
@@ -118,26 +118,12 @@ export class SchedulingLoop {
         const delayMs = this.#backoff.next()
         options.log.error({ err: error, retryInMs: delayMs }, 'scheduler loop failed; retrying')
         events.emit('scheduler:error', { error: error as Error, during: 'scheduling loop' })
-        if (isUndefinedTable(error)) await this.#recoverMissingTable(error as Error)
+        await healMissingTable(options.store, error, options.log, (failure) => {
+          options.log.error({ err: failure, cause: error }, `a table of the scheduler is missing (${(error as Error).message}) and was not installed again: ${failure.message}`)
+          events.emit('scheduler:error', { error: failure, during: 'reinstalling missing tables' })
+        })
         if (this.#running) await this.#waker.sleep(delayMs)
       }
-    }
-  }
-
-  /**
-   * A table of the scheduler is gone (a host's `schema:update` or `schema:drop` removed it): the
-   * store installs it again (`install: 'auto'`), or says, in an error log, which migration to run.
-   * Either way the loop keeps retrying, so it heals as soon as the tables are back.
-   */
-  async #recoverMissingTable (cause: Error): Promise<void> {
-    const { options, events } = this.#deps
-    const recover = options.store.recoverMissingTable
-    if (recover === undefined) return
-    try {
-      options.log.warn({ err: cause }, await recover.call(options.store, cause))
-    } catch (error) {
-      options.log.error({ err: error, cause }, `a table of the scheduler is missing (${cause.message}) and was not installed again: ${(error as Error).message}`)
-      events.emit('scheduler:error', { error: error as Error, during: 'reinstalling missing tables' })
     }
   }
 

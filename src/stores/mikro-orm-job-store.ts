@@ -15,7 +15,7 @@ import { installSchema } from '../schema/install.js'
 import { checkSchemaName, placedSqlClient } from '../schema/placement.js'
 import { verifySchema } from '../schema/verify.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
-import { toDate, withQueryTimeout, type SqlClient } from '../sql/sql-client.js'
+import { toDate, withQueryTimeout, type SqlClient, type SqlExecutor } from '../sql/sql-client.js'
 import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
 import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from './execution-stats.js'
 import type {
@@ -253,6 +253,18 @@ export class MikroOrmJobStore implements JobStore {
 
   async removeNode (nodeId: string, options: QueryOptions = {}): Promise<boolean> {
     return withQueryTimeout(await this.#db(), options, async (db) => nodes.removeNode(db, nodeId))
+  }
+
+  /**
+   * `recordNode` and `removeNode` on a connection of the caller's (the scheduler's dedicated
+   * session), not the host's pool: a heartbeat must not leave connection attempts hanging in the
+   * pool during a partition (docs/architecture.md "Tables").
+   */
+  nodeRegistryOn (db: SqlExecutor): { record: (node: NodeRegistration, retention: NodeRetention, now: Date | null) => Promise<void>, remove: (nodeId: string) => Promise<boolean> } {
+    return {
+      record: async (node, retention, now) => nodes.recordNode(db, node, retention, now),
+      remove: async (nodeId) => nodes.removeNode(db, nodeId)
+    }
   }
 
   async getNodes (staleHeartbeats: number, now: Date | null, options: QueryOptions = {}): Promise<NodeRecord[]> {
