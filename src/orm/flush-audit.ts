@@ -10,7 +10,7 @@
  */
 import type { EntityManager, EntityMetadata } from '@mikro-orm/core'
 import { qualifyTables } from '../schema/placement.js'
-import { auditEntry, jobChanges, type AuditAction, type AuditChange, type AuditEntry } from '../stores/audit.js'
+import { auditEntry, jobChanges, type AuditAction, type AuditEntry } from '../stores/audit.js'
 import type { JobRecord } from '../stores/job-store.js'
 
 /** The actor of changes made by ORM flushes. */
@@ -35,17 +35,10 @@ export function jobFields (meta: EntityMetadata<any>, data: Record<string, unkno
 }
 
 /** What an ORM update did, from its changes: a new trigger reschedules; only `paused` (and derived times) pauses or resumes. */
-export function updateAction (changes: Record<string, AuditChange>): AuditAction {
-  if ('trigger' in changes) return 'rescheduled'
-  const own = Object.keys(changes).filter((field) => !['nextRunTime', 'lastError'].includes(field))
-  if (own.length === 1 && own[0] === 'paused') return changes.paused?.after === true ? 'paused' : 'resumed'
-  return 'modified'
-}
-
 /** The audit entry of one change set of a flush. */
 export function flushEntry (type: 'create' | 'update' | 'delete', before: Partial<JobRecord> | null, after: Partial<JobRecord> | null, at: Date | null): AuditEntry {
   const changes = jobChanges(before, after)
-  const action: AuditAction = type === 'create' ? 'added' : type === 'delete' ? 'removed' : updateAction(changes)
+  const action: AuditAction = type === 'create' ? 'added' : type === 'delete' ? 'removed' : 'modified'
   return auditEntry({ action, actor: ORM_ACTOR, at }, String(after?.id ?? before?.id ?? ''), changes)
 }
 

@@ -1,6 +1,6 @@
 /**
  * Who makes a change through the REST routes (and so the admin page), for the audit trail: the
- * routes plugin's `actor` hook, by default the guard's `request.user.id` when it set one, else
+ * routes plugin's `actor` hook, by default the guard's `request.user.id` (or a JWT's `sub`) when it set one, else
  * {@link API_ACTOR}. The answer is sanitised and bounded like every text the library writes.
  *
  * A hook that throws, rejects, or answers anything but a non-empty string never breaks the
@@ -15,11 +15,18 @@ export const API_ACTOR = 'api'
 /** The routes' `actor` option: who the request acts for (a user id, a service name). May be async. */
 export type ActorHook = (request: FastifyRequest) => string | Promise<string>
 
-/** The default hook: `request.user.id` (a string or a number), as guards such as `@fastify/jwt` leave it; else `'api'`. */
+/**
+ * The default hook: `request.user.id`, else `request.user.sub` (a JWT's subject, as `@fastify/jwt`
+ * leaves the token's payload in `request.user`), a string or a finite number; else `'api'`.
+ */
 export function defaultActor (request: FastifyRequest): string {
   const user = (request as FastifyRequest & { user?: unknown }).user
-  const id = user !== null && typeof user === 'object' ? (user as { id?: unknown }).id : undefined
-  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? String(id) : API_ACTOR
+  if (user === null || typeof user !== 'object') return API_ACTOR
+  for (const key of ['id', 'sub'] as const) {
+    const value = (user as Record<string, unknown>)[key]
+    if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return String(value)
+  }
+  return API_ACTOR
 }
 
 /** The actor of `request` by `hook` (default {@link defaultActor}), sanitised; `'api'` (with a warning) when the hook fails. Never throws. */

@@ -13,7 +13,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { JobNotFoundError } from '../errors.js'
 import type { Scheduler } from '../scheduler/scheduler.js'
 import type { AuditFilter } from '../stores/audit.js'
-import { InvalidRequestError } from './errors.js'
+import { timeRange } from './time-range.js'
 import { AuditEntrySchema, AuditListQuery, DEFAULT_PAGE_LIMIT, errors, JobAuditQuery, JobParams, pageOf, type AuditEntryJson } from './schemas.js'
 import { auditJson, type Page } from './serialize.js'
 
@@ -49,11 +49,7 @@ async function list (scheduler: Scheduler, query: ListQuery): Promise<Page<Audit
   const filter: AuditFilter = {}
   if (query.jobId !== undefined) filter.jobId = query.jobId
   if (query.actor !== undefined) filter.actor = query.actor
-  if (query.from !== undefined) filter.from = new Date(query.from)
-  if (query.to !== undefined) filter.to = new Date(query.to)
-  if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) {
-    throw new InvalidRequestError(`query.from: ${query.from} is after query.to (${query.to}); swap them`)
-  }
+  Object.assign(filter, timeRange(query))
   const [entries, total] = await Promise.all([scheduler.getAudit({ ...filter, limit, offset }), scheduler.countAudit(filter)])
   return { items: entries.map(auditJson), total, limit, offset }
 }

@@ -12,7 +12,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ExecutionNotFoundError, JobNotFoundError } from '../errors.js'
-import { InvalidRequestError } from './errors.js'
+import { timeRange } from './time-range.js'
 import type { ExecutionStatus } from '../execution-status.js'
 import type { Scheduler } from '../scheduler/scheduler.js'
 import type { ExecutionFilter } from '../stores/job-store.js'
@@ -60,11 +60,7 @@ async function list (scheduler: Scheduler, query: ListQuery): Promise<Page<Execu
   const filter: ExecutionFilter = {}
   if (query.jobId !== undefined) filter.jobId = query.jobId
   if (query.status !== undefined) filter.status = query.status
-  if (query.from !== undefined) filter.from = new Date(query.from)
-  if (query.to !== undefined) filter.to = new Date(query.to)
-  if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) {
-    throw new InvalidRequestError(`query.from: ${query.from} is after query.to (${query.to}); swap them`)
-  }
+  Object.assign(filter, timeRange(query))
   const [executions, total] = await Promise.all([scheduler.getExecutions({ ...filter, limit, offset }), scheduler.countExecutions(filter)])
   return { items: executions.map((execution) => executionJson(execution, false)), total, limit, offset }
 }

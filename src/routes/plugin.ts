@@ -76,7 +76,7 @@ export interface SchedulerRoutesOptions {
   /**
    * Who a request acts for, recorded as the `actor` of the changes it makes (audit trail):
    * `(request) => string` (may be async), called once per changing request after the guards. Default:
-   * the guard's `request.user.id` when it set one, else `'api'`. An answer is sanitised and cut at
+   * the guard's `request.user.id` (or a JWT's `sub`) when it set one, else `'api'`. An answer is sanitised and cut at
    * 200 characters; a hook that throws, or answers anything but a non-empty string, records `'api'`
    * and logs a warning on the request's log: the request itself is not affected.
    */

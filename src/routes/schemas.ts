@@ -35,6 +35,13 @@ const JobId = Type.String({
   maxLength: MAX_ID_LENGTH,
   description: `Job id, 1 to ${MAX_ID_LENGTH} characters, no control characters. In a URL it is percent-encoded: "reports/eu" is /jobs/reports%2Feu.`
 })
+/**
+ * Text without control characters, for filters in a query string: PostgreSQL refuses a NUL in a
+ * text parameter (SQLSTATE 22021), so such a filter is a 400 here, not a database error.
+ */
+const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f]*$'
+/** A job id as a query filter: `JobId` without control characters. */
+const JobIdFilter = Type.String({ ...JobId, pattern: NO_CONTROL_CHARACTERS })
 const TaskName = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, description: 'A registered task name (GET /tasks lists them).' })
 const Name = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, description: 'Display name; default: the id.' })
 const Args = Type.Array(Type.Unknown(), { description: 'JSON values passed to the task handler after ctx. Default [].' })
@@ -92,16 +99,16 @@ const executionFilter = {
   ...page
 }
 export const JobExecutionsQuery = Type.Object(executionFilter, { additionalProperties: false })
-export const ExecutionListQuery = Type.Object({ jobId: Type.Optional(JobId), ...executionFilter }, { additionalProperties: false })
+export const ExecutionListQuery = Type.Object({ jobId: Type.Optional(JobIdFilter), ...executionFilter }, { additionalProperties: false })
 
 const auditFilter = {
-  actor: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_ACTOR_CHARS, description: 'Changes made by this actor (exact match).' })),
+  actor: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_ACTOR_CHARS, pattern: NO_CONTROL_CHARACTERS, description: 'Changes made by this actor (exact match).' })),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Changes at or after this instant (ISO-8601 with offset).' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Changes at or before this instant.' })),
   ...page
 }
 export const JobAuditQuery = Type.Object(auditFilter, { additionalProperties: false })
-export const AuditListQuery = Type.Object({ jobId: Type.Optional(JobId), ...auditFilter }, { additionalProperties: false })
+export const AuditListQuery = Type.Object({ jobId: Type.Optional(JobIdFilter), ...auditFilter }, { additionalProperties: false })
 
 const previewCount = Type.Integer({ minimum: 1, maximum: MAX_PREVIEW, default: DEFAULT_PREVIEW, description: `How many fire times, 1-${MAX_PREVIEW}.` })
 export const FireTimesQuery = Type.Object({ count: Type.Optional(previewCount) }, { additionalProperties: false })

@@ -77,6 +77,9 @@ export interface AuditFilter {
   offset?: number
 }
 
+/** Actions of a job update, whose recorded action is decided from what changed (`updateAction`). */
+const UPDATE_ACTIONS = new Set<AuditAction>(['modified', 'rescheduled', 'paused', 'resumed'])
+
 /** Job fields not recorded: bookkeeping every write moves, and the fire time that mirrors `nextRunTime`. */
 const UNAUDITED_FIELDS = new Set(['createdAt', 'updatedAt', 'version', 'nextFireTime'])
 
@@ -127,16 +130,31 @@ export function auditChangesJson (changes: Record<string, AuditChange>): string 
   }
 }
 
-/** An actor as stored: a non-empty string, sanitised and at most about {@link MAX_ACTOR_CHARS} characters; else `fallback`. */
+/** An actor as stored: a non-empty string, sanitised and cut at {@link MAX_ACTOR_CHARS} characters (code points); else `fallback`. */
 export function auditActor (actor: unknown, fallback: string): string {
   if (typeof actor !== 'string' || actor.trim() === '') return fallback
-  return sanitiseText(actor, MAX_ACTOR_CHARS)
+  // Cut by code points after sanitising (which may keep a little more, with a note): never half a pair.
+  return Array.from(sanitiseText(actor, MAX_ACTOR_CHARS)).slice(0, MAX_ACTOR_CHARS).join('')
 }
 
-/** The row to write for a change of one job (the text fields sanitised, the changes bounded). */
+/**
+ * The action of an update, decided from what changed (the same rule for every path: API, REST,
+ * the admin form, which sends the whole job, and ORM flushes). Ignoring what the write itself moves
+ * (`nextRunTime`, `lastError`): only `paused` changed → `paused` or `resumed`; only `trigger` →
+ * `rescheduled`; nothing → the action asked for; anything else → `modified`.
+ */
+export function updateAction (requested: AuditAction, changes: Record<string, AuditChange>): AuditAction {
+  const own = Object.keys(changes).filter((field) => field !== 'nextRunTime' && field !== 'lastError')
+  if (own.length === 0) return requested
+  if (own.length === 1 && own[0] === 'paused') return changes.paused?.after === true ? 'paused' : 'resumed'
+  if (own.length === 1 && own[0] === 'trigger') return 'rescheduled'
+  return 'modified'
+}
+
+/** The row to write for a change of one job (the text fields sanitised, the changes bounded). An update's action follows {@link updateAction}. */
 export function auditEntry (context: AuditContext, jobId: string, changes: Record<string, AuditChange>): AuditEntry {
   return {
-    action: context.action,
+    action: UPDATE_ACTIONS.has(context.action) ? updateAction(context.action, changes) : context.action,
     actor: auditActor(context.actor, 'code'),
     jobId: sanitiseText(jobId, 1000),
     at: context.at ?? null,

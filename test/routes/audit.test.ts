@@ -47,6 +47,21 @@ t.test("every changing route records its action with the guard's request.user.id
   t.same(items.find((item) => item.action === 'run')?.changes, { executionId: { before: null, after: run.json().id } })
 })
 
+t.test('the action follows what changed, whatever was sent: the whole job with a new trigger is rescheduled; a JWT subject is the actor', async (t) => {
+  const jwt = async (request: FastifyRequest): Promise<void> => { Object.assign(request, { user: { sub: 'auth0|7', scope: 'admin' } }) }
+  const { app } = await routesApp(t, 'routes_audit_action', { routes: { insecure: false, onRequest: jwt } })
+  t.equal((await app.inject({ method: 'POST', url: '/scheduler/jobs', payload: { id: 'f', task: 'echo', trigger: every } })).statusCode, 201)
+  // As the admin form saves: every field, only the trigger different.
+  const whole = { task: 'echo', name: 'f', args: [], coalesce: true, maxInstances: 1, misfireGraceTime: null, timeoutMs: null, captureLogs: true }
+  t.equal((await app.inject({ method: 'PATCH', url: '/scheduler/jobs/f', payload: { ...whole, trigger: { type: 'interval', hours: 2 } } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'PATCH', url: '/scheduler/jobs/f', payload: { paused: true } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'PATCH', url: '/scheduler/jobs/f', payload: { ...whole, name: 'F', trigger: { type: 'interval', hours: 3 } } })).statusCode, 200)
+  const items = (await app.inject({ url: '/scheduler/jobs/f/audit' })).json().items as Array<{ action: string, actor: string }>
+  t.same(items.map((item) => [item.action, item.actor]).reverse(), [
+    ['added', 'auth0|7'], ['rescheduled', 'auth0|7'], ['paused', 'auth0|7'], ['modified', 'auth0|7']
+  ], 'rescheduled (only the trigger changed), paused (a PATCH of paused), modified (name and trigger); the actor is the JWT\'s sub')
+})
+
 t.test('a custom actor hook names the actor; a hook that throws or answers no string records "api" and warns', async (t) => {
   const warnings: string[] = []
   let mode: 'email' | 'throw' | 'number' | 'reject' | 'hostile' = 'email'

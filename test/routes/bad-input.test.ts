@@ -160,6 +160,10 @@ const CASES: Case[] = [
   { what: 'replaceExisting in a change', request: patch({ name: 'n', replaceExisting: true }), status: 400, code: VALIDATION, message: /body: unknown field 'replaceExisting'/ },
   { what: 'changing the id', request: patch({ id: 'renamed' }), status: 400, code: VALIDATION, message: /body: unknown field 'id'/ },
   { what: 'an extra preview field', request: { method: 'POST', url: '/scheduler/fire-times', payload: { trigger: interval, from: '2026-01-01T00:00:00Z' } }, status: 400, code: VALIDATION, message: /body: unknown field 'from' \(known: trigger, count\)/ },
+  { what: 'a leap second as from', request: get('/scheduler/audit?from=2026-12-31T23:59:60Z'), status: 400, code: VALIDATION, message: /query\.from: "2026-12-31T23:59:60Z" is not a date this server can read/ },
+  { what: 'an RFC 9557 suffix as to', request: get(`/scheduler/executions?to=${encodeURIComponent('2026-12-01T00:00:00Z[UTC]')}`), status: 400, code: VALIDATION, message: /query\.to: .* is not a date this server can read/ },
+  { what: 'a NUL in the actor filter', request: get('/scheduler/audit?actor=%00'), status: 400, code: VALIDATION, message: /query\.actor: must match pattern/ },
+  { what: 'a NUL in the job filter', request: get('/scheduler/executions?jobId=a%00b'), status: 400, code: VALIDATION, message: /query\.jobId: must match pattern/ },
   { what: 'an unknown list filter', request: get('/scheduler/jobs?name=x'), status: 400, code: VALIDATION, message: /query: unknown field 'name'/ },
   // bodies that are not JSON: what a page on another site can make a browser send without asking
   { what: 'run with a text/plain body that looks like JSON', request: typed('POST', '/scheduler/jobs/existing/run', 'text/plain', '{"wait":"=0"}'), status: 415, code: MEDIA_TYPE, message: /unsupported media type 'text\/plain'/ },

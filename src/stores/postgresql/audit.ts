@@ -49,7 +49,7 @@ function entryOf (context: AuditContext, action: AuditAction, before: JobRecord 
 }
 
 async function lockedJob (tx: SqlExecutor, id: string): Promise<JobRecord | null> {
-  const [row] = await tx.query(`SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = $1 FOR UPDATE`, [id])
+  const [row] = await tx.query(`SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = $1 FOR NO KEY UPDATE`, [id])
   return row === undefined ? null : rowToJob(row)
 }
 
