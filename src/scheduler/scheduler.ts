@@ -6,9 +6,9 @@
  * Every write wakes the local loop and, on PostgreSQL, NOTIFYs `scheduler_wakeup` so the leader in
  * another process re-reads the next due time at once.
  */
-import { InvalidJobError, JobNotFoundError, SchedulerStateError } from '../errors.js'
+import { InvalidJobError, SchedulerStateError } from '../errors.js'
 import { resolveOptions, type ResolvedSchedulerOptions, type SchedulerOptions } from '../options.js'
-import type { AuditContext, AuditFilter, AuditRecord } from '../stores/audit.js'
+import type { AuditFilter, AuditRecord } from '../stores/audit.js'
 import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord, RecentExecutionStats } from '../stores/job-store.js'
 import type { TriggerJson } from '../triggers/types.js'
 import type { CodeJobDefinition, JobChanges, JobDefinition, SchedulerEventName, SchedulerEvents, TaskHandler } from '../types.js'
@@ -17,9 +17,7 @@ import { planClaim } from './claim-planner.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
 import { Executor } from './executor.js'
-import { firstRunTime, scheduleNewJobs, validateChanges, validateDefinition } from './job-input.js'
-import { nextOccurrence } from './next-occurrence.js'
-import { updateJobChecked } from './read-modify-write.js'
+import { JobWrites } from './job-writes.js'
 import { SchedulerRuntime } from './runtime.js'
 import { readClusterStatus, type ClusterStatus, type SchedulerState, type SchedulerStatus } from './status.js'
 import { TaskRegistry } from './task-registry.js'
@@ -43,6 +41,7 @@ export class Scheduler {
   readonly #runner: ExecutionRunner
   readonly #tracing = new SchedulerTracing()
   readonly #audit: AuditTrail
+  readonly #writes: JobWrites
   /** The Prometheus metrics (`metrics` option), null without it; `metrics.close()` removes them from the registry. */
   readonly metrics: SchedulerMetrics | null
   #state: SchedulerState = 'stopped'
@@ -71,6 +70,10 @@ export class Scheduler {
     })
     this.metrics = this.options.metrics === null ? null : new SchedulerMetrics(this, this.options.metrics)
     this.#audit = new AuditTrail({ store: this.options.store, log, events: this.#events, clock: this.options.clock })
+    this.#writes = new JobWrites({
+      options: this.options, tasks: this.#tasks, triggers: this.#triggers, events: this.#events, audit: this.#audit, runner: this.#runner,
+      wakeup: () => this.wakeup(), now: async () => this.now(), running: () => this.#state === 'running'
+    })
     this.#codeJobs = new CodeJobRegistry({
       store: this.options.store,
       defaults: this.options.jobDefaults,
@@ -157,29 +160,14 @@ export class Scheduler {
    *   ConflictingIdError unless `replaceExisting`.
    */
   async addJob (definition: JobDefinition, options: { replaceExisting?: boolean } & AuditOptions = {}): Promise<JobRecord> {
-    const [record] = await this.#addJobs([definition], options.replaceExisting === true, options)
+    const [record] = await this.#writes.add([definition], options.replaceExisting === true, options)
     return record as JobRecord
   }
 
   /** Adds many jobs in one transaction: all or none. Same errors as `addJob`. */
   async addJobs (definitions: JobDefinition[], options: AuditOptions = {}): Promise<JobRecord[]> {
     if (!Array.isArray(definitions)) throw new InvalidJobError('jobs', 'must be an array of job definitions')
-    return this.#addJobs(definitions, false, options)
-  }
-
-  async #addJobs (definitions: JobDefinition[], replaceExisting: boolean, options: AuditOptions): Promise<JobRecord[]> {
-    const audit = this.#audit.context('added', options)
-    const validated = definitions.map((definition) => validateDefinition(definition, this.options.jobDefaults))
-    for (const { record } of validated) this.#tasks.require(record.task)
-    const records = scheduleNewJobs(validated, await this.now(), this.options.random)
-    const { store } = this.options
-    const [single] = records
-    const added = records.length === 1 && single !== undefined
-      ? [await store.addJob(single, { replaceExisting, audit })]
-      : await store.addJobs(records, { audit })
-    for (const job of added) this.#events.emit('job:added', { job })
-    this.wakeup()
-    return added
+    return this.#writes.add(definitions, false, options)
   }
 
   /** The job, or null when there is none with this id. */
@@ -205,45 +193,27 @@ export class Scheduler {
    */
   async modifyJob (id: string, changes: JobChanges, options: AuditOptions = {}): Promise<JobRecord> {
     const onlyTrigger = typeof changes === 'object' && changes !== null && Object.keys(changes).join() === 'trigger'
-    return this.#modify(id, changes, this.#audit.context(onlyTrigger ? 'rescheduled' : 'modified', options))
+    return this.#writes.modify(id, changes, this.#audit.context(onlyTrigger ? 'rescheduled' : 'modified', options))
   }
 
   /** Replaces a job's trigger and computes its next run time from now. Same errors as `modifyJob`. */
   async rescheduleJob (id: string, trigger: TriggerJson, options: AuditOptions = {}): Promise<JobRecord> {
-    return this.#modify(id, { trigger }, this.#audit.context('rescheduled', options))
-  }
-
-  async #modify (id: string, changes: JobChanges, audit: AuditContext): Promise<JobRecord> {
-    const { patch, trigger } = validateChanges(changes)
-    if (patch.task !== undefined) this.#tasks.require(patch.task)
-    if (trigger !== null) Object.assign(patch, nextOccurrence(trigger, firstRunTime(trigger, await this.now()), this.options.random))
-    return this.#update(id, { ...patch, lastError: null }, audit)
+    return this.#writes.modify(id, { trigger }, this.#audit.context('rescheduled', options))
   }
 
   /** Pauses a job: it keeps its definition but is not claimed. @throws JobNotFoundError. */
   async pauseJob (id: string, options: AuditOptions = {}): Promise<JobRecord> {
-    return this.#update(id, { paused: true }, this.#audit.context('paused', options))
+    return this.#writes.update(id, { paused: true }, this.#audit.context('paused', options))
   }
 
   /** Resumes a paused job; its next run time is recomputed from now (APScheduler `resume_job`). @throws JobNotFoundError. */
   async resumeJob (id: string, options: AuditOptions = {}): Promise<JobRecord> {
-    const audit = this.#audit.context('resumed', options)
-    // A read-modify-write: the next run time is computed from the trigger as read (see updateJobChecked).
-    return this.#announce(await updateJobChecked(this.options.store, id, async (job) => {
-      const trigger = this.#triggers.get(job)
-      return {
-        paused: false,
-        ...('error' in trigger ? { nextRunTime: job.nextRunTime, nextFireTime: job.nextFireTime } : nextOccurrence(trigger, trigger.getNextFireTime(null, await this.now()), this.options.random))
-      }
-    }, undefined, audit) as JobRecord)
+    return this.#writes.resume(id, options)
   }
 
   /** Removes a job; its execution history (and audit trail) stays. @throws JobNotFoundError. */
   async removeJob (id: string, options: AuditOptions = {}): Promise<void> {
-    if (!(await this.options.store.removeJob(id, { audit: this.#audit.context('removed', options) }))) throw new JobNotFoundError(id)
-    this.#triggers.delete(id)
-    this.#events.emit('job:removed', { jobId: id })
-    this.wakeup()
+    return this.#writes.remove(id, options)
   }
 
   /**
@@ -257,22 +227,7 @@ export class Scheduler {
    * @throws JobNotFoundError; with `inProcess`: TaskNotRegisteredError, SchedulerStateError when not started.
    */
   async runJob (id: string, options: { inProcess?: boolean } & AuditOptions = {}): Promise<ExecutionRecord> {
-    const { store, clock, nodeId, leaseMs } = this.options
-    const audit = this.#audit.context('run', options)
-    if (options.inProcess !== true) {
-      const queued = await store.queueRun(id, clock?.() ?? null, { audit })
-      if (queued === null) throw new JobNotFoundError(id)
-      this.wakeup()
-      return queued
-    }
-    if (this.#state !== 'running') throw new SchedulerStateError('runJob with inProcess needs this scheduler started; call start() first')
-    const job = await store.getJob(id)
-    if (job === null) throw new JobNotFoundError(id)
-    this.#tasks.require(job.task)
-    const execution = await this.#runner.claimAndRun(job, async () => store.claimImmediateRun(id, { now: clock?.() ?? null, owner: nodeId, leaseMs, audit }))
-    if (execution === null) throw new JobNotFoundError(id)
-    if (execution.status !== 'running') this.#events.emit('job:max_instances', { jobId: id, task: job.task, execution })
-    return execution
+    return this.#writes.run(id, options)
   }
 
   /**
@@ -407,17 +362,7 @@ export class Scheduler {
   /** Clears `lastError` of flagged jobs whose task is now registered and whose trigger loads. */
   async #unflagFixedJobs (): Promise<void> {
     const unflagged = await unflagFixedJobs(this.options.store, (job) => this.#tasks.has(job.task) && !('error' in this.#triggers.get(job)), this.options.log)
-    for (const job of unflagged) this.#announce(job)
-  }
-
-  async #update (id: string, patch: Parameters<ResolvedSchedulerOptions['store']['updateJob']>[1], audit: AuditContext): Promise<JobRecord> {
-    return this.#announce(await this.options.store.updateJob(id, patch, { audit }))
-  }
-
-  #announce (job: JobRecord): JobRecord {
-    this.#events.emit('job:modified', { job })
-    this.wakeup()
-    return job
+    for (const job of unflagged) this.#writes.announce(job)
   }
 
   /** The scheduler's clock: the store's (PostgreSQL `now()`), or the injected `clock`. */
