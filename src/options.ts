@@ -36,6 +36,18 @@ export interface SchedulerOptions {
   log?: SchedulerLogger
   /** Most handlers running at once in this process. Default 10. */
   maxConcurrency?: number
+  /**
+   * Whether this process runs handlers (the execute step): it starts queued executions of the tasks
+   * it has registered, and, when it leads, runs what it plans within its free slots. `false`: a
+   * process that plans or stands by but never runs a handler (a web process next to workers).
+   * Default true.
+   */
+  execute?: boolean
+  /**
+   * Whether this process may lead (the plan step): take the leader lock and turn due occurrences
+   * into executions. `false`: a worker that only runs what others plan. Default true.
+   */
+  plan?: boolean
   /** Most jobs claimed in one claim transaction. Default 100. */
   batchSize?: number
   /** Milliseconds between checks for due jobs when no notification arrives. Default 5000 (never more than 30000). */
@@ -107,6 +119,8 @@ export interface ResolvedSchedulerOptions {
   nodeId: string
   log: SchedulerLogger
   maxConcurrency: number
+  execute: boolean
+  plan: boolean
   batchSize: number
   pollIntervalMs: number
   leaderRetryMs: number
@@ -131,7 +145,7 @@ export interface ResolvedSchedulerOptions {
 export const MAX_SLEEP_MS = 30_000
 
 const KNOWN_OPTIONS = new Set([
-  'store', 'orm', 'lock', 'lockFile', 'leaderLockKey', 'nodeId', 'log', 'maxConcurrency', 'batchSize', 'pollIntervalMs',
+  'store', 'orm', 'lock', 'lockFile', 'leaderLockKey', 'nodeId', 'log', 'maxConcurrency', 'execute', 'plan', 'batchSize', 'pollIntervalMs',
   'leaderRetryMs', 'leaderHeartbeatMs', 'leaderStaleMs', 'leaseMs', 'nodeHeartbeatMs', 'shutdownTimeoutMs', 'maxPendingOutcomes', 'maxCatchUp', 'jobDefaults', 'clock', 'random', 'metrics',
   'statementTimeoutMs', 'connectTimeoutMs', 'keepAliveInitialDelayMs', 'sessionUrl'
 ])
@@ -160,6 +174,11 @@ export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOpt
   if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId === '')) {
     throw new InvalidOptionsError('nodeId', 'must be a non-empty string')
   }
+  for (const role of ['execute', 'plan'] as const) {
+    if (options[role] !== undefined && typeof options[role] !== 'boolean') {
+      throw new InvalidOptionsError(role, `must be true or false, got ${JSON.stringify(options[role])}`)
+    }
+  }
   for (const fn of ['clock', 'random'] as const) {
     if (options[fn] !== undefined && typeof options[fn] !== 'function') throw new InvalidOptionsError(fn, 'must be a function')
   }
@@ -184,6 +203,8 @@ export function resolveOptions (options: SchedulerOptions): ResolvedSchedulerOpt
     nodeId: options.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     log: options.log ?? silentLogger,
     maxConcurrency: positiveInteger(options, 'maxConcurrency', 10),
+    execute: options.execute ?? true,
+    plan: options.plan ?? true,
     batchSize: positiveInteger(options, 'batchSize', 100),
     pollIntervalMs: Math.min(positiveInteger(options, 'pollIntervalMs', 5000), MAX_SLEEP_MS),
     leaderRetryMs: positiveInteger(options, 'leaderRetryMs', 1000),

@@ -18,6 +18,8 @@ export const SchedulerJobExecutionSchema = defineEntity({
     attempt: p.integer().default(1),
     /** On a failed attempt with attempts left: when the next one is due. */
     nextAttemptAt: p.datetime().columnType('timestamptz').nullable(),
+    /** The job's task, copied when the row is queued: workers start the queued rows of the tasks they have registered. */
+    task: p.text().nullable(),
     /** On a queued retry: not started before this instant (its backoff). */
     startAfter: p.datetime().columnType('timestamptz').nullable(),
     status: p.enum(EXECUTION_STATUSES).$type<ExecutionStatus>().columnType('text'),
@@ -46,7 +48,8 @@ export const SchedulerJobExecutionSchema = defineEntity({
   indexes: [
     { name: 'scheduler_job_execution_job_id_run_time_idx', columns: [{ name: 'job_id' }, { name: 'run_time', sort: 'DESC' }] },
     { properties: ['status', 'runTime'], name: 'scheduler_job_execution_status_run_time_idx' },
-    { properties: ['jobId', 'leaseUntil'], name: 'scheduler_job_execution_running_idx', where: "status = 'running'" }
+    { properties: ['jobId', 'leaseUntil'], name: 'scheduler_job_execution_running_idx', where: "status = 'running'" },
+    { properties: ['task', 'runTime'], name: 'scheduler_job_execution_queued_idx', where: "status = 'queued'" }
   ]
 })
 

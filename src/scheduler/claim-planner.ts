@@ -13,7 +13,8 @@
  *   does (its run times carry the jitter): for the first due occurrence that is the job's
  *   `nextRunTime`; occurrences enumerated after it have no jitter drawn, so from their fire time;
  * - `maxInstances` is about overlap, not catch-up (APScheduler `BaseExecutor.submit_job` /
- *   `run_job`): with a free instance slot, every on-time overdue occurrence runs, all of them in
+ *   `run_job`), and queued runs count as instances as running ones do (APScheduler counts a job
+ *   submitted to a busy pool): with a free instance slot, every on-time overdue occurrence runs, all of them in
  *   that one instance, one after another in run-time order, each with its own execution row; with
  *   no free slot, every one is recorded `max_instances`. (APScheduler drops the whole batch; we
  *   record each one.) While a batch runs, its occurrences not yet started count as running, so
@@ -33,12 +34,12 @@ export interface PlanInput {
   job: JobRecord
   /** The parsed trigger, or the reason it could not be parsed. */
   trigger: Trigger | { error: string }
-  /** Whether a handler for `job.task` is registered in this process. */
+  /** Whether a live process that runs handlers (`execute: true`), this one or another, has `job.task` registered. */
   taskRegistered: boolean
   /** Claim time (database clock). */
   now: Date
-  /** Executions of this job currently `running`, cluster-wide. */
-  runningCount: number
+  /** The job's instances cluster-wide: queued first attempts plus live `running` executions. */
+  instances: number
   /** Most overdue occurrences to enumerate in one claim; the rest are handled by the next claim. */
   maxCatchUp: number
   /** Random source in [0, 1) for the next occurrence's jitter. */
@@ -49,7 +50,7 @@ export function planClaim (input: PlanInput): ClaimPlan {
   const { job, trigger } = input
   const none = { run: [], missed: [], maxInstances: [], coalesced: 0, nextFireTime: job.nextFireTime }
   if (!input.taskRegistered) {
-    return { ...none, nextRunTime: job.nextRunTime, lastError: `task '${job.task}' is not registered; register it with app.scheduler.registerTask('${job.task}', handler) on the process that runs the scheduler` }
+    return { ...none, nextRunTime: job.nextRunTime, lastError: `task '${job.task}' is not registered on any live process that runs jobs; register it with app.scheduler.registerTask('${job.task}', handler) on a process with execute: true` }
   }
   if ('error' in trigger) return { ...none, nextRunTime: job.nextRunTime, lastError: trigger.error }
   try {
@@ -96,7 +97,7 @@ function planOccurrences (input: PlanInput, trigger: Trigger): ClaimPlan {
   const late = (fireTime: Date): boolean => now.getTime() - jitteredRunTime(fireTime).getTime() > graceMs
   const onTime = considered.filter((runTime) => !late(runTime))
   const missed = considered.filter(late)
-  const hasSlot = input.runningCount < job.maxInstances
+  const hasSlot = input.instances < job.maxInstances
   return {
     run: hasSlot ? onTime : [],
     missed,

@@ -4,9 +4,9 @@
  * every `onReconnectNeeded` callback runs once and the next `get()` opens a new one (and LISTENs again).
  */
 import type { SessionOptions, SqlClient, SqlSession } from '../sql/sql-client.js'
+import { WAKEUP_CHANNEL } from '../stores/wakeup.js'
 
-/** The NOTIFY channel writers use to wake the scheduling loop. */
-export const WAKEUP_CHANNEL = 'scheduler_wakeup'
+export { WAKEUP_CHANNEL }
 
 export class DedicatedSession {
   readonly #sql: SqlClient

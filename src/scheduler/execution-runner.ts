@@ -65,8 +65,8 @@ export class ExecutionRunner {
   /** Set at shutdown: catch-up batches start no further occurrence. */
   #stopping = false
   #seen: Set<number> | null = null
-  #immediateClaimsInFlight = 0
-  #immediateClaimsBegun = 0
+  #claimsInFlight = 0
+  #claimsBegun = 0
   #lostAtClose: Array<{ executionId: number, jobId: string, status: string }> = []
   /** Executions whose outcome this runner gave up on (insertion order; the oldest forgotten past `MAX_OUTCOME_LOST`). */
   readonly #outcomeLost = new Set<number>()
@@ -114,30 +114,41 @@ export class ExecutionRunner {
     return this.#held.has(id) || this.#seen?.has(id) === true || this.#outcomeLost.has(id)
   }
 
-  /** `runJob(…, { inProcess: true })` claims under way: their executions are not held yet. */
-  get immediateClaimsInFlight (): number {
-    return this.#immediateClaimsInFlight
+  /**
+   * Claims under way (the plan step's, the execute step's, `runJob(…, { inProcess: true })`'s): the
+   * executions they commit are not held until they return, so orphan adoption must not take them.
+   */
+  get claimsInFlight (): number {
+    return this.#claimsInFlight
   }
 
-  /** `runJob(…, { inProcess: true })` claims begun so far (a count that only grows). */
-  get immediateClaimsBegun (): number {
-    return this.#immediateClaimsBegun
+  /** Claims begun so far (a count that only grows). */
+  get claimsBegun (): number {
+    return this.#claimsBegun
   }
 
   /**
-   * Claims an immediate run of `job` with `claim` and runs it here when it is `running`; counted in
-   * `immediateClaimsInFlight` meanwhile, so orphan adoption does not take it for a lost claim.
+   * Runs `claim` and gives what it claimed to `take` (which submits it), counted in `claimsInFlight`
+   * until both are done: no moment lies between the claim's commit and its executions being held
+   * in which orphan adoption could take them (see orphan-adoption.ts).
    */
-  async claimAndRun (job: JobRecord, claim: () => Promise<ExecutionRecord | null>): Promise<ExecutionRecord | null> {
-    this.#immediateClaimsInFlight++
-    this.#immediateClaimsBegun++
+  async claiming<T> (claim: () => Promise<T>, take: (claimed: T) => void): Promise<T> {
+    this.#claimsInFlight++
+    this.#claimsBegun++
     try {
-      const execution = await claim()
-      if (execution !== null && execution.status === 'running') this.submit(job, execution)
-      return execution
+      const claimed = await claim()
+      take(claimed)
+      return claimed
     } finally {
-      this.#immediateClaimsInFlight--
+      this.#claimsInFlight--
     }
+  }
+
+  /** Claims an immediate run of `job` with `claim` and runs it here when it is `running`. */
+  async claimAndRun (job: JobRecord, claim: () => Promise<ExecutionRecord | null>): Promise<ExecutionRecord | null> {
+    return this.claiming(claim, (execution) => {
+      if (execution !== null && execution.status === 'running') this.submit(job, execution)
+    })
   }
 
   /** Ids of the outcomes waiting to be written. */

@@ -45,13 +45,13 @@ export class OrphanAdoption {
   /** Runs one adoption pass when one is due; returns how many executions it adopted. */
   async adopt (): Promise<number> {
     if (this.#until === 0) return 0
-    // A run started in this process right now (runJob inProcess) is not held until its claim
-    // returns: wait for it rather than take it for an orphan, before and during the query.
+    // A run claimed in this process right now (by either loop, or runJob inProcess) is not held
+    // until its claim returns: wait for it rather than take it for an orphan, before and during the query.
     const runner = this.#runner
-    if (runner.immediateClaimsInFlight > 0) return 0
-    const begun = runner.immediateClaimsBegun
+    if (runner.claimsInFlight > 0) return 0
+    const begun = runner.claimsBegun
     const rows = await this.#store.getExecutions({ owner: this.#nodeId, status: 'running', limit: ADOPT_LIMIT }, { timeoutMs: this.#statementTimeoutMs })
-    if (runner.immediateClaimsBegun !== begun || runner.immediateClaimsInFlight > 0) return 0
+    if (runner.claimsBegun !== begun || runner.claimsInFlight > 0) return 0
     // The rows are as of the query's snapshot: one may have run and been written since. Only an
     // execution this runner was never given is an orphan.
     const orphans = rows.filter((execution) => !runner.wasGiven(execution.id))

@@ -1,7 +1,8 @@
 /**
  * What runs between `Scheduler.start()` and `shutdown()`: the dedicated session (advisory lock and
- * LISTEN, PostgreSQL only), the leader lock, the lease keeper and the scheduling loop, wired
- * together, started in order and stopped in reverse. The `Scheduler` keeps the API, the tasks, the
+ * LISTEN, PostgreSQL only), the leader lock and the scheduling loop (the plan step, with
+ * `plan: true`), the execute loop (with `execute: true`), the lease keeper and the node heartbeat,
+ * wired together, started in order and stopped in reverse. The `Scheduler` keeps the API, the tasks, the
  * job writes and the executor; this keeps the moving parts.
  */
 import { InvalidJobError } from '../errors.js'
@@ -21,6 +22,9 @@ import { LeaseKeeper } from './lease-keeper.js'
 import { NodeHeartbeat, type NodeRegistryWriter } from './node-heartbeat.js'
 import { OrphanAdoption } from './orphan-adoption.js'
 import { SchedulingLoop } from './scheduling-loop.js'
+import type { ClusterTasks } from './cluster-tasks.js'
+import { ExecuteLoop } from './execute-loop.js'
+import { QUEUED_PAYLOAD } from '../stores/wakeup.js'
 import { UnscheduledJobs } from './unscheduled-jobs.js'
 
 export interface SchedulerRuntimeDeps {
@@ -30,8 +34,10 @@ export interface SchedulerRuntimeDeps {
   runner: ExecutionRunner
   tracing: SchedulerTracing
   plan: ClaimPlanner
-  /** The registered task names now, for the node registry. */
+  /** The registered task names now, for the node registry and the execute step. */
   tasks: () => string[]
+  /** The tasks live executing processes have registered (read by the leader before it claims). */
+  clusterTasks: ClusterTasks
 }
 
 export class SchedulerRuntime {
@@ -40,6 +46,7 @@ export class SchedulerRuntime {
   #leases: LeaseKeeper | null = null
   #lock: LeaderLock | null = null
   #loop: SchedulingLoop | null = null
+  #executeLoop: ExecuteLoop | null = null
   #heartbeat: NodeHeartbeat | null = null
 
   constructor (deps: SchedulerRuntimeDeps) {
@@ -52,7 +59,7 @@ export class SchedulerRuntime {
     const { store, log } = options
     try {
       this.#session = store instanceof MikroOrmJobStore
-        ? new DedicatedSession(store.sql, () => this.wake(), {
+        ? new DedicatedSession(store.sql, (payload) => { if (payload === QUEUED_PAYLOAD) this.#executeLoop?.wake(); else this.#loop?.wake() }, {
           statementTimeoutMs: options.statementTimeoutMs,
           connectTimeoutMs: options.connectTimeoutMs,
           keepAliveInitialDelayMs: options.keepAliveInitialDelayMs,
@@ -72,6 +79,7 @@ export class SchedulerRuntime {
       })
       await this.#leases.reap()
       this.#leases.start()
+      // Created with `plan: false` too, to describe the leader in getStatus(); only the scheduling loop takes it.
       this.#lock = this.#createLock()
       this.#heartbeat = new NodeHeartbeat({
         store,
@@ -80,7 +88,7 @@ export class SchedulerRuntime {
         log,
         nodeId: options.nodeId,
         tasks: this.#deps.tasks,
-        roles: ['plan', 'execute'],
+        roles: [...(options.plan ? ['plan' as const] : []), ...(options.execute ? ['execute' as const] : [])],
         lock: this.#lock.kind,
         heartbeatMs: options.nodeHeartbeatMs,
         statementTimeoutMs: options.statementTimeoutMs,
@@ -88,19 +96,30 @@ export class SchedulerRuntime {
       })
       // Not awaited: a slow database must not hold up the start for a row only people read.
       void this.#heartbeat.start()
-      this.#loop = new SchedulingLoop({
-        options,
-        lock: this.#lock,
-        session: this.#session,
-        executor,
-        runner,
-        events,
-        tracing,
-        unscheduled: new UnscheduledJobs(options),
-        adoption: new OrphanAdoption({ store, runner, log, nodeId: options.nodeId, leaseMs: options.leaseMs, statementTimeoutMs: options.statementTimeoutMs }),
-        plan
-      })
-      this.#loop.start()
+      const adoption = new OrphanAdoption({ store, runner, log, nodeId: options.nodeId, leaseMs: options.leaseMs, statementTimeoutMs: options.statementTimeoutMs })
+      const ownTasks = (): string[] => options.execute ? this.#deps.tasks() : []
+      if (options.execute) {
+        this.#executeLoop = new ExecuteLoop({ options, session: this.#session, executor, runner, events, tracing, tasks: ownTasks, adoption })
+        this.#executeLoop.start()
+      }
+      if (options.plan) {
+        this.#loop = new SchedulingLoop({
+          options,
+          lock: this.#lock,
+          session: this.#session,
+          executor,
+          runner,
+          events,
+          tracing,
+          unscheduled: new UnscheduledJobs(options),
+          adoption,
+          plan,
+          clusterTasks: this.#deps.clusterTasks,
+          tasks: ownTasks,
+          onQueued: () => this.#executeLoop?.wake()
+        })
+        this.#loop.start()
+      }
     } catch (error) {
       await this.close()
       throw error
@@ -117,7 +136,7 @@ export class SchedulerRuntime {
     const { options: { shutdownTimeoutMs }, executor, runner } = this.#deps
     const startedAt = performance.now()
     const leftMs = (): number => Math.max(0, budgetMs - (performance.now() - startedAt))
-    await this.#loop?.stop()
+    await Promise.all([this.#loop?.stop(), this.#executeLoop?.stop()])
     runner.stopStarting()
     const drainMs = Math.max(0, Math.floor(Math.min(shutdownTimeoutMs, leftMs() - Math.min(2000, budgetMs / 4))))
     const within = drainMs < shutdownTimeoutMs
@@ -138,11 +157,18 @@ export class SchedulerRuntime {
     this.#heartbeat = null
     await this.#session?.close()
     this.#loop = null
+    this.#executeLoop = null
   }
 
-  /** Re-checks for due jobs now. */
+  /** Re-checks for due jobs and for startable queued runs now. */
   wake (): void {
     this.#loop?.wake()
+    this.#executeLoop?.wake()
+  }
+
+  /** Re-checks for startable queued runs now (an executor slot freed). */
+  wakeExecute (): void {
+    this.#executeLoop?.wake()
   }
 
   get isLeader (): boolean {

@@ -14,6 +14,7 @@ import type { TriggerJson } from '../triggers/types.js'
 import type { CodeJobDefinition, JobChanges, JobDefinition, SchedulerEventName, SchedulerEvents, TaskHandler } from '../types.js'
 import { AuditTrail, type AuditOptions } from './audit.js'
 import { planClaim } from './claim-planner.js'
+import { ClusterTasks } from './cluster-tasks.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
 import { Executor } from './executor.js'
@@ -42,6 +43,8 @@ export class Scheduler {
   readonly #tracing = new SchedulerTracing()
   readonly #audit: AuditTrail
   readonly #writes: JobWrites
+  /** A NOTIFY of queued retries is waiting for the end of this turn of the event loop. */
+  #queuedNoticePending = false
   /** The Prometheus metrics (`metrics` option), null without it; `metrics.close()` removes them from the registry. */
   readonly metrics: SchedulerMetrics | null
   #state: SchedulerState = 'stopped'
@@ -52,9 +55,13 @@ export class Scheduler {
     this.options = resolveOptions(options)
     const { log } = this.options
     this.#events = new SchedulerEventBus(log)
-    // A queued retry is started by the leader: tell it (here and, by NOTIFY, elsewhere) to re-read its next wake-up.
-    this.#events.on('job:retry_scheduled', () => this.wakeup())
-    this.#executor = new Executor({ maxConcurrency: this.options.maxConcurrency, onSlotFree: () => this.#runtime?.wake() })
+    // A queued retry is started by any worker with its task: tell this process's execute loop, and
+    // (by one NOTIFY per burst) the others', to re-read when their next queued run may start.
+    this.#events.on('job:retry_scheduled', () => {
+      this.#runtime?.wakeExecute()
+      this.#notifyQueuedSoon()
+    })
+    this.#executor = new Executor({ maxConcurrency: this.options.maxConcurrency, onSlotFree: () => this.#runtime?.wakeExecute() })
     this.#runner = new ExecutionRunner({
       store: this.options.store,
       executor: this.#executor,
@@ -286,6 +293,18 @@ export class Scheduler {
     })
   }
 
+  /** NOTIFYs other processes that runs were queued, once for all the retries scheduled in one turn of the event loop. */
+  #notifyQueuedSoon (): void {
+    if (this.#queuedNoticePending || this.options.store.notifyQueued === undefined) return
+    this.#queuedNoticePending = true
+    setImmediate(() => {
+      this.#queuedNoticePending = false
+      this.options.store.notifyQueued?.().catch((error: Error) => {
+        this.options.log.warn({ err: error }, 'could not NOTIFY other processes of a queued retry; their workers will see it at their next poll')
+      })
+    })
+  }
+
   /** This process's view, without I/O. */
   status (): SchedulerStatus {
     return {
@@ -318,16 +337,25 @@ export class Scheduler {
       this.#runner.open()
       await this.#codeJobs.sync()
       await this.#unflagFixedJobs()
+      const clusterTasks = new ClusterTasks({ store, clock: this.options.clock, statementTimeoutMs: this.options.statementTimeoutMs })
       this.#runtime = new SchedulerRuntime({
         options: this.options,
         events: this.#events,
         executor: this.#executor,
         runner: this.#runner,
         tracing: this.#tracing,
-        plan: (job, now, runningCount) => planClaim({
-          job, now, runningCount, trigger: this.#triggers.get(job), taskRegistered: this.#tasks.has(job.task), maxCatchUp: this.options.maxCatchUp, random: this.options.random
+        plan: (job, now, instances) => planClaim({
+          job,
+          now,
+          instances,
+          trigger: this.#triggers.get(job),
+          // Flagged only when no live executing process has the task (DESIGN.md "Roles").
+          taskRegistered: (this.options.execute && this.#tasks.has(job.task)) || clusterTasks.has(job.task),
+          maxCatchUp: this.options.maxCatchUp,
+          random: this.options.random
         }),
-        tasks: () => this.#tasks.names
+        tasks: () => this.#tasks.names,
+        clusterTasks
       })
       await this.#runtime.start()
       this.#state = 'running'
@@ -359,9 +387,10 @@ export class Scheduler {
     this.#events.emit('scheduler:shutdown', { nodeId: this.nodeId })
   }
 
-  /** Clears `lastError` of flagged jobs whose task is now registered and whose trigger loads. */
+  /** Clears `lastError` of flagged jobs whose task is now registered here (with `execute: true`) and whose trigger loads. */
   async #unflagFixedJobs (): Promise<void> {
-    const unflagged = await unflagFixedJobs(this.options.store, (job) => this.#tasks.has(job.task) && !('error' in this.#triggers.get(job)), this.options.log)
+    const canRun = (job: JobRecord): boolean => this.options.execute && this.#tasks.has(job.task) && !('error' in this.#triggers.get(job))
+    const unflagged = await unflagFixedJobs(this.options.store, canRun, this.options.log)
     for (const job of unflagged) this.#writes.announce(job)
   }
 

@@ -1,24 +1,25 @@
 /**
- * The scheduling loop (DESIGN.md "Scheduling protocol"): take or keep the leader lock, claim due
- * jobs in one transaction, hand the running executions to the executor, then sleep until the next
- * run time, a wake-up notification, a free executor slot, or `pollIntervalMs`, whichever is first.
+ * The scheduling loop, the plan step (DESIGN.md "Scheduling protocol"): take or keep the leader
+ * lock, then claim due jobs in one transaction, whatever this process's own capacity: the runs it
+ * can start itself (its task registered, `execute: true`, a free executor slot) are written
+ * `running` and handed to the executor, the rest `queued` for any worker (`execute-loop.ts`). Then
+ * it sleeps until the next run time, a wake-up notification, or `pollIntervalMs`, whichever is first.
  *
  * It never throws into the host: faults are logged, emitted as `scheduler:error`, and retried
- * with jittered exponential backoff.
+ * with jittered exponential backoff (`retrying-loop.ts`).
  */
 import type { ResolvedSchedulerOptions } from '../options.js'
 import type { LeaderLock } from '../locks/leader-lock.js'
 import type { SchedulerTracing } from '../observability/tracing.js'
 import type { ClaimPlanner } from '../stores/job-store.js'
-import { Backoff } from './backoff.js'
+import type { ClusterTasks } from './cluster-tasks.js'
 import type { DedicatedSession } from './dedicated-session.js'
 import type { SchedulerEventBus } from './events.js'
 import type { ExecutionRunner } from './execution-runner.js'
 import type { Executor } from './executor.js'
 import type { OrphanAdoption } from './orphan-adoption.js'
+import { RetryingLoop } from './retrying-loop.js'
 import type { UnscheduledJobs } from './unscheduled-jobs.js'
-import { Waker } from './waker.js'
-import { healMissingTable } from './missing-table.js'
 
 export interface SchedulingLoopDeps {
   options: ResolvedSchedulerOptions
@@ -35,26 +36,27 @@ export interface SchedulingLoopDeps {
   unscheduled?: UnscheduledJobs
   /** Runs what a failed claim committed after all (scheduler/orphan-adoption.ts). */
   adoption?: OrphanAdoption
+  /** The tasks live processes with `execute: true` have registered: a job whose task none has is flagged. */
+  clusterTasks: ClusterTasks
+  /** The tasks this process runs itself (its registered tasks; none with `execute: false`). */
+  tasks: () => string[]
+  /** The claim queued runs (this process's own execute loop may take them now). */
+  onQueued?: () => void
 }
 
 /** With due jobs left but none claimable (locked by another claimer), wait this long before retrying. */
-const CONTENDED_RETRY_MS = 10
+export const CONTENDED_RETRY_MS = 10
 
 export class SchedulingLoop {
   readonly #deps: SchedulingLoopDeps
-  readonly #waker = new Waker()
-  readonly #backoff: Backoff
-  #running = false
-  #done: Promise<void> = Promise.resolve()
+  readonly #loop: RetryingLoop
   #nextRunTime: Date | null = null
   /** `performance.now()` when the lock was last lost; the next try waits `leaderRetryMs` after it. */
   #lostAt = -Infinity
-  /** `performance.now()` when the current run of unfinished or failed iterations began; null after a finished one. */
-  #stuckSince: number | null = null
 
   constructor (deps: SchedulingLoopDeps) {
     this.#deps = deps
-    this.#backoff = new Backoff({ baseMs: 250, maxMs: 30_000, random: deps.options.random })
+    this.#loop = new RetryingLoop(deps.options, deps.events, 'scheduling loop', async () => this.#iterate())
     deps.lock.onLost((reason) => {
       this.#lostAt = performance.now()
       deps.options.log.warn({ err: reason }, 'leader lock lost; claiming stopped')
@@ -70,7 +72,7 @@ export class SchedulingLoop {
    * the leader steps down, once this exceeds `leaderStaleMs`: a stuck leader is fenced like a frozen one.
    */
   get stalledMs (): number {
-    return this.#stuckSince === null ? 0 : performance.now() - this.#stuckSince
+    return this.#loop.stalledMs
   }
 
   /** True while this process holds the leader lock. */
@@ -84,46 +86,20 @@ export class SchedulingLoop {
   }
 
   start (): void {
-    if (this.#running) return
-    this.#running = true
-    this.#done = this.#run()
+    this.#loop.start()
   }
 
-  /** Re-checks for due jobs now (after a change, a notification, or a freed executor slot). */
+  /** Re-checks for due jobs now (after a change or a notification). */
   wake (): void {
-    this.#waker.wake()
+    this.#loop.wake()
   }
 
   /** Stops claiming at once and resolves when the loop has left; releases the leader lock. */
   async stop (): Promise<void> {
-    this.#running = false
-    this.wake()
-    await this.#done
+    await this.#loop.stop()
     if (this.#deps.lock.held) {
       await this.#deps.lock.release()
       this.#deps.events.emit('leader:lost', { nodeId: this.#deps.options.nodeId, reason: 'released at shutdown' })
-    }
-  }
-
-  async #run (): Promise<void> {
-    const { options, events } = this.#deps
-    while (this.#running) {
-      try {
-        this.#stuckSince ??= performance.now()
-        const delayMs = await this.#iterate()
-        this.#stuckSince = null
-        this.#backoff.reset()
-        if (delayMs > 0 && this.#running) await this.#waker.sleep(delayMs)
-      } catch (error) {
-        const delayMs = this.#backoff.next()
-        options.log.error({ err: error, retryInMs: delayMs }, 'scheduler loop failed; retrying')
-        events.emit('scheduler:error', { error: error as Error, during: 'scheduling loop' })
-        await healMissingTable(options.store, error, options.log, (failure) => {
-          options.log.error({ err: failure, cause: error }, `a table of the scheduler is missing (${(error as Error).message}) and was not installed again: ${failure.message}`)
-          events.emit('scheduler:error', { error: failure, during: 'reinstalling missing tables' })
-        })
-        if (this.#running) await this.#waker.sleep(delayMs)
-      }
     }
   }
 
@@ -146,24 +122,27 @@ export class SchedulingLoop {
       events.emit('leader:acquired', { nodeId: options.nodeId })
     }
     await this.#deps.unscheduled?.check()
-    if (executor.available === 0) return options.pollIntervalMs
-    const limit = Math.min(options.batchSize, executor.available)
+    // Who can run which task, for flagging (at most one heartbeat interval old).
+    await this.#deps.clusterTasks.refreshIfOlderThan(options.nodeHeartbeatMs)
+    const limit = options.batchSize
     const claimStartedAt = performance.now()
-    const claims = await tracing.claim(options.nodeId, async () => options.store.claimDueJobs({
+    const claims = await runner.claiming(async () => tracing.claim(options.nodeId, async () => options.store.claimDueJobs({
       now: options.clock?.() ?? null,
       limit,
+      startLimit: options.execute ? executor.available : 0,
+      tasks: this.#deps.tasks(),
       owner: options.nodeId,
       leaseMs: options.leaseMs,
       plan,
       timeoutMs: options.statementTimeoutMs,
       ...(lock.fence === undefined ? {} : { fence: lock.fence })
-    }).catch((error: unknown) => {
+    })).catch((error: unknown) => {
       // It may have committed at the server all the same (COMMIT's answer lost): adopt what it claimed.
       this.#deps.adoption?.claimFailed()
       throw error
-    }))
+    }), (claimed) => runner.handleClaims(claimed))
     events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
-    runner.handleClaims(claims)
+    if (claims.some((claim) => (claim.queued?.length ?? 0) > 0)) this.#deps.onQueued?.()
     if (claims.length === limit) return 0
     const { nextRunTime, now } = await options.store.getNextWakeup({ timeoutMs: options.statementTimeoutMs })
     this.#nextRunTime = nextRunTime

@@ -165,8 +165,23 @@ export const AUDIT_STATEMENTS: readonly string[] = [
   'CREATE INDEX IF NOT EXISTS scheduler_audit_at_idx ON scheduler_audit (at)'
 ]
 
+/**
+ * The seventh schema version, distributed execution (issue #12): the leader plans occurrences it
+ * cannot start itself as `queued` rows, and every process with `execute: true` starts the queued
+ * rows of the tasks it has registered. `task` is copied from the job when a row is queued, so a
+ * worker picks its rows through `scheduler_job_execution_queued_idx` without reading the jobs; rows
+ * queued before this version get their job's task here.
+ */
+export const DISTRIBUTED_STATEMENTS: readonly string[] = [
+  'ALTER TABLE scheduler_job_execution ADD COLUMN IF NOT EXISTS task text NULL',
+  `UPDATE scheduler_job_execution AS e SET task = j.task FROM scheduler_job AS j
+    WHERE e.status = 'queued' AND e.task IS NULL AND j.id = e.job_id`,
+  `CREATE INDEX IF NOT EXISTS scheduler_job_execution_queued_idx
+    ON scheduler_job_execution (task, run_time) WHERE status = 'queued'`
+]
+
 /** Every statement of every schema version, in order: the whole current schema, idempotently. */
-export const SCHEMA_STATEMENTS: readonly string[] = [...INITIAL_STATEMENTS, ...LATE_OUTCOME_STATEMENTS, ...NODE_STATEMENTS, ...RESULT_STATEMENTS, ...RETRY_STATEMENTS, ...AUDIT_STATEMENTS]
+export const SCHEMA_STATEMENTS: readonly string[] = [...INITIAL_STATEMENTS, ...LATE_OUTCOME_STATEMENTS, ...NODE_STATEMENTS, ...RESULT_STATEMENTS, ...RETRY_STATEMENTS, ...AUDIT_STATEMENTS, ...DISTRIBUTED_STATEMENTS]
 
 /** Statements that drop every table (for a migration's `down()`); this deletes the execution history. */
 export const DROP_STATEMENTS: readonly string[] = [

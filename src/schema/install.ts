@@ -17,11 +17,11 @@ const COMPLETE_PROBE = `SELECT (
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job') AND NOT attisdropped
          AND attname IN ('next_fire_time', 'capture_logs', 'retry', 'recover')) = 4
     AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution') AND NOT attisdropped
-         AND attname IN ('late_status', 'late_finished_at', 'late_exception', 'result', 'logs', 'attempt', 'next_attempt_at', 'start_after')) = 8
+         AND attname IN ('late_status', 'late_finished_at', 'late_exception', 'result', 'logs', 'attempt', 'next_attempt_at', 'start_after', 'task')) = 9
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job')
          AND c.relname IN ('scheduler_job_next_run_time_idx')) = 1
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job_execution')
-         AND c.relname IN ('scheduler_job_execution_job_id_run_time_idx', 'scheduler_job_execution_status_run_time_idx', 'scheduler_job_execution_running_idx')) = 3
+         AND c.relname IN ('scheduler_job_execution_job_id_run_time_idx', 'scheduler_job_execution_status_run_time_idx', 'scheduler_job_execution_running_idx', 'scheduler_job_execution_queued_idx')) = 4
     AND (SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job')
          AND conname IN ('scheduler_job_args_is_array', 'scheduler_job_max_instances_positive')) = 2
     AND (SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')

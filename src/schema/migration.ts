@@ -60,6 +60,8 @@ export const Migration20261205203000_scheduler_results_logs: SchedulerMigrationC
 export const Migration20261205220000_scheduler_retries: SchedulerMigrationClass = schedulerMigrations[4]!.class
 /** The sixth version: the audit trail `scheduler_audit`. */
 export const Migration20261205221000_scheduler_audit: SchedulerMigrationClass = schedulerMigrations[5]!.class
+/** The seventh version: distributed execution (an execution's `task`, and the index of queued rows by task). */
+export const Migration20261206000000_scheduler_distributed: SchedulerMigrationClass = schedulerMigrations[6]!.class
 
 /**
  * All versions at once: the single migration of earlier releases, kept for hosts that list it.

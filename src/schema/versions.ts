@@ -9,7 +9,7 @@
  *   only checks, with each version's `probe`, that all of them are applied;
  * - `SchedulerMigration` (the single migration of earlier releases): all of them at once.
  */
-import { AUDIT_STATEMENTS, DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS, RESULT_STATEMENTS, RETRY_STATEMENTS } from './ddl.js'
+import { AUDIT_STATEMENTS, DISTRIBUTED_STATEMENTS, DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS, RESULT_STATEMENTS, RETRY_STATEMENTS } from './ddl.js'
 
 export interface SchemaVersion {
   /** Migration name, as recorded in the host's migrations table: `Migration<UTC yyyyMMddHHmmss>_scheduler_<what>`. */
@@ -113,5 +113,16 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
     probe: `SELECT to_regclass('scheduler_audit') IS NOT NULL
       AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_audit')
            AND c.relname IN ('scheduler_audit_job_id_at_idx', 'scheduler_audit_at_idx')) = 2 AS applied`
+  },
+  {
+    name: 'Migration20261206000000_scheduler_distributed',
+    description: 'distributed execution: the task column of scheduler_job_execution and the index workers pick queued rows through',
+    up: DISTRIBUTED_STATEMENTS,
+    // Dropping the column drops the index on it.
+    down: ['ALTER TABLE scheduler_job_execution DROP COLUMN IF EXISTS task'],
+    probe: `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('scheduler_job_execution')
+      AND attname = 'task' AND NOT attisdropped)
+      AND EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job_execution')
+      AND c.relname = 'scheduler_job_execution_queued_idx') AS applied`
   }
 ]

@@ -29,10 +29,11 @@ export interface ClaimPlan {
 
 /**
  * Decides a claim for one due job. Pure; must not throw (flag the job through `lastError` instead).
- * `runningCount` counts the job's live executions cluster-wide: `running` rows whose lease has not
- * expired (a row past its lease is dead, even before the reaper marks it `abandoned`).
+ * `instances` counts the job's instances cluster-wide: queued first attempts plus `running` rows
+ * whose lease has not expired (a row past its lease is dead, even before the reaper marks it
+ * `abandoned`). APScheduler counts a job submitted to a busy pool as an instance.
  */
-export type ClaimPlanner = (job: JobRecord, now: Date, runningCount: number) => ClaimPlan
+export type ClaimPlanner = (job: JobRecord, now: Date, instances: number) => ClaimPlan
 
 /** Who must lead for a claim to go ahead (see `ClaimOptions.fence`). */
 export interface LeaderFence {
@@ -47,8 +48,15 @@ export interface LeaderFence {
 export interface ClaimOptions {
   /** The time to claim at; `null` reads the database clock (`now()`), which is what production uses. */
   now: Date | null
-  /** Most queued runs plus due jobs to handle in one transaction. */
+  /** Most due jobs to plan in one transaction. */
   limit: number
+  /**
+   * Most planned runs (a catch-up batch counts once) the claimer starts itself, `running` under its
+   * lease: its free executor slots, 0 for a process with `execute: false`. The rest are `queued`.
+   */
+  startLimit: number
+  /** Tasks the claimer can run itself (registered, `execute: true`); runs of other tasks are queued for workers. */
+  tasks: readonly string[]
   /** Node id written to the `owner` of running executions. */
   owner: string
   /** Milliseconds of lease given to each running execution. */
@@ -74,8 +82,10 @@ export interface ClaimedJob {
   job: JobRecord
   /** New `running` executions this claimer owns and must run. */
   running: ExecutionRecord[]
-  /** New terminal rows written by the claim (`missed`, `max_instances`). */
+  /** New terminal rows written by the claim (`missed`, `max_instances`, `abandoned`). */
   recorded: ExecutionRecord[]
+  /** New `queued` rows the plan step left for workers (any process with the task and a free slot). */
+  queued?: ExecutionRecord[]
   /** Occurrences another process had already recorded (unique-key conflict): not ours, skipped. */
   claimedElsewhere: Date[]
   /** Overdue occurrences folded away by `coalesce` (see `ClaimPlan.coalesced`). */
@@ -85,7 +95,30 @@ export interface ClaimedJob {
   /**
    * The `running` executions are one catch-up batch of a due job (claim step 2): they share one
    * instance and run one after another, in run-time order (APScheduler `run_job`). Absent for
-   * queued runs started by the claim (each is an instance of its own).
+   * queued runs started by a worker (each is an instance of its own).
    */
   catchUp?: boolean
+}
+
+/** What a worker asks the store when it starts queued runs (`JobStore.claimQueuedRuns`). */
+export interface QueuedClaimOptions {
+  /** The time to claim at; `null` reads the database clock (`now()`). */
+  now: Date | null
+  /** Most queued runs to take in one transaction (the worker's free executor slots). */
+  limit: number
+  /** Node id written to the `owner` of the runs it starts. */
+  owner: string
+  /** Milliseconds of lease given to each run it starts. */
+  leaseMs: number
+  /** The task names this worker has registered: only their runs are taken. */
+  tasks: readonly string[]
+  /** Milliseconds the claim's statements may take (see `ClaimOptions.timeoutMs`). */
+  timeoutMs?: number
+}
+
+/** When the next queued run of a worker's tasks may start, with the store's clock at that moment. */
+export interface NextQueuedStart {
+  /** Its `startAfter`, else its run time; null when no queued run of these tasks can start. */
+  nextStartTime: Date | null
+  now: Date
 }

@@ -10,13 +10,13 @@
  */
 import type { ExecutionStatus, TerminalStatus } from '../execution-status.js'
 import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
-import type { ClaimedJob, ClaimOptions } from './claims.js'
+import type { ClaimedJob, ClaimOptions, NextQueuedStart, QueuedClaimOptions } from './claims.js'
 import type { ExecutionStatsQueries } from './execution-stats.js'
 import type { NodeRecord, NodeRegistration, NodeRetention } from './node-records.js'
 import type { ExecutionRecord, JobPatch, JobRecord, NewJobRecord } from './records.js'
 
 export type { ExecutionLogLine, ExecutionRecord, JobPatch, JobRecord, NewJobRecord } from './records.js'
-export type { ClaimedJob, ClaimOptions, ClaimPlan, ClaimPlanner, LeaderFence } from './claims.js'
+export type { ClaimedJob, ClaimOptions, ClaimPlan, ClaimPlanner, LeaderFence, NextQueuedStart, QueuedClaimOptions } from './claims.js'
 export type { NodeRecord, NodeRegistration, NodeRetention } from './node-records.js'
 export { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN, SUPERSEDED_BY_LATE_SUCCESS } from './execution-reasons.js'
 
@@ -145,32 +145,44 @@ export interface JobStore extends ExecutionStatsQueries {
   updateJob(id: string, patch: JobPatch, options?: { expectedVersion?: number, audit?: AuditContext }): Promise<JobRecord>
   /** Deletes the job (its executions stay), with its audit row given `audit`. Returns false when it did not exist (nothing is audited). */
   removeJob(id: string, options?: { audit?: AuditContext }): Promise<boolean>
-  /**
-   * Earliest `nextRunTime` over jobs that are not paused and not flagged, or the time a queued run may
-   * start (its `startAfter`, else its run time); a queued retry of a paused job, or of a job with no
-   * free instance slot, is left out (it cannot start yet).
-   */
+  /** Earliest `nextRunTime` over jobs that are not paused and not flagged (the plan step's wake-up). */
   getNextWakeup(options?: QueryOptions): Promise<NextWakeup>
   /**
-   * In one transaction, up to `limit` jobs in all (and nothing when `fence` says this node does not lead):
-   * 1. starts queued runs whose `startAfter` has passed, oldest run time first: an extra run
-   *    (`queueRun`, attempt 1) becomes `running` while the job has a free instance slot, else
-   *    `max_instances`; a retry (attempt ≥ 2) becomes `running` when the job is not paused and has a
-   *    free slot, and otherwise stays queued; either is `abandoned` when the job was removed;
-   * 2. locks due jobs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claimers never wait for
-   *    or see each other's rows), plans each, writes executions (attempt 1) with
-   *    `ON CONFLICT (job_id, run_time, attempt) DO NOTHING`, and advances `nextRunTime`.
+   * The plan step, in one transaction (nothing when `fence` says this node does not lead): locks up
+   * to `limit` due jobs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claimers never wait
+   * for or see each other's rows), counts their instances (queued first attempts and live running
+   * executions), plans each, and writes the executions (attempt 1) with
+   * `ON CONFLICT (job_id, run_time, attempt) DO NOTHING`, advancing `nextRunTime`. Of the planned
+   * runs, up to `startLimit` batches whose task is in `tasks` are written `running` under the
+   * claimer's lease, the rest `queued` with their task (and workers are notified).
    */
   claimDueJobs(options: ClaimOptions): Promise<ClaimedJob[]>
   /**
-   * Queues an extra run of a job now (`runJob` from any process): a `queued` execution at the store
-   * clock's millisecond (one later if taken), started by the leader's next claim. Null when the job
-   * does not exist. With `audit`, a `run` audit row naming the execution is written in the same transaction.
+   * The execute step, in one transaction: starts up to `limit` queued runs of `tasks` (and runs
+   * queued without a task) whose `startAfter` has passed, oldest run time first. Per run:
+   * `abandoned` when its job was removed; left queued, with the job's task, when the job's task is
+   * not one of `tasks`; `missed` when it is a first attempt later than the job's
+   * `misfireGraceTime`; `running` while the job has a free instance slot (a retry also waits while
+   * its job is paused); otherwise it stays queued, and is not locked, until a slot frees.
+   */
+  claimQueuedRuns(options: QueuedClaimOptions): Promise<ClaimedJob[]>
+  /**
+   * When the next queued run of `tasks` may start: its `startAfter`, else its run time. A run that
+   * cannot start yet (a retry of a paused job; a due run of a job with no free instance slot) is
+   * left out.
+   */
+  getNextQueuedStart(tasks: readonly string[], options?: QueryOptions): Promise<NextQueuedStart>
+  /**
+   * Queues an extra run of a job now (`runJob`): a `queued` execution at the store clock's
+   * millisecond (one later if taken) for any worker with its task, or a `max_instances` row when
+   * the job's instances are at `maxInstances` already. Null when the job does not exist. With
+   * `audit`, a `run` audit row naming the execution is written in the same transaction.
    */
   queueRun(jobId: string, now: Date | null, options?: { audit?: AuditContext }): Promise<ExecutionRecord | null>
   /**
-   * Starts an extra occurrence of a job now (`runJob`): locks the job, checks max instances, and
-   * inserts a `running` execution (or a `max_instances` row). Returns null when the job does not exist.
+   * Starts an extra occurrence of a job now in this process (`runJob` with `inProcess`): locks the
+   * job, counts its instances, and inserts a `running` execution (or a `max_instances` row).
+   * Returns null when the job does not exist.
    */
   claimImmediateRun(jobId: string, options: { now: Date | null, owner: string, leaseMs: number, audit?: AuditContext }): Promise<ExecutionRecord | null>
   /**
@@ -237,6 +249,8 @@ export interface JobStore extends ExecutionStatsQueries {
    * (PostgreSQL: `NOTIFY scheduler_wakeup`). Absent where there are no other processes.
    */
   notifyChange?(payload: string): Promise<void>
+  /** Tells idle workers of other processes that runs were queued outside a claim (crash recovery). Absent where there are no other processes. */
+  notifyQueued?(): Promise<void>
   /** Releases the store's resources (not the host's ORM). */
   close(): Promise<void>
 }

@@ -6,9 +6,10 @@
 import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../errors.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
-  JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration, NodeRetention
+  JobRecord, JobStore, NewJobRecord, NextQueuedStart, NextWakeup, NodeRecord, NodeRegistration, NodeRetention, QueuedClaimOptions
 } from './job-store.js'
-import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN, SUPERSEDED_BY_LATE_SUCCESS } from './job-store.js'
+import { SUPERSEDED_BY_LATE_SUCCESS } from './job-store.js'
+import { MemoryClaims } from './memory-claims.js'
 import {
   fireLagOf, perMinuteOf, runHistoryOf, slowestJobsOf, type FireLagStats, type MinuteStatusCount, type RunHistoryEntry, type RunTimeRange, type SlowJob
 } from './execution-stats.js'
@@ -31,11 +32,19 @@ export class MemoryJobStore implements JobStore {
   readonly #nodes = new MemoryNodeRegistry()
   readonly #clock: () => Date
   readonly #audit: MemoryAuditLog
+  readonly #claims: MemoryClaims
   #nextExecutionId = 1
 
   constructor (options: MemoryJobStoreOptions = {}) {
     this.#clock = options.clock ?? (() => new Date())
     this.#audit = new MemoryAuditLog(this.#clock)
+    this.#claims = new MemoryClaims({
+      jobs: this.#jobs,
+      executions: this.#executions,
+      clock: this.#clock,
+      insert: (...args) => this.#insert(...args),
+      auditedRun: (audit, execution) => this.#auditedRun(audit, execution)
+    })
   }
 
   async initialize (): Promise<void> {}
@@ -108,100 +117,14 @@ export class MemoryJobStore implements JobStore {
     return true
   }
 
-  async getNextWakeup (): Promise<NextWakeup> {
-    let next: Date | null = null
-    for (const job of this.#claimable()) {
-      if (next === null || (job.nextRunTime as Date) < next) next = job.nextRunTime
-    }
-    const now = this.#clock()
-    for (const execution of this.#executions.values()) {
-      const startAt = execution.startAfter ?? execution.runTime
-      if (execution.status === 'queued' && !this.#retryBlocked(execution, now, startAt <= now) && (next === null || startAt < next)) next = startAt
-    }
-    return { nextRunTime: next, now }
-  }
-
-  async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
-    const now = options.now ?? this.#clock()
-    const { claims: started, handled } = this.#startQueued(now, options)
-    const due = [...this.#claimable()]
-      .filter((job) => (job.nextRunTime as Date) <= now)
-      .sort((a, b) => (a.nextRunTime as Date).getTime() - (b.nextRunTime as Date).getTime())
-      .slice(0, Math.max(0, options.limit - handled))
-    return [...started, ...due.map((job) => {
-      const plan = options.plan(clone(job), now, this.#runningCount(job.id, now))
-      const claim: ClaimedJob = { job: clone(job), running: [], recorded: [], claimedElsewhere: [], coalesced: plan.coalesced, flagged: plan.lastError ?? null, catchUp: true }
-      const insert = (runTime: Date, status: 'running' | 'missed' | 'max_instances'): void => {
-        const running = status === 'running'
-        const execution = this.#insert(job.id, runTime, status, {
-          startedAt: running ? now : null,
-          finishedAt: running ? null : now,
-          owner: options.owner,
-          leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null
-        })
-        if (execution === null) claim.claimedElsewhere.push(runTime)
-        else if (running) claim.running.push(light(execution))
-        else claim.recorded.push(light(execution))
-      }
-      for (const runTime of plan.run) insert(runTime, 'running')
-      for (const runTime of plan.missed) insert(runTime, 'missed')
-      for (const runTime of plan.maxInstances) insert(runTime, 'max_instances')
-      job.nextRunTime = plan.nextRunTime
-      job.nextFireTime = plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime
-      job.lastError = plan.lastError ?? null
-      return claim
-    })]
-  }
-
-  async queueRun (jobId: string, now: Date | null, options: { audit?: AuditContext } = {}): Promise<ExecutionRecord | null> {
-    if (!this.#jobs.has(jobId)) return null
-    for (let runTime = (now ?? this.#clock()).getTime(); ; runTime += 1) {
-      const execution = this.#insert(jobId, new Date(runTime), 'queued', { startedAt: null, finishedAt: null, owner: null, leaseUntil: null })
-      if (execution !== null) return this.#auditedRun(options.audit, execution)
-    }
-  }
-
-  /** Claim step 1 (see `JobStore.claimDueJobs`): starts queued runs, oldest first; `handled` counts them. */
-  #startQueued (now: Date, options: ClaimOptions): { claims: ClaimedJob[], handled: number } {
-    const queued = [...this.#executions.values()]
-      .filter((execution) => execution.status === 'queued' && (execution.startAfter === null || execution.startAfter <= now) && !this.#retryBlocked(execution, now, true))
-      .sort((a, b) => a.runTime.getTime() - b.runTime.getTime() || a.id - b.id)
-      .slice(0, options.limit)
-    const claims = new Map<string, ClaimedJob>()
-    for (const execution of queued) {
-      const job = this.#jobs.get(execution.jobId)
-      if (job === undefined) {
-        const exception = execution.attempt > 1 ? REMOVED_BEFORE_RETRY : REMOVED_BEFORE_RUN
-        Object.assign(execution, { status: 'abandoned', finishedAt: now, owner: options.owner, exception })
-        continue
-      }
-      if (this.#retryBlocked(execution, now, true)) continue // a retry waits for a slot an earlier run of this claim took
-      const running = this.#runningCount(job.id, now) < job.maxInstances
-      Object.assign(execution, running
-        ? { status: 'running', startedAt: now, owner: options.owner, leaseUntil: new Date(now.getTime() + options.leaseMs) }
-        : { status: 'max_instances', finishedAt: now, owner: options.owner })
-      const claim = claims.get(job.id) ?? { job: clone(job), running: [], recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null }
-      claims.set(job.id, claim)
-      if (running) claim.running.push(light(execution))
-      else claim.recorded.push(light(execution))
-    }
-    return { claims: [...claims.values()], handled: queued.length }
-  }
-
+  // The plan and execute steps and run-now (memory-claims.ts).
+  async getNextWakeup (): Promise<NextWakeup> { return { nextRunTime: this.#claims.nextWakeup(), now: this.#clock() } }
+  async getNextQueuedStart (tasks: readonly string[]): Promise<NextQueuedStart> { return this.#claims.nextQueuedStart(tasks) }
+  async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> { return this.#claims.claimDueJobs(options) }
+  async claimQueuedRuns (options: QueuedClaimOptions): Promise<ClaimedJob[]> { return this.#claims.claimQueuedRuns(options) }
+  async queueRun (jobId: string, now: Date | null, options: { audit?: AuditContext } = {}): Promise<ExecutionRecord | null> { return this.#claims.queueRun(jobId, now, options.audit) }
   async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number, audit?: AuditContext }): Promise<ExecutionRecord | null> {
-    const job = this.#jobs.get(jobId)
-    if (job === undefined) return null
-    const now = options.now ?? this.#clock()
-    const running = this.#runningCount(jobId, now) < job.maxInstances
-    for (let runTime = now.getTime(); ; runTime += 1) {
-      const execution = this.#insert(jobId, new Date(runTime), running ? 'running' : 'max_instances', {
-        startedAt: running ? now : null,
-        finishedAt: running ? null : now,
-        owner: options.owner,
-        leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null
-      })
-      if (execution !== null) return this.#auditedRun(options.audit, execution)
-    }
+    return this.#claims.claimImmediateRun(jobId, options)
   }
 
   #auditedRun (audit: AuditContext | undefined, execution: ExecutionRecord): ExecutionRecord {
@@ -350,27 +273,6 @@ export class MemoryJobStore implements JobStore {
   }
 
   async close (): Promise<void> {}
-
-  * #claimable (): Iterable<JobRecord> {
-    for (const job of this.#jobs.values()) {
-      if (!job.paused && job.lastError === null && job.nextRunTime !== null) yield job
-    }
-  }
-
-  /** Live running executions of a job: `running` with a lease not yet expired at `now`. */
-  #runningCount (jobId: string, now: Date): number {
-    let count = 0
-    for (const execution of this.#executions.values()) {
-      if (execution.jobId === jobId && execution.status === 'running' && execution.leaseUntil !== null && execution.leaseUntil >= now) count++
-    }
-    return count
-  }
-
-  /** A queued retry (attempt ≥ 2) that must wait: its job is paused, or (once due, with `due`) has no free instance slot. */
-  #retryBlocked (execution: ExecutionRecord, now: Date, due: boolean): boolean {
-    const job = this.#jobs.get(execution.jobId)
-    return execution.attempt > 1 && job !== undefined && (job.paused || (due && this.#runningCount(job.id, now) >= job.maxInstances))
-  }
 
   /** The next attempt of `execution`'s occurrence, queued to start at `startAfter`. */
   #insertAttempt (execution: ExecutionRecord, startAfter: Date): void {

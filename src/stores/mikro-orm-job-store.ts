@@ -4,7 +4,7 @@
  * SQL through the ORM's native client: no entity hydration, one statement per batch.
  *
  * The statements live in one module per concern under `postgresql/`: `jobs.ts` (the job table),
- * `claim.ts` (wake-ups, claims, run-now), `executions.ts` (outcomes, leases, history), `nodes.ts`
+ * `claim.ts` (the plan step, run-now), `queued-runs.ts` (the execute step), `executions.ts` (outcomes, leases, history), `nodes.ts`
  * (the node registry), `audit.ts` (the audit trail and the audited job writes) and
  * `stats.ts` (the aggregates behind the admin page's charts); this class installs the schema on first use and delegates to them.
  */
@@ -20,13 +20,14 @@ import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit
 import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from './execution-stats.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
-  JobRecord, JobStore, NewJobRecord, NextWakeup, NodeRecord, NodeRegistration, NodeRetention, QueryOptions
+  JobRecord, JobStore, NewJobRecord, NextQueuedStart, NextWakeup, NodeRecord, NodeRegistration, NodeRetention, QueryOptions, QueuedClaimOptions
 } from './job-store.js'
 import * as audit from './postgresql/audit.js'
 import * as claim from './postgresql/claim.js'
 import * as executions from './postgresql/executions.js'
 import * as jobs from './postgresql/jobs.js'
 import * as nodes from './postgresql/nodes.js'
+import * as queuedRuns from './postgresql/queued-runs.js'
 import * as stats from './postgresql/stats.js'
 
 /**
@@ -170,6 +171,14 @@ export class MikroOrmJobStore implements JobStore {
     return claim.claimDueJobs(await this.#db(), options)
   }
 
+  async claimQueuedRuns (options: QueuedClaimOptions): Promise<ClaimedJob[]> {
+    return queuedRuns.claimQueuedRuns(await this.#db(), options)
+  }
+
+  async getNextQueuedStart (tasks: readonly string[], options: QueryOptions = {}): Promise<NextQueuedStart> {
+    return withQueryTimeout(await this.#db(), options, async (db) => queuedRuns.getNextQueuedStart(db, tasks))
+  }
+
   async queueRun (jobId: string, now: Date | null, options: { audit?: AuditContext } = {}): Promise<ExecutionRecord | null> {
     return claim.queueRun(await this.#db(), jobId, now, options.audit)
   }
@@ -273,6 +282,10 @@ export class MikroOrmJobStore implements JobStore {
 
   async notifyChange (payload: string): Promise<void> {
     await (await this.#db()).query('SELECT pg_notify($1, $2)', [WAKEUP_CHANNEL, payload])
+  }
+
+  async notifyQueued (): Promise<void> {
+    await claim.notifyQueued(await this.#db())
   }
 
   async close (): Promise<void> {

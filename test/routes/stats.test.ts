@@ -29,7 +29,7 @@ t.test('GET /jobs/:id/run-history: oldest first, with the success rate; 404, 400
   await run(store, 'r', 20, 'error', 0, 200)
   await run(store, 'r', 30, 'success', 0, 300)
   const plan = () => ({ run: [], missed: [at(40)], maxInstances: [], coalesced: 0, nextRunTime: at(100_000) })
-  await store.claimDueJobs({ now: at(45), limit: 10, owner: OWNER, leaseMs: LEASE_MS, plan })
+  await store.claimDueJobs({ now: at(45), limit: 10, startLimit: 10, tasks: ['task.a'], owner: OWNER, leaseMs: LEASE_MS, plan })
   await run(store, 'r', 50, 'running')
 
   const response = await app.inject({ url: '/scheduler/jobs/r/run-history' })

@@ -18,9 +18,9 @@ function job (overrides: Partial<JobRecord> = {}): JobRecord {
   }
 }
 
-function plan (overrides: Partial<JobRecord>, nowSeconds: number, runningCount = 0, maxCatchUp = 1000) {
+function plan (overrides: Partial<JobRecord>, nowSeconds: number, instances = 0, maxCatchUp = 1000) {
   const record = job(overrides)
-  return planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: true, now: at(nowSeconds), runningCount, maxCatchUp, random: () => 0.5 })
+  return planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: true, now: at(nowSeconds), instances, maxCatchUp, random: () => 0.5 })
 }
 
 t.test('every overdue fire time up to now is an occurrence; the next run time is the first after now', async (t) => {
@@ -79,10 +79,10 @@ t.test('a finished trigger leaves no next run time', async (t) => {
 
 t.test('an unregistered task or unloadable trigger flags the job and runs nothing', async (t) => {
   const record = job()
-  const unknown = planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: false, now: at(25), runningCount: 0, maxCatchUp: 10, random: () => 0.5 })
+  const unknown = planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: false, now: at(25), instances: 0, maxCatchUp: 10, random: () => 0.5 })
   t.match(unknown, { run: [], missed: [], maxInstances: [], lastError: /task 'work' is not registered/ })
   t.equal(unknown.nextRunTime, record.nextRunTime, 'the schedule is kept')
-  const broken = planClaim({ job: record, trigger: { error: 'bad trigger' }, taskRegistered: true, now: at(25), runningCount: 0, maxCatchUp: 10, random: () => 0.5 })
+  const broken = planClaim({ job: record, trigger: { error: 'bad trigger' }, taskRegistered: true, now: at(25), instances: 0, maxCatchUp: 10, random: () => 0.5 })
   t.equal(broken.lastError, 'bad trigger')
 })
 
@@ -100,7 +100,7 @@ t.test('a trigger that throws while computing fire times flags its job instead o
   const throwing = { ...createTrigger(record.trigger), getNextFireTime: () => { throw new RangeError('boom at claim time') } }
   let result: ReturnType<typeof planClaim> | undefined
   t.doesNotThrow(() => {
-    result = planClaim({ job: record, trigger: throwing as never, taskRegistered: true, now: at(25), runningCount: 0, maxCatchUp: 1000, random: () => 0.5 })
+    result = planClaim({ job: record, trigger: throwing as never, taskRegistered: true, now: at(25), instances: 0, maxCatchUp: 1000, random: () => 0.5 })
   }, 'planning does not throw (it would roll back every other job of the claim)')
   t.same(result?.run, [], 'nothing runs')
   t.equal(result?.nextRunTime?.toISOString(), at(0).toISOString(), 'the next run time is kept')

@@ -128,7 +128,7 @@ t.test('a leader whose heartbeat goes stale is fenced: its lock connection is te
   await b.scheduler.addJob({ id: 'due', task: 'work', trigger: { type: 'cron', expression: '0 0 1 1 *' } })
   await query(a.url, "update scheduler_job set next_run_time = now() - interval '1 second'")
   const claims = await a.scheduler.options.store.claimDueJobs({
-    now: null, limit: 10, owner: a.scheduler.nodeId, leaseMs: 1000,
+    now: null, limit: 10, startLimit: 10, tasks: ['work'], owner: a.scheduler.nodeId, leaseMs: 1000,
     plan: () => { throw new Error('a fenced claim must not plan anything') },
     fence: { lockKey: a.scheduler.options.leaderLockKey, nodeId: a.scheduler.nodeId, backendPid: 0, staleMs: 130_000 }
   })

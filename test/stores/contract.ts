@@ -55,13 +55,13 @@ export function newJob (id: string, overrides: Partial<NewJobRecord> = {}): NewJ
   }
 }
 
-interface PlannerCall { jobId: string, now: Date, runningCount: number }
+interface PlannerCall { jobId: string, now: Date, instances: number }
 
 /** A planner that runs the job's next run time and moves it `stepMs` later, recording its calls. */
 function stepPlanner (stepMs = 60_000): { plan: ClaimPlanner, calls: PlannerCall[] } {
   const calls: PlannerCall[] = []
-  const plan: ClaimPlanner = (job, now, runningCount) => {
-    calls.push({ jobId: job.id, now, runningCount })
+  const plan: ClaimPlanner = (job, now, instances) => {
+    calls.push({ jobId: job.id, now, instances })
     const due = job.nextRunTime as Date
     return { run: [due], missed: [], maxInstances: [], nextRunTime: new Date(due.getTime() + stepMs), coalesced: 0 }
   }
@@ -73,15 +73,18 @@ function fixedPlanner (plan: Partial<ClaimPlan> & { nextRunTime: Date | null }):
   const calls: PlannerCall[] = []
   return {
     calls,
-    plan: (job, now, runningCount) => {
-      calls.push({ jobId: job.id, now, runningCount })
+    plan: (job, now, instances) => {
+      calls.push({ jobId: job.id, now, instances })
       return { run: [], missed: [], maxInstances: [], coalesced: 0, ...plan }
     }
   }
 }
 
+/** The tasks of the jobs these tests add: a claimer with them starts what it plans itself. */
+export const TEST_TASKS = ['task.a', 'task.b', 'reports.daily', 'x', 'mail', 'report']
+
 const claimOptions = (now: Date | null, plan: ClaimPlanner, limit = 100, owner = OWNER) =>
-  ({ now, limit, owner, leaseMs: LEASE_MS, plan })
+  ({ now, limit, startLimit: limit, tasks: TEST_TASKS, owner, leaseMs: LEASE_MS, plan })
 
 const ms = (date: Date | null | undefined): number | null => (date == null ? null : date.getTime())
 
@@ -391,7 +394,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.same(claims.map((claim) => claim.job.id), ['b', 'c', 'a', 'd'], 'due jobs (nextRunTime <= now) in nextRunTime order')
     t.same(calls.map((call) => call.jobId), ['b', 'c', 'a', 'd'], 'the planner saw each due job once')
     t.ok(calls.every((call) => ms(call.now) === ms(now)), 'the planner got the claim time')
-    t.ok(calls.every((call) => call.runningCount === 0), 'runningCount 0 without running executions')
+    t.ok(calls.every((call) => call.instances === 0), 'instances 0 without running executions')
     t.equal(ms(claims[0]?.job.nextRunTime), ms(at(0)), 'claim.job is the job as it was when claimed')
 
     for (const claim of claims) {
@@ -452,7 +455,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     // Leases long enough that every running row is still live at the later claims.
     const longLease = (at: Date, plan: ClaimPlanner) => ({ ...claimOptions(at, plan), leaseMs: 1_000_000 })
     const [claim] = await store.claimDueJobs(longLease(now, first.plan))
-    t.same(first.calls.map((call) => call.runningCount), [0])
+    t.same(first.calls.map((call) => call.instances), [0])
     t.equal(claim?.coalesced, 2, 'coalesced is passed through from the plan')
     t.same(claim?.running.map((e) => [e.status, ms(e.runTime)]), [['running', ms(at(60))]])
     t.same(claim?.recorded.map((e) => [e.status, ms(e.runTime)]).sort((x, y) => (x[1] as number) - (y[1] as number)),
@@ -470,10 +473,10 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
 
     const second = fixedPlanner({ run: [at(120)], nextRunTime: at(180) })
     await store.claimDueJobs(longLease(at(130), second.plan))
-    t.same(second.calls.map((call) => call.runningCount), [1], 'the planner is told about the running execution')
+    t.same(second.calls.map((call) => call.instances), [1], 'the planner is told about the running execution')
     const third = fixedPlanner({ run: [at(180)], nextRunTime: at(240) })
     await store.claimDueJobs(longLease(at(190), third.plan))
-    t.same(third.calls.map((call) => call.runningCount), [2], 'missed and max_instances rows are not counted as running')
+    t.same(third.calls.map((call) => call.instances), [2], 'missed and max_instances rows are not counted as running')
     t.same((await store.getExecutions({ jobId: 'm', status: 'running' })).map((e) => ms(e.runTime)), [ms(at(180)), ms(at(120)), ms(at(60))])
   })
 
@@ -485,7 +488,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     await store.claimImmediateRun('busy', { now: at(-9), owner: 'other', leaseMs: LEASE_MS })
     const { plan, calls } = stepPlanner()
     await store.claimDueJobs(claimOptions(at(1), plan))
-    t.same(Object.fromEntries(calls.map((call) => [call.jobId, call.runningCount])), { busy: 2, idle: 0 })
+    t.same(Object.fromEntries(calls.map((call) => [call.jobId, call.instances])), { busy: 2, idle: 0 })
   })
 
   t.test('claimDueJobs can finish a job (nextRunTime null)', async (t) => {
@@ -593,8 +596,8 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     const { store } = await open(t)
     const trigger = { type: 'interval' as const, seconds: 10, startDate: '2030-01-01T00:00:00Z' }
     await store.addJob(newJob('iv', { trigger, nextRunTime: at(0), coalesce: false, misfireGraceTime: 5, maxInstances: 1 }))
-    const plan: ClaimPlanner = (job, now, runningCount) =>
-      planClaim({ job, now, runningCount, trigger: createTrigger(job.trigger), taskRegistered: true, maxCatchUp: 100, random: Math.random })
+    const plan: ClaimPlanner = (job, now, instances) =>
+      planClaim({ job, now, instances, trigger: createTrigger(job.trigger), taskRegistered: true, maxCatchUp: 100, random: Math.random })
     const [claim] = await store.claimDueJobs(claimOptions(at(35), plan))
     t.same(claim?.recorded.map((e) => [e.status, ms(e.runTime)]).sort((x, y) => (x[1] as number) - (y[1] as number)),
       [['missed', ms(at(0))], ['missed', ms(at(10))], ['missed', ms(at(20))]], 'occurrences later than the grace time are missed')
@@ -688,7 +691,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     await store.claimImmediateRun('slot', { now: at(0), owner: 'dead-node', leaseMs: 10_000 })
     const { plan, calls } = stepPlanner()
     await store.claimDueJobs(claimOptions(at(100), plan))
-    t.equal(calls[0]?.runningCount, 0, 'the running row leased until at(10) is dead at at(100)')
+    t.equal(calls[0]?.instances, 0, 'the running row leased until at(10) is dead at at(100)')
     const live = await store.claimImmediateRun('slot', { now: at(100), owner: OWNER, leaseMs: 1_000_000 }) as ExecutionRecord
     t.equal(live.status, 'max_instances', 'the fresh run from the claim holds the one slot')
   })
@@ -709,56 +712,6 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.same(stats.get('idle'), { lastExecution: null, averageDurationMs: null })
     t.same(stats.get('unknown'), { lastExecution: null, averageDurationMs: null })
     t.same([...(await store.getRecentExecutionStats([], 3)).keys()], [])
-  })
-
-  t.test('queueRun writes a queued run at the store clock; null for an unknown job', async (t) => {
-    const { store } = await open(t)
-    await store.addJob(newJob('q', { nextRunTime: at(1000) }))
-    const first = await store.queueRun('q', at(5)) as ExecutionRecord
-    t.match(first, { jobId: 'q', status: 'queued', owner: null, leaseUntil: null, startedAt: null, finishedAt: null })
-    t.equal(ms(first.runTime), ms(at(5)))
-    const second = await store.queueRun('q', at(5)) as ExecutionRecord
-    t.equal(ms(second.runTime), ms(at(5)) as number + 1, 'a second run in the same millisecond moves one later')
-    t.equal(await store.queueRun('nope', at(5)), null)
-    t.equal(ms((await store.getNextWakeup()).nextRunTime), ms(at(5)), 'a queued run wakes the loop before the job is due')
-  })
-
-  t.test('claimDueJobs starts queued runs first: running, max_instances when full, abandoned when the job is gone', async (t) => {
-    const { store } = await open(t)
-    await store.addJob(newJob('two', { nextRunTime: at(1000), maxInstances: 2 }))
-    await store.addJob(newJob('gone', { nextRunTime: at(1000) }))
-    const runs = [
-      await store.queueRun('two', at(1)) as ExecutionRecord,
-      await store.queueRun('two', at(2)) as ExecutionRecord,
-      await store.queueRun('two', at(3)) as ExecutionRecord,
-      await store.queueRun('gone', at(4)) as ExecutionRecord
-    ]
-    await store.removeJob('gone')
-    const { plan, calls } = stepPlanner()
-    const claims = await store.claimDueJobs(claimOptions(at(10), plan))
-    t.same(calls, [], 'no job was due: only queued runs were handled')
-    const two = claims.find((claim) => claim.job.id === 'two')
-    t.same(two?.running.map((e) => e.id), [runs[0]?.id, runs[1]?.id], 'the two oldest start (two instance slots)')
-    t.match(two?.running[0], { status: 'running', owner: OWNER })
-    t.equal(ms(two?.running[0]?.startedAt), ms(at(10)))
-    t.equal(ms(two?.running[0]?.leaseUntil), ms(at(10)) as number + LEASE_MS)
-    t.same(two?.recorded.map((e) => [e.id, e.status]), [[runs[2]?.id, 'max_instances']])
-    t.equal(claims.some((claim) => claim.job.id === 'gone'), false, 'a removed job has no claim')
-    t.match(await store.getExecution(runs[3]?.id as number), { status: 'abandoned', exception: 'the job was removed before its queued run started' })
-    t.same(await store.claimDueJobs(claimOptions(at(11), plan)), [], 'started runs are not started twice')
-  })
-
-  t.test('queued runs count towards the claim limit', async (t) => {
-    const { store } = await open(t)
-    await store.addJob(newJob('q', { nextRunTime: at(1000), maxInstances: 10 }))
-    await store.addJob(newJob('due', { nextRunTime: at(0) }))
-    for (let i = 0; i < 3; i++) await store.queueRun('q', at(i))
-    const { plan, calls } = stepPlanner()
-    const first = await store.claimDueJobs(claimOptions(at(10), plan, 2))
-    t.equal(first.flatMap((claim) => claim.running).length, 2, 'two queued runs fill a limit of 2')
-    t.same(calls, [], 'no room was left for the due job')
-    const second = await store.claimDueJobs(claimOptions(at(10), plan, 2))
-    t.same(second.map((claim) => claim.job.id), ['q', 'due'], 'the last queued run, then the due job')
   })
 
   t.test('claimImmediateRun starts a run now, or records max_instances when all slots are taken', async (t) => {
@@ -805,7 +758,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     const { plan, calls } = stepPlanner()
     await store.updateJob('many', { nextRunTime: at(0) })
     await store.claimDueJobs(claimOptions(at(20), plan))
-    t.equal(calls[0]?.runningCount, 3, 'immediate runs count as running for the claim')
+    t.equal(calls[0]?.instances, 3, 'immediate runs count as instances for the claim')
   })
 
   t.test('claimImmediateRun with the store clock', async (t) => {
@@ -978,7 +931,7 @@ export function jobStoreContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(await store.finishExecution(expired.id, { status: 'success', durationMs: 1 }, at(42)), null, 'only one late outcome is recorded')
 
     await store.claimDueJobs(claimOptions(at(60), plan))
-    t.same(calls.map((call) => call.runningCount), [0, 0], 'the abandoned execution no longer counts as running')
+    t.same(calls.map((call) => call.instances), [0, 0], 'the abandoned execution no longer counts as running')
     t.equal((await store.claimImmediateRun('slot', { now: at(61), owner: OWNER, leaseMs: LEASE_MS }))?.status, 'max_instances', 'the new run holds the one slot')
     t.same((await store.abandonExpiredExecutions('late', at(1000))).map((e) => e.jobId).sort(), ['other', 'other', 'slot'], 'later, every expired lease is abandoned')
     t.equal((await store.claimImmediateRun('slot', { now: at(1001), owner: OWNER, leaseMs: LEASE_MS }))?.status, 'running', 'and the slot is free again')

@@ -41,7 +41,7 @@ async function recordMissed (store: JobStore, jobId: string, seconds: number[], 
   const plan: ClaimPlanner = (job) => job.id === jobId
     ? { run: [], missed: seconds.map(at), maxInstances: [], coalesced: 0, nextRunTime: null }
     : { run: [], missed: [], maxInstances: [], coalesced: 0, nextRunTime: job.nextRunTime }
-  const claims = await store.claimDueJobs({ now: at(claimAt), limit: 10, owner: OWNER, leaseMs: LEASE_MS, plan })
+  const claims = await store.claimDueJobs({ now: at(claimAt), limit: 10, startLimit: 10, tasks: ['task.a'], owner: OWNER, leaseMs: LEASE_MS, plan })
   if (claims.find((claim) => claim.job.id === jobId)?.recorded.length !== seconds.length) throw new Error(`setup: missed rows of ${jobId} not written`)
 }
 

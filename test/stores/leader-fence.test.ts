@@ -26,7 +26,7 @@ const plan: ClaimPlanner = (job) => {
 }
 
 function claimOptions (fence: LeaderFence): ClaimOptions {
-  return { now: null, limit: 10, owner: NODE, leaseMs: 30_000, plan, fence }
+  return { now: null, limit: 10, startLimit: 10, tasks: ['task.a'], owner: NODE, leaseMs: 30_000, plan, fence }
 }
 
 /** Resets the job to due and writes the leader row as given; returns nothing. */

@@ -52,7 +52,7 @@ t.test('a claimer that locks a job another claimer just committed counts that cl
     VALUES ('J', $1, 'running', $2, 'claimer-a', $2::timestamptz + interval '1 hour')`, [at(0), at(20)])
   await a.query("UPDATE scheduler_job SET next_run_time = $1, next_fire_time = $1 WHERE id = 'J'", [at(1)])
 
-  const claimB = claimerB.claimDueJobs({ now: at(20), limit: 1, owner: 'claimer-b', leaseMs: 3_600_000, plan })
+  const claimB = claimerB.claimDueJobs({ now: at(20), limit: 1, startLimit: 1, tasks: ['task.a'], owner: 'claimer-b', leaseMs: 3_600_000, plan })
   await waitUntil('claimer B is reading due jobs', async () => (await query(url,
     "select 1 from pg_stat_activity where state = 'active' and query like '%SKIP LOCKED%' and query like '%FROM scheduler_job AS j%'")).length > 0, 30_000)
   await a.query('COMMIT')

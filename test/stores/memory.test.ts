@@ -10,6 +10,7 @@ import { executionStatsContract } from './execution-stats-contract.js'
 import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
+import { queuedRunsContract } from './queued-runs-contract.js'
 
 jobStoreContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
@@ -32,6 +33,11 @@ auditContract(t, async () => {
 })
 
 retryContract(t, async () => {
+  const clock = new FakeClock('2029-06-01T00:00:00Z')
+  return { store: new MemoryJobStore({ clock: clock.now }), clock }
+})
+
+queuedRunsContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
   return { store: new MemoryJobStore({ clock: clock.now }), clock }
 })

@@ -14,6 +14,7 @@ import { executionStatsContract } from './execution-stats-contract.js'
 import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
+import { queuedRunsContract } from './queued-runs-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 // `memory://` is PGlite's in-memory data directory (a `:memory:` dbName would be a directory name).
@@ -58,6 +59,11 @@ schemaContract(t, async () => {
 })
 
 retryContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
+})
+
+queuedRunsContract(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm) }
 })

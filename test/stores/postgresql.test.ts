@@ -15,6 +15,7 @@ import { executionStatsContract } from './execution-stats-contract.js'
 import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
+import { queuedRunsContract } from './queued-runs-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 const url = await freshDatabase(t, 'stores')
@@ -85,7 +86,7 @@ t.test('claimDueJobs skips a job locked by another transaction instead of waitin
   await holder.query(`SELECT id FROM scheduler_job WHERE id = 'locked' FOR UPDATE`)
   let timer: NodeJS.Timeout | undefined
   const blocked = new Promise<'blocked'>((resolve) => { timer = setTimeout(() => resolve('blocked'), 5000) })
-  const claims = await Promise.race([store.claimDueJobs({ now: at(10), limit: 10, owner: 'n', leaseMs: 1000, plan }), blocked])
+  const claims = await Promise.race([store.claimDueJobs({ now: at(10), limit: 10, startLimit: 10, tasks: ['task.a'], owner: 'n', leaseMs: 1000, plan }), blocked])
   clearTimeout(timer)
   await holder.query('ROLLBACK')
   t.not(claims, 'blocked', 'the claim did not wait for the locked row')
@@ -93,7 +94,7 @@ t.test('claimDueJobs skips a job locked by another transaction instead of waitin
   t.same(claims.map((claim) => claim.job.id), ['free'], 'only the unlocked job was claimed')
   t.equal(ms((await store.getJob('locked'))?.nextRunTime), ms(at(0)), 'the locked job is untouched')
 
-  const later = await store.claimDueJobs({ now: at(10), limit: 10, owner: 'n', leaseMs: 1000, plan })
+  const later = await store.claimDueJobs({ now: at(10), limit: 10, startLimit: 10, tasks: ['task.a'], owner: 'n', leaseMs: 1000, plan })
   t.same(later.map((claim) => claim.job.id), ['locked'], 'once released it is claimed')
 })
 
@@ -102,6 +103,11 @@ function ms (date: Date | null | undefined): number | null {
 }
 
 retryContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
+})
+
+queuedRunsContract(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm) }
 })

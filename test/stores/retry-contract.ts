@@ -6,7 +6,7 @@
  * reaper recovers an abandoned attempt of a job with `recover`. Every time is an explicit 2030
  * instant, so expected times are arithmetic on them.
  */
-import type { ClaimOptions, ExecutionRecord, JobStore } from '../../src/stores/job-store.js'
+import type { ExecutionRecord, JobStore, QueuedClaimOptions } from '../../src/stores/job-store.js'
 import type { RetryPolicy } from '../../src/scheduler/retry-policy.js'
 import type { MakeStore, TapTest } from './contract.js'
 import { at, newJob } from './contract.js'
@@ -16,15 +16,9 @@ const LEASE_MS = 30_000
 const RETRY: RetryPolicy = { attempts: 3, backoff: 'fixed', delayMs: 5000, maxDelayMs: 5000 }
 const ms = (date: Date | null | undefined): number | null => (date == null ? null : date.getTime())
 
-/** Claim options whose planner fails the test: these tests have no due job, only queued runs. */
-function queuedOnly (t: TapTest, now: Date): ClaimOptions {
-  return {
-    now,
-    limit: 100,
-    owner: OWNER,
-    leaseMs: LEASE_MS,
-    plan: () => { t.fail('no job is due; the planner must not be called'); return { run: [], missed: [], maxInstances: [], nextRunTime: null, coalesced: 0 } }
-  }
+/** The execute step's options: a worker with the tests' task (queued retries are started by workers). */
+function worker (now: Date): QueuedClaimOptions {
+  return { now, limit: 100, owner: OWNER, leaseMs: LEASE_MS, tasks: ['task.a'] }
 }
 
 export function retryContract (t: TapTest, makeStore: MakeStore): void {
@@ -91,14 +85,14 @@ export function retryContract (t: TapTest, makeStore: MakeStore): void {
     await store.addJob(newJob('flaky', { nextRunTime: null, retry: RETRY }))
     const first = await running(store, 'flaky')
     await store.finishExecution(first.id, { status: 'error', durationMs: 1, retryDelayMs: 5000 }, at(2))
-    t.same(await store.claimDueJobs(queuedOnly(t, at(6.999))), [], 'not before startAfter (7 s)')
-    const [claim, ...others] = await store.claimDueJobs(queuedOnly(t, at(7)))
+    t.same(await store.claimQueuedRuns(worker(at(6.999))), [], 'not before startAfter (7 s)')
+    const [claim, ...others] = await store.claimQueuedRuns(worker(at(7)))
     t.same(others, [])
     t.equal(claim?.job.id, 'flaky')
     t.match(claim?.running, [{ attempt: 2, status: 'running', owner: OWNER }], 'attempt 2 runs')
     t.equal(ms(claim?.running[0]?.runTime), ms(first.runTime), 'for the same occurrence')
     t.equal(ms(claim?.running[0]?.leaseUntil), ms(at(7)) as number + LEASE_MS)
-    t.same(await store.claimDueJobs(queuedOnly(t, at(8))), [], 'started once')
+    t.same(await store.claimQueuedRuns(worker(at(8))), [], 'started once')
   })
 
   t.test('a retry of a paused job waits, and neither claims nor wakes the loop until the job is resumed', async (t) => {
@@ -106,13 +100,13 @@ export function retryContract (t: TapTest, makeStore: MakeStore): void {
     await store.addJob(newJob('paused', { nextRunTime: null, retry: RETRY }))
     const first = await running(store, 'paused')
     await store.finishExecution(first.id, { status: 'error', durationMs: 1, retryDelayMs: 5000 }, at(2))
-    t.equal(ms((await store.getNextWakeup()).nextRunTime), ms(at(7)), 'the pending retry is the next wake-up')
+    t.equal(ms((await store.getNextQueuedStart(['task.a'])).nextStartTime), ms(at(7)), 'the pending retry is the next queued start')
     await store.updateJob('paused', { paused: true })
-    t.equal((await store.getNextWakeup()).nextRunTime, null, 'a paused job\'s retry does not wake the loop')
-    t.same(await store.claimDueJobs(queuedOnly(t, at(100))), [], 'nor is it started')
+    t.equal((await store.getNextQueuedStart(['task.a'])).nextStartTime, null, 'a paused job\'s retry does not wake a worker')
+    t.same(await store.claimQueuedRuns(worker(at(100))), [], 'nor is it started')
     t.equal((await attempts(store, 'paused'))[1]?.status, 'queued', 'it stays queued (not abandoned, not skipped)')
     await store.updateJob('paused', { paused: false })
-    const [claim] = await store.claimDueJobs(queuedOnly(t, at(101)))
+    const [claim] = await store.claimQueuedRuns(worker(at(101)))
     t.match(claim?.running, [{ attempt: 2, status: 'running' }], 'resumed: it runs')
   })
 
@@ -123,10 +117,10 @@ export function retryContract (t: TapTest, makeStore: MakeStore): void {
     await store.finishExecution(first.id, { status: 'error', durationMs: 1, retryDelayMs: 5000 }, at(2))
     const other = await store.claimImmediateRun('busy', { now: at(5), owner: 'node-b', leaseMs: LEASE_MS }) as ExecutionRecord
     t.equal(other.status, 'running', 'another run holds the only slot from 5 s')
-    t.same(await store.claimDueJobs(queuedOnly(t, at(8))), [], 'the due retry is not started while the slot is taken')
+    t.same(await store.claimQueuedRuns(worker(at(8))), [], 'the due retry is not started while the slot is taken')
     t.equal((await attempts(store, 'busy')).find((e) => e.attempt === 2)?.status, 'queued', 'and stays queued')
     await store.finishExecution(other.id, { status: 'success', durationMs: 1 }, at(9))
-    const [claim] = await store.claimDueJobs(queuedOnly(t, at(10)))
+    const [claim] = await store.claimQueuedRuns(worker(at(10)))
     t.match(claim?.running, [{ attempt: 2, status: 'running' }], 'the slot is free: the retry runs')
   })
 
@@ -140,7 +134,7 @@ export function retryContract (t: TapTest, makeStore: MakeStore): void {
       { id: b.id, outcome: { status: 'timeout', durationMs: 1, retryDelayMs: 1000 } }
     ], at(2))
     await store.updateJob('pair', { maxInstances: 1 })
-    const [claim] = await store.claimDueJobs(queuedOnly(t, at(5)))
+    const [claim] = await store.claimQueuedRuns(worker(at(5)))
     t.equal(claim?.running.length, 1, 'one retry takes the slot')
     t.same(claim?.recorded, [], 'nothing recorded max_instances')
     const waiting = (await store.getExecutions({ jobId: 'pair', status: 'queued' }))
@@ -153,7 +147,7 @@ export function retryContract (t: TapTest, makeStore: MakeStore): void {
     const first = await running(store, 'gone')
     await store.finishExecution(first.id, { status: 'error', durationMs: 1, retryDelayMs: 1000 }, at(2))
     await store.removeJob('gone')
-    t.same(await store.claimDueJobs(queuedOnly(t, at(10))), [], 'no claim for a removed job')
+    t.same(await store.claimQueuedRuns(worker(at(10))), [], 'no claim for a removed job')
     t.match((await attempts(store, 'gone'))[1], { attempt: 2, status: 'abandoned', exception: 'the job was removed before this retry started' })
   })
 
@@ -172,7 +166,7 @@ export function retryContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(byJob.get('once')?.nextAttemptAt, null, 'recover without attempts left: no next attempt')
     t.same((await attempts(store, 'plain')).map((e) => e.attempt), [1])
     t.same((await attempts(store, 'once')).map((e) => e.attempt), [1])
-    const [claim] = await store.claimDueJobs(queuedOnly(t, at(31)))
+    const [claim] = await store.claimQueuedRuns(worker(at(31)))
     t.match(claim?.running, [{ jobId: 'recovered', attempt: 2 }], 'attempt 2 starts at the next claim')
     t.equal(ms(claim?.running[0]?.runTime), ms(execution.runTime))
     await store.abandonExpiredExecutions('owner died again', at(100))

@@ -7,6 +7,13 @@ import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionFilter, type ExecutionOutcome
 import { recentStats } from '../recent-stats.js'
 import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, EXECUTION_DETAIL_COLUMNS, nowParam, rowToExecution } from '../rows.js'
 
+/**
+ * The task of the next attempt of the execution `alias` (a CTE over updated rows): the attempt's own
+ * (read from the table: the CTE returns the record columns only), else its job's; null when neither
+ * is known (a worker then takes it, and records it `abandoned` when its job is gone).
+ */
+const TASK_OF = (alias: string): string => `coalesce((SELECT x.task FROM scheduler_job_execution x WHERE x.id = ${alias}.id), (SELECT j.task FROM scheduler_job j WHERE j.id = ${alias}.job_id))`
+
 /** Outcomes after which the occurrence may get another attempt (`ExecutionOutcome.retryDelayMs`). */
 const RETRIED_STATUSES = "'error', 'timeout', 'abandoned'"
 
@@ -33,8 +40,8 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
        FROM u WHERE e.id = u.id AND e.status = 'running'
        RETURNING ${EXECUTION_COLUMNS_OF_E}),
      retried AS (
-       INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status, start_after)
-       SELECT f.job_id, f.run_time, f.attempt + 1, 'queued', f.next_attempt_at FROM finished f WHERE f.next_attempt_at IS NOT NULL
+       INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status, start_after, task)
+       SELECT f.job_id, f.run_time, f.attempt + 1, 'queued', f.next_attempt_at, ${TASK_OF('f')} FROM finished f WHERE f.next_attempt_at IS NOT NULL
        ON CONFLICT (job_id, run_time, attempt) DO NOTHING),
      late AS (
        UPDATE scheduler_job_execution AS e
@@ -90,8 +97,8 @@ export async function abandonExpiredExecutions (db: SqlExecutor, reason: string,
        WHERE e.status = 'running' AND e.lease_until < ${nowParam(2)}
        RETURNING ${EXECUTION_COLUMNS_OF_E}),
      recovered AS (
-       INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status, start_after)
-       SELECT r.job_id, r.run_time, r.attempt + 1, 'queued', r.next_attempt_at FROM reaped r WHERE r.next_attempt_at IS NOT NULL
+       INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status, start_after, task)
+       SELECT r.job_id, r.run_time, r.attempt + 1, 'queued', r.next_attempt_at, ${TASK_OF('r')} FROM reaped r WHERE r.next_attempt_at IS NOT NULL
        ON CONFLICT (job_id, run_time, attempt) DO NOTHING)
      SELECT * FROM reaped`,
     [reason, now]

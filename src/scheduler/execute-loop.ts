@@ -1,0 +1,91 @@
+/**
+ * The execute loop, the execute step (DESIGN.md "Scheduling protocol" 3), run by every process with
+ * `execute: true`, leader or not: while its executor has free slots, it starts `queued` executions
+ * of the tasks this process has registered, oldest run time first (`JobStore.claimQueuedRuns`:
+ * `FOR UPDATE SKIP LOCKED`, max instances re-checked, late runs recorded `missed`), and hands them
+ * to the executor. It sleeps until a run may start (a retry's backoff), a `NOTIFY` that runs were
+ * queued, a freed executor slot, or `pollIntervalMs`, whichever is first.
+ *
+ * So capacity grows with processes: the leader plans, every worker executes. It never throws into
+ * the host (`retrying-loop.ts`).
+ */
+import type { ResolvedSchedulerOptions } from '../options.js'
+import type { SchedulerTracing } from '../observability/tracing.js'
+import type { DedicatedSession } from './dedicated-session.js'
+import type { SchedulerEventBus } from './events.js'
+import type { ExecutionRunner } from './execution-runner.js'
+import type { Executor } from './executor.js'
+import type { OrphanAdoption } from './orphan-adoption.js'
+import { RetryingLoop } from './retrying-loop.js'
+import { CONTENDED_RETRY_MS } from './scheduling-loop.js'
+
+export interface ExecuteLoopDeps {
+  options: ResolvedSchedulerOptions
+  /** The LISTEN connection (queued-run notifications arrive on it); null for stores without one. */
+  session: DedicatedSession | null
+  executor: Executor
+  runner: ExecutionRunner
+  events: SchedulerEventBus
+  tracing: SchedulerTracing
+  /** The task names registered in this process now (tasks may be registered after start). */
+  tasks: () => string[]
+  /** Runs what a failed claim committed after all (scheduler/orphan-adoption.ts). */
+  adoption?: OrphanAdoption
+}
+
+export class ExecuteLoop {
+  readonly #deps: ExecuteLoopDeps
+  readonly #loop: RetryingLoop
+
+  constructor (deps: ExecuteLoopDeps) {
+    this.#deps = deps
+    this.#loop = new RetryingLoop(deps.options, deps.events, 'execute loop', async () => this.#iterate())
+  }
+
+  start (): void {
+    this.#loop.start()
+  }
+
+  /** Looks for startable queued runs now (runs were queued, or a slot freed). */
+  wake (): void {
+    this.#loop.wake()
+  }
+
+  /** Stops starting runs and resolves when the loop has left (running executions are the executor's to drain). */
+  async stop (): Promise<void> {
+    await this.#loop.stop()
+  }
+
+  /** One pass; returns how long to sleep before the next. */
+  async #iterate (): Promise<number> {
+    const { options, executor, runner, events, tracing } = this.#deps
+    // Opens (or reopens, after a drop) the connection that LISTENs for queued runs.
+    await this.#deps.session?.get()
+    await this.#deps.adoption?.adopt()
+    const tasks = this.#deps.tasks()
+    // A freed slot wakes the loop; registering a task does not, so a worker without tasks polls.
+    if (executor.available === 0 || tasks.length === 0) return options.pollIntervalMs
+    const limit = Math.min(options.batchSize, executor.available)
+    const claimStartedAt = performance.now()
+    const claims = await runner.claiming(async () => tracing.claim(options.nodeId, async () => options.store.claimQueuedRuns({
+      now: options.clock?.() ?? null,
+      limit,
+      owner: options.nodeId,
+      leaseMs: options.leaseMs,
+      tasks,
+      timeoutMs: options.statementTimeoutMs
+    })).catch((error: unknown) => {
+      // It may have committed at the server all the same (COMMIT's answer lost): adopt what it started.
+      this.#deps.adoption?.claimFailed()
+      throw error
+    }), (claimed) => runner.handleClaims(claimed))
+    events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
+    const handled = claims.reduce((sum, claim) => sum + claim.running.length + claim.recorded.length, 0)
+    if (handled >= limit) return 0
+    const { nextStartTime, now } = await options.store.getNextQueuedStart(tasks, { timeoutMs: options.statementTimeoutMs })
+    if (nextStartTime === null) return options.pollIntervalMs
+    const untilStart = nextStartTime.getTime() - now.getTime()
+    if (untilStart <= 0) return handled === 0 ? CONTENDED_RETRY_MS : 0
+    return Math.min(untilStart, options.pollIntervalMs)
+  }
+}
