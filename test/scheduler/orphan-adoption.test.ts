@@ -6,7 +6,7 @@
  */
 import type { MikroORM } from '@mikro-orm/postgresql'
 import t, { type Test } from 'tap'
-import type { ClaimOptions, ClaimedJob, ExecutionFilter, ExecutionRecord, QueryOptions } from '../../src/stores/job-store.js'
+import type { ClaimOptions, ClaimedJob, ExecutionFilter, ExecutionRecord, QueryOptions, QueuedClaimOptions } from '../../src/stores/job-store.js'
 import { Scheduler } from '../../src/scheduler/scheduler.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { freshDatabase, openOrm, query } from '../helpers/database.js'
@@ -113,8 +113,8 @@ t.test('an execution this process already ran is never adopted from a stale snap
 class LostRetryClaimStore extends MikroOrmJobStore {
   lostClaims: ClaimedJob[][] = []
 
-  override async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
-    const claims = await super.claimDueJobs(options)
+  override async claimQueuedRuns (options: QueuedClaimOptions): Promise<ClaimedJob[]> {
+    const claims = await super.claimQueuedRuns(options)
     if (this.lostClaims.length === 0 && claims.some((claim) => claim.running.some((execution) => execution.attempt > 1))) {
       this.lostClaims.push(claims)
       throw new Error('the answer to COMMIT was lost (test)')

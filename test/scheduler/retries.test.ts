@@ -40,7 +40,9 @@ async function runAttempt (scheduler: Scheduler, url: string, clock: FakeClock, 
 
 /**
  * A started scheduler (fake clock at 0 s, no jitter) with job `id` of an always-failing task, retried
- * up to `attempts` with 1 s between attempts, whose first attempt has run (and failed) at 0 s.
+ * up to `attempts` with 1 s between attempts, whose first attempt has run (and failed) at 0 s. Its
+ * trigger fires once a year (1 January), so no scheduled occurrence falls due during a test, not
+ * even after `resumeJob` (an interval without `startDate` would be due again at once).
  */
 async function firstAttemptFailed (t: { teardown(fn: () => unknown): void }, label: string, id: string, attempts: number) {
   const clock = new FakeClock(at(0))
@@ -48,7 +50,7 @@ async function firstAttemptFailed (t: { teardown(fn: () => unknown): void }, lab
   const ledger: Array<{ attempt: number, runTime: number }> = []
   scheduler.registerTask('flaky', failing(ledger))
   await scheduler.start()
-  await scheduler.addJob({ id, task: 'flaky', trigger: HOURLY, retry: { attempts, backoff: 'fixed', delayMs: 1000 } })
+  await scheduler.addJob({ id, task: 'flaky', trigger: { type: 'cron', expression: '0 0 1 1 *' }, retry: { attempts, backoff: 'fixed', delayMs: 1000 } })
   await scheduler.waitForExecution((await scheduler.runJob(id, { inProcess: true })).id)
   return { scheduler, url, clock, ledger }
 }
