@@ -50,7 +50,7 @@ export function planClaim (input: PlanInput): ClaimPlan {
   const { job, trigger } = input
   const none = { run: [], missed: [], maxInstances: [], coalesced: 0, nextFireTime: job.nextFireTime }
   if (!input.taskRegistered) {
-    return { ...none, nextRunTime: job.nextRunTime, lastError: `task '${job.task}' is not registered on any live process that runs jobs; register it with app.scheduler.registerTask('${job.task}', handler) on a process with execute: true` }
+    return { ...none, nextRunTime: job.nextRunTime, lastError: missingTaskFlag(job.task) }
   }
   if ('error' in trigger) return { ...none, nextRunTime: job.nextRunTime, lastError: trigger.error }
   try {
@@ -60,6 +60,16 @@ export function planClaim (input: PlanInput): ClaimPlan {
     // (the same job would head every batch and nothing would run): flag it, keep it.
     return { ...none, nextRunTime: job.nextRunTime, lastError: `its trigger failed while computing fire times: ${describeFailure(error)}; fix it with rescheduleJob` }
   }
+}
+
+/** The flag of a job whose task no live process that runs jobs has registered. */
+export function missingTaskFlag (task: string): string {
+  return `task '${task}' is not registered on any live process that runs jobs; register it with app.scheduler.registerTask('${task}', handler) on a process with execute: true`
+}
+
+/** Whether `job` is flagged only because no live process had its task (cleared when one has it). */
+export function hasMissingTaskFlag (job: JobRecord): boolean {
+  return job.lastError === missingTaskFlag(job.task)
 }
 
 function describeFailure (error: unknown): string {

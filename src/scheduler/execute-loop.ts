@@ -33,9 +33,14 @@ export interface ExecuteLoopDeps {
   adoption?: OrphanAdoption
 }
 
+/** The longest wait between passes that find startable runs locked by other claimers. */
+const MAX_CONTENDED_RETRY_MS = 1000
+
 export class ExecuteLoop {
   readonly #deps: ExecuteLoopDeps
   readonly #loop: RetryingLoop
+  /** Milliseconds the last contended pass waited (0: the last pass was not contended). */
+  #contended = 0
 
   constructor (deps: ExecuteLoopDeps) {
     this.#deps = deps
@@ -65,27 +70,39 @@ export class ExecuteLoop {
     const tasks = this.#deps.tasks()
     // A freed slot wakes the loop; registering a task does not, so a worker without tasks polls.
     if (executor.available === 0 || tasks.length === 0) return options.pollIntervalMs
-    const limit = Math.min(options.batchSize, executor.available)
+    let limit = 0
     const claimStartedAt = performance.now()
-    const claims = await runner.claiming(async () => tracing.claim(options.nodeId, async () => options.store.claimQueuedRuns({
-      now: options.clock?.() ?? null,
-      limit,
-      owner: options.nodeId,
-      leaseMs: options.leaseMs,
-      tasks,
-      timeoutMs: options.statementTimeoutMs
-    })).catch((error: unknown) => {
-      // It may have committed at the server all the same (COMMIT's answer lost): adopt what it started.
-      this.#deps.adoption?.claimFailed()
-      throw error
-    }), (claimed) => runner.handleClaims(claimed))
+    const claims = await runner.claiming(async () => {
+      // Read in this process's claim turn: the plan step may have just taken slots.
+      limit = Math.min(options.batchSize, executor.available)
+      if (limit === 0) return []
+      return tracing.claim(options.nodeId, async () => options.store.claimQueuedRuns({
+        now: options.clock?.() ?? null,
+        limit,
+        owner: options.nodeId,
+        leaseMs: options.leaseMs,
+        tasks,
+        timeoutMs: options.statementTimeoutMs
+      })).catch((error: unknown) => {
+        // It may have committed at the server all the same (COMMIT's answer lost): adopt what it started.
+        this.#deps.adoption?.claimFailed()
+        throw error
+      })
+    }, (claimed) => runner.handleClaims(claimed))
     events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
+    if (limit === 0) return options.pollIntervalMs
     const handled = claims.reduce((sum, claim) => sum + claim.running.length + claim.recorded.length, 0)
     if (handled >= limit) return 0
     const { nextStartTime, now } = await options.store.getNextQueuedStart(tasks, { timeoutMs: options.statementTimeoutMs })
-    if (nextStartTime === null) return options.pollIntervalMs
-    const untilStart = nextStartTime.getTime() - now.getTime()
-    if (untilStart <= 0) return handled === 0 ? CONTENDED_RETRY_MS : 0
+    const untilStart = nextStartTime === null ? Infinity : nextStartTime.getTime() - now.getTime()
+    if (untilStart <= 0 && handled === 0) {
+      // Startable runs, none started: their jobs are locked by another claimer (or a host
+      // transaction holding a job row). Back off, doubling up to a second, rather than spin.
+      this.#contended = Math.min(this.#contended * 2 || CONTENDED_RETRY_MS, MAX_CONTENDED_RETRY_MS)
+      return this.#contended
+    }
+    this.#contended = 0
+    if (untilStart <= 0) return 0
     return Math.min(untilStart, options.pollIntervalMs)
   }
 }

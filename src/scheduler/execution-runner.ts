@@ -32,6 +32,8 @@ export interface ExecutionRunnerDeps {
   statementTimeoutMs?: number
   /** Wraps each execution in a span. */
   tracing: SchedulerTracing
+  /** Called after outcomes were written (their instance slots are free: queued runs may start). */
+  onOutcomesWritten?: () => void
 }
 
 interface Held {
@@ -67,6 +69,8 @@ export class ExecutionRunner {
   #seen: Set<number> | null = null
   #claimsInFlight = 0
   #claimsBegun = 0
+  /** Settles when the claim under way (if any) is done: claims of this process take turns. */
+  #claimTurn: Promise<void> = Promise.resolve()
   #lostAtClose: Array<{ executionId: number, jobId: string, status: string }> = []
   /** Executions whose outcome this runner gave up on (insertion order; the oldest forgotten past `MAX_OUTCOME_LOST`). */
   readonly #outcomeLost = new Set<number>()
@@ -79,6 +83,7 @@ export class ExecutionRunner {
       random: deps.random,
       maxPending: deps.maxPendingOutcomes,
       statementTimeoutMs: deps.statementTimeoutMs,
+      ...(deps.onOutcomesWritten === undefined ? {} : { onWritten: deps.onOutcomesWritten }),
       onWriteError: (error, pending) => {
         deps.log.warn({ err: error, pending }, 'could not write execution outcomes; they are kept and retried, and their leases renewed')
         deps.events.emit('scheduler:error', { error, during: 'record outcome' })
@@ -130,16 +135,23 @@ export class ExecutionRunner {
   /**
    * Runs `claim` and gives what it claimed to `take` (which submits it), counted in `claimsInFlight`
    * until both are done: no moment lies between the claim's commit and its executions being held
-   * in which orphan adoption could take them (see orphan-adoption.ts).
+   * in which orphan adoption could take them (see orphan-adoption.ts). Claims of this process run
+   * one at a time (the plan step, the execute step and run-now each read the executor's free slots
+   * when they begin), so together they never start more than `maxConcurrency` handlers.
    */
   async claiming<T> (claim: () => Promise<T>, take: (claimed: T) => void): Promise<T> {
     this.#claimsInFlight++
     this.#claimsBegun++
+    const previous = this.#claimTurn
+    let done!: () => void
+    this.#claimTurn = new Promise<void>((resolve) => { done = resolve })
     try {
+      await previous
       const claimed = await claim()
       take(claimed)
       return claimed
     } finally {
+      done()
       this.#claimsInFlight--
     }
   }

@@ -35,6 +35,8 @@ export interface LeaseKeeperDeps {
   /** Milliseconds each renewal or reaping statement may take (`statementTimeoutMs`); a hung connection fails it instead of stalling renewals. */
   statementTimeoutMs: number
   clock: (() => Date) | null
+  /** Called when the reaper abandoned executions: their instance slots are free, so queued runs may start. */
+  onReaped?: () => void
 }
 
 export class LeaseKeeper {
@@ -106,6 +108,7 @@ export class LeaseKeeper {
       events.emit('job:abandoned', { jobId: execution.jobId, execution })
       announceRetry(events, log, { jobId: execution.jobId, execution })
     }
+    if (abandoned.length > 0) this.#deps.onReaped?.()
     return abandoned.length
   }
 

@@ -24,11 +24,15 @@ export class OrphanAdoption {
   readonly #nodeId: string
   readonly #leaseMs: number
   readonly #statementTimeoutMs: number
+  readonly #clock: (() => Date) | null
   /** `performance.now()` until which adoption passes run; 0 when none is needed. */
   #until = 0
+  /** The pass under way: both loops ask for passes, and only one runs at a time. */
+  #pass: Promise<number> | null = null
 
-  constructor (deps: { store: JobStore, runner: ExecutionRunner, log: SchedulerLogger, nodeId: string, leaseMs: number, statementTimeoutMs: number }) {
+  constructor (deps: { store: JobStore, runner: ExecutionRunner, log: SchedulerLogger, nodeId: string, leaseMs: number, statementTimeoutMs: number, clock?: (() => Date) | null }) {
     this.#store = deps.store
+    this.#clock = deps.clock ?? null
     this.#runner = deps.runner
     this.#log = deps.log
     this.#nodeId = deps.nodeId
@@ -42,9 +46,18 @@ export class OrphanAdoption {
     this.#until = performance.now() + this.#leaseMs
   }
 
-  /** Runs one adoption pass when one is due; returns how many executions it adopted. */
+  /**
+   * Runs one adoption pass when one is due (or joins the pass under way: the plan and execute loops
+   * both call this, and two passes at once could each take the same orphan); resolves how many
+   * executions it adopted.
+   */
   async adopt (): Promise<number> {
     if (this.#until === 0) return 0
+    this.#pass ??= this.#adoptOnce().finally(() => { this.#pass = null })
+    return this.#pass
+  }
+
+  async #adoptOnce (): Promise<number> {
     // A run claimed in this process right now (by either loop, or runJob inProcess) is not held
     // until its claim returns: wait for it rather than take it for an orphan, before and during the query.
     const runner = this.#runner
@@ -65,8 +78,11 @@ export class OrphanAdoption {
     for (const [jobId, executions] of byJob) {
       const job = await this.#store.getJob(jobId)
       if (job === null) continue // removed meanwhile: its rows wait out their lease and are abandoned
-      // Checked again after the await: never submit an execution twice.
-      const fresh = executions.filter((execution) => !runner.wasGiven(execution.id))
+      // Renew their leases first: an orphan whose lease already ran out may be the reaper's (and,
+      // with `recover`, another attempt's) by now, and must not run. extendLeases never revives one.
+      const leased = new Set(await this.#store.extendLeases(this.#nodeId, executions.map((execution) => execution.id), this.#leaseMs, this.#clock?.() ?? null, { timeoutMs: this.#statementTimeoutMs }))
+      // Checked again after the awaits: never submit an execution twice.
+      const fresh = executions.filter((execution) => leased.has(execution.id) && !runner.wasGiven(execution.id))
       if (fresh.length === 0) continue
       this.#log.warn({ jobId, executionIds: fresh.map((execution) => execution.id) },
         'adopting executions a failed claim had committed after all (its answer was lost); running them now')

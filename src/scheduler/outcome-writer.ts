@@ -40,6 +40,8 @@ export interface OutcomeWriterOptions {
   maxPending: number
   /** Called after each failed write attempt (for logs and `scheduler:error`). */
   onWriteError?: (error: Error, pending: number) => void
+  /** Called after each batch written: its executions no longer hold instance slots, so queued runs may start. */
+  onWritten?: () => void
   /** Milliseconds each write may take (`statementTimeoutMs`), so a hung connection fails the write, which is retried, instead of stalling the writer. */
   statementTimeoutMs?: number
 }
@@ -127,6 +129,7 @@ export class OutcomeWriter {
     const batch = this.#queue.slice(0, MAX_BATCH)
     const written = await this.#writeBatch(batch)
     if (written) {
+      this.#options.onWritten?.()
       this.#backoff.reset()
       return
     }

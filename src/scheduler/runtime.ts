@@ -38,6 +38,8 @@ export interface SchedulerRuntimeDeps {
   tasks: () => string[]
   /** The tasks live executing processes have registered (read by the leader before it claims). */
   clusterTasks: ClusterTasks
+  /** Clears the missing-task flags of the jobs of these tasks (see SchedulingLoopDeps.unflagTasks). */
+  unflagTasks?: (tasks: string[]) => Promise<void>
 }
 
 export class SchedulerRuntime {
@@ -59,7 +61,8 @@ export class SchedulerRuntime {
     const { store, log } = options
     try {
       this.#session = store instanceof MikroOrmJobStore
-        ? new DedicatedSession(store.sql, (payload) => { if (payload === QUEUED_PAYLOAD) this.#executeLoop?.wake(); else this.#loop?.wake() }, {
+        // Queued runs wake the execute loop; a job change both (a resumed job's retry, a raised maxInstances, a removed job's runs).
+        ? new DedicatedSession(store.sql, (payload) => { if (payload === QUEUED_PAYLOAD) this.#executeLoop?.wake(); else this.wake() }, {
           statementTimeoutMs: options.statementTimeoutMs,
           connectTimeoutMs: options.connectTimeoutMs,
           keepAliveInitialDelayMs: options.keepAliveInitialDelayMs,
@@ -75,7 +78,12 @@ export class SchedulerRuntime {
         nodeId: options.nodeId,
         leaseMs: options.leaseMs,
         statementTimeoutMs: options.statementTimeoutMs,
-        clock: options.clock
+        clock: options.clock,
+        // Reaped rows free instance slots: queued runs waiting for them may start, here and elsewhere.
+        onReaped: () => {
+          this.wakeExecute()
+          store.notifyQueued?.().catch((error: Error) => log.warn({ err: error }, 'could not NOTIFY workers of freed instance slots; they will see them at their next poll'))
+        }
       })
       await this.#leases.reap()
       this.#leases.start()
@@ -96,7 +104,7 @@ export class SchedulerRuntime {
       })
       // Not awaited: a slow database must not hold up the start for a row only people read.
       void this.#heartbeat.start()
-      const adoption = new OrphanAdoption({ store, runner, log, nodeId: options.nodeId, leaseMs: options.leaseMs, statementTimeoutMs: options.statementTimeoutMs })
+      const adoption = new OrphanAdoption({ store, runner, log, nodeId: options.nodeId, leaseMs: options.leaseMs, statementTimeoutMs: options.statementTimeoutMs, clock: options.clock })
       const ownTasks = (): string[] => options.execute ? this.#deps.tasks() : []
       if (options.execute) {
         this.#executeLoop = new ExecuteLoop({ options, session: this.#session, executor, runner, events, tracing, tasks: ownTasks, adoption })
@@ -116,7 +124,8 @@ export class SchedulerRuntime {
           plan,
           clusterTasks: this.#deps.clusterTasks,
           tasks: ownTasks,
-          onQueued: () => this.#executeLoop?.wake()
+          onQueued: () => this.#executeLoop?.wake(),
+          ...(this.#deps.unflagTasks === undefined ? {} : { unflagTasks: this.#deps.unflagTasks })
         })
         this.#loop.start()
       }

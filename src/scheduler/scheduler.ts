@@ -13,8 +13,7 @@ import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord, RecentExec
 import type { TriggerJson } from '../triggers/types.js'
 import type { CodeJobDefinition, JobChanges, JobDefinition, SchedulerEventName, SchedulerEvents, TaskHandler } from '../types.js'
 import { AuditTrail, type AuditOptions } from './audit.js'
-import { planClaim } from './claim-planner.js'
-import { ClusterTasks } from './cluster-tasks.js'
+import { clusterPlanner } from './cluster-planner.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
 import { Executor } from './executor.js'
@@ -73,7 +72,9 @@ export class Scheduler {
       random: this.options.random,
       tracing: this.#tracing,
       maxPendingOutcomes: this.options.maxPendingOutcomes,
-      statementTimeoutMs: this.options.statementTimeoutMs
+      statementTimeoutMs: this.options.statementTimeoutMs,
+      // The written executions' slots are free: queued runs waiting for them may start here.
+      onOutcomesWritten: () => this.#runtime?.wakeExecute()
     })
     this.metrics = this.options.metrics === null ? null : new SchedulerMetrics(this, this.options.metrics)
     this.#audit = new AuditTrail({ store: this.options.store, log, events: this.#events, clock: this.options.clock })
@@ -337,25 +338,14 @@ export class Scheduler {
       this.#runner.open()
       await this.#codeJobs.sync()
       await this.#unflagFixedJobs()
-      const clusterTasks = new ClusterTasks({ store, clock: this.options.clock, statementTimeoutMs: this.options.statementTimeoutMs })
       this.#runtime = new SchedulerRuntime({
         options: this.options,
         events: this.#events,
         executor: this.#executor,
         runner: this.#runner,
         tracing: this.#tracing,
-        plan: (job, now, instances) => planClaim({
-          job,
-          now,
-          instances,
-          trigger: this.#triggers.get(job),
-          // Flagged only when no live executing process has the task (DESIGN.md "Roles").
-          taskRegistered: (this.options.execute && this.#tasks.has(job.task)) || clusterTasks.has(job.task),
-          maxCatchUp: this.options.maxCatchUp,
-          random: this.options.random
-        }),
         tasks: () => this.#tasks.names,
-        clusterTasks
+        ...clusterPlanner(this.options, this.#tasks, this.#triggers, (job) => this.#writes.announce(job))
       })
       await this.#runtime.start()
       this.#state = 'running'

@@ -42,6 +42,8 @@ export interface SchedulingLoopDeps {
   tasks: () => string[]
   /** The claim queued runs (this process's own execute loop may take them now). */
   onQueued?: () => void
+  /** Clears the missing-task flags of the jobs of these tasks (a live process has them now). */
+  unflagTasks?: (tasks: string[]) => Promise<void>
 }
 
 /** With due jobs left but none claimable (locked by another claimer), wait this long before retrying. */
@@ -122,13 +124,16 @@ export class SchedulingLoop {
       events.emit('leader:acquired', { nodeId: options.nodeId })
     }
     await this.#deps.unscheduled?.check()
-    // Who can run which task, for flagging (at most one heartbeat interval old).
-    await this.#deps.clusterTasks.refreshIfOlderThan(options.nodeHeartbeatMs)
+    // Who can run which task, for flagging (at most one heartbeat interval old); the jobs of tasks
+    // that appeared since lose their missing-task flags.
+    const appeared = await this.#deps.clusterTasks.refresh()
+    if (appeared.length > 0) await this.#deps.unflagTasks?.(appeared)
     const limit = options.batchSize
     const claimStartedAt = performance.now()
     const claims = await runner.claiming(async () => tracing.claim(options.nodeId, async () => options.store.claimDueJobs({
       now: options.clock?.() ?? null,
       limit,
+      // Read in this process's claim turn (the execute step may have just taken slots).
       startLimit: options.execute ? executor.available : 0,
       tasks: this.#deps.tasks(),
       owner: options.nodeId,

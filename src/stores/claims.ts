@@ -122,3 +122,14 @@ export interface NextQueuedStart {
   nextStartTime: Date | null
   now: Date
 }
+
+/**
+ * The jittered instant of a queued occurrence, when it has one: the job's `nextRunTime` for the
+ * occurrence at its `nextFireTime` (the jitter drawn for it), else null. Written as the row's
+ * `start_after`, so a worker measures lateness against the misfire grace time from it, as the
+ * planner does (claim-planner.ts), not from the exact fire time.
+ */
+export function jitteredStart (job: JobRecord, runTime: Date): Date | null {
+  const fireTime = job.nextFireTime ?? job.nextRunTime
+  return job.nextRunTime !== null && fireTime !== null && fireTime.getTime() === runTime.getTime() && job.nextRunTime > runTime ? job.nextRunTime : null
+}

@@ -5,7 +5,7 @@
  * contract suite; one process only, so no locks. A queued run's task is its job's.
  */
 import type { AuditContext } from './audit.js'
-import type { ClaimedJob, ClaimOptions, NextQueuedStart, QueuedClaimOptions } from './claims.js'
+import { jitteredStart, type ClaimedJob, type ClaimOptions, type NextQueuedStart, type QueuedClaimOptions } from './claims.js'
 import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN } from './execution-reasons.js'
 import { clone, light } from './memory-rows.js'
 import type { ExecutionRecord, JobRecord } from './records.js'
@@ -61,11 +61,13 @@ export class MemoryClaims {
       if (runStatus === 'running') startable--
       const insert = (runTime: Date, status: 'running' | 'queued' | 'missed' | 'max_instances'): void => {
         const running = status === 'running'
+        const startAfter = status === 'queued' ? jitteredStart(job, runTime) : null
         const execution = this.#t.insert(job.id, runTime, status, {
           startedAt: running ? now : null,
           finishedAt: running || status === 'queued' ? null : now,
           owner: status === 'queued' ? null : options.owner,
-          leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null
+          leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null,
+          ...(startAfter === null ? {} : { startAfter })
         })
         if (execution === null) claim.claimedElsewhere.push(runTime)
         else if (running) claim.running.push(light(execution))
@@ -96,7 +98,7 @@ export class MemoryClaims {
         Object.assign(execution, { status: 'abandoned', finishedAt: now, owner: options.owner, exception: retry ? REMOVED_BEFORE_RETRY : REMOVED_BEFORE_RUN })
         continue
       }
-      const late = !retry && job.misfireGraceTime !== null && now.getTime() - execution.runTime.getTime() > job.misfireGraceTime * 1000
+      const late = !retry && job.misfireGraceTime !== null && now.getTime() - (execution.startAfter ?? execution.runTime).getTime() > job.misfireGraceTime * 1000
       if (!late && this.#blocked(execution, now, true)) continue // waits for a slot an earlier run of this claim took
       Object.assign(execution, late
         ? { status: 'missed', finishedAt: now, owner: options.owner }

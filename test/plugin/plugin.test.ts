@@ -83,6 +83,8 @@ t.test('invalid options are refused at registration with the option named', asyn
     ['bad lock', { orm, lock: 'redis' }, /lock: must be 'auto', 'advisory', 'file' or 'none', got "redis"/],
     ['file lock without file', { orm, lock: 'file' }, /lockFile: is required with lock: 'file'/],
     ['bad concurrency', { orm, maxConcurrency: 0 }, /maxConcurrency: must be a positive integer, got 0/],
+    ['execute not a boolean', { orm, execute: 'no' }, /execute: must be true or false, got "no"/],
+    ['plan not a boolean', { orm, plan: 0 }, /plan: must be true or false, got 0/],
     ['bad poll', { orm, pollIntervalMs: 'often' }, /pollIntervalMs: must be a positive integer/],
     ['statement timeout past the stale limit', { orm, leaderStaleMs: 4000, statementTimeoutMs: 4000 }, /statementTimeoutMs: must be less than leaderStaleMs \(4000\), got 4000/],
     ['bad session url', { orm, sessionUrl: '' }, /sessionUrl: must be a non-empty connection string/],

@@ -174,5 +174,21 @@ export function queuedRunsContract (t: TapTest, makeStore: MakeStore): void {
     t.equal((await store.getExecution(run.id))?.status, 'queued')
     const [claim] = await store.claimQueuedRuns(worker(at(3), ['task.b']))
     t.same(claim?.running.map((e) => e.id), [run.id], 'started by a worker with the new task')
+
+    await store.addJob(newJob('renamed', { nextRunTime: at(1000) }))
+    const direct = await store.queueRun('renamed', at(4)) as ExecutionRecord
+    await store.updateJob('renamed', { task: 'task.c' })
+    const [taken] = await store.claimQueuedRuns(worker(at(5), ['task.c']))
+    t.same(taken?.running.map((e) => e.id), [direct.id], 'a worker with the new task takes it even when no worker has the old one')
+  })
+
+  t.test('a queued occurrence of a jittered job is measured against the misfire grace time from its jittered run time', async (t) => {
+    const store = await open(t)
+    // Fire time 0 s, jittered to 200 s; grace 60 s. Planned at 210 s (10 s late), started at 250 s (50 s late).
+    await store.addJob(newJob('jittered', { nextFireTime: at(0), nextRunTime: at(200), misfireGraceTime: 60 }))
+    const [planned] = await store.claimDueJobs(planStep(at(210), (job) => ({ run: [job.nextFireTime as Date], missed: [], maxInstances: [], nextRunTime: at(3600), coalesced: 0 }), 0, []))
+    t.equal(ms(planned?.queued?.[0]?.startAfter), ms(at(200)), 'the queued row carries its jittered run time')
+    const [started] = await store.claimQueuedRuns(worker(at(250), ['task.a']))
+    t.same(started?.running.map((e) => ms(e.runTime)), [ms(at(0))], 'on time: 50 s after its jittered run time, though 250 s after its fire time')
   })
 }

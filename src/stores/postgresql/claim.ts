@@ -11,6 +11,7 @@ import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sq
 import { auditRun } from './audit.js'
 import { QUEUED_PAYLOAD, WAKEUP_CHANNEL } from '../wakeup.js'
 import type { ClaimedJob, ClaimOptions, ClaimPlan, ExecutionRecord, JobRecord, NextWakeup } from '../job-store.js'
+import { jitteredStart } from '../claims.js'
 import type { AuditContext } from '../audit.js'
 import { EXECUTION_COLUMNS, JOB_COLUMNS, liveRunning, nowParam, rowToExecution, rowToJob } from '../rows.js'
 
@@ -63,9 +64,9 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
       // A catch-up batch shares one instance: it starts here whole, or is queued whole.
       const runStatus = plan.run.length > 0 && startable > 0 && runnable.has(job.task) ? 'running' : 'queued'
       if (runStatus === 'running') startable--
-      for (const runTime of plan.run) rows.push({ jobId: job.id, task: job.task, runTime, status: runStatus })
-      for (const runTime of plan.missed) rows.push({ jobId: job.id, task: job.task, runTime, status: 'missed' })
-      for (const runTime of plan.maxInstances) rows.push({ jobId: job.id, task: job.task, runTime, status: 'max_instances' })
+      for (const runTime of plan.run) rows.push({ jobId: job.id, task: job.task, runTime, status: runStatus, startAfter: runStatus === 'queued' ? jitteredStart(job, runTime) : null })
+      for (const runTime of plan.missed) rows.push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
+      for (const runTime of plan.maxInstances) rows.push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
     })
     // One statement: advance the jobs, and insert their executions (a conflict on the
     // occurrence key means another process has that occurrence: no row comes back for it).
@@ -74,20 +75,20 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
          UPDATE scheduler_job AS j SET next_run_time = u.next_run_time, next_fire_time = u.next_fire_time, last_error = u.last_error
          FROM unnest($7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[]) AS u(id, next_run_time, next_fire_time, last_error)
          WHERE j.id = u.id)
-       INSERT INTO scheduler_job_execution (job_id, run_time, status, task, started_at, finished_at, owner, lease_until)
-       SELECT t.job_id, t.run_time, t.status, t.task,
+       INSERT INTO scheduler_job_execution (job_id, run_time, status, task, start_after, started_at, finished_at, owner, lease_until)
+       SELECT t.job_id, t.run_time, t.status, t.task, t.start_after,
               CASE WHEN t.status = 'running' THEN $4::timestamptz END,
               CASE WHEN t.status NOT IN ('running', 'queued') THEN $4::timestamptz END,
               CASE WHEN t.status <> 'queued' THEN $5 END,
               CASE WHEN t.status = 'running' THEN $4::timestamptz + make_interval(secs => $6 / 1000.0) END
-       FROM unnest($1::text[], $2::timestamptz[], $3::text[], $11::text[]) AS t(job_id, run_time, status, task)
+       FROM unnest($1::text[], $2::timestamptz[], $3::text[], $11::text[], $12::timestamptz[]) AS t(job_id, run_time, status, task, start_after)
        ON CONFLICT (job_id, run_time, attempt) DO NOTHING
        RETURNING ${EXECUTION_COLUMNS}`,
       [
         rows.map((row) => row.jobId), rows.map((row) => row.runTime), rows.map((row) => row.status), now, options.owner, options.leaseMs,
         jobs.map((job) => job.id), plans.map((plan) => plan.nextRunTime),
         plans.map((plan) => plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime), plans.map((plan) => plan.lastError ?? null),
-        rows.map((row) => row.task)
+        rows.map((row) => row.task), rows.map((row) => row.startAfter)
       ]
     )).map(rowToExecution)
     // Wakes idle workers at commit (the channel is placed in the store's schema, like job changes').
@@ -102,6 +103,8 @@ interface PlannedRow {
   task: string
   runTime: Date
   status: 'running' | 'queued' | 'missed' | 'max_instances'
+  /** A queued first occurrence's jittered run time (see {@link jitteredStart}); null otherwise. */
+  startAfter: Date | null
 }
 
 /**

@@ -5,14 +5,15 @@
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
 import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionFilter, type ExecutionOutcome, type ExecutionRecord, type RecentExecutionStats } from '../job-store.js'
 import { recentStats } from '../recent-stats.js'
+import { QUEUED_PAYLOAD, WAKEUP_CHANNEL } from '../wakeup.js'
 import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, EXECUTION_DETAIL_COLUMNS, nowParam, rowToExecution } from '../rows.js'
 
 /**
- * The task of the next attempt of the execution `alias` (a CTE over updated rows): the attempt's own
- * (read from the table: the CTE returns the record columns only), else its job's; null when neither
- * is known (a worker then takes it, and records it `abandoned` when its job is gone).
+ * The task of the next attempt of the execution `alias` (a CTE over updated rows): its job's now,
+ * else (the job is gone) the attempt's own, read from the table (the CTE returns the record columns
+ * only); a worker with it records the retry `abandoned`.
  */
-const TASK_OF = (alias: string): string => `coalesce((SELECT x.task FROM scheduler_job_execution x WHERE x.id = ${alias}.id), (SELECT j.task FROM scheduler_job j WHERE j.id = ${alias}.job_id))`
+const TASK_OF = (alias: string): string => `coalesce((SELECT j.task FROM scheduler_job j WHERE j.id = ${alias}.job_id), (SELECT x.task FROM scheduler_job_execution x WHERE x.id = ${alias}.id))`
 
 /** Outcomes after which the occurrence may get another attempt (`ExecutionOutcome.retryDelayMs`). */
 const RETRIED_STATUSES = "'error', 'timeout', 'abandoned'"
@@ -51,8 +52,13 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
      superseded AS (
        UPDATE scheduler_job_execution AS n SET status = 'abandoned', finished_at = l.late_finished_at, exception = $10
        FROM late l WHERE l.late_status = 'success' AND n.job_id = l.job_id AND n.run_time = l.run_time
-         AND n.attempt = l.attempt + 1 AND n.status = 'queued')
-     SELECT * FROM finished UNION ALL SELECT * FROM late`,
+         AND n.attempt = l.attempt + 1 AND n.status = 'queued'),
+     -- A finished run frees an instance slot: wake idle workers (at commit) when its job has queued
+     -- runs waiting for one. Referenced below only so that PostgreSQL evaluates it.
+     notified AS (
+       SELECT pg_notify($12, $13) FROM finished f
+       WHERE EXISTS (SELECT 1 FROM scheduler_job_execution q WHERE q.job_id = f.job_id AND q.status = 'queued') LIMIT 1)
+     SELECT * FROM finished WHERE (SELECT count(*) FROM notified) >= 0 UNION ALL SELECT * FROM late`,
     [
       outcomes.map(({ id }) => id),
       outcomes.map(({ outcome }) => outcome.status),
@@ -64,7 +70,8 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
       outcomes.map(({ outcome }) => outcome.logsJson ?? null),
       outcomes.map(({ outcome }) => outcome.retryDelayMs ?? null),
       SUPERSEDED_BY_LATE_SUCCESS,
-      outcomes.map(({ outcome }) => outcome.waitedMs ?? null)
+      outcomes.map(({ outcome }) => outcome.waitedMs ?? null),
+      WAKEUP_CHANNEL, QUEUED_PAYLOAD
     ]
   )
   const finished = new Map(rows.map((row) => { const execution = rowToExecution(row); return [execution.id, execution] }))

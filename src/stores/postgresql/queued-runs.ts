@@ -40,8 +40,14 @@ function runBlocked (e: string, now: string, dueOnly: boolean): string {
       (SELECT count(*) FROM scheduler_job_execution r WHERE r.job_id = j.id AND ${liveRunning('r.', now)}) >= j.max_instances)))`
 }
 
-/** Queued rows of the given tasks ($n: text[]), and rows queued without a task (before schema version 7). */
-const ofTasks = (e: string, n: number): string => `(${e}.task = ANY($${n}::text[]) OR ${e}.task IS NULL)`
+/**
+ * Queued rows a worker with the tasks `$n` (text[]) may take: rows of those tasks, rows whose job's
+ * task is one of them now (the job's task changed after the row was queued), rows queued without a
+ * task (before schema version 7), and rows whose job is gone (any worker records them
+ * `abandoned`). The `NOT EXISTS` reads "no job of another task": its job is missing or has one of them.
+ */
+const ofTasks = (e: string, n: number): string =>
+  `(${e}.task = ANY($${n}::text[]) OR ${e}.task IS NULL OR NOT EXISTS (SELECT 1 FROM scheduler_job j WHERE j.id = ${e}.job_id AND j.task <> ALL($${n}::text[])))`
 
 export async function getNextQueuedStart (db: SqlExecutor, tasks: readonly string[]): Promise<NextQueuedStart> {
   const [row] = await db.query<{ next: unknown, now: unknown }>(
@@ -56,7 +62,7 @@ export async function getNextQueuedStart (db: SqlExecutor, tasks: readonly strin
  * Starts up to `limit` queued runs of `tasks` in one transaction, oldest run time first. Per run:
  * `abandoned` when its job is gone; left queued with its job's task when the job's task changed to
  * one this worker lacks; `missed` when it is a first attempt later than the job's misfire grace time
- * (measured from its run time, as APScheduler's `run_job` does when a pool thread picks it up);
+ * (measured from its jittered run time, as APScheduler's `run_job` does when a pool thread picks it up);
  * `running` under this worker's lease when the job has a free instance slot; otherwise it waits.
  */
 export async function claimQueuedRuns (db: SqlClient, options: QueuedClaimOptions): Promise<ClaimedJob[]> {
@@ -128,7 +134,8 @@ function decide (run: QueuedRun, job: JobRecord | undefined, running: number, ru
   const retry = run.attempt > 1
   if (job === undefined) return { status: 'abandoned', exception: retry ? REMOVED_BEFORE_RETRY : REMOVED_BEFORE_RUN }
   if (!runnable.has(job.task)) return { status: 'rerouted', task: job.task }
-  const waitedMs = now.getTime() - toDate(run.run_time).getTime()
+  // From the jittered instant the plan step wrote as the first occurrence's start_after, as the planner measures it.
+  const waitedMs = now.getTime() - toDate(run.start_after ?? run.run_time).getTime()
   if (!retry && job.misfireGraceTime !== null && waitedMs > job.misfireGraceTime * 1000) return { status: 'missed', exception: null }
   if (retry && job.paused) return null
   return running < job.maxInstances ? { status: 'running', exception: null } : null
