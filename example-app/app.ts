@@ -17,15 +17,25 @@ import { registerAdminRoutes } from './routes/admin.ts'
 import { executionsRoutes } from './routes/executions.ts'
 import { metricsRoute } from './routes/metrics.ts'
 
-export async function buildApp (config: Config, orm: MikroORM): Promise<FastifyInstance> {
+/**
+ * What this process does for the scheduler (the plugin's `plan` and `execute` options, both true by
+ * default): with `WORKERS=N` the primary plans (`execute: false`) and the workers execute (`plan: false`).
+ */
+export interface SchedulerRole {
+  plan?: boolean
+  execute?: boolean
+}
+
+export async function buildApp (config: Config, orm: MikroORM, role: SchedulerRole = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: config.logLevel } })
   const registry = config.metrics ? new Registry() : null
   if (registry !== null) collectDefaultMetrics({ register: registry })
 
   await app.register(schedulerPlugin, {
     orm,
+    ...role,
     ...(registry === null ? {} : { metrics: { registry } }),
-    // lock: 'auto' (the default): a PostgreSQL advisory lock elects one worker to run the loop;
+    // lock: 'auto' (the default): a PostgreSQL advisory lock elects the one process that plans;
     // on PGlite a lock file beside the data directory does.
     tasks: { [HEARTBEAT_TASK]: heartbeat, [WELCOME_TASK]: welcome },
     jobs: [heartbeatJob, welcomeJob(config.startedAt)]

@@ -1,7 +1,9 @@
 /**
- * One server process: opens the database, builds the app, listens, and shuts down gracefully on
- * SIGINT/SIGTERM (stop the scheduler and the server with `app.close()`, then close the ORM).
+ * One server process (alone, or one of the `WORKERS=N` workers): opens the database, builds the
+ * app, listens, and shuts down gracefully on SIGINT/SIGTERM (stop the scheduler and the server with
+ * `app.close()`, then close the ORM).
  */
+import cluster from 'node:cluster'
 import type { Config } from './config.ts'
 import { buildApp } from './app.ts'
 import { createExampleTables, openDatabase } from './database.ts'
@@ -12,7 +14,8 @@ const SHUTDOWN_DEADLINE_MS = 30_000
 export async function runServer (config: Config): Promise<void> {
   const orm = await openDatabase(config)
   await createExampleTables(orm)
-  const app = await buildApp(config, orm)
+  // A `WORKERS=N` worker runs the jobs the primary plans and never leads (cluster.ts).
+  const app = await buildApp(config, orm, cluster.isWorker ? { plan: false } : {})
 
   let closing = false
   const close = async (signal: NodeJS.Signals): Promise<void> => {

@@ -1,5 +1,6 @@
 /**
- * `GET /executions?limit=N`: the latest executions, newest first. A route of the example, not of
+ * `GET /executions?limit=N`: the latest executions, newest first, each with the `owner` (node id) of
+ * the process that ran it. A route of the example, not of
  * the plugin: it shows how a host reads the execution history with its own ORM.
  */
 import type { MikroORM } from '@mikro-orm/core'
@@ -22,6 +23,9 @@ export const executionsRoutes: FastifyPluginAsync<{ orm: MikroORM }> = async (ap
         jobId: row.jobId,
         runTime: row.runTime,
         status: row.status,
+        // The node id of the process that started it (with WORKERS=N, which worker ran it), or that recorded a run
+        // that never started (missed, max_instances); null while queued.
+        owner: row.owner ?? null,
         startedAt: row.startedAt ?? null,
         finishedAt: row.finishedAt ?? null,
         durationMs: row.durationMs ?? null,

@@ -2,7 +2,8 @@
  * The example app as a user runs it: a real process (`node --experimental-strip-types
  * example-app/main.ts`) that imports the package by name, so `dist/` is built first. Checks the
  * jobs run and are readable through `GET /executions`, the query validation, and a clean exit on
- * SIGTERM, on PostgreSQL, on PGlite, and with WORKERS=2; the admin routes under `/scheduler`
+ * SIGTERM, on PostgreSQL, on PGlite, and with WORKERS=2 (the primary plans, the executions land on
+ * both workers, each row naming its worker in `owner`); the admin routes under `/scheduler`
  * answer only with `SCHEDULER_ADMIN_TOKEN` set, and only to its bearer token, and a client that
  * sent too many wrong tokens is refused (429) until its window ends.
  */
@@ -27,10 +28,14 @@ interface Execution {
   durationMs: number | null
   exception: string | null
   traceback: string | null
+  owner: string | null
 }
 
 // `npm start` builds first; do the same so the test works on a fresh clone.
 t.before(buildPackage)
+// The build and five real app processes: more than the default file timeout on a busy machine
+// (132 s measured under load). Every wait below keeps its own deadline.
+t.setTimeout(300_000)
 
 /** The environment of the example: the test's own, without settings that would leak into it. */
 function exampleEnv (settings: Record<string, string>): NodeJS.ProcessEnv {
@@ -69,7 +74,7 @@ t.test('on PostgreSQL: jobs run, GET /executions lists them, bad limits are 400,
     return heartbeat !== undefined && failure !== undefined && { heartbeat, failure }
   }, 30_000).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
 
-  t.match(seen.heartbeat, { runTime: String, startedAt: String, finishedAt: String, durationMs: Number, exception: null, traceback: null })
+  t.match(seen.heartbeat, { runTime: String, startedAt: String, finishedAt: String, durationMs: Number, exception: null, traceback: null, owner: String })
   t.match(seen.failure.exception, /flaky run \d+ failed on purpose/)
   t.match(seen.failure.traceback, /Error: flaky run \d+ failed on purpose[\s\S]*\n\s+at /, 'the traceback is the stack of the error')
 
@@ -149,17 +154,35 @@ t.test('without DATABASE_URL: runs on PGlite in DATA_DIR', async (t) => {
   t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'SIGTERM: exit code 0', { output: tail(app) })
 })
 
-t.test('WORKERS=2 on PostgreSQL: two workers share the port, one runs the scheduler, SIGTERM to the primary stops all', async (t) => {
+t.test('WORKERS=2 on PostgreSQL: two workers share the port, the primary plans, both workers run jobs, SIGTERM to the primary stops all', async (t) => {
   const url = await freshDatabase(t, 'example_workers')
   const app = startExample(t, 'example app primary', { DATABASE_URL: url, WORKERS: '2' })
   const base = await listeningAt(app)
   await pollUntil('both workers listening', async () => app.reports.filter((report) => String(report.msg).startsWith('Server listening')).length === 2)
-  await pollUntil('three heartbeats', async () => (await executions(base)).filter((row) => row.jobId === 'heartbeat' && row.status === 'success').length >= 3, 30_000)
-    .catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+  // Every scheduler logs its node id at start; the pid tells the primary's from the workers'.
+  const primaryPid = app.child.pid
+  const started = await pollUntil('three schedulers started (the primary and two workers)', async () => {
+    const reports = app.reports.filter((report) => report.msg === 'scheduler started')
+    return reports.length === 3 && reports
+  }).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+  const primaryNode = String(started.find((report) => report.pid === primaryPid)?.nodeId)
+  const workerNodes = new Set(started.filter((report) => report.pid !== primaryPid).map((report) => String(report.nodeId)))
+  t.equal(workerNodes.size, 2, 'two worker node ids')
+  await waitForReport(app, 'the primary leading', (report) => report.pid === primaryPid && String(report.msg).startsWith('leader lock acquired'))
+
+  // The executions spread: the primary only plans (queued runs), each worker starts some of them.
+  const owners = await pollUntil('successful runs owned by both workers', async () => {
+    const seen = new Set((await executions(base)).filter((row) => row.status === 'success').map((row) => row.owner))
+    return [...workerNodes].every((node) => seen.has(node)) && seen
+  }, 60_000).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+  t.same([...owners].filter((owner) => !workerNodes.has(String(owner))), [], 'every run was started by a worker')
+  t.notOk(owners.has(primaryNode), 'the planning primary runs no handler')
+
   t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'the primary exits 0 after its workers', { output: tail(app) })
   t.equal(app.reports.filter((report) => report.msg === 'bye').length, 2, 'both workers shut down gracefully')
   const duplicates = await query(url, 'select job_id, run_time from scheduler_job_execution group by 1, 2 having count(*) > 1')
   t.same(duplicates, [], 'no occurrence ran twice')
+  t.same(await query(url, "select id from scheduler_job_execution where status = 'running'"), [], 'no execution left running')
 })
 
 t.test('WORKERS>1 without DATABASE_URL is refused with a clear error', async (t) => {

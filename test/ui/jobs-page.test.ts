@@ -165,7 +165,7 @@ if (browserAvailable(t)) {
     t.equal(await page.textContent('#status-nodes summary'), '1 live', 'one live node')
     await page.click('#status-nodes summary')
     const nodeLine = page.locator(`#status-nodes li[data-node-id="${app.scheduler.nodeId}"]`)
-    t.match(await nodeLine.textContent(), new RegExp(`pid ${process.pid} · plan, execute · 0 running[\\s\\S]*tasks: tick`), 'its pid, roles, running count and tasks')
+    t.match(await nodeLine.textContent(), new RegExp(`pid ${process.pid} · plan, execute · 0 running · seen \\d+ s ago[\\s\\S]*tasks: tick`), 'its pid, roles, running count, last heartbeat and tasks')
     await page.waitForResponse((response) => response.url().endsWith('/scheduler/status'))
     await page.waitForResponse((response) => response.url().endsWith('/scheduler/status'))
     t.equal(await page.locator('#status-nodes details').getAttribute('open'), '', 'the opened list stays open across refreshes')
