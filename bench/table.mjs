@@ -46,14 +46,16 @@ export const METRICS = {
     ['2 processes', '/s', higher, (r) => r.executionsPerSecond[2]],
     ['4 processes', '/s', higher, (r) => r.executionsPerSecond[4]],
     ['4 / 1', '×', higher, (r) => r.executionsPerSecond[4] / r.executionsPerSecond[1]],
-    ['lag p99, 4 processes', 'ms', lower, (r) => r.lagMs.p99]
+    ['lag p99, 4 processes', 'ms', lower, (r) => r.lagMs.p99],
+    ['most handlers at once in a process', '', null, (r) => r.peakHandlers ?? null]
   ],
   isolation: [
     ['heartbeat lag p50', 'ms', lower, (r) => r.lagMs.p50],
     ['heartbeat lag p99', 'ms', lower, (r) => r.lagMs.p99],
     ['heartbeat lag max', 'ms', lower, (r) => r.lagMs.max],
     ['heartbeats in window', '', higher, (r) => r.lagMs.count],
-    ['long jobs succeeded', '', higher, (r) => r.longSuccess]
+    ['long jobs succeeded', '', higher, (r) => r.longSuccess],
+    ['most handlers at once in a process', '', null, (r) => r.peakHandlers ?? null]
   ]
 }
 

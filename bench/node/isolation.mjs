@@ -46,6 +46,8 @@ export async function isolation (url, { jobs, longSeconds, processes }) {
     const exactlyOnce = long.rows === jobs && long.jobs === jobs && long.success === jobs &&
       longCalls.flat().length === jobs && beat.rows === beat.occurrences && new Set(beatRunTimes).size === beatRunTimes.length
     const lags = beats.flat().map(([, , lag]) => lag)
+    const peaks = results.map((r) => r.peak)
+    const over = Math.max(...peaks) > WORKER_OPTIONS.maxConcurrency
     return {
       jobs,
       longSeconds,
@@ -54,10 +56,12 @@ export async function isolation (url, { jobs, longSeconds, processes }) {
       expectedBeats: longSeconds,
       longSuccess: long.success,
       longStartSpreadMs: Number(long.last_started) - Number(long.first_started),
+      peakHandlers: Math.max(...peaks),
       exactlyOnce,
       note: `${long.success}/${jobs} long jobs succeeded (per process ${longCalls.map((c) => c.length).join('/')}, ` +
         `started within ${(Number(long.last_started) - Number(long.first_started)).toFixed(0)} ms of each other); ` +
-        `${lags.length}/${longSeconds} heartbeats in the window (per process ${beats.map((b) => b.length).join('/')}), ${beat.rows} rows`
+        `${lags.length}/${longSeconds} heartbeats in the window (per process ${beats.map((b) => b.length).join('/')}), ${beat.rows} rows; ` +
+        `most handlers at once per process ${peaks.join('/')}${over ? ` (maxConcurrency ${WORKER_OPTIONS.maxConcurrency} EXCEEDED)` : ''}`
     }
   } finally {
     killWorkers(workers)

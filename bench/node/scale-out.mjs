@@ -97,6 +97,10 @@ export async function scaleOut (url, { jobs, handlerMs, processes, leadMs = 500 
       notes.push(`${phase.count} process(es): ${phase.rows.success}/${jobs} success rows, ${calls} handler calls ` +
         `(per process ${perWorker.slice(0, phase.count).map((l) => l.length).join('/')}), ${phase.seconds.toFixed(2)} s`)
     }
+    const maxConcurrency = WORKER_OPTIONS.maxConcurrency
+    const peaks = results.map((r) => r.peak)
+    const peak = Math.max(...peaks)
+    if (peak > maxConcurrency) notes.push(`maxConcurrency ${maxConcurrency} EXCEEDED: most handlers at once per process ${peaks.join('/')}`)
     const first = executionsPerSecond[counts[0]]
     const last = executionsPerSecond[counts[counts.length - 1]]
     return {
@@ -105,6 +109,7 @@ export async function scaleOut (url, { jobs, handlerMs, processes, leadMs = 500 
       executionsPerSecond,
       ratio: last / first,
       lagMs,
+      peakHandlers: peak,
       exactlyOnce,
       note: notes.join('; ')
     }

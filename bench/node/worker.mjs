@@ -5,7 +5,8 @@
  * defaults), registers the tasks of `config.tasks` ({ name: handler milliseconds }, the handler
  * awaits that long) and answers `loaded`; on `start` it starts and answers `ready` (so several
  * workers load their modules in parallel and still join the cluster one phase at a time). Every
- * handler call records its fire lag (handler start by this process's clock − ctx.runTime). On
+ * handler call records its fire lag (handler start by this process's clock − ctx.runTime), and
+ * the most handlers running at once is kept (to check maxConcurrency). On
  * `stop` it shuts down and answers `result` with what it recorded, then exits.
  */
 import { setTimeout as delay } from 'node:timers/promises'
@@ -16,11 +17,18 @@ const config = JSON.parse(configJson)
 const bench = await openScheduler(url, config.options)
 const { scheduler } = bench
 const calls = [] // [task, runTime ms, lag ms]
+let inFlight = 0
+let peak = 0 // most handlers running at once here (maxConcurrency holds if ≤ it)
 for (const [task, ms] of Object.entries(config.tasks)) {
   scheduler.registerTask(task, async (ctx) => {
     const runTime = ctx.runTime.getTime()
     calls.push([task, runTime, Date.now() - runTime])
-    if (ms > 0) await delay(ms)
+    peak = Math.max(peak, ++inFlight)
+    try {
+      if (ms > 0) await delay(ms)
+    } finally {
+      inFlight--
+    }
   })
 }
 const counts = countOutcomes(scheduler)
@@ -37,6 +45,6 @@ process.on('message', async (message) => {
   if (message?.type !== 'stop') return
   const status = scheduler.status()
   await bench.close()
-  process.send({ type: 'result', nodeId: status.nodeId, isLeader: status.isLeader, calls, executed: counts.executed, failed: counts.failed }, () => process.exit(0))
+  process.send({ type: 'result', nodeId: status.nodeId, isLeader: status.isLeader, calls, peak, executed: counts.executed, failed: counts.failed }, () => process.exit(0))
 })
 process.send({ type: 'loaded' })
