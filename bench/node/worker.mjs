@@ -47,4 +47,6 @@ process.on('message', async (message) => {
   await bench.close()
   process.send({ type: 'result', nodeId: status.nodeId, isLeader: status.isLeader, calls, peak, executed: counts.executed, failed: counts.failed }, () => process.exit(0))
 })
+// The coordinator is gone (killed after the bench's timeout, say): do not linger as an orphan.
+process.on('disconnect', () => process.exit(1))
 process.send({ type: 'loaded' })
