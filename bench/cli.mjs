@@ -5,7 +5,7 @@
  */
 import { parseArgs as parseNodeArgs } from 'node:util'
 
-export const ROWS = ['burst', 'steady', 'adds', 'history', 'stored']
+export const ROWS = ['burst', 'steady', 'adds', 'history', 'stored', 'scale-out', 'isolation']
 
 /** System ids in table order (see systems.mjs). */
 export const SYSTEM_IDS = ['ours', 'ceiling', 'pg-boss', 'graphile-worker', 'bullmq', 'apscheduler']
@@ -17,7 +17,10 @@ const FULL = {
   // 10 million history rows spread over `days` days; the burst runs on top of them, then one
   // day's history is deleted while `ticking` interval jobs fire every second.
   history: { rows: 10_000_000, days: 30, jobs: 10_000, ticking: 100 },
-  stored: { jobs: 1_000_000, due: 10, ticking: 3, idleSeconds: 20 }
+  stored: { jobs: 1_000_000, due: 10, ticking: 3, idleSeconds: 20 },
+  // Issue #12, this project only: worker processes on one database (maxConcurrency 10 each).
+  'scale-out': { jobs: 2_000, handlerMs: 100, processes: [1, 2, 4] },
+  isolation: { jobs: 20, longSeconds: 60, processes: 4 }
 }
 
 const QUICK = {
@@ -25,16 +28,21 @@ const QUICK = {
   steady: { jobs: 200, seconds: 10 },
   adds: { single: 300, batched: 3_000, batchSize: 1_000 },
   history: { rows: 100_000, days: 30, jobs: 2_000, ticking: 20 },
-  stored: { jobs: 10_000, due: 10, ticking: 3, idleSeconds: 5 }
+  stored: { jobs: 10_000, due: 10, ticking: 3, idleSeconds: 5 },
+  'scale-out': { jobs: 200, handlerMs: 100, processes: [1, 2, 4] },
+  isolation: { jobs: 20, longSeconds: 4, processes: 4 }
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only ${ROWS.join('|')}] [--systems <ids>] [--repeats <n>] [--json <file>]
   --quick          small sizes, one repeat, peers on the burst row only (CI smoke check)
-  --only <row>     run one row (may be repeated)
+  --only <row>     run one row (may be repeated, or comma-separated: --only scale-out,isolation)
   --systems <ids>  comma-separated subset of ${SYSTEM_IDS.join(',')} (default: all)
   --repeats <n>    runs per scenario and system; the table shows the median and range (default 3, quick 1)
   --scale <f>      multiply every row's job and row counts by f (e.g. 0.1 to develop on a busy machine)
   --json <file>    also write the results as JSON
+rows: burst, steady, adds, history, stored (every system); scale-out (executions/s with 1, 2 and 4
+  worker processes on one database, 100 ms I/O-bound handlers) and isolation (1 s heartbeat lag
+  while 20 long jobs run on 4 processes): this project only (issue #12, distributed execution)
 environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; a fresh
 database is created on that server for each scenario and dropped afterwards),
 REDIS_URL (default redis://127.0.0.1:6379, BullMQ only), BENCH_PYTHON (default /usr/bin/python3)
@@ -66,6 +74,7 @@ export function parseArgs (argv) {
   } catch (error) {
     throw new UsageError(error.message)
   }
+  parsed.only = parsed.only.flatMap((o) => o.split(',').map((s) => s.trim()).filter((s) => s !== ''))
   for (const row of parsed.only) if (!ROWS.includes(row)) throw new UsageError(`unknown row '${row}'; rows: ${ROWS.join(', ')}`)
   const systems = parsed.systems === undefined ? SYSTEM_IDS : parsed.systems.split(',').map((s) => s.trim())
   for (const id of systems) if (!SYSTEM_IDS.includes(id)) throw new UsageError(`unknown system '${id}'; systems: ${SYSTEM_IDS.join(', ')}`)

@@ -17,7 +17,9 @@ const PEERS = [
 
 const NOT_MEASURED = {
   history: 'not measured (10 million rows of its own history: this project only)',
-  stored: 'not measured (1,000,000 stored schedules: this project only)'
+  stored: 'not measured (1,000,000 stored schedules: this project only)',
+  'scale-out': 'not measured (worker processes of this project on one database, issue #12: this project only)',
+  isolation: 'not measured (heartbeat next to long jobs on worker processes of this project, issue #12: this project only)'
 }
 
 /** Resolves true when something accepts a TCP connection at REDIS_URL within 1 s. */
@@ -41,7 +43,7 @@ export async function buildSystems ({ selected, peers, apscheduler, redisUp, qui
   if (selected.includes('ours')) {
     entries.push({
       key: 'ours', system: 'ours', label: 'fastify-mikro-scheduler', settings: ours.description, trades: null,
-      rows: { burst: 'run', steady: 'run', adds: 'run', history: 'run', stored: 'run' },
+      rows: { burst: 'run', steady: 'run', adds: 'run', history: 'run', stored: 'run', 'scale-out': 'run', isolation: 'run' },
       prepare: ours.prepareOurs
     })
   }
@@ -62,7 +64,7 @@ export async function buildSystems ({ selected, peers, apscheduler, redisUp, qui
     for (const variant of ['default', 'best']) {
       const v = module?.VARIANTS[variant]
       const rows = {}
-      for (const row of ['burst', 'steady', 'adds', 'history', 'stored']) {
+      for (const row of ['burst', 'steady', 'adds', 'history', 'stored', 'scale-out', 'isolation']) {
         if (NOT_MEASURED[row] !== undefined) rows[row] = NOT_MEASURED[row]
         else if (module?.NOT_APPLICABLE?.[row] !== undefined) rows[row] = module.NOT_APPLICABLE[row]
         else if (quick && (row !== 'burst' || variant !== 'best')) rows[row] = 'skipped in --quick'
@@ -88,7 +90,9 @@ export async function buildSystems ({ selected, peers, apscheduler, redisUp, qui
         history: 'n/a: APScheduler 3 keeps no execution history',
         stored: sizes.stored.jobs > 100_000
           ? 'not measured above 100,000 jobs: APScheduler 3 adds one job per call (about 1,000/s here), so storing 1,000,000 takes over 15 minutes'
-          : aps.runApscheduler
+          : aps.runApscheduler,
+        'scale-out': NOT_MEASURED['scale-out'],
+        isolation: NOT_MEASURED.isolation
       }
     })
   }

@@ -40,6 +40,22 @@ export const METRICS = {
     ['RSS peak', 'MB', lower, (r) => r.rssPeakMb],
     ['idle CPU (of one core)', '%', lower, (r) => r.idleCpuPercent],
     ['claim uses the index', '', null, (r) => r.usesIndex ?? null]
+  ],
+  'scale-out': [
+    ['executions/s, 1 process', '/s', higher, (r) => r.executionsPerSecond[1]],
+    ['2 processes', '/s', higher, (r) => r.executionsPerSecond[2]],
+    ['4 processes', '/s', higher, (r) => r.executionsPerSecond[4]],
+    ['4 / 1', '×', higher, (r) => r.executionsPerSecond[4] / r.executionsPerSecond[1]],
+    ['lag p99, 4 processes', 'ms', lower, (r) => r.lagMs.p99],
+    ['most handlers at once in a process', '', null, (r) => r.peakHandlers ?? null]
+  ],
+  isolation: [
+    ['heartbeat lag p50', 'ms', lower, (r) => r.lagMs.p50],
+    ['heartbeat lag p99', 'ms', lower, (r) => r.lagMs.p99],
+    ['heartbeat lag max', 'ms', lower, (r) => r.lagMs.max],
+    ['heartbeats in window', '', higher, (r) => r.lagMs.count],
+    ['long jobs succeeded', '', higher, (r) => r.longSuccess],
+    ['most handlers at once in a process', '', null, (r) => r.peakHandlers ?? null]
   ]
 }
 
@@ -48,7 +64,10 @@ const TITLES = {
   steady: (s) => `steady: ${n(s.jobs)} recurring jobs every 1 s for ${s.seconds} s`,
   adds: (s) => `adds: ${n(s.single)} one per call, ${n(s.batched)} in batches of ${n(s.batchSize)}`,
   history: (s) => `history: ${n(s.rows)} execution-history rows over ${s.days} days; burst of ${n(s.jobs)}, then one day deleted while ${n(s.ticking)} jobs fire every 1 s`,
-  stored: (s) => `stored: ${n(s.jobs)} stored jobs, ${s.due + s.ticking} due`
+  stored: (s) => `stored: ${n(s.jobs)} stored jobs, ${s.due + s.ticking} due`,
+  'scale-out': (s) => `scale-out: ${n(s.jobs)} one-off jobs due at one instant, handler awaits ${n(s.handlerMs)} ms, ` +
+    `${s.processes.join(', ')} worker processes (maxConcurrency 10 each) on one database`,
+  isolation: (s) => `isolation: ${n(s.jobs)} jobs whose handler awaits ${n(s.longSeconds)} s, started at once, next to a 1 s heartbeat job (first due 500 ms later), ${s.processes} worker processes`
 }
 
 export function n (value, digits = 0) {
@@ -58,6 +77,7 @@ export function n (value, digits = 0) {
 function show (value, unit) {
   if (value === null || value === undefined || Number.isNaN(value)) return 'n/a'
   if (typeof value === 'boolean') return value ? 'yes' : 'no'
+  if (unit === '×') return `${n(value, 2)}×`
   const digits = Math.abs(value) >= 100 || unit === '' ? 0 : 1
   return `${n(value, digits)}${unit === '/s' || unit === '' ? '' : ` ${unit}`}`
 }

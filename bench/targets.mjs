@@ -59,6 +59,23 @@ export function targetLines (results, entries, { full }) {
     if (fire) out.push(`- stored: ${n(results.stored.sizes.jobs)} jobs, start() → first fire ${n(fire.median)} ms (target ≤ 3,000 ms)${mark(fire.median <= 3000, full)}`)
     if (rss) out.push(`- stored: RSS peak ${n(rss.median)} MB (target ≤ 250 MB)${mark(rss.median <= 250, full)}`)
   }
+  const scale = results['scale-out']?.lines.ours
+  if (scale !== undefined) {
+    const counts = results['scale-out'].sizes.processes
+    const most = Math.max(...counts)
+    const one = metric(scale, (r) => r.executionsPerSecond[1])
+    const top = metric(scale, (r) => r.executionsPerSecond[most])
+    if (one && top) {
+      const ratio = top.median / one.median
+      out.push(`- scale-out ${most} processes ≥ 3.5× 1 process: ${n(top.median)}/s vs ${n(one.median)}/s = ${n(ratio, 2)}× (target ≥ 3.5×)${mark(ratio >= 3.5, full)}`)
+    }
+  }
+  const isolation = results.isolation?.lines.ours
+  if (isolation !== undefined) {
+    const p99 = metric(isolation, (r) => r.lagMs.p99)
+    const max = metric(isolation, (r) => r.lagMs.max)
+    if (p99) out.push(`- isolation heartbeat lag p99 ≤ 100 ms: ${n(p99.median)} ms (max ${n(max.median)} ms) while ${n(results.isolation.sizes.jobs)} jobs of ${n(results.isolation.sizes.longSeconds)} s run on ${results.isolation.sizes.processes} processes${mark(p99.median <= 100, full)}`)
+  }
   if (out.length === 2) out.push('- none for these rows')
   return out
 }

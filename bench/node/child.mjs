@@ -6,10 +6,12 @@
 import { adds } from './adds.mjs'
 import { burst } from './burst.mjs'
 import { history, historyFill } from './history.mjs'
+import { isolation } from './isolation.mjs'
+import { scaleOut } from './scale-out.mjs'
 import { stored, storedFill } from './stored.mjs'
 import { steady } from './steady.mjs'
 
-const scenarios = { burst, steady, adds, historyFill, history, storedFill, stored }
+const scenarios = { burst, steady, adds, historyFill, history, storedFill, stored, 'scale-out': scaleOut, isolation }
 const [name, url, sizes] = process.argv.slice(2)
 const result = await scenarios[name](url, JSON.parse(sizes))
 process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`)

@@ -7,12 +7,15 @@ import { fileURLToPath } from 'node:url'
 import { runChild } from '../child-process.mjs'
 import { createTemplate, withDatabase } from '../database.mjs'
 import { POOL, SCHEDULER_OPTIONS } from './harness.mjs'
+import { WORKER_OPTIONS } from './scale-out.mjs'
 
 const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url))
 const TIMEOUT_MS = 1_800_000
 
 export const description = `maxConcurrency ${SCHEDULER_OPTIONS.maxConcurrency}, batchSize ${SCHEDULER_OPTIONS.batchSize}, ` +
-  `MikroORM pool max ${POOL.max}, other options default (pollIntervalMs 5000, leaseMs 30000); execution logging on`
+  `MikroORM pool max ${POOL.max}, other options default (pollIntervalMs 5000, leaseMs 30000); execution logging on; ` +
+  `scale-out and isolation: one such process per worker but maxConcurrency ${WORKER_OPTIONS.maxConcurrency} (the library default), ` +
+  'the first worker leads, jobs are added by a process with execute: false, plan: false'
 
 const runScenario = (scenario, url, sizes) => runChild(process.execPath, [CHILD, scenario, url, JSON.stringify(sizes)], TIMEOUT_MS)
 
