@@ -94,7 +94,9 @@ t.test('bad input is refused with the field named, and nothing is written', asyn
 
 t.test('a stored job whose task is not registered is flagged and kept, then runs once its task is registered', async (t) => {
   const clock = new FakeClock(at(-1))
-  const first = await schedulerOnPostgres(t, 'unknown_task', { clock: clock.now })
+  // A short heartbeat: the leader takes a task as missing only once the node registry has settled
+  // (two heartbeats after its first read); until then a due run is queued for a worker that may have it.
+  const first = await schedulerOnPostgres(t, 'unknown_task', { clock: clock.now, nodeHeartbeatMs: 100 })
   first.scheduler.registerTask('sentinel', async () => {})
   await first.scheduler.start()
   await first.scheduler.addJob({ id: 'sentinel', task: 'sentinel', trigger: { type: 'date', runDate: T0 } })
@@ -103,10 +105,24 @@ t.test('a stored job whose task is not registered is flagged and kept, then runs
   const sentinel = first.scheduler.once('job:executed')
   clock.set(at(0)); first.scheduler.wakeup()
   await sentinel
-  const orphan = await first.scheduler.getJob('orphan')
-  t.match(orphan?.lastError, /task 'reports\.gone' is not registered/)
-  t.equal(orphan?.nextRunTime?.toISOString(), at(0).toISOString(), 'the flagged job keeps its schedule')
-  t.same(await first.scheduler.getExecutions({ jobId: 'orphan' }), [], 'nothing ran')
+  // Each wake-up moves the clock one occurrence on, until a claim after the registry settled flags the job.
+  let minute = 0
+  const orphan = await waitUntil('the orphan is flagged', async () => {
+    const job = await first.scheduler.getJob('orphan')
+    if (job?.lastError !== null) return job
+    clock.set(at(60 * ++minute)); first.scheduler.wakeup()
+    return undefined
+  }, 20_000)
+  t.match(orphan?.lastError, /task 'reports\.gone' is not registered on any live process that runs jobs/)
+  const flaggedAt = orphan?.nextRunTime?.getTime() as number
+  t.ok(flaggedAt <= at(60 * minute).getTime(), 'flagged at a due occurrence')
+  clock.set(at(60 * (minute + 5)))
+  const claimed = first.scheduler.once('scheduler:claimed')
+  first.scheduler.wakeup()
+  await claimed
+  t.equal((await first.scheduler.getJob('orphan'))?.nextRunTime?.getTime(), flaggedAt, 'the flagged job keeps its schedule: it is not claimed again')
+  const statuses = (await first.scheduler.getExecutions({ jobId: 'orphan' })).map((execution) => execution.status)
+  t.ok(statuses.every((status) => status === 'queued' || status === 'max_instances'), `nothing ran (${statuses.join(', ') || 'no rows'})`)
   await first.scheduler.shutdown()
 
   const second = await schedulerOnPostgres(t, 'unknown_task', { clock: clock.now }, first.url)

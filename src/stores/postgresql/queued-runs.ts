@@ -28,16 +28,25 @@ type Decision =
   | { status: 'rerouted', task: string }
 
 /**
+ * The jobs with no free instance slot at `now` (as many live running executions as `max_instances`),
+ * as a CTE named `full_jobs`: computed once per statement from the running rows (their partial
+ * index), so the cost of a claim does not grow with the number of queued rows.
+ */
+const FULL_JOBS = (now: string): string => `full_jobs AS (
+  SELECT r.job_id FROM scheduler_job_execution r JOIN scheduler_job j ON j.id = r.job_id
+  WHERE ${liveRunning('r.', now)} GROUP BY r.job_id, j.max_instances HAVING count(*) >= j.max_instances)`
+
+/**
  * True for a queued run (row alias `e`) that must keep waiting: a retry (attempt ≥ 2) whose job is
- * paused, or (when `dueOnly`, only once the run is due) a run whose job has no free instance slot
- * at `now`. Such a run is not even locked by the claim (waiting runs never crowd out startable ones)
- * and does not wake a worker over and over. A run whose job is gone is not blocked: it is picked
- * and recorded `abandoned`.
+ * paused, or (when `dueOnly`, only once the run is due) a run whose job is in `full_jobs`. Such a
+ * run is not even locked by the claim (waiting runs never crowd out startable ones) and does not
+ * wake a worker over and over. A run whose job is gone is not blocked: it is picked and recorded
+ * `abandoned`. (PostgreSQL evaluates the cheap `attempt > 1` before the paused lookup.)
  */
 function runBlocked (e: string, now: string, dueOnly: boolean): string {
-  return `EXISTS (
-    SELECT 1 FROM scheduler_job j WHERE j.id = ${e}.job_id AND ((${e}.attempt > 1 AND j.paused) OR (${dueOnly ? `coalesce(${e}.start_after, ${e}.run_time) <= ${now} AND ` : ''}
-      (SELECT count(*) FROM scheduler_job_execution r WHERE r.job_id = j.id AND ${liveRunning('r.', now)}) >= j.max_instances)))`
+  const full = `${e}.job_id IN (SELECT job_id FROM full_jobs)`
+  return `((${e}.attempt > 1 AND EXISTS (SELECT 1 FROM scheduler_job j WHERE j.id = ${e}.job_id AND j.paused))
+    OR ${dueOnly ? `(coalesce(${e}.start_after, ${e}.run_time) <= ${now} AND ${full})` : full})`
 }
 
 /**
@@ -51,7 +60,8 @@ const ofTasks = (e: string, n: number): string =>
 
 export async function getNextQueuedStart (db: SqlExecutor, tasks: readonly string[]): Promise<NextQueuedStart> {
   const [row] = await db.query<{ next: unknown, now: unknown }>(
-    `SELECT (SELECT min(coalesce(e.start_after, e.run_time)) FROM scheduler_job_execution e
+    `WITH ${FULL_JOBS('now()')}
+     SELECT (SELECT min(coalesce(e.start_after, e.run_time)) FROM scheduler_job_execution e
              WHERE e.status = 'queued' AND ${ofTasks('e', 1)} AND NOT ${runBlocked('e', 'now()', true)}) AS next, now() AS now`,
     [tasks]
   )
@@ -68,7 +78,8 @@ export async function getNextQueuedStart (db: SqlExecutor, tasks: readonly strin
 export async function claimQueuedRuns (db: SqlClient, options: QueuedClaimOptions): Promise<ClaimedJob[]> {
   return db.transaction(async (tx) => {
     const [head] = await tx.query<{ now: unknown, queued: QueuedRun[] | string | null }>(
-      `WITH queued AS (
+      `WITH ${FULL_JOBS(nowParam(1))},
+       queued AS (
          SELECT e.id, e.job_id, e.attempt, e.run_time, e.start_after FROM scheduler_job_execution e
          WHERE e.status = 'queued' AND ${ofTasks('e', 3)} AND (e.start_after IS NULL OR e.start_after <= ${nowParam(1)})
            AND NOT ${runBlocked('e', nowParam(1), false)}
@@ -91,7 +102,10 @@ async function startQueued (tx: SqlExecutor, queued: QueuedRun[], now: Date, opt
   )
   const jobs = new Map(jobRows.map((row) => [row.id as string, rowToJob(row)]))
   const gone = new Set(queued.map((run) => run.job_id).filter((jobId) => !jobs.has(jobId)))
-  const lockedElsewhere = new Set((await tx.query<{ id: string }>('SELECT id FROM scheduler_job WHERE id = ANY($1::text[])', [[...gone]])).map((row) => row.id))
+  // A job not returned is gone, or locked by another claimer (SKIP LOCKED): tell them apart.
+  const lockedElsewhere = gone.size === 0
+    ? new Set<string>()
+    : new Set((await tx.query<{ id: string }>('SELECT id FROM scheduler_job WHERE id = ANY($1::text[])', [[...gone]])).map((row) => row.id))
   const running = await liveRunningCounts(tx, [...jobs.keys()], now)
   const runnable = new Set(options.tasks)
   const decided: Array<{ run: QueuedRun, decision: Decision }> = []
