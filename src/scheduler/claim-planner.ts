@@ -46,14 +46,6 @@ export interface PlanInput {
   random: () => number
 }
 
-/**
- * Whether `job` is flagged because no live executing process had its task (this build's reason, or
- * an older build's `task '…' is not registered; …`), rather than for its trigger.
- */
-export function flaggedForMissingTask (job: JobRecord): boolean {
-  return job.lastError?.startsWith(`task '${job.task}' is not registered`) === true
-}
-
 export function planClaim (input: PlanInput): ClaimPlan {
   const { job, trigger } = input
   const none = { run: [], missed: [], maxInstances: [], coalesced: 0, nextFireTime: job.nextFireTime }

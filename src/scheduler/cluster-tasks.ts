@@ -5,10 +5,8 @@
  * task registered on workers only is planned and queued for them, not flagged by a leader that lacks it.
  *
  * Read at most once per `nodeHeartbeatMs` by the leader before it claims, so a worker that just
- * started may be missed for one heartbeat, and its job flagged by a claim in between (after the
- * worker cleared its tasks' flags at start: `unflagFixedJobs`). So each read returns the tasks it
- * lists for the first time, and the leader clears the flags of their jobs: such a job waits at
- * most one heartbeat, it is not stuck.
+ * started may be missed for one heartbeat; the worker clears the flags of its tasks' jobs at start
+ * (`unflagFixedJobs`), so such a job is not stuck.
  */
 import type { JobStore } from '../stores/job-store.js'
 import { NODE_STALE_HEARTBEATS } from './node-heartbeat.js'
@@ -32,17 +30,11 @@ export class ClusterTasks {
     return this.#tasks.has(task)
   }
 
-  /**
-   * Reads the live nodes again when the last read is older than `maxAgeMs`; returns the tasks this
-   * read lists and the one before did not (every task at the first read; none without a read). A
-   * database fault is thrown (the loop retries).
-   */
-  async refreshIfOlderThan (maxAgeMs: number): Promise<string[]> {
-    if (performance.now() - this.#readAt < maxAgeMs) return []
+  /** Reads the live nodes again when the last read is older than `maxAgeMs`. A database fault is thrown (the loop retries). */
+  async refreshIfOlderThan (maxAgeMs: number): Promise<void> {
+    if (performance.now() - this.#readAt < maxAgeMs) return
     const nodes = await this.#store.getNodes(NODE_STALE_HEARTBEATS, this.#clock?.() ?? null, { timeoutMs: this.#timeoutMs })
-    const before = this.#tasks
     this.#tasks = new Set(nodes.filter((node) => node.roles.includes('execute')).flatMap((node) => node.tasks))
     this.#readAt = performance.now()
-    return [...this.#tasks].filter((task) => !before.has(task))
   }
 }

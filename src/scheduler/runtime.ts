@@ -38,8 +38,6 @@ export interface SchedulerRuntimeDeps {
   tasks: () => string[]
   /** The tasks live executing processes have registered (read by the leader before it claims). */
   clusterTasks: ClusterTasks
-  /** Clears the flags of jobs whose task a live executing process lists for the first time. */
-  onTasksAppeared?: (tasks: string[]) => Promise<void>
 }
 
 export class SchedulerRuntime {
@@ -117,7 +115,6 @@ export class SchedulerRuntime {
           adoption,
           plan,
           clusterTasks: this.#deps.clusterTasks,
-          ...(this.#deps.onTasksAppeared === undefined ? {} : { onTasksAppeared: this.#deps.onTasksAppeared }),
           tasks: ownTasks,
           onQueued: () => this.#executeLoop?.wake()
         })

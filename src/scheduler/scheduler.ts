@@ -13,7 +13,7 @@ import type { ExecutionFilter, ExecutionRecord, JobFilter, JobRecord, RecentExec
 import type { TriggerJson } from '../triggers/types.js'
 import type { CodeJobDefinition, JobChanges, JobDefinition, SchedulerEventName, SchedulerEvents, TaskHandler } from '../types.js'
 import { AuditTrail, type AuditOptions } from './audit.js'
-import { flaggedForMissingTask, planClaim } from './claim-planner.js'
+import { planClaim } from './claim-planner.js'
 import { ClusterTasks } from './cluster-tasks.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
@@ -355,8 +355,7 @@ export class Scheduler {
           random: this.options.random
         }),
         tasks: () => this.#tasks.names,
-        clusterTasks,
-        onTasksAppeared: async (tasks) => this.#unflagJobsOf(tasks)
+        clusterTasks
       })
       await this.#runtime.start()
       this.#state = 'running'
@@ -391,18 +390,6 @@ export class Scheduler {
   /** Clears `lastError` of flagged jobs whose task is now registered here (with `execute: true`) and whose trigger loads. */
   async #unflagFixedJobs (): Promise<void> {
     const canRun = (job: JobRecord): boolean => this.options.execute && this.#tasks.has(job.task) && !('error' in this.#triggers.get(job))
-    const unflagged = await unflagFixedJobs(this.options.store, canRun, this.options.log)
-    for (const job of unflagged) this.#writes.announce(job)
-  }
-
-  /**
-   * Leader: clears `lastError` of jobs flagged for a missing task, when a live executing process
-   * lists that task for the first time (among `tasks`) and the job's trigger loads: flagged by a
-   * claim that read the node registry before that process's first heartbeat.
-   */
-  async #unflagJobsOf (tasks: string[]): Promise<void> {
-    const appeared = new Set(tasks)
-    const canRun = (job: JobRecord): boolean => appeared.has(job.task) && flaggedForMissingTask(job) && !('error' in this.#triggers.get(job))
     const unflagged = await unflagFixedJobs(this.options.store, canRun, this.options.log)
     for (const job of unflagged) this.#writes.announce(job)
   }

@@ -38,8 +38,6 @@ export interface SchedulingLoopDeps {
   adoption?: OrphanAdoption
   /** The tasks live processes with `execute: true` have registered: a job whose task none has is flagged. */
   clusterTasks: ClusterTasks
-  /** Clears the flags of jobs of tasks a live executing process lists for the first time (see cluster-tasks.ts). */
-  onTasksAppeared?: (tasks: string[]) => Promise<void>
   /** The tasks this process runs itself (its registered tasks; none with `execute: false`). */
   tasks: () => string[]
   /** The claim queued runs (this process's own execute loop may take them now). */
@@ -125,9 +123,7 @@ export class SchedulingLoop {
     }
     await this.#deps.unscheduled?.check()
     // Who can run which task, for flagging (at most one heartbeat interval old).
-    const appeared = await this.#deps.clusterTasks.refreshIfOlderThan(options.nodeHeartbeatMs)
-    // A job flagged while its worker was not read yet (it started after the last read) runs now.
-    if (appeared.length > 0) await this.#deps.onTasksAppeared?.(appeared)
+    await this.#deps.clusterTasks.refreshIfOlderThan(options.nodeHeartbeatMs)
     const limit = options.batchSize
     const claimStartedAt = performance.now()
     const claims = await runner.claiming(async () => tracing.claim(options.nodeId, async () => options.store.claimDueJobs({
