@@ -1,11 +1,13 @@
 /**
  * What the soak does to the cluster while the jobs fire, each on a schedule of its own from the
- * window's start: SIGKILL the leader every `--kill-every` s (it is replaced at once), SIGSTOP it for
+ * window's start: SIGKILL the leader every `--kill-every` s (it is replaced at once), with
+ * `--kill-workers` also a random non-leader worker (which runs handlers too) half a period after
+ * each leader kill (replaced at once as well), SIGSTOP it for
  * `--freeze-seconds` every `--freeze-every` s (or, with the older `--freeze`, every other kill is a
  * freeze), a network fault on a random worker every `--net-fault-every` s with `--net-faults`
  * (in turn: all its connections blackholed, `--net-latency-ms` of latency each way, both for
  * `--net-fault-seconds`, or every connection reset), and one PostgreSQL restart halfway with
- * `--pg-restart`. A disruption that needs a leader waits until there is one.
+ * `--pg-restart`. A disruption that needs a leader waits until there is one, and a ready standby.
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -15,7 +17,7 @@ import { alive, leads, type SoakLog, type SoakWorker } from './workers.ts'
 const run = promisify(execFile)
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-export type DisruptionKind = 'kill' | 'freeze' | 'blackhole' | 'latency' | 'reset'
+export type DisruptionKind = 'kill' | 'kill-worker' | 'freeze' | 'blackhole' | 'latency' | 'reset'
 
 export interface Disruption {
   kind: DisruptionKind
@@ -35,23 +37,26 @@ export class Disruptor {
   restarted = false
   readonly #options: SoakOptions
   readonly #workers: () => SoakWorker[]
-  readonly #replaceLeader: () => Promise<unknown>
+  readonly #replace: () => Promise<unknown>
   readonly #log: SoakLog
   readonly #timers = new Set<NodeJS.Timeout>()
   readonly #restartAt: number | null
   #nextKill: number
+  #nextWorkerKill: number
   #nextFreeze: number
   #nextNetFault: number
   #kills = 0
   #netFaults = 0
 
-  constructor (options: SoakOptions, start: number, workers: () => SoakWorker[], replaceLeader: () => Promise<unknown>, log: SoakLog) {
+  constructor (options: SoakOptions, start: number, workers: () => SoakWorker[], replace: () => Promise<unknown>, log: SoakLog) {
     this.#options = options
     this.#workers = workers
-    this.#replaceLeader = replaceLeader
+    this.#replace = replace
     this.#log = log
     this.#restartAt = options.pgRestart ? start + options.seconds * 500 + 1000 : null
     this.#nextKill = options.killEvery > 0 ? start + options.killEvery * 1000 : Infinity
+    // Offset by half a period, so a worker dies between two leader kills, not with one.
+    this.#nextWorkerKill = options.killWorkers && options.killEvery > 0 ? start + options.killEvery * 1500 : Infinity
     this.#nextFreeze = options.freezeEvery > 0 ? start + options.freezeEvery * 1000 : Infinity
     // Offset by half a period, so network faults fall between the kills rather than on them.
     this.#nextNetFault = options.netFaults ? start + options.netFaultEvery * 500 : Infinity
@@ -61,13 +66,16 @@ export class Disruptor {
   async tick (): Promise<void> {
     const now = Date.now()
     if (this.#restartAt !== null && !this.restarted && now >= this.#restartAt) await this.#restartPostgres()
-    if (now >= this.#nextKill) {
+    // Kills of the leader and of workers take turns in the order they fall due: one that must wait
+    // (for a standby to be up) holds the other back, so neither kind crowds the other out.
+    if (now >= this.#nextKill && this.#nextKill <= this.#nextWorkerKill) {
       const kind = this.#options.freeze && this.#kills % 2 === 1 ? 'freeze' : 'kill'
       if (await this.#disruptLeader(kind)) {
         this.#kills++
         this.#nextKill += this.#options.killEvery * 1000
       }
     }
+    if (now >= this.#nextWorkerKill && this.#nextWorkerKill < this.#nextKill && await this.#killWorker()) this.#nextWorkerKill += this.#options.killEvery * 1000
     if (now >= this.#nextFreeze && await this.#disruptLeader('freeze')) this.#nextFreeze += this.#options.freezeEvery * 1000
     if (now >= this.#nextNetFault && this.#netFault()) this.#nextNetFault += this.#options.netFaultEvery * 1000
   }
@@ -96,12 +104,15 @@ export class Disruptor {
   async #disruptLeader (kind: 'kill' | 'freeze'): Promise<boolean> {
     const leader = this.#workers().find(leads)
     if (leader === undefined) return false
+    // And a standby that is up: after kills of workers (--kill-workers) every other process may
+    // still be booting, and the failover would measure a start-up.
+    if (!this.#workers().some((worker) => worker !== leader && ready(worker))) return false
     this.#record(kind, leader, true)
     if (kind === 'kill') {
       leader.stoppedBySoak = true
       leader.child.kill('SIGKILL')
       this.#log(`soak: killed the leader, ${leader.name} (pid ${leader.child.pid})`)
-      await this.#replaceLeader()
+      await this.#replace()
       return true
     }
     leader.frozen = true
@@ -111,6 +122,24 @@ export class Disruptor {
       leader.frozen = false
       if (alive(leader)) leader.child.kill('SIGCONT')
     })
+    return true
+  }
+
+  /**
+   * SIGKILLs a random live worker that does not lead (it may be running handlers), and replaces it.
+   * Waits while it would leave no ready standby: replacements take seconds to boot, and a leader
+   * killed then would measure their start-up, not a failover.
+   */
+  async #killWorker (): Promise<boolean> {
+    const candidates = this.#workers().filter((worker) => ready(worker) && !leads(worker))
+    if (candidates.length < 2) return false
+    const victim = candidates[Math.floor(Math.random() * candidates.length)]
+    if (victim === undefined) return false
+    this.#record('kill-worker', victim, false)
+    victim.stoppedBySoak = true
+    victim.child.kill('SIGKILL')
+    this.#log(`soak: killed a worker, ${victim.name} (pid ${victim.child.pid})`)
+    await this.#replace()
     return true
   }
 
@@ -153,6 +182,11 @@ export class Disruptor {
     const [cmd, ...args] = this.#options.pgRestartCmd.split(' ') as [string, ...string[]]
     await run(cmd, args).catch((error: Error) => this.#log(`soak: restart command failed: ${error.message}`))
   }
+}
+
+/** Alive, started (its node id reported), and neither killed nor frozen by the soak. */
+function ready (worker: SoakWorker): boolean {
+  return alive(worker) && !worker.stoppedBySoak && !worker.frozen && worker.nodeId !== ''
 }
 
 async function benchmarksRunning (): Promise<boolean> {

@@ -15,6 +15,8 @@ export interface SoakOptions {
   killEvery: number
   /** Seconds between two SIGSTOPs of the leader (each lasting `freezeSeconds`); 0: none. */
   freezeEvery: number
+  /** Also SIGKILL a random non-leader worker every `killEvery` s (half a period after each leader kill). */
+  killWorkers: boolean
   /** The older form: the --kill-every disruptions alternate between a kill and a freeze. */
   freeze: boolean
   freezeSeconds: number
@@ -28,6 +30,8 @@ export interface SoakOptions {
   pgRestart: boolean
   pgRestartCmd: string
   leaseMs: number
+  /** The workers' `maxConcurrency` (null: the library's default). Small, the leader queues most runs for the others. */
+  maxConcurrency: number | null
   leaderStaleMs: number | null
   leaderHeartbeatMs: number | null
   databaseUrl: string
@@ -48,6 +52,7 @@ const NUMBERS = {
   'net-fault-seconds': 10,
   'net-latency-ms': 200,
   'lease-ms': 5000,
+  'max-concurrency': null,
   'leader-stale-ms': null,
   'leader-heartbeat-ms': null
 } as const
@@ -63,6 +68,7 @@ export function parseSoakOptions (argv: string[]): SoakOptions {
     options: {
       ...Object.fromEntries(Object.keys(NUMBERS).map((name) => [name, { type: 'string' as const }])),
       freeze: { type: 'boolean' },
+      'kill-workers': { type: 'boolean' },
       'net-faults': { type: 'boolean' },
       'pg-restart': { type: 'boolean' },
       'pg-restart-cmd': { type: 'string' },
@@ -88,6 +94,7 @@ export function parseSoakOptions (argv: string[]): SoakOptions {
     seconds: number('seconds') as number,
     killEvery: number('kill-every') as number,
     freezeEvery: number('freeze-every') as number,
+    killWorkers: values['kill-workers'] === true,
     freeze: values.freeze === true,
     freezeSeconds: number('freeze-seconds') as number,
     netFaults: values['net-faults'] === true,
@@ -97,6 +104,7 @@ export function parseSoakOptions (argv: string[]): SoakOptions {
     pgRestart: values['pg-restart'] === true,
     pgRestartCmd: (values['pg-restart-cmd'] as string | undefined) ?? 'pg_ctlcluster --skip-systemctl-redirect 15 main restart',
     leaseMs: number('lease-ms') as number,
+    maxConcurrency: number('max-concurrency'),
     leaderStaleMs: number('leader-stale-ms'),
     leaderHeartbeatMs: number('leader-heartbeat-ms'),
     databaseUrl: (values['database-url'] as string | undefined) ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -106,6 +114,7 @@ export function parseSoakOptions (argv: string[]): SoakOptions {
   }
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new Error('--workers must be a whole number ≥ 1')
   if (!Number.isInteger(options.jobs)) throw new Error('--jobs must be a whole number')
+  if (options.killWorkers && options.killEvery === 0) throw new Error('--kill-workers kills on the --kill-every schedule: give --kill-every a number > 0')
   if (options.freeze && options.freezeEvery > 0) throw new Error('--freeze (kills alternate with freezes) and --freeze-every (freezes on a schedule of their own) exclude each other: use one')
   return options
 }

@@ -11,6 +11,10 @@
  *
  * - `--kill-every N`: SIGKILL the leader every N s (default 5; 0: never). A killed worker is
  *   replaced at once, so the cluster keeps `--workers` processes;
+ * - `--kill-workers`: also SIGKILL a random worker that does not lead, every `--kill-every` s,
+ *   half a period after each leader kill. Every worker runs handlers (the leader plans, all
+ *   execute), so the victim dies holding runs: they must end `abandoned` once their lease
+ *   expires, and the queued runs it would have taken run elsewhere;
  * - `--freeze-every N`: SIGSTOP the leader every N s for `--freeze-seconds` (default 5), then
  *   SIGCONT (the older `--freeze` instead makes every other kill a freeze);
  * - `--net-faults`: every `--net-fault-every` s (default 20) a random worker, whose pool and
@@ -31,7 +35,8 @@
  *   (counted from every worker's stdout, killed ones included);
  * - lost: expected occurrences with no row at all;
  * - missed / abandoned: rows with that status (abandoned: their owner was killed mid-run);
- * - stuck: rows still `running` after their lease;
+ * - stuck: rows still `running` after their lease, or still `queued` once every worker has stopped
+ *   (a queued run nobody started);
  * - failover_max_ms: the worst, over kills, freezes and blackholes of the leader, of the time from
  *   the disruption to the first execution started (`started_at`, database clock; the database is
  *   assumed on this machine's clock) by another process;
@@ -49,7 +54,9 @@
  * or effects_unmatched is not 0, or a worker crashed by itself.
  *
  * Other options (soak/options.ts): --lease-ms (default 5000: killed executions are
- * abandoned within seconds), --leader-stale-ms / --leader-heartbeat-ms (passed to the workers when
+ * abandoned within seconds), --max-concurrency (the workers' maxConcurrency; below the number of
+ * jobs, the leader starts that many runs itself and queues the rest for the others, so
+ * `--kill-workers` kills workers holding runs), --leader-stale-ms / --leader-heartbeat-ms (passed to the workers when
  * given), --database-url (server to create the soak database on; default DATABASE_URL or
  * postgres://postgres@127.0.0.1:5432/postgres), --keep-db, --library (module for the workers;
  * default the built package), --pg-restart-cmd (default
@@ -142,6 +149,7 @@ async function main (): Promise<number> {
     const schedulerOptions: Record<string, unknown> = { leaseMs: options.leaseMs }
     if (options.leaderStaleMs !== null) schedulerOptions.leaderStaleMs = options.leaderStaleMs
     if (options.leaderHeartbeatMs !== null) schedulerOptions.leaderHeartbeatMs = options.leaderHeartbeatMs
+    if (options.maxConcurrency !== null) schedulerOptions.maxConcurrency = options.maxConcurrency
     const env = {
       ...process.env,
       DATABASE_URL: dbUrl,
@@ -205,8 +213,9 @@ async function main (): Promise<number> {
     }
     await Promise.all(living.slice(0, -1).map(async (worker) => worker.exit))
     // The last worker's reaper marks executions of killed workers abandoned once their lease expires.
+    // Queued runs too: the last worker starts what the others left queued.
     await waitFor('every execution to finish or be abandoned', async () => {
-      const [row] = await retrying('count running', async () => sql<{ n: number }>(dbUrl, "select count(*)::int as n from scheduler_job_execution where status = 'running'"))
+      const [row] = await retrying('count running', async () => sql<{ n: number }>(dbUrl, "select count(*)::int as n from scheduler_job_execution where status in ('running', 'queued')"))
       return row?.n === 0
     }, options.leaseMs * 3 + 15_000)
     if (last !== undefined) {
@@ -250,8 +259,9 @@ async function main (): Promise<number> {
     const unexpected = unexpectedOccurrences(expectedSet, [...byOccurrence.keys(), ...effects.keys])
     const late = await retrying('count late outcomes', async () => lateOutcomes(async (text, values) => sql(dbUrl, text, values)))
     const status = (s: string): number => rows.filter((row) => row.status === s).length
-    // Every worker is stopped and every lease has had time to expire: a row still running is stuck.
-    const stuck = status('running')
+    // Every worker is stopped and every lease has had time to expire: a row still running, or
+    // still queued for a worker, is stuck.
+    const stuck = status('running') + status('queued')
 
     const failovers = disruptions.filter((disruption) => disruption.leader && ['kill', 'freeze', 'blackhole'].includes(disruption.kind)).map((disruption) => {
       const after = rows.filter((row) => row.owner !== disruption.victim && row.started_at !== null && row.started_at.getTime() > disruption.at)
@@ -275,8 +285,8 @@ async function main (): Promise<number> {
     if (lost.length > 0) log(`soak: lost, e.g. ${lost.slice(0, 5).join(', ')}`)
     if (duplicates.size > 0) log(`soak: duplicates, e.g. ${[...duplicates].slice(0, 5).join(', ')}`)
     const errors = workers.reduce((n, worker) => n + worker.reports.filter((report) => report.event === 'scheduler-error').length, 0)
-    const plural = { kill: 'kills', freeze: 'freezes', blackhole: 'blackholes', latency: 'latencies', reset: 'resets' } as const
-    const kinds = (['kill', 'freeze', 'blackhole', 'latency', 'reset'] as const).map((kind) => `${plural[kind]}=${disruptions.filter((d) => d.kind === kind).length}`).join(' ')
+    const plural = { kill: 'kills', 'kill-worker': 'worker_kills', freeze: 'freezes', blackhole: 'blackholes', latency: 'latencies', reset: 'resets' } as const
+    const kinds = (['kill', 'kill-worker', 'freeze', 'blackhole', 'latency', 'reset'] as const).map((kind) => `${plural[kind]}=${disruptions.filter((d) => d.kind === kind).length}`).join(' ')
     console.log(`soak: disruptions=${disruptions.length} (${kinds}) pg_restart=${chaos.restarted} worker_processes=${workers.length} crashes=${crashes} scheduler_errors=${errors} unexpected_occurrences=${unexpected.length} effects=${effects.effects} effects_unmatched=${effectErrors.length}`)
     console.log(`soak: workers=${options.workers} occurrences=${expected.length} executed=${executed} duplicates=${duplicates.size} lost=${lost.length} missed=${status('missed')} abandoned=${status('abandoned')} stuck=${stuck} failover_max_ms=${failoverMax} effects_duplicated=${effects.duplicated.length} effects_missing=${effects.missing.length} late_outcomes=${late}`)
     const failed = duplicates.size > 0 || lost.length > 0 || stuck > 0 || crashes > 0 || unexpected.length > 0 ||
