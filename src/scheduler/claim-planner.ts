@@ -67,9 +67,13 @@ export function missingTaskFlag (task: string): string {
   return `task '${task}' is not registered on any live process that runs jobs; register it with app.scheduler.registerTask('${task}', handler) on a process with execute: true`
 }
 
-/** Whether `job` is flagged only because no live process had its task (cleared when one has it). */
+/**
+ * Whether `job` is flagged only because no live process had its task (cleared when one has it),
+ * in this wording or in the one of releases before distributed execution.
+ */
 export function hasMissingTaskFlag (job: JobRecord): boolean {
-  return job.lastError === missingTaskFlag(job.task)
+  return job.lastError === missingTaskFlag(job.task) ||
+    job.lastError === `task '${job.task}' is not registered; register it with app.scheduler.registerTask('${job.task}', handler) on the process that runs the scheduler`
 }
 
 function describeFailure (error: unknown): string {

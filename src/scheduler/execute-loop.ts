@@ -41,19 +41,40 @@ export class ExecuteLoop {
   readonly #loop: RetryingLoop
   /** Milliseconds the last contended pass waited (0: the last pass was not contended). */
   #contended = 0
+  /** The last pass had no free executor slot, or found a due run waiting for an instance slot. */
+  #wantsSlot = true
+  /** A pass is under way. */
+  #inPass = false
 
   constructor (deps: ExecuteLoopDeps) {
     this.#deps = deps
-    this.#loop = new RetryingLoop(deps.options, deps.events, 'execute loop', async () => this.#iterate())
+    this.#loop = new RetryingLoop(deps.options, deps.events, 'execute loop', async () => {
+      this.#inPass = true
+      try {
+        return await this.#iterate()
+      } finally {
+        this.#inPass = false
+      }
+    })
   }
 
   start (): void {
     this.#loop.start()
   }
 
-  /** Looks for startable queued runs now (runs were queued, or a slot freed). */
+  /** Looks for startable queued runs now (runs were queued, or jobs changed). */
   wake (): void {
     this.#loop.wake()
+  }
+
+  /**
+   * A slot freed: an executor slot here, or an instance slot in the database (an outcome written).
+   * Looks again only when the last pass found a run waiting for one, or had no free executor slot:
+   * with nothing queued, the many slots a busy process frees cost no query.
+   */
+  slotFreed (): void {
+    // During a pass the answer is not known yet: the wake is remembered, and the next pass looks.
+    if (this.#wantsSlot || this.#inPass) this.#loop.wake()
   }
 
   /** Stops starting runs and resolves when the loop has left (running executions are the executor's to drain). */
@@ -69,7 +90,15 @@ export class ExecuteLoop {
     await this.#deps.adoption?.adopt()
     const tasks = this.#deps.tasks()
     // A freed slot wakes the loop; registering a task does not, so a worker without tasks polls.
+    this.#wantsSlot = executor.available === 0
     if (executor.available === 0 || tasks.length === 0) return options.pollIntervalMs
+    // One statement first, outside any transaction: a pass that finds nothing must cost little.
+    const { nextStartTime, waitingForSlot, now } = await options.store.getNextQueuedStart(tasks, { timeoutMs: options.statementTimeoutMs })
+    this.#wantsSlot = waitingForSlot
+    if (nextStartTime === null) return options.pollIntervalMs
+    // The claim runs at the injected clock when there is one (tests); so is "due" judged.
+    const untilStart = nextStartTime.getTime() - (options.clock?.() ?? now).getTime()
+    if (untilStart > 0) return Math.min(untilStart, options.pollIntervalMs)
     let limit = 0
     const claimStartedAt = performance.now()
     const claims = await runner.claiming(async () => {
@@ -89,20 +118,16 @@ export class ExecuteLoop {
         throw error
       })
     }, (claimed) => runner.handleClaims(claimed))
-    events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
     if (limit === 0) return options.pollIntervalMs
+    events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
     const handled = claims.reduce((sum, claim) => sum + claim.running.length + claim.recorded.length, 0)
-    if (handled >= limit) return 0
-    const { nextStartTime, now } = await options.store.getNextQueuedStart(tasks, { timeoutMs: options.statementTimeoutMs })
-    const untilStart = nextStartTime === null ? Infinity : nextStartTime.getTime() - now.getTime()
-    if (untilStart <= 0 && handled === 0) {
-      // Startable runs, none started: their jobs are locked by another claimer (or a host
-      // transaction holding a job row). Back off, doubling up to a second, rather than spin.
-      this.#contended = Math.min(this.#contended * 2 || CONTENDED_RETRY_MS, MAX_CONTENDED_RETRY_MS)
-      return this.#contended
+    if (handled > 0) {
+      this.#contended = 0
+      return 0
     }
-    this.#contended = 0
-    if (untilStart <= 0) return 0
-    return Math.min(untilStart, options.pollIntervalMs)
+    // Startable runs, none started: their jobs are locked by another claimer (or a host
+    // transaction holding a job row). Back off, doubling up to a second, rather than spin.
+    this.#contended = Math.min(this.#contended * 2 || CONTENDED_RETRY_MS, MAX_CONTENDED_RETRY_MS)
+    return this.#contended
   }
 }

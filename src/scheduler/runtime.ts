@@ -175,9 +175,14 @@ export class SchedulerRuntime {
     this.#executeLoop?.wake()
   }
 
-  /** Re-checks for startable queued runs now (an executor slot freed). */
+  /** Re-checks for startable queued runs now (runs were queued, or slots freed in the database). */
   wakeExecute (): void {
     this.#executeLoop?.wake()
+  }
+
+  /** An executor slot freed, or outcomes were written: the execute loop looks again if a run waits for a slot. */
+  slotFreed (): void {
+    this.#executeLoop?.slotFreed()
   }
 
   get isLeader (): boolean {

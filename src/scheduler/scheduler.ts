@@ -60,7 +60,7 @@ export class Scheduler {
       this.#runtime?.wakeExecute()
       this.#notifyQueuedSoon()
     })
-    this.#executor = new Executor({ maxConcurrency: this.options.maxConcurrency, onSlotFree: () => this.#runtime?.wakeExecute() })
+    this.#executor = new Executor({ maxConcurrency: this.options.maxConcurrency, onSlotFree: () => this.#runtime?.slotFreed() })
     this.#runner = new ExecutionRunner({
       store: this.options.store,
       executor: this.#executor,
@@ -74,7 +74,7 @@ export class Scheduler {
       maxPendingOutcomes: this.options.maxPendingOutcomes,
       statementTimeoutMs: this.options.statementTimeoutMs,
       // The written executions' slots are free: queued runs waiting for them may start here.
-      onOutcomesWritten: () => this.#runtime?.wakeExecute()
+      onOutcomesWritten: () => this.#runtime?.slotFreed()
     })
     this.metrics = this.options.metrics === null ? null : new SchedulerMetrics(this, this.options.metrics)
     this.#audit = new AuditTrail({ store: this.options.store, log, events: this.#events, clock: this.options.clock })

@@ -120,6 +120,8 @@ export interface QueuedClaimOptions {
 export interface NextQueuedStart {
   /** Its `startAfter`, else its run time; null when no queued run of these tasks can start. */
   nextStartTime: Date | null
+  /** Whether a due queued run of these tasks waits for a free instance slot of its job (a freed slot may let it start). */
+  waitingForSlot: boolean
   now: Date
 }
 

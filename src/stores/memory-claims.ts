@@ -39,11 +39,14 @@ export class MemoryClaims {
   nextQueuedStart (tasks: readonly string[]): NextQueuedStart {
     const now = this.#t.clock()
     let next: Date | null = null
+    let waitingForSlot = false
     for (const execution of this.#queuedOf(tasks)) {
       const startAt = execution.startAfter ?? execution.runTime
       if (!this.#blocked(execution, now, startAt <= now) && (next === null || startAt < next)) next = startAt
+      const job = this.#t.jobs.get(execution.jobId)
+      if (job !== undefined && this.runningCount(job.id, now) >= job.maxInstances) waitingForSlot = true
     }
-    return { nextStartTime: next, now }
+    return { nextStartTime: next, waitingForSlot, now }
   }
 
   claimDueJobs (options: ClaimOptions): ClaimedJob[] {

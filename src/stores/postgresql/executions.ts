@@ -56,8 +56,8 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
      -- A finished run frees an instance slot: wake idle workers (at commit) when its job has queued
      -- runs waiting for one. Referenced below only so that PostgreSQL evaluates it.
      notified AS (
-       SELECT pg_notify($12, $13) FROM finished f
-       WHERE EXISTS (SELECT 1 FROM scheduler_job_execution q WHERE q.job_id = f.job_id AND q.status = 'queued') LIMIT 1)
+       SELECT pg_notify($12, $13)
+       WHERE EXISTS (SELECT 1 FROM scheduler_job_execution q JOIN finished f ON f.job_id = q.job_id WHERE q.status = 'queued'))
      SELECT * FROM finished WHERE (SELECT count(*) FROM notified) >= 0 UNION ALL SELECT * FROM late`,
     [
       outcomes.map(({ id }) => id),

@@ -59,13 +59,16 @@ const ofTasks = (e: string, n: number): string =>
   `(${e}.task = ANY($${n}::text[]) OR ${e}.task IS NULL OR NOT EXISTS (SELECT 1 FROM scheduler_job j WHERE j.id = ${e}.job_id AND j.task <> ALL($${n}::text[])))`
 
 export async function getNextQueuedStart (db: SqlExecutor, tasks: readonly string[]): Promise<NextQueuedStart> {
-  const [row] = await db.query<{ next: unknown, now: unknown }>(
+  const [row] = await db.query<{ next: unknown, waiting: boolean, now: unknown }>(
     `WITH ${FULL_JOBS('now()')}
      SELECT (SELECT min(coalesce(e.start_after, e.run_time)) FROM scheduler_job_execution e
-             WHERE e.status = 'queued' AND ${ofTasks('e', 1)} AND NOT ${runBlocked('e', 'now()', true)}) AS next, now() AS now`,
+             WHERE e.status = 'queued' AND ${ofTasks('e', 1)} AND NOT ${runBlocked('e', 'now()', true)}) AS next,
+            EXISTS (SELECT 1 FROM scheduler_job_execution e
+                    WHERE e.status = 'queued' AND ${ofTasks('e', 1)} AND e.job_id IN (SELECT job_id FROM full_jobs)) AS waiting,
+            now() AS now`,
     [tasks]
   )
-  return { nextStartTime: toDateOrNull(row?.next), now: toDate(row?.now) }
+  return { nextStartTime: toDateOrNull(row?.next), waitingForSlot: row?.waiting === true, now: toDate(row?.now) }
 }
 
 /**
