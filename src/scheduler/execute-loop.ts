@@ -45,6 +45,8 @@ export class ExecuteLoop {
   #wantsSlot = true
   /** A pass is under way. */
   #inPass = false
+  /** The last claim started as many runs as its limit allowed: the next pass claims without probing first. */
+  #backlog = false
 
   constructor (deps: ExecuteLoopDeps) {
     this.#deps = deps
@@ -92,13 +94,19 @@ export class ExecuteLoop {
     // A freed slot wakes the loop; registering a task does not, so a worker without tasks polls.
     this.#wantsSlot = executor.available === 0
     if (executor.available === 0 || tasks.length === 0) return options.pollIntervalMs
-    // One statement first, outside any transaction: a pass that finds nothing must cost little.
-    const { nextStartTime, waitingForSlot, now } = await options.store.getNextQueuedStart(tasks, { timeoutMs: options.statementTimeoutMs })
-    this.#wantsSlot = waitingForSlot
-    if (nextStartTime === null) return options.pollIntervalMs
-    // The claim runs at the injected clock when there is one (tests); so is "due" judged.
-    const untilStart = nextStartTime.getTime() - (options.clock?.() ?? now).getTime()
-    if (untilStart > 0) return Math.min(untilStart, options.pollIntervalMs)
+    if (this.#backlog) {
+      // The last claim took as many runs as it could: more are likely waiting, so claim at once
+      // (a backlog drains one claim per freed slot, and a probe before each would add a statement).
+      this.#wantsSlot = true
+    } else {
+      // One statement first, outside any transaction: a pass that finds nothing must cost little.
+      const { nextStartTime, waitingForSlot, now } = await options.store.getNextQueuedStart(tasks, { timeoutMs: options.statementTimeoutMs })
+      this.#wantsSlot = waitingForSlot
+      if (nextStartTime === null) return options.pollIntervalMs
+      // The claim runs at the injected clock when there is one (tests); so is "due" judged.
+      const untilStart = nextStartTime.getTime() - (options.clock?.() ?? now).getTime()
+      if (untilStart > 0) return Math.min(untilStart, options.pollIntervalMs)
+    }
     let limit = 0
     const claimStartedAt = performance.now()
     const claims = await runner.claiming(async () => {
@@ -121,10 +129,14 @@ export class ExecuteLoop {
     if (limit === 0) return options.pollIntervalMs
     events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
     const handled = claims.reduce((sum, claim) => sum + claim.running.length + claim.recorded.length, 0)
+    const wasBacklog = this.#backlog
+    this.#backlog = handled >= limit
     if (handled > 0) {
       this.#contended = 0
       return 0
     }
+    // A claim without a probe that found nothing: the backlog has drained; probe from now on.
+    if (wasBacklog) return 0
     // Startable runs, none started: their jobs are locked by another claimer (or a host
     // transaction holding a job row). Back off, doubling up to a second, rather than spin.
     this.#contended = Math.min(this.#contended * 2 || CONTENDED_RETRY_MS, MAX_CONTENDED_RETRY_MS)

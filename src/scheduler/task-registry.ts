@@ -1,7 +1,7 @@
 /**
- * The tasks of this process: handler by name (`registerTask`). A job names its task; the process
- * that claims a job runs the task's handler, and a job whose task is not registered there is
- * flagged, not run.
+ * The tasks of this process: handler by name (`registerTask`). A job names its task; a process with
+ * `execute: true` that has the task runs its executions, and a job whose task no live such process
+ * has registered is flagged, not run (cluster-tasks.ts).
  */
 import { InvalidJobError, TaskNotRegisteredError } from '../errors.js'
 import type { TaskHandler } from '../types.js'
