@@ -37,11 +37,6 @@ export class ClusterTasks {
     this.#heartbeatMs = deps.nodeHeartbeatMs
   }
 
-  /** Whether a live process with `execute: true` has `task` registered, as of the last read. */
-  has (task: string): boolean {
-    return this.#tasks.has(task)
-  }
-
   /** Whether `task` may be taken as missing from the cluster: absent, and the registry read long enough to be sure. */
   mayBeMissing (task: string): boolean {
     return !this.#tasks.has(task) && performance.now() - this.#firstReadAt >= SETTLE_HEARTBEATS * this.#heartbeatMs
