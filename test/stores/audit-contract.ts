@@ -7,17 +7,12 @@
 import { auditEntry, type AuditContext } from '../../src/stores/audit.js'
 import type { JobStore } from '../../src/stores/job-store.js'
 import type { MakeStore, TapTest } from './contract.js'
-import { at, newJob } from './contract.js'
+import { at, newJob, openStore } from './contract.js'
 
 const ctx = (action: AuditContext['action'], seconds: number, actor = 'alice'): AuditContext => ({ action, actor, at: at(seconds) })
 
 export function auditContract (t: TapTest, makeStore: MakeStore): void {
-  async function open (t: TapTest): Promise<JobStore> {
-    const { store } = await makeStore(t)
-    await store.initialize()
-    t.teardown(async () => store.close())
-    return store
-  }
+  const open = async (t: TapTest): Promise<JobStore> => openStore(t, makeStore)
 
   t.test('every audited job write records its action, actor and changed fields; unaudited writes record nothing', async (t) => {
     const store = await open(t)

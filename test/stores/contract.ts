@@ -31,6 +31,14 @@ export interface StoreFixture {
 
 export type MakeStore = (t: TapTest) => Promise<StoreFixture>
 
+/** A store from `makeStore`, initialised, and closed at the end of `t`: what most contract parts start from. */
+export async function openStore (t: TapTest, makeStore: MakeStore): Promise<JobStore> {
+  const { store } = await makeStore(t)
+  await store.initialize()
+  t.teardown(async () => store.close())
+  return store
+}
+
 /** 2030-01-01T00:00:00Z plus `seconds`. */
 export const at = (seconds: number): Date => new Date(Date.UTC(2030, 0, 1) + seconds * 1000)
 

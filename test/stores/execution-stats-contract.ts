@@ -7,7 +7,7 @@
  */
 import type { ClaimPlanner, ExecutionRecord, JobStore } from '../../src/stores/job-store.js'
 import type { MakeStore, TapTest } from './contract.js'
-import { at, newJob } from './contract.js'
+import { at, newJob, openStore } from './contract.js'
 
 const OWNER = 'node-stats'
 const LEASE_MS = 3_600_000
@@ -46,12 +46,7 @@ async function recordMissed (store: JobStore, jobId: string, seconds: number[], 
 }
 
 export function executionStatsContract (t: TapTest, makeStore: MakeStore): void {
-  async function open (t: TapTest): Promise<JobStore> {
-    const { store } = await makeStore(t)
-    await store.initialize()
-    t.teardown(async () => store.close())
-    return store
-  }
+  const open = async (t: TapTest): Promise<JobStore> => openStore(t, makeStore)
 
   t.test('getRunHistory: a job\'s newest executions, newest first, with status, start and duration', async (t) => {
     const store = await open(t)

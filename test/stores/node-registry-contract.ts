@@ -6,7 +6,7 @@
  */
 import type { ExecutionRecord, NodeRegistration } from '../../src/stores/job-store.js'
 import type { MakeStore, TapTest } from './contract.js'
-import { at, newJob } from './contract.js'
+import { at, newJob, openStore } from './contract.js'
 
 const HOUR_MS = 3_600_000
 /** Live within three of its own heartbeats; pruned after an hour and three heartbeats. */
@@ -18,12 +18,7 @@ const node = (nodeId: string, overrides: Partial<NodeRegistration> = {}): NodeRe
   ({ nodeId, host: 'host-1', pid: 4242, tasks: ['report', 'email'], roles: ['plan', 'execute'], lock: 'advisory', heartbeatMs: 5000, ...overrides })
 
 export function nodeRegistryContract (t: TapTest, makeStore: MakeStore): void {
-  async function open (t: TapTest) {
-    const { store } = await makeStore(t)
-    await store.initialize()
-    t.teardown(async () => store.close())
-    return store
-  }
+  const open = async (t: TapTest) => openStore(t, makeStore)
 
   t.test('recordNode registers a node; a later heartbeat moves lastSeenAt, keeps startedAt and replaces tasks', async (t) => {
     const store = await open(t)

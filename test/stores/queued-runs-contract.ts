@@ -9,7 +9,7 @@
  */
 import type { ClaimOptions, ClaimPlanner, ExecutionRecord, JobStore, QueuedClaimOptions } from '../../src/stores/job-store.js'
 import type { MakeStore, TapTest } from './contract.js'
-import { at, newJob } from './contract.js'
+import { at, newJob, openStore } from './contract.js'
 
 const LEADER = 'leader'
 const WORKER = 'worker'
@@ -36,12 +36,7 @@ function worker (now: Date, tasks: string[], limit = 100, owner = WORKER): Queue
 }
 
 export function queuedRunsContract (t: TapTest, makeStore: MakeStore): void {
-  async function open (t: TapTest): Promise<JobStore> {
-    const { store } = await makeStore(t)
-    await store.initialize()
-    t.teardown(async () => store.close())
-    return store
-  }
+  const open = async (t: TapTest): Promise<JobStore> => openStore(t, makeStore)
 
   /** Every execution of a job as [status, owner], oldest run time first. */
   async function rows (store: JobStore, jobId: string): Promise<Array<[string, string | null]>> {

@@ -9,7 +9,7 @@
 import type { ExecutionRecord, JobStore, QueuedClaimOptions } from '../../src/stores/job-store.js'
 import type { RetryPolicy } from '../../src/scheduler/retry-policy.js'
 import type { MakeStore, TapTest } from './contract.js'
-import { at, newJob } from './contract.js'
+import { at, newJob, openStore } from './contract.js'
 
 const OWNER = 'node-a'
 const LEASE_MS = 30_000
@@ -22,12 +22,7 @@ function worker (now: Date): QueuedClaimOptions {
 }
 
 export function retryContract (t: TapTest, makeStore: MakeStore): void {
-  async function open (t: TapTest): Promise<JobStore> {
-    const { store } = await makeStore(t)
-    await store.initialize()
-    t.teardown(async () => store.close())
-    return store
-  }
+  const open = async (t: TapTest): Promise<JobStore> => openStore(t, makeStore)
 
   /** A running first attempt of job `id`, started at 0 s through run-now. */
   async function running (store: JobStore, id: string): Promise<ExecutionRecord> {
