@@ -18,6 +18,10 @@ import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js
 import { START, duplicateRows, duplicateStarts, executions, leaderOf, ready } from './fixtures/cluster.js'
 import { FAULT_OPTIONS, firstStartedBy, startProxiedWorker, type ProxiedWorker } from './fixtures/proxied.js'
 
+// Three tests of real processes behind fault proxies, a minute of faults each: more than tap's
+// 120 s per file (.taprc) when the machine is busy (one fresh-clone run took 75 s for the first test alone).
+t.setTimeout(6 * 60_000)
+
 const ALL_RUN = { id: 'all-run', trigger: { type: 'interval', seconds: 1, startDate: START }, coalesce: false, misfireGraceTime: null, maxInstances: 5 }
 
 t.test("the leader's pool blackholed, its lock connection healthy: another process claims within leaderStaleMs + 2 s", async (t) => {
