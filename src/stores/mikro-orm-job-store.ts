@@ -3,32 +3,24 @@
  * through the host's MikroORM connection pool. The hot path (claims, finishes, leases) is plain
  * SQL through the ORM's native client: no entity hydration, one statement per batch.
  *
- * The statements live in one module per concern under `postgresql/`: `jobs.ts` (the job table),
+ * The statements come from the dialect's table (`dialect-statements.ts`), one module per concern;
+ * for PostgreSQL and PGlite they are under `postgresql/`: `jobs.ts` (the job table),
  * `claim.ts` (the plan step, run-now), `queued-runs.ts` (the execute step), `executions.ts` (outcomes, leases, history), `nodes.ts`
  * (the node registry), `audit.ts` (the audit trail and the audited job writes) and
  * `stats.ts` (the aggregates behind the admin page's charts); this class installs the schema on first use and delegates to them.
  */
 import type { MikroORM } from '@mikro-orm/core'
 import { InvalidOptionsError } from '../errors.js'
-import { WAKEUP_CHANNEL } from '../scheduler/dedicated-session.js'
-import { installSchema } from '../schema/install.js'
 import { checkSchemaName, placedSqlClient } from '../schema/placement.js'
-import { verifySchema } from '../schema/verify.js'
-import { sqlClientFromOrm } from '../sql/from-orm.js'
-import { toDate, withQueryTimeout, type SqlClient, type SqlExecutor } from '../sql/sql-client.js'
+import { ormDialect, sqlClientFromOrm } from '../sql/from-orm.js'
+import { withQueryTimeout, type SqlClient, type SqlExecutor } from '../sql/sql-client.js'
 import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
 import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from './execution-stats.js'
 import type {
   ClaimedJob, ClaimOptions, RecentExecutionStats, ExecutionFilter, ExecutionOutcome, ExecutionRecord, JobFilter, JobPatch,
   JobRecord, JobStore, NewJobRecord, NextQueuedStart, NextWakeup, NodeRecord, NodeRegistration, NodeRetention, QueryOptions, QueuedClaimOptions
 } from './job-store.js'
-import * as audit from './postgresql/audit.js'
-import * as claim from './postgresql/claim.js'
-import * as executions from './postgresql/executions.js'
-import * as jobs from './postgresql/jobs.js'
-import * as nodes from './postgresql/nodes.js'
-import * as queuedRuns from './postgresql/queued-runs.js'
-import * as stats from './postgresql/stats.js'
+import { statementsFor, type DialectStatements } from './dialect-statements.js'
 
 /**
  * How the scheduler's tables come to exist. `auto` (default): the store installs or upgrades them
@@ -57,6 +49,7 @@ export class MikroOrmJobStore implements JobStore {
   readonly #orm: MikroORM | null
   readonly #install: InstallMode
   readonly #schema: string | null
+  #dialectStatements: DialectStatements | null = null
 
   /**
    * Pass the host's `MikroORM` instance (PostgreSQL or PGlite driver), or a ready `SqlClient`.
@@ -72,6 +65,16 @@ export class MikroOrmJobStore implements JobStore {
       throw new InvalidOptionsError('install', `must be 'auto' (the scheduler creates its tables) or 'migrations' (the app's migrations do), got ${JSON.stringify(install)}`)
     }
     this.#install = install
+  }
+
+  /**
+   * The SQL of the database's dialect (dialect-statements.ts), read from the port or the ORM's
+   * driver on first use; throws InvalidOptionsError for a driver without one (a rejection, as every
+   * caller is async).
+   */
+  get #statements (): DialectStatements {
+    this.#dialectStatements ??= statementsFor(this.#source?.dialect ?? ormDialect(this.#orm as MikroORM))
+    return this.#dialectStatements
   }
 
   /** Whether the store installs its tables (`auto`) or only checks them (`migrations`). */
@@ -102,8 +105,8 @@ export class MikroOrmJobStore implements JobStore {
     this.#ready ??= (async () => {
       this.#source ??= await sqlClientFromOrm(this.#orm as MikroORM)
       const sql = placedSqlClient(this.#source, this.#schema)
-      if (this.#install === 'auto') await installSchema(sql, this.#schema)
-      else await verifySchema(sql)
+      if (this.#install === 'auto') await this.#statements.installSchema(sql, this.#schema)
+      else await this.#statements.verifySchema(sql)
       this.#sql = sql
       return sql
     })().catch((error: unknown) => {
@@ -121,70 +124,69 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async now (): Promise<Date> {
-    const [row] = await (await this.#db()).query<{ now: unknown }>('SELECT now() AS now')
-    return toDate(row?.now)
+    return this.#statements.now(await this.#db())
   }
 
   async addJob (job: NewJobRecord, options: { replaceExisting?: boolean, audit?: AuditContext } = {}): Promise<JobRecord> {
     const { audit: context, ...rest } = options
-    return context === undefined ? jobs.addJob(await this.#db(), job, rest) : audit.addJob(await this.#db(), job, rest, context)
+    return context === undefined ? this.#statements.jobs.addJob(await this.#db(), job, rest) : this.#statements.audit.addJob(await this.#db(), job, rest, context)
   }
 
   async addJobs (records: NewJobRecord[], options: { audit?: AuditContext } = {}): Promise<JobRecord[]> {
-    return options.audit === undefined ? jobs.addJobs(await this.#db(), records) : audit.addJobs(await this.#db(), records, options.audit)
+    return options.audit === undefined ? this.#statements.jobs.addJobs(await this.#db(), records) : this.#statements.audit.addJobs(await this.#db(), records, options.audit)
   }
 
   async getJob (id: string): Promise<JobRecord | null> {
-    return jobs.getJob(await this.#db(), id)
+    return this.#statements.jobs.getJob(await this.#db(), id)
   }
 
   async getJobs (filter: JobFilter = {}): Promise<JobRecord[]> {
-    return jobs.getJobs(await this.#db(), filter)
+    return this.#statements.jobs.getJobs(await this.#db(), filter)
   }
 
   async countJobs (filter: JobFilter = {}): Promise<number> {
-    return jobs.countJobs(await this.#db(), filter)
+    return this.#statements.jobs.countJobs(await this.#db(), filter)
   }
 
   async updateJob (id: string, changes: JobPatch, options: { expectedVersion?: number, audit?: AuditContext } = {}): Promise<JobRecord> {
     const { audit: context, ...rest } = options
-    return context === undefined ? jobs.updateJob(await this.#db(), id, changes, rest) : audit.updateJob(await this.#db(), id, changes, rest, context)
+    return context === undefined ? this.#statements.jobs.updateJob(await this.#db(), id, changes, rest) : this.#statements.audit.updateJob(await this.#db(), id, changes, rest, context)
   }
 
   async getUnscheduledJobs (limit: number, options: QueryOptions = {}): Promise<JobRecord[]> {
-    return withQueryTimeout(await this.#db(), options, async (db) => jobs.getUnscheduledJobs(db, limit))
+    return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.jobs.getUnscheduledJobs(db, limit))
   }
 
   async scheduleUnscheduledJob (id: string, version: number, patch: Pick<JobPatch, 'nextRunTime' | 'nextFireTime' | 'lastError'>): Promise<boolean> {
-    return jobs.scheduleUnscheduledJob(await this.#db(), id, version, patch)
+    return this.#statements.jobs.scheduleUnscheduledJob(await this.#db(), id, version, patch)
   }
 
   async removeJob (id: string, options: { audit?: AuditContext } = {}): Promise<boolean> {
-    return options.audit === undefined ? jobs.removeJob(await this.#db(), id) : audit.removeJob(await this.#db(), id, options.audit)
+    return options.audit === undefined ? this.#statements.jobs.removeJob(await this.#db(), id) : this.#statements.audit.removeJob(await this.#db(), id, options.audit)
   }
 
   async getNextWakeup (options: QueryOptions = {}): Promise<NextWakeup> {
-    return withQueryTimeout(await this.#db(), options, async (db) => claim.getNextWakeup(db))
+    return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.claim.getNextWakeup(db))
   }
 
   async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
-    return claim.claimDueJobs(await this.#db(), options)
+    return this.#statements.claim.claimDueJobs(await this.#db(), options)
   }
 
   async claimQueuedRuns (options: QueuedClaimOptions): Promise<ClaimedJob[]> {
-    return queuedRuns.claimQueuedRuns(await this.#db(), options)
+    return this.#statements.queuedRuns.claimQueuedRuns(await this.#db(), options)
   }
 
   async getNextQueuedStart (tasks: readonly string[], options: QueryOptions = {}): Promise<NextQueuedStart> {
-    return withQueryTimeout(await this.#db(), options, async (db) => queuedRuns.getNextQueuedStart(db, tasks))
+    return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.queuedRuns.getNextQueuedStart(db, tasks))
   }
 
   async queueRun (jobId: string, now: Date | null, options: { audit?: AuditContext } = {}): Promise<ExecutionRecord | null> {
-    return claim.queueRun(await this.#db(), jobId, now, options.audit)
+    return this.#statements.claim.queueRun(await this.#db(), jobId, now, options.audit)
   }
 
   async claimImmediateRun (jobId: string, options: { now: Date | null, owner: string, leaseMs: number, audit?: AuditContext }): Promise<ExecutionRecord | null> {
-    return claim.claimImmediateRun(await this.#db(), jobId, options)
+    return this.#statements.claim.claimImmediateRun(await this.#db(), jobId, options)
   }
 
   async finishExecution (id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null> {
@@ -193,75 +195,75 @@ export class MikroOrmJobStore implements JobStore {
   }
 
   async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null, options: QueryOptions = {}): Promise<Array<ExecutionRecord | null>> {
-    return withQueryTimeout(await this.#db(), options, async (db) => executions.finishExecutions(db, outcomes, now))
+    return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.executions.finishExecutions(db, outcomes, now))
   }
 
   async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null, options: QueryOptions = {}): Promise<number[]> {
-    return withQueryTimeout(await this.#db(), options, async (db) => executions.extendLeases(db, owner, ids, leaseMs, now))
+    return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.executions.extendLeases(db, owner, ids, leaseMs, now))
   }
 
   async abandonExpiredExecutions (reason: string, now: Date | null, options: QueryOptions = {}): Promise<ExecutionRecord[]> {
-    return withQueryTimeout(await this.#db(), options, async (db) => executions.abandonExpiredExecutions(db, reason, now))
+    return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.executions.abandonExpiredExecutions(db, reason, now))
   }
 
   async getExecution (id: number): Promise<ExecutionRecord | null> {
-    return executions.getExecution(await this.#db(), id)
+    return this.#statements.executions.getExecution(await this.#db(), id)
   }
 
   async getExecutions (filter: ExecutionFilter = {}, options: QueryOptions = {}): Promise<ExecutionRecord[]> {
-    return withQueryTimeout(await this.#db(), options, async (db) => executions.getExecutions(db, filter))
+    return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.executions.getExecutions(db, filter))
   }
 
   async countExecutions (filter: ExecutionFilter = {}): Promise<number> {
-    return executions.countExecutions(await this.#db(), filter)
+    return this.#statements.executions.countExecutions(await this.#db(), filter)
   }
 
   async getRecentExecutionStats (jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>> {
-    return executions.getRecentExecutionStats(await this.#db(), jobIds, recent)
+    return this.#statements.executions.getRecentExecutionStats(await this.#db(), jobIds, recent)
   }
 
   async deleteOldExecutions (maxAgeSeconds: number, now: Date | null): Promise<number> {
-    return executions.deleteOldExecutions(await this.#db(), maxAgeSeconds, now)
+    return this.#statements.executions.deleteOldExecutions(await this.#db(), maxAgeSeconds, now)
   }
 
   async getRunHistory (jobId: string, limit: number): Promise<RunHistoryEntry[]> {
-    return stats.getRunHistory(await this.#db(), jobId, limit)
+    return this.#statements.stats.getRunHistory(await this.#db(), jobId, limit)
   }
 
   async countExecutionsPerMinute (range: RunTimeRange): Promise<MinuteStatusCount[]> {
-    return stats.countExecutionsPerMinute(await this.#db(), range)
+    return this.#statements.stats.countExecutionsPerMinute(await this.#db(), range)
   }
 
   async getFireLag (range: RunTimeRange): Promise<FireLagStats> {
-    return stats.getFireLag(await this.#db(), range)
+    return this.#statements.stats.getFireLag(await this.#db(), range)
   }
 
   async getSlowestJobs (range: RunTimeRange, limit: number): Promise<SlowJob[]> {
-    return stats.getSlowestJobs(await this.#db(), range, limit)
+    return this.#statements.stats.getSlowestJobs(await this.#db(), range, limit)
   }
 
   async recordAudit (entries: AuditEntry[]): Promise<void> {
-    await audit.insertAudit(await this.#db(), entries)
+    await this.#statements.audit.insertAudit(await this.#db(), entries)
   }
 
   async getAudit (filter: AuditFilter = {}): Promise<AuditRecord[]> {
-    return audit.getAudit(await this.#db(), filter)
+    return this.#statements.audit.getAudit(await this.#db(), filter)
   }
 
   async countAudit (filter: AuditFilter = {}): Promise<number> {
-    return audit.countAudit(await this.#db(), filter)
+    return this.#statements.audit.countAudit(await this.#db(), filter)
   }
 
   async deleteOldAudit (maxAgeSeconds: number, now: Date | null): Promise<number> {
-    return audit.deleteOldAudit(await this.#db(), maxAgeSeconds, now)
+    return this.#statements.audit.deleteOldAudit(await this.#db(), maxAgeSeconds, now)
   }
 
   async recordNode (node: NodeRegistration, retention: NodeRetention, now: Date | null, options: QueryOptions = {}): Promise<void> {
-    await withQueryTimeout(await this.#db(), options, async (db) => nodes.recordNode(db, node, retention, now))
+    await withQueryTimeout(await this.#db(), options, async (db) => this.#statements.nodes.recordNode(db, node, retention, now))
   }
 
   async removeNode (nodeId: string, options: QueryOptions = {}): Promise<boolean> {
-    return withQueryTimeout(await this.#db(), options, async (db) => nodes.removeNode(db, nodeId))
+    return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.nodes.removeNode(db, nodeId))
   }
 
   /**
@@ -271,21 +273,21 @@ export class MikroOrmJobStore implements JobStore {
    */
   nodeRegistryOn (db: SqlExecutor): { record: (node: NodeRegistration, retention: NodeRetention, now: Date | null) => Promise<void>, remove: (nodeId: string) => Promise<boolean> } {
     return {
-      record: async (node, retention, now) => nodes.recordNode(db, node, retention, now),
-      remove: async (nodeId) => nodes.removeNode(db, nodeId)
+      record: async (node, retention, now) => this.#statements.nodes.recordNode(db, node, retention, now),
+      remove: async (nodeId) => this.#statements.nodes.removeNode(db, nodeId)
     }
   }
 
   async getNodes (staleHeartbeats: number, now: Date | null, options: QueryOptions = {}): Promise<NodeRecord[]> {
-    return withQueryTimeout(await this.#db(), options, async (db) => nodes.getNodes(db, staleHeartbeats, now))
+    return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.nodes.getNodes(db, staleHeartbeats, now))
   }
 
   async notifyChange (payload: string): Promise<void> {
-    await (await this.#db()).query('SELECT pg_notify($1, $2)', [WAKEUP_CHANNEL, payload])
+    await this.#statements.notifyChange(await this.#db(), payload)
   }
 
   async notifyQueued (): Promise<void> {
-    await claim.notifyQueued(await this.#db())
+    await this.#statements.claim.notifyQueued(await this.#db())
   }
 
   async close (): Promise<void> {

@@ -1,0 +1,68 @@
+/**
+ * The SQL a `MikroOrmJobStore` runs, as one table of modules per database dialect (issue #15:
+ * "dialect differences in one place per concern"). `MikroOrmJobStore` picks the table by the SQL
+ * port's `dialect` and delegates every method to it; nothing else in the store knows the dialect.
+ *
+ * A dialect provides the same functions, with the same signatures and the same guarantees, as the
+ * PostgreSQL modules under `postgresql/` (one module per concern: jobs, claim, queued runs,
+ * executions, nodes, audit, stats), plus its schema install and check and its clock. The types
+ * below are taken from the PostgreSQL modules, so a dialect that drifts from them fails to compile.
+ */
+import { installSchema } from '../schema/install.js'
+import { verifySchema } from '../schema/verify.js'
+import { WAKEUP_CHANNEL } from '../scheduler/dedicated-session.js'
+import { toDate, type SqlClient, type SqlExecutor } from '../sql/sql-client.js'
+import * as audit from './postgresql/audit.js'
+import * as claim from './postgresql/claim.js'
+import * as executions from './postgresql/executions.js'
+import * as jobs from './postgresql/jobs.js'
+import * as nodes from './postgresql/nodes.js'
+import * as queuedRuns from './postgresql/queued-runs.js'
+import * as stats from './postgresql/stats.js'
+
+export interface DialectStatements {
+  jobs: Pick<typeof jobs, 'addJob' | 'addJobs' | 'getJob' | 'getJobs' | 'countJobs' | 'updateJob' | 'removeJob' | 'getUnscheduledJobs' | 'scheduleUnscheduledJob'>
+  claim: Pick<typeof claim, 'getNextWakeup' | 'claimDueJobs' | 'notifyQueued' | 'queueRun' | 'claimImmediateRun'>
+  queuedRuns: Pick<typeof queuedRuns, 'getNextQueuedStart' | 'claimQueuedRuns'>
+  executions: Pick<typeof executions, 'finishExecutions' | 'extendLeases' | 'abandonExpiredExecutions' | 'getExecution' | 'getExecutions' | 'countExecutions' | 'getRecentExecutionStats' | 'deleteOldExecutions'>
+  nodes: Pick<typeof nodes, 'recordNode' | 'removeNode' | 'getNodes'>
+  audit: Pick<typeof audit, 'insertAudit' | 'addJob' | 'addJobs' | 'updateJob' | 'removeJob' | 'getAudit' | 'countAudit' | 'deleteOldAudit'>
+  stats: Pick<typeof stats, 'getRunHistory' | 'countExecutionsPerMinute' | 'getFireLag' | 'getSlowestJobs'>
+  /** Creates or upgrades the tables (`install: 'auto'`); `schema` is the PostgreSQL schema, or null. */
+  installSchema: (sql: SqlClient, schema: string | null) => Promise<void>
+  /** Checks every schema version is applied (`install: 'migrations'`); throws `SchemaOutdatedError`. */
+  verifySchema: (sql: SqlExecutor) => Promise<void>
+  /** The database's clock. */
+  now: (db: SqlExecutor) => Promise<Date>
+  /** Tells every process of the cluster that jobs changed (`payload` as in stores/wakeup.ts). */
+  notifyChange: (db: SqlExecutor, payload: string) => Promise<void>
+}
+
+/** PostgreSQL and PGlite: the modules under `postgresql/`, wake-ups by `NOTIFY`. */
+export const POSTGRESQL_STATEMENTS: DialectStatements = {
+  jobs,
+  claim,
+  queuedRuns,
+  executions,
+  nodes,
+  audit,
+  stats,
+  installSchema,
+  verifySchema,
+  now: async (db) => {
+    const [row] = await db.query<{ now: unknown }>('SELECT now() AS now')
+    return toDate(row?.now)
+  },
+  notifyChange: async (db, payload) => {
+    await db.query('SELECT pg_notify($1, $2)', [WAKEUP_CHANNEL, payload])
+  }
+}
+
+/** The statements for a SQL port's dialect. */
+export function statementsFor (dialect: SqlClient['dialect']): DialectStatements {
+  switch (dialect) {
+    case 'postgresql':
+    case 'pglite':
+      return POSTGRESQL_STATEMENTS
+  }
+}
