@@ -22,10 +22,20 @@
  *
  * Occurrences are enumerated from the job's exact `nextFireTime` (the claim was triggered by its
  * jittered `nextRunTime`), so `runTime` stays the exact fire time whatever the jitter.
+ *
+ * Claiming ahead (a `horizon` later than `now`; see `ClaimOptions.aheadMs`): a job not yet due but
+ * whose run time falls before the horizon has its occurrences up to the horizon claimed now, to
+ * start at their run times (Quartz's `batchTriggerAcquisitionFireAheadTimeWindow`). Each is an
+ * instance of its own, taken only while a slot is free at claim time (the instances running now
+ * count, though they may end before the occurrence's time); with no free slot the job is left as
+ * it is (`ahead` empty, nothing written), and is claimed when it falls due, under the rules above.
+ * A job with overdue occurrences has them planned as above (a batch taking one instance), and the
+ * slots left may take its occurrences up to the horizon: a claim cycle longer than the job's
+ * period (a slow network) would otherwise find it overdue every time and never get ahead.
  */
 import type { ClaimPlan, JobRecord } from '../stores/job-store.js'
 import type { Trigger } from '../triggers/types.js'
-import { nextOccurrence } from './next-occurrence.js'
+import { nextOccurrence, type NextOccurrence } from './next-occurrence.js'
 
 /** With coalesce, how many times maxCatchUp fire times one claim walks to find the latest overdue one. */
 const COALESCE_WALK_FACTOR = 100
@@ -38,6 +48,11 @@ export interface PlanInput {
   taskRegistered: boolean
   /** Claim time (database clock). */
   now: Date
+  /**
+   * Occurrences whose run time is not later than this are claimed ahead (see above); default
+   * `now` (nothing is claimed ahead).
+   */
+  horizon?: Date
   /** The job's instances cluster-wide: queued first attempts plus live `running` executions. */
   instances: number
   /** Most overdue occurrences to enumerate in one claim; the rest are handled by the next claim. */
@@ -86,6 +101,13 @@ function describeFailure (error: unknown): string {
 
 function planOccurrences (input: PlanInput, trigger: Trigger): ClaimPlan {
   const { job, now } = input
+  if (job.nextRunTime !== null && job.nextRunTime > now) {
+    const first = { nextFireTime: job.nextFireTime ?? job.nextRunTime, nextRunTime: job.nextRunTime }
+    const { ahead, next } = takeAhead(input, trigger, first, job.maxInstances - input.instances)
+    // No slot: the job stays as it is (nothing written), to be claimed when it falls due.
+    if (ahead.length === 0) return { run: [], missed: [], maxInstances: [], coalesced: 0, nextRunTime: job.nextRunTime, nextFireTime: job.nextFireTime }
+    return { run: [], missed: [], maxInstances: [], ahead, coalesced: 0, ...next }
+  }
   const due: Date[] = []
   let next = job.nextFireTime ?? job.nextRunTime
   while (next !== null && next <= now && due.length < input.maxCatchUp) {
@@ -112,11 +134,32 @@ function planOccurrences (input: PlanInput, trigger: Trigger): ClaimPlan {
   const onTime = considered.filter((runTime) => !late(runTime))
   const missed = considered.filter(late)
   const hasSlot = input.instances < job.maxInstances
+  const run = hasSlot ? onTime : []
+  // The overdue batch takes one instance; the slots left may take occurrences up to the horizon.
+  const { ahead, next: following } = takeAhead(input, trigger, nextOccurrence(trigger, next, input.random), job.maxInstances - input.instances - (run.length > 0 ? 1 : 0))
   return {
-    run: hasSlot ? onTime : [],
+    run,
     missed,
     maxInstances: hasSlot ? [] : onTime,
-    ...nextOccurrence(trigger, next, input.random),
+    ...(ahead.length > 0 ? { ahead } : {}),
+    ...following,
     coalesced: due.length - considered.length + skipped
   }
+}
+
+/**
+ * Claiming ahead: from occurrence `first` on, the occurrences not yet due whose (jittered) run
+ * time is within the horizon, at most `slots` (and `maxCatchUp`); returns them and the occurrence
+ * after them, the job's next.
+ */
+function takeAhead (input: PlanInput, trigger: Trigger, first: NextOccurrence, slots: number): { ahead: NonNullable<ClaimPlan['ahead']>, next: NextOccurrence } {
+  const horizon = input.horizon ?? input.now
+  const ahead: NonNullable<ClaimPlan['ahead']> = []
+  const most = Math.min(slots, input.maxCatchUp)
+  let next = first
+  while (ahead.length < most && next.nextFireTime !== null && next.nextRunTime !== null && next.nextRunTime > input.now && next.nextRunTime <= horizon) {
+    ahead.push({ runTime: next.nextFireTime, startAt: next.nextRunTime })
+    next = nextOccurrence(trigger, trigger.getNextFireTime(next.nextFireTime, input.now), input.random)
+  }
+  return { ahead, next }
 }

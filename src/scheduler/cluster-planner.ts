@@ -27,9 +27,10 @@ export function clusterPlanner (
   const clusterTasks = new ClusterTasks({ store, clock: options.clock, statementTimeoutMs: options.statementTimeoutMs, nodeHeartbeatMs: options.nodeHeartbeatMs })
   return {
     clusterTasks,
-    plan: (job, now, instances) => planClaim({
+    plan: (job, now, instances, horizon) => planClaim({
       job,
       now,
+      ...(horizon === undefined ? {} : { horizon }),
       instances,
       trigger: triggers.get(job),
       // Flagged only when no live process that runs jobs has the task (DESIGN.md "Roles").

@@ -25,15 +25,23 @@ export interface ClaimPlan {
   coalesced: number
   /** Set to flag the job as unloadable (kept, never deleted, not claimed until fixed). */
   lastError?: string
+  /**
+   * Occurrences claimed ahead of their run time (`ClaimOptions.aheadMs`), in run-time order: each
+   * is an instance of its own, written `running` (when the claimer can start one more) or
+   * `queued`, with `start_after` = `startAt` (its jittered run time), and must not start before it.
+   * Beside a due job's `run` batch, they take the instance slots the batch leaves.
+   */
+  ahead?: Array<{ runTime: Date, startAt: Date }>
 }
 
 /**
- * Decides a claim for one due job. Pure; must not throw (flag the job through `lastError` instead).
+ * Decides a claim for one due job (or, with `horizon` later than `now`, one due before the
+ * horizon: see `ClaimPlan.ahead`). Pure; must not throw (flag the job through `lastError` instead).
  * `instances` counts the job's instances cluster-wide: queued first attempts plus `running` rows
  * whose lease has not expired (a row past its lease is dead, even before the reaper marks it
  * `abandoned`). APScheduler counts a job submitted to a busy pool as an instance.
  */
-export type ClaimPlanner = (job: JobRecord, now: Date, instances: number) => ClaimPlan
+export type ClaimPlanner = (job: JobRecord, now: Date, instances: number, horizon?: Date) => ClaimPlan
 
 /** Who must lead for a claim to go ahead (see `ClaimOptions.fence`). */
 export interface LeaderFence {
@@ -50,6 +58,14 @@ export interface ClaimOptions {
   now: Date | null
   /** Most due jobs to plan in one transaction. */
   limit: number
+  /**
+   * Milliseconds to claim ahead (default 0): jobs whose next run time is no later than the claim
+   * time plus this are claimed too, and planned with that horizon (`ClaimPlan.ahead`), so a claim
+   * that takes long (a slow network) is done before the occurrences it claims fall due. A store
+   * that cannot claim ahead ignores it (it claims due jobs only; the scheduler then claims each
+   * when it falls due).
+   */
+  aheadMs?: number
   /**
    * Most planned runs (a catch-up batch counts once) the claimer starts itself, `running` under its
    * lease: its free executor slots, 0 for a process with `execute: false`. The rest are `queued`.
@@ -98,6 +114,12 @@ export interface ClaimedJob {
    * queued runs started by a worker (each is an instance of its own).
    */
   catchUp?: boolean
+  /**
+   * Occurrences of the job were claimed ahead of their run times (`ClaimPlan.ahead`): its `running`
+   * executions with a `startAfter` are those, each an instance of its own that must start at its
+   * `startAfter`, not before; the others are the due batch, as usual.
+   */
+  ahead?: boolean
 }
 
 /** What a worker asks the store when it starts queued runs (`JobStore.claimQueuedRuns`). */
@@ -134,4 +156,9 @@ export interface NextQueuedStart {
 export function jitteredStart (job: JobRecord, runTime: Date): Date | null {
   const fireTime = job.nextFireTime ?? job.nextRunTime
   return job.nextRunTime !== null && fireTime !== null && fireTime.getTime() === runTime.getTime() && job.nextRunTime > runTime ? job.nextRunTime : null
+}
+
+/** `catchUp` and `ahead` of a job the plan step claimed (see `ClaimedJob`). */
+export function aheadFlags (plan: ClaimPlan | undefined): Pick<ClaimedJob, 'catchUp' | 'ahead'> {
+  return (plan?.ahead?.length ?? 0) > 0 ? { catchUp: true, ahead: true } : { catchUp: true }
 }

@@ -5,7 +5,7 @@
  * contract suite; one process only, so no locks. A queued run's task is its job's.
  */
 import type { AuditContext } from './audit.js'
-import { jitteredStart, type ClaimedJob, type ClaimOptions, type NextQueuedStart, type QueuedClaimOptions } from './claims.js'
+import { aheadFlags, jitteredStart, type ClaimedJob, type ClaimOptions, type NextQueuedStart, type QueuedClaimOptions } from './claims.js'
 import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN } from './execution-reasons.js'
 import { clone, light } from './memory-rows.js'
 import type { ExecutionRecord, JobRecord } from './records.js'
@@ -51,25 +51,29 @@ export class MemoryClaims {
 
   claimDueJobs (options: ClaimOptions): ClaimedJob[] {
     const now = options.now ?? this.#t.clock()
+    const horizon = new Date(now.getTime() + (options.aheadMs ?? 0))
     const runnable = new Set(options.tasks)
     let startable = options.startLimit
     const due = [...this.#claimable()]
-      .filter((job) => (job.nextRunTime as Date) <= now)
+      .filter((job) => (job.nextRunTime as Date) <= horizon)
       .sort((a, b) => (a.nextRunTime as Date).getTime() - (b.nextRunTime as Date).getTime())
       .slice(0, options.limit)
     return due.map((job) => {
-      const plan = options.plan(clone(job), now, this.#instances(job.id, now))
-      const claim: ClaimedJob = { job: clone(job), running: [], recorded: [], queued: [], claimedElsewhere: [], coalesced: plan.coalesced, flagged: plan.lastError ?? null, catchUp: true }
-      const runStatus = plan.run.length > 0 && startable > 0 && runnable.has(job.task) ? 'running' : 'queued'
-      if (runStatus === 'running') startable--
-      const insert = (runTime: Date, status: 'running' | 'queued' | 'missed' | 'max_instances'): void => {
+      const plan = options.plan(clone(job), now, this.#instances(job.id, now), horizon)
+      const ahead = plan.ahead ?? []
+      const claim: ClaimedJob = { job: clone(job), running: [], recorded: [], queued: [], claimedElsewhere: [], coalesced: plan.coalesced, flagged: plan.lastError ?? null, ...aheadFlags(plan) }
+      const canStart = (): boolean => startable > 0 && runnable.has(job.task)
+      const runStatus = plan.run.length > 0 && canStart() ? 'running' : 'queued'
+      if (plan.run.length > 0 && runStatus === 'running') startable--
+      const insert = (runTime: Date, status: 'running' | 'queued' | 'missed' | 'max_instances', startAt: Date | null = null): void => {
         const running = status === 'running'
-        const startAfter = status === 'queued' ? jitteredStart(job, runTime) : null
+        const startAfter = startAt ?? (status === 'queued' ? jitteredStart(job, runTime) : null)
+        const startedAt = startAt ?? now
         const execution = this.#t.insert(job.id, runTime, status, {
-          startedAt: running ? now : null,
+          startedAt: running ? startedAt : null,
           finishedAt: running || status === 'queued' ? null : now,
           owner: status === 'queued' ? null : options.owner,
-          leaseUntil: running ? new Date(now.getTime() + options.leaseMs) : null,
+          leaseUntil: running ? new Date(startedAt.getTime() + options.leaseMs) : null,
           ...(startAfter === null ? {} : { startAfter })
         })
         if (execution === null) claim.claimedElsewhere.push(runTime)
@@ -80,6 +84,12 @@ export class MemoryClaims {
       for (const runTime of plan.run) insert(runTime, runStatus)
       for (const runTime of plan.missed) insert(runTime, 'missed')
       for (const runTime of plan.maxInstances) insert(runTime, 'max_instances')
+      // Claimed ahead: each occurrence an instance of its own, started here while slots are free.
+      for (const { runTime, startAt } of ahead) {
+        const status = canStart() ? 'running' : 'queued'
+        if (status === 'running') startable--
+        insert(runTime, status, startAt)
+      }
       job.nextRunTime = plan.nextRunTime
       job.nextFireTime = plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime
       job.lastError = plan.lastError ?? null

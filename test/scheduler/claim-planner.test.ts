@@ -114,3 +114,52 @@ t.test('coalesce folds a backlog longer than maxCatchUp into one run of the late
   t.equal(result.coalesced, 1000, 'the other 1,000 occurrences are coalesced')
   t.equal(result.nextRunTime?.toISOString(), at(10_010).toISOString(), 'the next run time is the first after now: nothing left behind')
 })
+
+function planAhead (overrides: Partial<JobRecord>, nowSeconds: number, horizonSeconds: number, instances = 0, random = () => 0.5) {
+  const record = job(overrides)
+  return planClaim({ job: record, trigger: createTrigger(record.trigger), taskRegistered: true, now: at(nowSeconds), horizon: at(horizonSeconds), instances, maxCatchUp: 1000, random })
+}
+
+const starts = (ahead: Array<{ runTime: Date, startAt: Date }> | undefined): string[][] =>
+  (ahead ?? []).map((run) => [run.runTime.toISOString(), run.startAt.toISOString()])
+
+t.test('claiming ahead: a job not yet due has its occurrences up to the horizon claimed, one instance each', async (t) => {
+  // Interval of 10 s from at(0); the job's next run time is at(10); claim at 8 with a horizon of 31.
+  const result = planAhead({ nextRunTime: at(10), maxInstances: 5 }, 8, 31)
+  t.same(starts(result.ahead), [[at(10), at(10)], [at(20), at(20)], [at(30), at(30)]].map((pair) => pair.map((d) => d.toISOString())),
+    'fire times 10, 20 and 30 are not later than 31')
+  t.same([result.run, result.missed, result.maxInstances], [[], [], []], 'nothing due, nothing missed')
+  t.equal(result.nextRunTime?.toISOString(), at(40).toISOString(), 'the job moves to the first occurrence not claimed')
+  t.equal(result.nextFireTime?.toISOString(), at(40).toISOString())
+})
+
+t.test('claiming ahead takes only free instance slots; with none the job is left as it is', async (t) => {
+  const two = planAhead({ nextRunTime: at(10), maxInstances: 3 }, 8, 31, 1)
+  t.same(starts(two.ahead).map(([runTime]) => runTime), [at(10), at(20)].map((d) => d.toISOString()), 'three slots, one taken: two occurrences')
+  t.equal(two.nextRunTime?.toISOString(), at(30).toISOString(), 'the third is left for a later claim')
+  const none = planAhead({ nextRunTime: at(10), maxInstances: 1 }, 8, 31, 1)
+  t.same(none.ahead ?? [], [], 'no free slot: nothing claimed ahead')
+  t.same([none.run, none.missed, none.maxInstances], [[], [], []], 'and nothing recorded max_instances: it is claimed when due')
+  t.equal(none.nextRunTime?.toISOString(), at(10).toISOString(), 'next run time unchanged')
+})
+
+t.test('claiming ahead starts each occurrence at its jittered run time; beside an overdue batch, it takes the slots left', async (t) => {
+  const jittered = { type: 'interval', seconds: 10, startDate: at(0).toISOString(), jitter: 4 } as const
+  // random 0.5 → jitter 2 s (computeJitterMs draws uniformly in [0, jitter)); the stored next run time carries its own.
+  const result = planAhead({ trigger: jittered, nextFireTime: at(10), nextRunTime: at(11), maxInstances: 5 }, 8, 22)
+  t.same(starts(result.ahead), [[at(10), at(11)], [at(20), at(22)]].map((pair) => pair.map((d) => d.toISOString())),
+    'the first starts at its stored jittered time, the next at its fire time plus a drawn jitter')
+  t.equal(result.nextFireTime?.toISOString(), at(30).toISOString())
+  const beyondDue = planAhead({ nextRunTime: at(0), maxInstances: 5 }, 8, 31)
+  t.same(iso(beyondDue.run), iso([at(0)]), 'overdue: the due occurrence runs as a batch')
+  t.same(starts(beyondDue.ahead).map(([runTime]) => runTime), [at(10), at(20), at(30)].map((d) => d.toISOString()),
+    'and the slots the batch leaves take the occurrences up to the horizon (a claim slower than the period must still get ahead)')
+  t.equal(beyondDue.nextRunTime?.toISOString(), at(40).toISOString())
+  const single = planAhead({ nextRunTime: at(0), maxInstances: 1 }, 8, 31)
+  t.same(iso(single.run), iso([at(0)]), 'maxInstances 1: the batch runs')
+  t.same(single.ahead ?? [], [], 'and takes the only slot: nothing ahead')
+  t.equal(single.nextRunTime?.toISOString(), at(10).toISOString())
+  const beyond = planAhead({ nextRunTime: at(10), maxInstances: 5 }, 8, 9)
+  t.same(beyond.ahead ?? [], [], 'a run time after the horizon is not claimed')
+  t.equal(beyond.nextRunTime?.toISOString(), at(10).toISOString())
+})

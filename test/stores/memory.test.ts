@@ -11,6 +11,7 @@ import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
 import { queuedRunsContract } from './queued-runs-contract.js'
+import { claimAheadContract } from './claim-ahead-contract.js'
 
 jobStoreContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
@@ -38,6 +39,11 @@ retryContract(t, async () => {
 })
 
 queuedRunsContract(t, async () => {
+  const clock = new FakeClock('2029-06-01T00:00:00Z')
+  return { store: new MemoryJobStore({ clock: clock.now }), clock }
+})
+
+claimAheadContract(t, async () => {
   const clock = new FakeClock('2029-06-01T00:00:00Z')
   return { store: new MemoryJobStore({ clock: clock.now }), clock }
 })

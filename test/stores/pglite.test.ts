@@ -15,6 +15,7 @@ import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
 import { queuedRunsContract } from './queued-runs-contract.js'
+import { claimAheadContract } from './claim-ahead-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 // `memory://` is PGlite's in-memory data directory (a `:memory:` dbName would be a directory name).
@@ -64,6 +65,11 @@ retryContract(t, async () => {
 })
 
 queuedRunsContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
+})
+
+claimAheadContract(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm) }
 })

@@ -16,6 +16,7 @@ import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
 import { queuedRunsContract } from './queued-runs-contract.js'
+import { claimAheadContract } from './claim-ahead-contract.js'
 import { schemaContract } from './schema-contract.js'
 
 const url = await freshDatabase(t, 'stores')
@@ -108,6 +109,11 @@ retryContract(t, async () => {
 })
 
 queuedRunsContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
+})
+
+claimAheadContract(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm) }
 })

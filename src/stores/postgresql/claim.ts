@@ -11,7 +11,7 @@ import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sq
 import { auditRun } from './audit.js'
 import { QUEUED_PAYLOAD, WAKEUP_CHANNEL } from '../wakeup.js'
 import type { ClaimedJob, ClaimOptions, ClaimPlan, ExecutionRecord, JobRecord, NextWakeup } from '../job-store.js'
-import { jitteredStart } from '../claims.js'
+import { aheadFlags, jitteredStart } from '../claims.js'
 import type { AuditContext } from '../audit.js'
 import { EXECUTION_COLUMNS, JOB_COLUMNS, liveRunning, nowParam, rowToExecution, rowToJob } from '../rows.js'
 
@@ -29,6 +29,9 @@ export async function getNextWakeup (db: SqlExecutor): Promise<NextWakeup> {
  * executions in one statement: a batch this claimer can start itself (its task in `tasks`, within
  * `startLimit` batches) `running` under its lease, the others `queued` with their task for any
  * worker, `missed` / `max_instances` as planned. Planning never waits for executor capacity.
+ * With `aheadMs`, jobs due within that many milliseconds are locked and planned too; their
+ * occurrences claimed ahead (`ClaimPlan.ahead`) are written with `start_after`, and a running one
+ * has its `started_at` and lease counted from it.
  */
 export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promise<ClaimedJob[]> {
   return db.transaction(async (tx) => {
@@ -40,6 +43,7 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
     )
     if (head === undefined || !head.leading) return []
     const now = toDate(head.now)
+    const horizon = new Date(now.getTime() + (options.aheadMs ?? 0))
     // Lock the due jobs first, then count their instances in a statement of its own: in READ
     // COMMITTED each statement takes a fresh snapshot, so the count sees every instance committed
     // before the lock was granted. A count inside the locking statement would be that statement's
@@ -49,24 +53,32 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
       `SELECT ${JOB_COLUMNS} FROM scheduler_job AS j
        WHERE NOT paused AND last_error IS NULL AND next_run_time <= $1
        ORDER BY next_run_time LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
-      [now, options.limit]
+      [horizon, options.limit]
     )
     if (jobRows.length === 0) return []
     const jobs = jobRows.map(rowToJob)
     const instances = await instanceCounts(tx, jobs.map((job) => job.id), now)
-    const plans = jobs.map((job) => options.plan(job, now, instances.get(job.id) ?? 0))
+    const plans = jobs.map((job) => options.plan(job, now, instances.get(job.id) ?? 0, horizon))
 
     const runnable = new Set(options.tasks)
     let startable = options.startLimit
     const rows: PlannedRow[] = []
     plans.forEach((plan, i) => {
       const job = jobs[i] as JobRecord
+      const canStart = (): boolean => startable > 0 && runnable.has(job.task)
       // A catch-up batch shares one instance: it starts here whole, or is queued whole.
-      const runStatus = plan.run.length > 0 && startable > 0 && runnable.has(job.task) ? 'running' : 'queued'
-      if (runStatus === 'running') startable--
+      const runStatus = plan.run.length > 0 && canStart() ? 'running' : 'queued'
+      if (plan.run.length > 0 && runStatus === 'running') startable--
       for (const runTime of plan.run) rows.push({ jobId: job.id, task: job.task, runTime, status: runStatus, startAfter: runStatus === 'queued' ? jitteredStart(job, runTime) : null })
       for (const runTime of plan.missed) rows.push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
       for (const runTime of plan.maxInstances) rows.push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
+      // Claimed ahead: each occurrence an instance of its own, started by this claimer (at its
+      // start_after) while it has slots, else queued for a worker.
+      for (const { runTime, startAt } of plan.ahead ?? []) {
+        const status = canStart() ? 'running' : 'queued'
+        if (status === 'running') startable--
+        rows.push({ jobId: job.id, task: job.task, runTime, status, startAfter: startAt })
+      }
     })
     // One statement: advance the jobs, and insert their executions (a conflict on the
     // occurrence key means another process has that occurrence: no row comes back for it).
@@ -77,10 +89,10 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
          WHERE j.id = u.id)
        INSERT INTO scheduler_job_execution (job_id, run_time, status, task, start_after, started_at, finished_at, owner, lease_until)
        SELECT t.job_id, t.run_time, t.status, t.task, t.start_after,
-              CASE WHEN t.status = 'running' THEN $4::timestamptz END,
+              CASE WHEN t.status = 'running' THEN coalesce(t.start_after, $4::timestamptz) END,
               CASE WHEN t.status NOT IN ('running', 'queued') THEN $4::timestamptz END,
               CASE WHEN t.status <> 'queued' THEN $5 END,
-              CASE WHEN t.status = 'running' THEN $4::timestamptz + make_interval(secs => $6 / 1000.0) END
+              CASE WHEN t.status = 'running' THEN coalesce(t.start_after, $4::timestamptz) + make_interval(secs => $6 / 1000.0) END
        FROM unnest($1::text[], $2::timestamptz[], $3::text[], $11::text[], $12::timestamptz[]) AS t(job_id, run_time, status, task, start_after)
        ON CONFLICT (job_id, run_time, attempt) DO NOTHING
        RETURNING ${EXECUTION_COLUMNS}`,
@@ -103,7 +115,7 @@ interface PlannedRow {
   task: string
   runTime: Date
   status: 'running' | 'queued' | 'missed' | 'max_instances'
-  /** A queued first occurrence's jittered run time (see {@link jitteredStart}); null otherwise. */
+  /** A queued first occurrence's jittered run time (see {@link jitteredStart}), or a run claimed ahead's start; null otherwise. */
   startAfter: Date | null
 }
 
@@ -206,7 +218,7 @@ export async function instanceCounts (tx: SqlExecutor, jobIds: string[], now: Da
 /** Sorts inserted rows back to their jobs; planned occurrences with no inserted row were claimed elsewhere. */
 function groupClaims (jobs: JobRecord[], plans: ClaimPlan[], rows: PlannedRow[], inserted: ExecutionRecord[]): ClaimedJob[] {
   const claims = new Map<string, ClaimedJob>(jobs.map((job, i) => [job.id, {
-    job, running: [], recorded: [], queued: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null, catchUp: true
+    job, running: [], recorded: [], queued: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null, ...aheadFlags(plans[i])
   }]))
   const insertedKeys = new Set<string>()
   for (const execution of inserted) {
