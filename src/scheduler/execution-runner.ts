@@ -34,6 +34,11 @@ export interface ExecutionRunnerDeps {
   tracing: SchedulerTracing
   /** Called after outcomes were written (their instance slots are free: queued runs may start). */
   onOutcomesWritten?: () => void
+  /**
+   * Milliseconds until the database clock reaches `at` (database-clock.ts), for runs claimed
+   * ahead; default: by the process clock.
+   */
+  untilMs?: (at: Date) => number | null
 }
 
 interface Held {
@@ -192,9 +197,7 @@ export class ExecutionRunner {
     for (const claim of claims) {
       const jobId = claim.job.id
       if (claim.flagged !== null) log.warn({ jobId, lastError: claim.flagged }, 'job cannot run and was flagged; it is kept and retried when fixed')
-      if (claim.claimedElsewhere.length > 0) {
-        log.info({ jobId, runTimes: claim.claimedElsewhere }, 'occurrences claimed elsewhere (another process recorded them first); skipped')
-      }
+      if (claim.claimedElsewhere.length > 0) log.info({ jobId, runTimes: claim.claimedElsewhere }, 'occurrences claimed elsewhere (another process recorded them first); skipped')
       if (claim.coalesced > 0) log.info({ jobId, coalesced: claim.coalesced }, 'overdue occurrences coalesced into one')
       for (const execution of claim.recorded) {
         if (execution.status === 'missed') {
@@ -205,8 +208,12 @@ export class ExecutionRunner {
           events.emit('job:max_instances', { jobId, task: claim.job.task, execution })
         }
       }
-      if (claim.catchUp === true && claim.running.length > 1) this.#submitBatch(claim.job, claim.running)
-      else for (const execution of claim.running) this.submit(claim.job, execution)
+      // Runs claimed ahead (with a startAfter) wait for it, each an instance of its own.
+      const ahead = claim.ahead === true ? claim.running.filter((execution) => execution.startAfter !== null) : []
+      const due = ahead.length > 0 ? claim.running.filter((execution) => execution.startAfter === null) : claim.running
+      if (claim.catchUp === true && due.length > 1) this.#submitBatch(claim.job, due)
+      else for (const execution of due) this.submit(claim.job, execution)
+      for (const execution of ahead) this.submit(claim.job, execution, undefined, () => this.#waitMs(execution))
     }
   }
 
@@ -240,6 +247,11 @@ export class ExecutionRunner {
     next(0)
   }
 
+  /** Milliseconds until a run claimed ahead may start: its `startAfter` by the database clock. */
+  #waitMs ({ startAfter: at }: ExecutionRecord): number {
+    return at === null ? 0 : this.#deps.untilMs?.(at) ?? Math.max(0, at.getTime() - Date.now())
+  }
+
   /** At shutdown, before the executor drains: catch-up batches start nothing more. */
   stopStarting (): void {
     this.#stopping = true
@@ -253,10 +265,11 @@ export class ExecutionRunner {
   }
 
   /**
-   * Runs one `running` execution of `job` in the executor; `then` (a catch-up batch's next
-   * occurrence) is called as soon as the handler settles, before its outcome is written.
+   * Runs one `running` execution of `job` in the executor, once `waitMs` says 0 (a run claimed ahead);
+   * `then` (a catch-up batch's next occurrence) is called as soon as the handler settles, before
+   * its outcome is written.
    */
-  submit (job: JobRecord, execution: ExecutionRecord, then?: () => void): void {
+  submit (job: JobRecord, execution: ExecutionRecord, then?: () => void, waitMs?: () => number): void {
     const { executor, events, tasks } = this.#deps
     const handler = tasks.get(job.task)
     const executionLog = (this.#held.get(execution.id) ?? this.#hold(job, execution)).log
@@ -267,6 +280,7 @@ export class ExecutionRunner {
     executor.submit({
       id: execution.id,
       timeoutMs: job.timeoutMs,
+      ...(waitMs === undefined ? {} : { waitMs }),
       run: async (signal) => {
         if (handler === undefined) throw new Error(`task '${job.task}' is not registered in this process`)
         return span.run(() => handler(this.#context(job, execution, signal, capture?.logger ?? executionLog), ...job.args))

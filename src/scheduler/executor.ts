@@ -24,6 +24,13 @@ export interface Submission {
   id: number
   /** Milliseconds before the signal aborts and the outcome is `timeout`; `null` for no limit. */
   timeoutMs: number | null
+  /**
+   * Milliseconds still to wait before running (an occurrence claimed ahead of its run time), asked
+   * again when the wait is over (timers may fire a millisecond early); default: none. The slot is
+   * taken at once. Aborted while it waits (`abort`), it never runs: its outcome is `abandoned`,
+   * with the abort's reason.
+   */
+  waitMs?: () => number
   run: (signal: AbortSignal) => Promise<unknown>
   /** Receives the outcome exactly once. Must not throw (its rejections are swallowed). */
   onDone: (outcome: ExecutionOutcome) => Promise<void>
@@ -78,16 +85,18 @@ export class Executor {
     return true
   }
 
-  /** Starts a submission; takes a slot at once (callers check `available` first). */
+  /** Starts a submission (after its `delayMs`); takes a slot at once (callers check `available` first). */
   submit (submission: Submission): void {
     const controller = new AbortController()
-    const startedAt = performance.now()
+    let startedAt = performance.now()
     let settled = false
     let timer: NodeJS.Timeout | undefined
+    let delay: NodeJS.Timeout | undefined
     const settle = (outcome: ExecutionOutcome): void => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      clearTimeout(delay)
       this.#running.delete(submission.id)
       const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000
       let finishing: Promise<void>
@@ -101,7 +110,25 @@ export class Executor {
       this.#releaseSlot()
     }
     this.#running.set(submission.id, { controller, settle })
+    const start = (): void => {
+      const waitMs = submission.waitMs?.() ?? 0
+      if (waitMs > 0 && !controller.signal.aborted) {
+        delay = setTimeout(start, Math.ceil(waitMs))
+        return
+      }
+      if (controller.signal.aborted) {
+        settle({ status: 'abandoned', exception: `not started: ${describeThrown(controller.signal.reason).exception}` })
+        return
+      }
+      startedAt = performance.now()
+      timer = this.#run(submission, controller, settle)
+    }
+    start()
+  }
 
+  /** Runs a submission's handler now; returns its timeout timer. */
+  #run (submission: Submission, controller: AbortController, settle: (outcome: ExecutionOutcome) => void): NodeJS.Timeout | undefined {
+    let timer: NodeJS.Timeout | undefined
     if (submission.timeoutMs !== null) {
       timer = setTimeout(() => {
         abortQuietly(controller, new Error(`timed out after ${submission.timeoutMs} ms`))
@@ -120,6 +147,7 @@ export class Executor {
       (value: unknown) => settle({ status: 'success', resultJson: resultJson(value) }),
       (thrown: unknown) => settle({ status: 'error', ...describeThrown(thrown) })
     ).catch(() => {})
+    return timer
   }
 
   /**

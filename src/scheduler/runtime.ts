@@ -14,6 +14,7 @@ import type { SchedulerTracing } from '../observability/tracing.js'
 import type { ResolvedSchedulerOptions } from '../options.js'
 import type { ClaimPlanner } from '../stores/job-store.js'
 import { MikroOrmJobStore } from '../stores/mikro-orm-job-store.js'
+import type { DatabaseClock } from './database-clock.js'
 import { DedicatedSession } from './dedicated-session.js'
 import type { SchedulerEventBus } from './events.js'
 import type { ExecutionRunner } from './execution-runner.js'
@@ -40,6 +41,8 @@ export interface SchedulerRuntimeDeps {
   clusterTasks: ClusterTasks
   /** Clears the missing-task flags of the jobs of these tasks (see SchedulingLoopDeps.unflagTasks). */
   unflagTasks?: (tasks: string[]) => Promise<void>
+  /** The database clock (see SchedulingLoopDeps.databaseClock). */
+  databaseClock: DatabaseClock
 }
 
 export class SchedulerRuntime {
@@ -125,6 +128,7 @@ export class SchedulerRuntime {
           clusterTasks: this.#deps.clusterTasks,
           tasks: ownTasks,
           onQueued: () => this.#executeLoop?.wake(),
+          databaseClock: this.#deps.databaseClock,
           ...(this.#deps.unflagTasks === undefined ? {} : { unflagTasks: this.#deps.unflagTasks })
         })
         this.#loop.start()

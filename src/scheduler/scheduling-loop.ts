@@ -18,6 +18,8 @@ import type { SchedulerEventBus } from './events.js'
 import type { ExecutionRunner } from './execution-runner.js'
 import type { Executor } from './executor.js'
 import type { OrphanAdoption } from './orphan-adoption.js'
+import { ClaimAhead } from './claim-ahead.js'
+import type { DatabaseClock } from './database-clock.js'
 import { RetryingLoop } from './retrying-loop.js'
 import type { UnscheduledJobs } from './unscheduled-jobs.js'
 
@@ -44,6 +46,8 @@ export interface SchedulingLoopDeps {
   onQueued?: () => void
   /** Clears the missing-task flags of the jobs of these tasks (a live process has them now). */
   unflagTasks?: (tasks: string[]) => Promise<void>
+  /** The database clock, read by every next-wake-up query; runs claimed ahead start by it. */
+  databaseClock: DatabaseClock
 }
 
 /** With due jobs left but none claimable (locked by another claimer), wait this long before retrying. */
@@ -55,9 +59,11 @@ export class SchedulingLoop {
   #nextRunTime: Date | null = null
   /** `performance.now()` when the lock was last lost; the next try waits `leaderRetryMs` after it. */
   #lostAt = -Infinity
+  readonly #ahead: ClaimAhead
 
   constructor (deps: SchedulingLoopDeps) {
     this.#deps = deps
+    this.#ahead = new ClaimAhead(deps.options.clock === null)
     this.#loop = new RetryingLoop(deps.options, deps.events, 'scheduling loop', async () => this.#iterate())
     deps.lock.onLost((reason) => {
       this.#lostAt = performance.now()
@@ -107,7 +113,8 @@ export class SchedulingLoop {
 
   /** One pass; returns how long to sleep before the next. */
   async #iterate (): Promise<number> {
-    const { options, lock, session, executor, runner, events, plan, tracing } = this.#deps
+    const { options, lock, session, executor, runner, events, plan, tracing, databaseClock } = this.#deps
+    const cycleStartedAt = performance.now()
     await session?.get()
     // Before the lock: the rows are this node's whether or not it still leads.
     await this.#deps.adoption?.adopt()
@@ -129,10 +136,12 @@ export class SchedulingLoop {
     const appeared = await this.#deps.clusterTasks.refresh()
     if (appeared.length > 0) await this.#deps.unflagTasks?.(appeared)
     const limit = options.batchSize
+    const aheadMs = this.#ahead.windowMs(databaseClock.known)
     const claimStartedAt = performance.now()
     const claims = await runner.claiming(async () => tracing.claim(options.nodeId, async () => options.store.claimDueJobs({
       now: options.clock?.() ?? null,
       limit,
+      aheadMs,
       // Read in this process's claim turn (the execute step may have just taken slots).
       startLimit: options.execute ? executor.available : 0,
       tasks: this.#deps.tasks(),
@@ -146,14 +155,28 @@ export class SchedulingLoop {
       this.#deps.adoption?.claimFailed()
       throw error
     }), (claimed) => runner.handleClaims(claimed))
-    events.emit('scheduler:claimed', { durationMs: performance.now() - claimStartedAt, jobs: claims.length })
+    const claimedAt = performance.now()
+    events.emit('scheduler:claimed', { durationMs: claimedAt - claimStartedAt, jobs: claims.length })
     if (claims.some((claim) => (claim.queued?.length ?? 0) > 0)) this.#deps.onQueued?.()
-    if (claims.length === limit) return 0
+    // Jobs within the window but left as they were (claimed ahead only with a free instance slot):
+    // when a claim found nothing else, the loop sleeps until they fall due rather than claiming
+    // them again at once.
+    const deferredOnly = claims.length > 0 && !claims.some((claim) =>
+      claim.running.length + claim.recorded.length + (claim.queued?.length ?? 0) + claim.claimedElsewhere.length > 0 || claim.flagged !== null)
+    if (claims.length === limit && !deferredOnly) {
+      this.#ahead.observe(claimedAt - cycleStartedAt)
+      return 0
+    }
+    const sentAt = performance.now()
     const { nextRunTime, now } = await options.store.getNextWakeup({ timeoutMs: options.statementTimeoutMs })
+    const answeredAt = performance.now()
+    databaseClock.observe(now, sentAt, answeredAt)
+    this.#ahead.observe(answeredAt - cycleStartedAt)
     this.#nextRunTime = nextRunTime
     if (nextRunTime === null) return options.pollIntervalMs
     const untilDue = nextRunTime.getTime() - now.getTime()
     if (untilDue <= 0) return claims.length === 0 ? CONTENDED_RETRY_MS : 0
-    return Math.min(untilDue, options.pollIntervalMs)
+    const untilClaim = deferredOnly ? untilDue : untilDue - this.#ahead.windowMs(databaseClock.known)
+    return Math.max(0, Math.min(untilClaim, options.pollIntervalMs))
   }
 }
