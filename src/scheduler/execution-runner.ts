@@ -9,11 +9,12 @@
  */
 import type { MikroORM } from '@mikro-orm/core'
 import type { ClaimedJob, ExecutionOutcome, ExecutionRecord, JobRecord, JobStore } from '../stores/job-store.js'
-import type { SchedulerLogger, TaskContext, TaskHandler } from '../types.js'
+import type { SchedulerLogger, TaskHandler } from '../types.js'
 import type { SchedulerTracing } from '../observability/tracing.js'
 import type { SchedulerEventBus } from './events.js'
 import type { Executor } from './executor.js'
 import { LogCapture } from './log-capture.js'
+import { taskContext } from './task-context.js'
 import { OutcomeWriter, type WriteResult } from './outcome-writer.js'
 import { announceRetry, nextAttemptDelayMs } from './retries.js'
 
@@ -252,6 +253,11 @@ export class ExecutionRunner {
     return at === null ? 0 : this.#deps.untilMs?.(at) ?? Math.max(0, at.getTime() - Date.now())
   }
 
+  /** Stops holding these executions (handed to another process at shutdown): no lease renewal, no outcome. */
+  forget (ids: number[]): void {
+    for (const id of ids) this.#held.delete(id)
+  }
+
   /** At shutdown, before the executor drains: catch-up batches start nothing more. */
   stopStarting (): void {
     this.#stopping = true
@@ -283,7 +289,7 @@ export class ExecutionRunner {
       ...(waitMs === undefined ? {} : { waitMs }),
       run: async (signal) => {
         if (handler === undefined) throw new Error(`task '${job.task}' is not registered in this process`)
-        return span.run(() => handler(this.#context(job, execution, signal, capture?.logger ?? executionLog), ...job.args))
+        return span.run(() => handler(taskContext(this.#deps.orm, job, execution, signal, capture?.logger ?? executionLog), ...job.args))
       },
       onDone: async (outcome) => {
         try {
@@ -322,24 +328,6 @@ export class ExecutionRunner {
       this.#deps.events.emit('scheduler:outcomes_lost', { executions: lost, reason })
     }
     return lost.map((entry) => entry.executionId)
-  }
-
-  #context (job: JobRecord, execution: ExecutionRecord, signal: AbortSignal, log: SchedulerLogger): TaskContext {
-    const orm = this.#deps.orm
-    let em: TaskContext['em'] | undefined
-    return {
-      job,
-      runTime: execution.runTime,
-      executionId: execution.id,
-      attempt: execution.attempt,
-      signal,
-      log,
-      get em () {
-        if (orm === null) throw new Error('ctx.em needs an ORM: create the scheduler with { orm } (the plugin always does)')
-        em ??= orm.em.fork()
-        return em
-      }
-    }
   }
 
   async #record (job: JobRecord, execution: ExecutionRecord, ended: ExecutionOutcome, log: SchedulerLogger): Promise<void> {

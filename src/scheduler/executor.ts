@@ -39,7 +39,13 @@ export interface Submission {
 interface Running {
   controller: AbortController
   settle: (outcome: ExecutionOutcome) => void
+  /** Still waiting to start (`waitMs`); `cancel` drops it without an outcome. */
+  waiting: boolean
+  cancel: () => void
 }
+
+/** The outcome of a submission that never started, for `reason`. */
+const notStarted = (reason: unknown): ExecutionOutcome => ({ status: 'abandoned', exception: `not started: ${describeThrown(reason).exception}` })
 
 /**
  * Aborts `controller` with `reason`, never throwing into the caller. (An abort listener of the
@@ -81,8 +87,29 @@ export class Executor {
   abort (id: number, reason: Error): boolean {
     const running = this.#running.get(id)
     if (running === undefined) return false
+    if (running.waiting) {
+      // Never started: nothing to signal; it ends now, without running.
+      running.settle(notStarted(reason))
+      return false
+    }
     abortQuietly(running.controller, reason)
     return true
+  }
+
+  /**
+   * Drops the submissions still waiting to start (runs claimed ahead, at shutdown): they never run
+   * and report no outcome, and their slots are freed. Returns their ids.
+   */
+  takeWaiting (): number[] {
+    const ids: number[] = []
+    for (const [id, running] of this.#running) {
+      if (!running.waiting) continue
+      running.cancel()
+      this.#running.delete(id)
+      ids.push(id)
+    }
+    if (ids.length > 0) this.#releaseSlot()
+    return ids
   }
 
   /** Starts a submission (after its `delayMs`); takes a slot at once (callers check `available` first). */
@@ -98,6 +125,7 @@ export class Executor {
       clearTimeout(timer)
       clearTimeout(delay)
       this.#running.delete(submission.id)
+      if (entry.waiting) startedAt = performance.now()
       const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000
       let finishing: Promise<void>
       try {
@@ -109,17 +137,23 @@ export class Executor {
       void finishing.finally(() => this.#finishing.delete(finishing))
       this.#releaseSlot()
     }
-    this.#running.set(submission.id, { controller, settle })
+    const entry: Running = {
+      controller,
+      settle,
+      waiting: true,
+      cancel: () => {
+        settled = true
+        clearTimeout(delay)
+      }
+    }
+    this.#running.set(submission.id, entry)
     const start = (): void => {
       const waitMs = submission.waitMs?.() ?? 0
-      if (waitMs > 0 && !controller.signal.aborted) {
+      if (waitMs > 0) {
         delay = setTimeout(start, Math.ceil(waitMs))
         return
       }
-      if (controller.signal.aborted) {
-        settle({ status: 'abandoned', exception: `not started: ${describeThrown(controller.signal.reason).exception}` })
-        return
-      }
+      entry.waiting = false
       startedAt = performance.now()
       timer = this.#run(submission, controller, settle)
     }
@@ -168,6 +202,10 @@ export class Executor {
       await Promise.race([idle, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
       clearTimeout(timer)
       for (const running of [...this.#running.values()]) {
+        if (running.waiting) {
+          running.settle(notStarted(new Error('the scheduler shut down before its fire time')))
+          continue
+        }
         abortQuietly(running.controller, new Error('scheduler shut down'))
         running.settle(cutOff)
       }

@@ -86,7 +86,9 @@ export class OrphanAdoption {
       if (fresh.length === 0) continue
       this.#log.warn({ jobId, executionIds: fresh.map((execution) => execution.id) },
         'adopting executions a failed claim had committed after all (its answer was lost); running them now')
-      runner.handleClaims([{ job, running: fresh, recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null, catchUp: fresh.length > 1 }])
+      // `ahead`: a run the claim had claimed ahead of its fire time still waits for its start_after.
+      const batch = fresh.filter((execution) => execution.startAfter === null)
+      runner.handleClaims([{ job, running: fresh, recorded: [], claimedElsewhere: [], coalesced: 0, flagged: null, catchUp: batch.length > 1, ahead: true }])
     }
     return orphans.length
   }

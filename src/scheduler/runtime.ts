@@ -151,6 +151,7 @@ export class SchedulerRuntime {
     const leftMs = (): number => Math.max(0, budgetMs - (performance.now() - startedAt))
     await Promise.all([this.#loop?.stop(), this.#executeLoop?.stop()])
     runner.stopStarting()
+    await this.#handOverWaiting()
     const drainMs = Math.max(0, Math.floor(Math.min(shutdownTimeoutMs, leftMs() - Math.min(2000, budgetMs / 4))))
     const within = drainMs < shutdownTimeoutMs
       ? `${drainMs} ms; cut from shutdownTimeoutMs (${shutdownTimeoutMs} ms) to fit the shutdown's time limit`
@@ -158,6 +159,24 @@ export class SchedulerRuntime {
     await executor.drain(drainMs, { status: 'abandoned', exception: `cut off: the scheduler shut down and the execution did not finish within ${within}` })
     await runner.close(Math.floor(Math.min(shutdownTimeoutMs, Math.max(0, leftMs() - 1000))))
     await this.close()
+  }
+
+  /**
+   * At shutdown: runs claimed ahead that still wait for their fire time are put back to `queued`
+   * for any worker (`requeueExecutions`), rather than kept waiting past the drain or cut off.
+   */
+  async #handOverWaiting (): Promise<void> {
+    const { options: { store, nodeId, log, statementTimeoutMs }, executor, runner } = this.#deps
+    if (store.requeueExecutions === undefined) return
+    const ids = executor.takeWaiting()
+    if (ids.length === 0) return
+    runner.forget(ids)
+    try {
+      const requeued = await store.requeueExecutions(nodeId, ids, { timeoutMs: statementTimeoutMs })
+      log.info({ executionIds: requeued }, 'runs claimed ahead, still waiting for their fire time at shutdown, were queued for another process')
+    } catch (error) {
+      log.warn({ err: error, executionIds: ids }, 'could not queue the runs still waiting for their fire time at shutdown; they are abandoned when their leases expire')
+    }
   }
 
   /**

@@ -176,7 +176,11 @@ export class SchedulingLoop {
     if (nextRunTime === null) return options.pollIntervalMs
     const untilDue = nextRunTime.getTime() - now.getTime()
     if (untilDue <= 0) return claims.length === 0 ? CONTENDED_RETRY_MS : 0
-    const untilClaim = deferredOnly ? untilDue : untilDue - this.#ahead.windowMs(databaseClock.known)
+    const windowMs = this.#ahead.windowMs(databaseClock.known)
+    // With only deferred jobs in the window, claim again after half a window (others may enter it
+    // meanwhile), not at once; with nothing claimable (locked elsewhere, or not leading), back off.
+    const untilClaim = deferredOnly ? Math.min(untilDue, Math.max(CONTENDED_RETRY_MS, windowMs / 2)) : untilDue - windowMs
+    if (untilClaim <= 0 && claims.length === 0) return CONTENDED_RETRY_MS
     return Math.max(0, Math.min(untilClaim, options.pollIntervalMs))
   }
 }

@@ -25,6 +25,8 @@ export interface DialectStatements {
   claim: Pick<typeof claim, 'getNextWakeup' | 'claimDueJobs' | 'notifyQueued' | 'queueRun' | 'claimImmediateRun'>
   queuedRuns: Pick<typeof queuedRuns, 'getNextQueuedStart' | 'claimQueuedRuns'>
   executions: Pick<typeof executions, 'finishExecutions' | 'extendLeases' | 'abandonExpiredExecutions' | 'getExecution' | 'getExecutions' | 'countExecutions' | 'getRecentExecutionStats' | 'deleteOldExecutions'>
+    // Only for a dialect whose claim honours `aheadMs` (see `JobStore.requeueExecutions`).
+    & Partial<Pick<typeof executions, 'requeueExecutions'>>
   nodes: Pick<typeof nodes, 'recordNode' | 'removeNode' | 'getNodes'>
   audit: Pick<typeof audit, 'insertAudit' | 'addJob' | 'addJobs' | 'updateJob' | 'removeJob' | 'getAudit' | 'countAudit' | 'deleteOldAudit'>
   stats: Pick<typeof stats, 'getRunHistory' | 'countExecutionsPerMinute' | 'getFireLag' | 'getSlowestJobs'>

@@ -201,6 +201,14 @@ export interface JobStore extends ExecutionStatsQueries {
    */
   extendLeases(owner: string, ids: number[], leaseMs: number, now: Date | null, options?: QueryOptions): Promise<number[]>
   /**
+   * Puts the owner's `running` executions claimed ahead (with a `startAfter`) that never started
+   * back to `queued` (owner, `startedAt` and lease cleared; `startAfter` kept), so any worker starts
+   * them at their time: at shutdown, runs waiting for their fire time are handed over, not lost.
+   * Wakes the workers when it requeued any. Returns the ids requeued. Optional: a store that never
+   * claims ahead (ignores `ClaimOptions.aheadMs`) need not have it.
+   */
+  requeueExecutions?(owner: string, ids: number[], options?: QueryOptions): Promise<number[]>
+  /**
    * Marks running executions whose lease expired as `abandoned` with `reason`; returns them. Of a job
    * with `recover` and attempts left, the abandoned row gets `nextAttemptAt` (now) and the next
    * attempt is inserted `queued`, in the same statement (crash recovery).

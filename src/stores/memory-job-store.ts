@@ -175,16 +175,27 @@ export class MemoryJobStore implements JobStore {
 
   async extendLeases (owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]> {
     const at = now ?? this.#clock()
-    const leaseUntil = new Date(at.getTime() + leaseMs)
     const extended: number[] = []
     for (const id of ids) {
       const execution = this.#executions.get(id)
       if (execution?.status === 'running' && execution.owner === owner && execution.leaseUntil !== null && execution.leaseUntil >= at) {
-        execution.leaseUntil = leaseUntil
+        // A run claimed ahead keeps its lease counted from its start (see the PostgreSQL store).
+        execution.leaseUntil = new Date(Math.max(at.getTime(), execution.startAfter?.getTime() ?? 0) + leaseMs)
         extended.push(id)
       }
     }
     return extended
+  }
+
+  async requeueExecutions (owner: string, ids: number[]): Promise<number[]> {
+    const requeued: number[] = []
+    for (const id of ids) {
+      const execution = this.#executions.get(id)
+      if (execution?.status !== 'running' || execution.owner !== owner || execution.startAfter === null) continue
+      Object.assign(execution, { status: 'queued', owner: null, startedAt: null, leaseUntil: null })
+      requeued.push(id)
+    }
+    return requeued
   }
 
   async recordNode (node: NodeRegistration, retention: NodeRetention, now: Date | null): Promise<void> {
@@ -274,9 +285,13 @@ export class MemoryJobStore implements JobStore {
 
   async close (): Promise<void> {}
 
-  /** The next attempt of `execution`'s occurrence, queued to start at `startAfter`. */
+  /**
+   * The next attempt of `execution`'s occurrence, queued to start at `startAfter`, never before
+   * the attempt's own start (a run claimed ahead, cut off before its fire time).
+   */
   #insertAttempt (execution: ExecutionRecord, startAfter: Date): void {
-    this.#insert(execution.jobId, execution.runTime, 'queued', { startedAt: null, finishedAt: null, owner: null, leaseUntil: null, startAfter }, execution.attempt + 1)
+    const at = execution.startAfter !== null && execution.startAfter > startAfter ? execution.startAfter : startAfter
+    this.#insert(execution.jobId, execution.runTime, 'queued', { startedAt: null, finishedAt: null, owner: null, leaseUntil: null, startAfter: at }, execution.attempt + 1)
   }
 
   /** Inserts unless the attempt exists (the unique key's `ON CONFLICT DO NOTHING`); null on conflict. */

@@ -202,6 +202,12 @@ export class MikroOrmJobStore implements JobStore {
     return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.executions.extendLeases(db, owner, ids, leaseMs, now))
   }
 
+  async requeueExecutions (owner: string, ids: number[], options: QueryOptions = {}): Promise<number[]> {
+    const requeue = this.#statements.executions.requeueExecutions
+    if (requeue === undefined) return []
+    return withQueryTimeout(await this.#db(), options, async (db) => requeue(db, owner, ids))
+  }
+
   async abandonExpiredExecutions (reason: string, now: Date | null, options: QueryOptions = {}): Promise<ExecutionRecord[]> {
     return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.executions.abandonExpiredExecutions(db, reason, now))
   }

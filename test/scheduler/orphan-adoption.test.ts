@@ -150,3 +150,31 @@ t.test('a retry started by a claim whose answer was lost is adopted, though its 
   t.same(calls.filter((call) => call.startsWith('flaky')), ['flaky#1', 'flaky#2'], 'each attempt ran once')
 })
 
+
+/** LostCommitStore claiming 3 s ahead: the lost claim's runs are claimed before their fire time. */
+class LostAheadCommitStore extends LostCommitStore {
+  override async claimDueJobs (options: ClaimOptions): Promise<ClaimedJob[]> {
+    return super.claimDueJobs({ ...options, aheadMs: 3000 })
+  }
+}
+
+t.test('an adopted run claimed ahead still waits for its fire time', async (t) => {
+  const url = await freshDatabase(t, 'orphan_adoption_ahead')
+  const orm = await openOrm(t, url)
+  const store = new LostAheadCommitStore(orm)
+  const scheduler = new Scheduler({ store, orm, pollIntervalMs: 500, leaseMs: 5000 })
+  t.teardown(async () => scheduler.shutdown())
+  const starts: Array<{ runTime: number, at: number }> = []
+  scheduler.registerTask('work', async (ctx) => { starts.push({ runTime: ctx.runTime.getTime(), at: Date.now() }) })
+  await scheduler.start()
+  const runDate = new Date(Date.now() + 2000)
+  await scheduler.addJob({ id: 'later', task: 'work', trigger: { type: 'date', runDate: runDate.toISOString() } })
+  await waitUntil('the lost claim', () => store.lostClaims.length > 0, 20_000)
+  const [lost] = store.lostClaims[0]?.flatMap((claim) => claim.running) ?? []
+  t.ok(lost !== undefined && lost.startAfter !== null, 'the claim that failed had claimed the run ahead of its fire time')
+  t.ok(Date.now() < runDate.getTime(), 'and failed before that time')
+  const done = await scheduler.waitForExecution((lost as ExecutionRecord).id, { timeoutMs: 20_000 })
+  t.equal(done.status, 'success', 'adopted and run')
+  t.equal(starts.length, 1, 'once')
+  t.ok((starts[0]?.at ?? 0) >= runDate.getTime(), `not before its fire time (started ${(starts[0]?.at ?? 0) - runDate.getTime()} ms after it)`)
+})

@@ -114,4 +114,35 @@ export function claimAheadContract (t: TapTest, makeStore: MakeStore): void {
     t.same(await store.claimDueJobs(claimAt(at(10), plain.plan, 0)), [], 'aheadMs 0: the same')
     t.same(plain.calls, [])
   })
+
+  t.test('waiting runs: leases renewed from their start, requeued for another process, retries never before their start', async (t) => {
+    const store = await open(t)
+    if (store.requeueExecutions === undefined) {
+      t.fail('a store that claims ahead must be able to requeue waiting runs')
+      return
+    }
+    await store.addJob(newJob('soon', { nextRunTime: at(12), maxInstances: 5 }))
+    await store.addJob(newJob('due', { nextRunTime: at(9) }))
+    const { plan } = planner()
+    const claims = await store.claimDueJobs(claimAt(at(10), plan, 3000))
+    const dueRun = claims.find((claim) => claim.job.id === 'due')?.running[0]
+    const [first, second] = claims.find((claim) => claim.job.id === 'soon')?.running ?? []
+    if (dueRun === undefined || first === undefined || second === undefined) throw new Error('expected a due run and two runs claimed ahead')
+
+    t.same((await store.extendLeases('leader', [first.id, dueRun.id], LEASE_MS, at(11))).sort((a, b) => a - b), [first.id, dueRun.id].sort((a, b) => a - b))
+    const renewed = await store.getExecution(first.id)
+    t.equal(ms(renewed?.leaseUntil), ms(at(12.5)) as number + LEASE_MS, 'a waiting run keeps its lease counted from its start')
+    t.equal(ms((await store.getExecution(dueRun.id))?.leaseUntil), ms(at(11)) as number + LEASE_MS, 'a started one from now')
+
+    t.same(await store.requeueExecutions('someone-else', [first.id]), [], 'only the owner requeues')
+    t.same(await store.requeueExecutions('leader', [first.id, dueRun.id]), [first.id], 'only runs claimed ahead (with a start time) are requeued')
+    t.match(await store.getExecution(first.id), { status: 'queued', owner: null, startedAt: null, leaseUntil: null, attempt: 1 })
+    t.equal(ms((await store.getExecution(first.id))?.startAfter), ms(at(12.5)), 'it keeps its start time')
+    t.equal((await store.getExecution(dueRun.id))?.status, 'running', 'the started run is left alone')
+
+    // Cut off at 11 (before its 13 s start) with an immediate retry: the next attempt waits for 13.
+    await store.finishExecution(second.id, { status: 'abandoned', exception: 'not started', durationMs: 0, retryDelayMs: 0 }, at(11))
+    const retry = (await store.getExecutions({ jobId: 'soon' })).find((execution) => execution.attempt === 2)
+    t.equal(ms(retry?.startAfter), ms(at(13)), 'its retry is queued for the original start time, not before')
+  })
 }

@@ -22,7 +22,8 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
   if (outcomes.length === 0) return []
   // One statement: running rows take the outcome; abandoned rows (their lease expired while the
   // handler ran) keep their status and record it as their late outcome. Disjoint rows, one snapshot.
-  // A failed attempt with a retry delay gets `next_attempt_at`, and its successor is inserted
+  // A failed attempt with a retry delay gets `next_attempt_at`, and its successor is inserted (never
+  // to start before the attempt's own `start_after`: a run claimed ahead, cut off before its time)
   // `queued` in the same statement: the retry exists if and only if the outcome was written.
   // Each row ends at `u.at`: the write's time less how long its outcome waited to be written.
   const rows = await db.query(
@@ -42,7 +43,7 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
        RETURNING ${EXECUTION_COLUMNS_OF_E}),
      retried AS (
        INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status, start_after, task)
-       SELECT f.job_id, f.run_time, f.attempt + 1, 'queued', f.next_attempt_at, ${TASK_OF('f')} FROM finished f WHERE f.next_attempt_at IS NOT NULL
+       SELECT f.job_id, f.run_time, f.attempt + 1, 'queued', greatest(f.next_attempt_at, f.start_after), ${TASK_OF('f')} FROM finished f WHERE f.next_attempt_at IS NOT NULL
        ON CONFLICT (job_id, run_time, attempt) DO NOTHING),
      late AS (
        UPDATE scheduler_job_execution AS e
@@ -78,10 +79,25 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
   return outcomes.map(({ id }) => finished.get(id) ?? null)
 }
 
+/** `JobStore.requeueExecutions`: waiting runs claimed ahead go back to `queued`; NOTIFYs the workers at commit. */
+export async function requeueExecutions (db: SqlExecutor, owner: string, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return []
+  const rows = await db.query<{ id: unknown }>(
+    `WITH requeued AS (
+       UPDATE scheduler_job_execution SET status = 'queued', owner = NULL, started_at = NULL, lease_until = NULL
+       WHERE id = ANY($1::bigint[]) AND owner = $2 AND status = 'running' AND start_after IS NOT NULL RETURNING id),
+     notified AS (SELECT pg_notify($3, $4) WHERE EXISTS (SELECT 1 FROM requeued))
+     SELECT id FROM requeued, (SELECT count(*) FROM notified) AS n`,
+    [ids, owner, WAKEUP_CHANNEL, QUEUED_PAYLOAD]
+  )
+  return rows.map((row) => Number(row.id))
+}
+
+/** Renews leases from now, or from a run claimed ahead's `start_after` while it waits for it. */
 export async function extendLeases (db: SqlExecutor, owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]> {
   if (ids.length === 0) return []
   const rows = await db.query<{ id: unknown }>(
-    `UPDATE scheduler_job_execution SET lease_until = ${nowParam(4)} + make_interval(secs => $3 / 1000.0)
+    `UPDATE scheduler_job_execution SET lease_until = greatest(${nowParam(4)}, start_after) + make_interval(secs => $3 / 1000.0)
      WHERE id = ANY($1::bigint[]) AND owner = $2 AND status = 'running' AND lease_until >= ${nowParam(4)} RETURNING id`,
     [ids, owner, leaseMs, now]
   )
@@ -105,7 +121,7 @@ export async function abandonExpiredExecutions (db: SqlExecutor, reason: string,
        RETURNING ${EXECUTION_COLUMNS_OF_E}),
      recovered AS (
        INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status, start_after, task)
-       SELECT r.job_id, r.run_time, r.attempt + 1, 'queued', r.next_attempt_at, ${TASK_OF('r')} FROM reaped r WHERE r.next_attempt_at IS NOT NULL
+       SELECT r.job_id, r.run_time, r.attempt + 1, 'queued', greatest(r.next_attempt_at, r.start_after), ${TASK_OF('r')} FROM reaped r WHERE r.next_attempt_at IS NOT NULL
        ON CONFLICT (job_id, run_time, attempt) DO NOTHING)
      SELECT * FROM reaped`,
     [reason, now]

@@ -1,0 +1,26 @@
+/**
+ * The `ctx` a task handler receives (types.ts `TaskContext`): its job, the occurrence's run time,
+ * execution id and attempt, the abort signal, a logger, and `em`, a fork of the host's entity
+ * manager made on first use.
+ */
+import type { MikroORM } from '@mikro-orm/core'
+import type { ExecutionRecord, JobRecord } from '../stores/job-store.js'
+import type { SchedulerLogger, TaskContext } from '../types.js'
+
+/** @throws Error from `ctx.em` when the scheduler has no ORM. */
+export function taskContext (orm: MikroORM | null, job: JobRecord, execution: ExecutionRecord, signal: AbortSignal, log: SchedulerLogger): TaskContext {
+  let em: TaskContext['em'] | undefined
+  return {
+    job,
+    runTime: execution.runTime,
+    executionId: execution.id,
+    attempt: execution.attempt,
+    signal,
+    log,
+    get em () {
+      if (orm === null) throw new Error('ctx.em needs an ORM: create the scheduler with { orm } (the plugin always does)')
+      em ??= orm.em.fork()
+      return em
+    }
+  }
+}
