@@ -1,0 +1,109 @@
+/**
+ * The JobStore contract against `MikroOrmJobStore` on SQLite through `@mikro-orm/libsql`: every
+ * contract part on a fresh database file per test (in a temporary directory, removed at the end),
+ * and the job contract once more on `:memory:`. The sibling store shares the ORM (one process owns
+ * a SQLite file). Plus SQLite's own schema checks, where the shared schema contract reads
+ * PostgreSQL's catalogs.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MikroORM } from '@mikro-orm/libsql'
+import t from 'tap'
+import { SchedulerJob } from '../../src/entities/scheduler-job.js'
+import { SchedulerJobExecution } from '../../src/entities/scheduler-job-execution.js'
+import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
+import type { SqlClient } from '../../src/sql/sql-client.js'
+import { jobStoreContract, type MakeStore, type TapTest } from './contract.js'
+import { executionStatsContract } from './execution-stats-contract.js'
+import { auditContract } from './audit-contract.js'
+import { nodeRegistryContract } from './node-registry-contract.js'
+import { retryContract } from './retry-contract.js'
+import { queuedRunsContract } from './queued-runs-contract.js'
+
+const dir = await mkdtemp(join(tmpdir(), 'scheduler-sqlite-'))
+t.teardown(async () => rm(dir, { recursive: true, force: true }))
+let files = 0
+
+/** A MikroORM on a new database file, closed at the end of `t`. */
+async function freshOrm (t: TapTest, dbName = join(dir, `store-${++files}.db`)): Promise<MikroORM> {
+  const orm = await MikroORM.init({ dbName, entities: [SchedulerJob, SchedulerJobExecution] })
+  t.teardown(async () => orm.close(true))
+  return orm
+}
+
+const onFile: MakeStore = async (t) => {
+  const orm = await freshOrm(t)
+  return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(orm) }
+}
+
+t.test('the ORM runs on SQLite (libsql), the file in WAL mode', async (t) => {
+  const orm = await freshOrm(t)
+  const store = new MikroOrmJobStore(orm)
+  await store.initialize()
+  t.equal(store.sql.dialect, 'sqlite')
+  const [mode] = await store.sql.query<{ journal_mode: string }>('PRAGMA journal_mode')
+  t.equal(mode?.journal_mode, 'wal')
+})
+
+jobStoreContract(t, onFile)
+executionStatsContract(t, onFile)
+nodeRegistryContract(t, onFile)
+auditContract(t, onFile)
+retryContract(t, onFile)
+queuedRunsContract(t, onFile)
+
+t.test('on :memory:', async (t) => {
+  jobStoreContract(t, async (t) => {
+    const orm = await freshOrm(t, ':memory:')
+    return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(orm) }
+  })
+})
+
+/** The SQL port of an initialized store on a fresh file. */
+async function openSql (t: TapTest): Promise<SqlClient> {
+  const store = new MikroOrmJobStore(await freshOrm(t))
+  await store.initialize()
+  return store.sql
+}
+
+t.test('schema: the occurrence key (job_id, run_time, attempt) refuses a second row for one attempt', async (t) => {
+  const sql = await openSql(t)
+  await sql.query("INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ('j', 1000, 'missed')")
+  const error = await sql.query("INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ('j', 1000, 'running')")
+    .then(() => null, (error: { code?: string }) => error)
+  t.equal(error?.code, 'SQLITE_CONSTRAINT_UNIQUE')
+  await sql.query("INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status) VALUES ('j', 1000, 2, 'queued')")
+  await sql.query("INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ('j', 1001, 'missed')")
+  const [count] = await sql.query<{ n: number }>('SELECT count(*) AS n FROM scheduler_job_execution')
+  t.equal(count?.n, 3, 'another attempt and another run time are accepted')
+})
+
+t.test('schema: the indexes mirror PostgreSQL\'s, partial ones included, and no foreign keys', async (t) => {
+  const sql = await openSql(t)
+  const rows = await sql.query<{ name: string, sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+  const defs = new Map(rows.map((row) => [row.name, row.sql.replace(/\s+/g, ' ')]))
+  const has = (name: string, tail: string): void => { t.match(defs.get(name), new RegExp(`${tail.replace(/[()]/g, '\\$&')}$`), name) }
+  has('scheduler_job_next_run_time_idx', 'ON scheduler_job (next_run_time) WHERE NOT paused')
+  has('scheduler_job_execution_job_id_run_time_idx', 'ON scheduler_job_execution (job_id, run_time DESC)')
+  has('scheduler_job_execution_status_run_time_idx', 'ON scheduler_job_execution (status, run_time)')
+  has('scheduler_job_execution_running_idx', "ON scheduler_job_execution (job_id, lease_until) WHERE status = 'running'")
+  has('scheduler_job_execution_queued_idx', "ON scheduler_job_execution (task, run_time) WHERE status = 'queued'")
+  has('scheduler_job_execution_occurrence_key', 'ON scheduler_job_execution (job_id, run_time, attempt)')
+  has('scheduler_audit_job_id_at_idx', 'ON scheduler_audit (job_id, at DESC)')
+  has('scheduler_audit_at_idx', 'ON scheduler_audit (at)')
+  const foreign = await sql.query("SELECT * FROM pragma_foreign_key_list('scheduler_job_execution')")
+  t.same(foreign, [], 'no foreign key from executions to jobs')
+  await sql.query("INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ('never-existed', 1, 'abandoned')")
+})
+
+t.test('schema: checks on status, json columns and max_instances', async (t) => {
+  const sql = await openSql(t)
+  const code = async (statement: string): Promise<string | undefined> =>
+    sql.query(statement).then(() => undefined, (error: { code?: string }) => error.code)
+  t.equal(await code("INSERT INTO scheduler_job_execution (job_id, run_time, status) VALUES ('j', 1, 'started')"), 'SQLITE_CONSTRAINT_CHECK', 'an unknown status')
+  t.equal(await code("INSERT INTO scheduler_job (id, name, task, args, trigger) VALUES ('a', 'a', 't', '{}', '{}')"), 'SQLITE_CONSTRAINT_CHECK', 'args not an array')
+  t.equal(await code("INSERT INTO scheduler_job (id, name, task, trigger) VALUES ('b', 'b', 't', 'not json')"), 'SQLITE_CONSTRAINT_CHECK', 'trigger not json')
+  t.equal(await code("INSERT INTO scheduler_job (id, name, task, trigger, max_instances) VALUES ('c', 'c', 't', '{}', 0)"), 'SQLITE_CONSTRAINT_CHECK', 'max_instances 0')
+  t.equal(await code("INSERT INTO scheduler_job (id, name, task, trigger) VALUES ('d', 'd', 't', '{}')"), undefined, 'a valid row')
+})
