@@ -12,11 +12,11 @@ import { createSqliteClient, type ConnectionHolder, type LibsqlDatabaseLike } fr
  * Which database the ORM talks to: `postgresql` (the `pg` driver), `pglite` (embedded) or `sqlite`
  * (`@mikro-orm/libsql`). Read from the native packages the driver declares
  * (`driver.getDependencies()`: `pg`, `@electric-sql/pglite` or `libsql`), not from class names,
- * which bundlers and minifiers rename.
+ * which bundlers and minifiers rename. Takes the ORM, or one of its EntityManagers (`em.config`).
  * @throws InvalidOptionsError for any other driver; for `@mikro-orm/sqlite` (`better-sqlite3`), one
  *   that says to use `@mikro-orm/libsql` instead, and why.
  */
-export function ormDialect (orm: MikroORM): 'postgresql' | 'pglite' | 'sqlite' {
+export function ormDialect (orm: Pick<MikroORM, 'config'>): 'postgresql' | 'pglite' | 'sqlite' {
   const dependencies = orm.config.getDriver().getDependencies()
   if (dependencies.includes('@electric-sql/pglite')) return 'pglite'
   if (dependencies.includes('pg')) return 'postgresql'

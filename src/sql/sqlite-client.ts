@@ -5,6 +5,13 @@
  * scheduler's transactions and the host's queries never interleave on the one connection; inside,
  * statements run on the native `libsql` `Database` (synchronous, better-sqlite3's API).
  *
+ * - A read (a statement starting with `SELECT`) outside a transaction runs at once, without the
+ *   mutex: on one synchronous connection it cannot interleave with another statement, and it must
+ *   not wait for a transaction of the host's that is waiting for it (MikroORM runs the scheduler's
+ *   flush hooks, which read the clock, inside the flush's transaction: waiting would deadlock). It
+ *   may see a transaction in progress on the connection; writes therefore always take the mutex.
+ *   The host must not call the scheduler's write API from inside its own `em.transactional` on
+ *   SQLite: the write waits for the connection that transaction holds (PostgreSQL has a pool).
  * - Transactions are `BEGIN IMMEDIATE` (SQLite docs, "BEGIN TRANSACTION": the write lock is taken
  *   at once, so a transaction never fails half-way with SQLITE_BUSY on its first write) and are
  *   serialised by that mutex: one at a time in the process.
@@ -46,6 +53,9 @@ export type ConnectionHolder = Pick<Kysely<any>, 'connection'>
 
 type Listener = (payload: string) => void
 
+/** A read: runs without taking the connection mutex (see the module doc). */
+const READ = /^\s*SELECT\b/i
+
 export async function createSqliteClient (database: LibsqlDatabaseLike, holder: ConnectionHolder): Promise<SqlClient> {
   const listeners = new Map<string, Set<Listener>>()
   const deliver = (channel: string, payload: string): void => {
@@ -75,7 +85,7 @@ export async function createSqliteClient (database: LibsqlDatabaseLike, holder: 
   const client: SqlClient = {
     dialect: 'sqlite',
     async query (text, values) {
-      return holding(() => run(text, values, null))
+      return READ.test(text) && text !== SQLITE_NOTIFY ? run(text, values, null) : holding(() => run(text, values, null))
     },
     async transaction (fn) {
       return holding(async () => {

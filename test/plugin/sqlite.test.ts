@@ -11,7 +11,7 @@ import type { MikroORM as CoreMikroORM } from '@mikro-orm/core'
 import { MikroORM } from '@mikro-orm/libsql'
 import Fastify from 'fastify'
 import t from 'tap'
-import { SchedulerJob, SchedulerJobExecution, schedulerPlugin } from '../../src/index.js'
+import { SchedulerAudit, SchedulerJob, SchedulerJobExecution, schedulerPlugin } from '../../src/index.js'
 import { sqliteDatabaseFile } from '../../src/embedded.js'
 import { ormDialect } from '../../src/sql/from-orm.js'
 
@@ -47,6 +47,29 @@ t.test('runs jobs on SQLite with a file lock beside the database file, and keeps
   t.equal((await second.app.scheduler.getJob('tick'))?.task, 'tick', 'the job survived the restart')
   const history = await second.app.scheduler.getExecutions({ jobId: 'tick' })
   t.ok(history.some((row) => row.id === execution.id && row.status === 'success'), 'so did its execution history')
+})
+
+t.test('jobs as ORM rows on SQLite: the host\'s em writes a job that runs, and reads rows back with Dates', async (t) => {
+  const orm = await MikroORM.init({ dbName: join(dir, 'orm-rows.db'), entities: [SchedulerJob, SchedulerJobExecution, SchedulerAudit] })
+  const app = Fastify()
+  t.teardown(async () => { await app.close(); await orm.close() })
+  await app.register(schedulerPlugin, { orm, tasks: { work: async () => {} } })
+  await app.ready()
+  const executed = app.scheduler.once('job:executed', ({ jobId }) => jobId === 'from-orm')
+  const em = orm.em.fork()
+  const job = em.create(SchedulerJob, { id: 'from-orm', task: 'work', trigger: { type: 'cron', expression: '* * * * * *' } } as never)
+  await em.flush()
+  t.ok(job.nextRunTime instanceof Date, 'next run time computed on the entity')
+  const { execution } = await executed
+  const [row] = await orm.em.fork().find(SchedulerJobExecution, { jobId: 'from-orm', runTime: { $lte: new Date(Date.now() + 60_000) } })
+  t.ok(row?.runTime instanceof Date && row.startedAt instanceof Date, 'the host reads its execution with Date fields')
+  t.equal(row?.runTime.getTime(), execution.runTime.getTime(), 'the same run time the scheduler wrote (epoch ms both ways)')
+  const stored = await orm.em.fork().findOneOrFail(SchedulerJob, 'from-orm')
+  t.ok(stored.createdAt instanceof Date && Math.abs(stored.createdAt.getTime() - Date.now()) < 60_000, 'created_at is a Date near now')
+  t.equal(stored.paused, false, 'booleans read as booleans')
+  t.same(stored.args, [], 'json read parsed')
+  const audit = await app.scheduler.getAudit({ jobId: 'from-orm' })
+  t.same(audit.map((entry) => [entry.action, entry.actor]), [['added', 'orm']], 'the flush wrote its audit row')
 })
 
 t.test('on :memory: there is no file to lock: lock auto resolves to none', async (t) => {
