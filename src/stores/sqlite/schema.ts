@@ -8,7 +8,11 @@
  *
  * SQLite has no earlier versions of this schema to upgrade, so the install is the whole schema at
  * once (`CREATE … IF NOT EXISTS`, idempotent, one `BEGIN IMMEDIATE` transaction); the check for
- * `install: 'migrations'` still reports by PostgreSQL's version names (`SCHEMA_VERSIONS`).
+ * `install: 'migrations'` still reports by PostgreSQL's version names (`SCHEMA_VERSIONS`), and
+ * the migrations (`sqliteVersionStatements`) create the whole schema in the first version, the
+ * later ones having nothing left to do. A schema version added after this one needs its SQLite
+ * statements here: an `ALTER TABLE` in `sqliteVersionStatements` and in the install (a `CREATE
+ * TABLE IF NOT EXISTS` does not change an existing table), and its objects in `VERSION_OBJECTS`.
  */
 import { EXECUTION_STATUSES } from '../../execution-status.js'
 import { SchemaOutdatedError } from '../../errors.js'
@@ -192,3 +196,12 @@ export const SQLITE_DROP_STATEMENTS: readonly string[] = [
   'DROP TABLE IF EXISTS scheduler_job_execution',
   'DROP TABLE IF EXISTS scheduler_job'
 ]
+
+/**
+ * The SQLite `up` and `down` of the schema version named `name` (a `SCHEMA_VERSIONS` name), for the
+ * `Migration` classes: the first creates (and its `down` drops) the whole schema; the others have
+ * nothing to do on SQLite.
+ */
+export function sqliteVersionStatements (name: string): { up: readonly string[], down: readonly string[] } {
+  return name === SCHEMA_VERSIONS[0]?.name ? { up: SQLITE_SCHEMA_STATEMENTS, down: SQLITE_DROP_STATEMENTS } : { up: [], down: [] }
+}
