@@ -77,7 +77,9 @@ export async function claimQueuedRuns (db: SqlClient, options: QueuedClaimOption
   })
 }
 
-/** Decides and writes each queued run; `jobRows` are the runs' jobs (a missing one is gone). */
+/**
+ * Decides and writes each queued run (the updates find rows by id: `+e.status` keeps SQLite from
+ * scanning every queued row per batch element through the status index, see sqlite/executions.ts); `jobRows` are the runs' jobs (a missing one is gone). */
 async function startQueued (tx: SqlExecutor, queued: QueuedRun[], jobRows: Array<Record<string, unknown>>, now: Date, options: QueuedClaimOptions): Promise<ClaimedJob[]> {
   const jobs = new Map(jobRows.map((row) => [row.id as string, sqliteRowToJob(row)]))
   const running = await liveRunningCounts(tx, [...jobs.keys()], now)
@@ -93,7 +95,7 @@ async function startQueued (tx: SqlExecutor, queued: QueuedRun[], jobRows: Array
   if (rerouted.length > 0) {
     await tx.query(
       `UPDATE scheduler_job_execution AS e SET task = u.value ->> 1 FROM json_each(?1) AS u
-       WHERE e.id = u.value ->> 0 AND e.status = 'queued'`,
+       WHERE e.id = u.value ->> 0 AND +e.status = 'queued'`,
       [JSON.stringify(rerouted.map(({ run, decision }) => [Number(run.id), (decision as { task: string }).task]))]
     )
   }
@@ -107,7 +109,7 @@ async function startQueued (tx: SqlExecutor, queued: QueuedRun[], jobRows: Array
          lease_until = CASE WHEN u.value ->> 1 = 'running' THEN ?3 + ?4 END,
          exception = u.value ->> 2
      FROM json_each(?1) AS u
-     WHERE e.id = u.value ->> 0 AND e.status = 'queued'
+     WHERE e.id = u.value ->> 0 AND +e.status = 'queued'
      RETURNING ${EXECUTION_COLUMNS}`,
     [
       JSON.stringify(written.map(({ run, decision }) => [Number(run.id), decision.status, (decision as { exception: string | null }).exception])),
