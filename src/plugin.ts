@@ -9,6 +9,7 @@ import fp from 'fastify-plugin'
 import { DEFAULT_DECORATOR, decorateScheduler } from './decorator.js'
 import { ADVISORY_ON_SQLITE, DEFAULT_LEADER_LOCK_KEY } from './locks/advisory-lock.js'
 import { checkSchemaName, leaderLockKeyFor } from './schema/placement.js'
+import { SCHEMA_ON_SQLITE } from './stores/sqlite/schema.js'
 import { assertEmbeddedDatabaseFree, embeddedLockPath, sqliteDatabaseFile } from './embedded.js'
 import { InvalidOptionsError } from './errors.js'
 import type { SchedulerOptions } from './options.js'
@@ -98,6 +99,7 @@ function checkPluginOptions (options: SchedulerPluginOptions): SchedulerPluginOp
   }
   if (options.store === undefined) ormDialect(orm)
   if (options.lock === 'advisory' && options.store === undefined && ormDialect(orm) === 'sqlite') throw new InvalidOptionsError('lock', ADVISORY_ON_SQLITE)
+  if (options.schema !== undefined && options.store === undefined && ormDialect(orm) === 'sqlite') throw new InvalidOptionsError('schema', SCHEMA_ON_SQLITE)
   if (options.tasks !== undefined && (options.tasks === null || typeof options.tasks !== 'object')) {
     throw new InvalidOptionsError('tasks', "must be an object mapping task names to handlers: { 'reports.daily': handler }")
   }

@@ -14,6 +14,7 @@ import t from 'tap'
 import { SchedulerAudit, SchedulerJob, SchedulerJobExecution, schedulerPlugin } from '../../src/index.js'
 import { sqliteDatabaseFile } from '../../src/embedded.js'
 import { ormDialect } from '../../src/sql/from-orm.js'
+import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'fms-sqlite-plugin-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -98,6 +99,16 @@ t.test("lock: 'advisory' on SQLite is refused at registration, saying what to us
   await t.rejects(async () => app.register(schedulerPlugin, { orm, lock: 'advisory' }).ready(), {
     code: 'FST_SCHEDULER_INVALID_OPTIONS', message: /lock.*advisory.*SQLite.*lock: 'auto'/
   })
+})
+
+t.test('a schema on SQLite is refused at registration, and by the store', async (t) => {
+  const orm = await MikroORM.init({ dbName: ':memory:', entities: [SchedulerJob, SchedulerJobExecution] })
+  t.teardown(async () => orm.close())
+  const app = Fastify()
+  await t.rejects(async () => app.register(schedulerPlugin, { orm, schema: 'tenant_a' }).ready(), {
+    code: 'FST_SCHEDULER_INVALID_OPTIONS', message: /schema.*SQLite has no schemas/
+  })
+  await t.rejects(new MikroOrmJobStore(orm, { schema: 'tenant_a' }).initialize(), { code: 'FST_SCHEDULER_INVALID_OPTIONS', message: /SQLite has no schemas/ })
 })
 
 t.test('@mikro-orm/sqlite (better-sqlite3) is refused, pointing to @mikro-orm/libsql', async (t) => {

@@ -15,12 +15,15 @@
  * TABLE IF NOT EXISTS` does not change an existing table), and its objects in `VERSION_OBJECTS`.
  */
 import { EXECUTION_STATUSES } from '../../execution-status.js'
-import { SchemaOutdatedError } from '../../errors.js'
+import { InvalidOptionsError, SchemaOutdatedError } from '../../errors.js'
 import { SCHEMA_VERSIONS } from '../../schema/versions.js'
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
 import { NOW_MS } from './sql.js'
 
 const statusList = EXECUTION_STATUSES.map((status) => `'${status}'`).join(', ')
+
+/** Why a `schema` is refused on SQLite (`InvalidOptionsError`), and what to do. */
+export const SCHEMA_ON_SQLITE = "SQLite has no schemas: the scheduler's tables live in the database file itself; leave schema unset (to run two independent schedulers, give each its own database file)"
 
 /** Every statement of the SQLite schema, idempotent, in order. */
 export const SQLITE_SCHEMA_STATEMENTS: readonly string[] = [
@@ -162,9 +165,10 @@ async function versionApplied (db: SqlExecutor, name: string): Promise<boolean> 
 /**
  * Creates the tables when missing (`install: 'auto'`), in one transaction; runs no DDL when every
  * version is already in place. `schema` must be null: SQLite has no schemas.
+ * @throws InvalidOptionsError for a `schema`.
  */
 export async function installSqliteSchema (sql: SqlClient, schema: string | null): Promise<void> {
-  if (schema !== null) throw new Error('SQLite has no schemas: the scheduler\'s tables live in the database file itself (leave `schema` unset)')
+  if (schema !== null) throw new InvalidOptionsError('schema', SCHEMA_ON_SQLITE)
   if (await missingVersion(sql) === null) return
   await sql.transaction(async (tx) => {
     for (const statement of SQLITE_SCHEMA_STATEMENTS) await tx.query(statement)
