@@ -73,6 +73,24 @@ t.test('jobs as ORM rows on SQLite: the host\'s em writes a job that runs, and r
   t.same(audit.map((entry) => [entry.action, entry.actor]), [['added', 'orm']], 'the flush wrote its audit row')
 })
 
+t.test('a job inserted with plain SQL on SQLite is scheduled and runs once', async (t) => {
+  const orm = await MikroORM.init({ dbName: join(dir, 'plain-sql.db'), entities: [SchedulerJob, SchedulerJobExecution] })
+  const app = Fastify()
+  t.teardown(async () => { await app.close(); await orm.close() })
+  const runs: string[] = []
+  await app.register(schedulerPlugin, { orm, tasks: { work: async (ctx) => { runs.push(ctx.job.id) } }, pollIntervalMs: 200 })
+  await app.ready()
+  const executed = app.scheduler.once('job:executed', ({ jobId }) => jobId === 'sql-date')
+  const runDate = new Date(Date.now() + 1000).toISOString()
+  await orm.em.getConnection().execute(`INSERT INTO scheduler_job (id, name, task, trigger) VALUES ('sql-date', 'sql-date', 'work', '{"type":"date","runDate":"${runDate}"}')`)
+  const { execution } = await executed
+  t.equal(execution.runTime.toISOString(), runDate, 'it ran at its date')
+  const job = await app.scheduler.getJob('sql-date')
+  t.equal(job?.version, 2, 'the scheduler wrote its first occurrence once (version 1 -> 2)')
+  t.ok(job?.createdAt instanceof Date && Math.abs((job?.createdAt.getTime() ?? 0) - Date.now()) < 60_000, 'created_at from the column default (the process clock, in ms)')
+  t.same(runs, ['sql-date'], 'and ran once')
+})
+
 t.test('on :memory: there is no file to lock: lock auto resolves to none', async (t) => {
   const { app, orm } = await appOn(':memory:')
   t.teardown(async () => { await app.close(); await orm.close() })

@@ -13,8 +13,10 @@ import t from 'tap'
 import { SchedulerJob } from '../../src/entities/scheduler-job.js'
 import { SchedulerJobExecution } from '../../src/entities/scheduler-job-execution.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
-import type { SqlClient } from '../../src/sql/sql-client.js'
-import { jobStoreContract, type MakeStore, type TapTest } from './contract.js'
+import { isUndefinedTable, type SqlClient } from '../../src/sql/sql-client.js'
+import { SQLITE_NOTIFY } from '../../src/sql/sqlite-client.js'
+import type { ExecutionRecord } from '../../src/stores/job-store.js'
+import { at, jobStoreContract, newJob, type MakeStore, type TapTest } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
 import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
@@ -106,4 +108,75 @@ t.test('schema: checks on status, json columns and max_instances', async (t) => 
   t.equal(await code("INSERT INTO scheduler_job (id, name, task, trigger) VALUES ('b', 'b', 't', 'not json')"), 'SQLITE_CONSTRAINT_CHECK', 'trigger not json')
   t.equal(await code("INSERT INTO scheduler_job (id, name, task, trigger, max_instances) VALUES ('c', 'c', 't', '{}', 0)"), 'SQLITE_CONSTRAINT_CHECK', 'max_instances 0')
   t.equal(await code("INSERT INTO scheduler_job (id, name, task, trigger) VALUES ('d', 'd', 't', '{}')"), undefined, 'a valid row')
+})
+
+t.test('SQLite: an outcome and its retry are one transaction, under a timeout too', async (t) => {
+  for (const options of [{}, { timeoutMs: 5000 }]) {
+    const store = new MikroOrmJobStore(await freshOrm(t))
+    await store.initialize()
+    await store.addJob({ ...newJob('r'), nextRunTime: at(0) })
+    const [claim] = await store.claimDueJobs({ now: at(0), limit: 10, startLimit: 10, tasks: ['task.a'], owner: 'n', leaseMs: 60_000, plan: (job) => ({ run: [job.nextRunTime as Date], missed: [], maxInstances: [], coalesced: 0, nextRunTime: at(3600) }) })
+    const running = claim?.running[0] as ExecutionRecord
+    // The retry's insert (the outcome's second statement on SQLite) fails: the outcome must not stay written.
+    await store.sql.query("CREATE TRIGGER no_retries BEFORE INSERT ON scheduler_job_execution WHEN NEW.attempt > 1 BEGIN SELECT RAISE(ABORT, 'no retries'); END")
+    const outcome = { status: 'error' as const, exception: 'boom', retryDelayMs: 5000 }
+    await t.rejects(store.finishExecutions([{ id: running.id, outcome }], at(1), options), /no retries/, `${JSON.stringify(options)}: the batch fails`)
+    t.equal((await store.getExecution(running.id))?.status, 'running', `${JSON.stringify(options)}: the outcome was rolled back with the retry`)
+    await store.sql.query('DROP TRIGGER no_retries')
+    const [finished] = await store.finishExecutions([{ id: running.id, outcome }], at(1), options)
+    t.equal(finished?.nextAttemptAt?.getTime(), at(6).getTime(), 'then it is written, the next attempt 5 s after the outcome')
+    const rows = await store.getExecutions({ jobId: 'r' })
+    t.same(rows.map((row) => [row.attempt, row.status, row.startAfter?.getTime() ?? null]).sort(), [[1, 'error', null], [2, 'queued', at(6).getTime()]], 'with its retry')
+  }
+})
+
+t.test('SQLite: a missing table is reported as the port\'s 42P01 and recoverMissingTable installs it again', async (t) => {
+  const store = new MikroOrmJobStore(await freshOrm(t))
+  await store.initialize()
+  await store.sql.query('DROP TABLE scheduler_job_execution')
+  const error = await store.getExecutions({}).then(() => null, (error: Error) => error)
+  t.ok(error !== null && isUndefinedTable(error), `the read failed with code 42P01 (${String(error?.message)})`)
+  t.match(await store.recoverMissingTable(error as Error), /installed again/)
+  t.same(await store.getExecutions({}), [], 'the table is back')
+})
+
+t.test('SQLite: an audit row that cannot be written is reported and the change still commits', async (t) => {
+  const store = new MikroOrmJobStore(await freshOrm(t))
+  await store.initialize()
+  await store.sql.query('DROP TABLE scheduler_audit')
+  const failures: Error[] = []
+  const added = await store.addJob(newJob('kept'), { audit: { action: 'added', actor: 'test', onError: (error) => failures.push(error) } })
+  t.equal(added.id, 'kept')
+  t.equal((await store.getJob('kept'))?.id, 'kept', 'the job committed')
+  t.equal(failures.length, 1, 'the failure was reported once')
+  t.match(failures[0]?.message, /scheduler_audit/)
+})
+
+t.test('SQLite: values the port binds (bigint, Buffer, objects) and its wake-ups', async (t) => {
+  const store = new MikroOrmJobStore(await freshOrm(t))
+  await store.initialize()
+  const [row] = await store.sql.query<{ n: number, b: Buffer, o: string }>('SELECT ?1 AS n, ?2 AS b, ?3 AS o', [42n, Buffer.from('hi'), { a: 1 }])
+  t.equal(row?.n, 42)
+  t.equal(Buffer.from(row?.b as Buffer).toString(), 'hi')
+  t.equal(row?.o, '{"a":1}')
+  const session = await store.sql.openSession()
+  const heard: string[] = []
+  await session.listen('scheduler_wakeup', (payload) => heard.push(payload))
+  await t.rejects(store.sql.transaction(async (tx) => {
+    await tx.query(SQLITE_NOTIFY, ['scheduler_wakeup', 'rolled back'])
+    throw new Error('rollback')
+  }))
+  await store.notifyChange('committed')
+  await store.sql.transaction(async (tx) => { await tx.query(SQLITE_NOTIFY, ['scheduler_wakeup', 'at commit']) })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(heard, ['committed', 'at commit'], 'notifications reach this process at commit, none after a rollback')
+  let ended = 0
+  session.onEnd(() => ended++)
+  await session.close()
+  await session.close()
+  session.onEnd(() => ended++)
+  t.equal(ended, 2, 'onEnd fires once at close, and at once when registered after it')
+  await store.notifyChange('after close')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(heard, ['committed', 'at commit'], 'a closed session hears nothing')
 })
