@@ -15,6 +15,7 @@ import { SchedulerAudit, SchedulerJob, SchedulerJobExecution, schedulerPlugin } 
 import { sqliteDatabaseFile } from '../../src/embedded.js'
 import { ormDialect } from '../../src/sql/from-orm.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
+import { Scheduler } from '../../src/scheduler/scheduler.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'fms-sqlite-plugin-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -117,6 +118,14 @@ t.test("lock: 'advisory' on SQLite is refused at registration, saying what to us
   await t.rejects(async () => app.register(schedulerPlugin, { orm, lock: 'advisory' }).ready(), {
     code: 'FST_SCHEDULER_INVALID_OPTIONS', message: /lock.*advisory.*SQLite.*lock: 'auto'/
   })
+})
+
+t.test("lock: 'advisory' on a SQLite store is refused by start() for a scheduler built without the plugin", async (t) => {
+  const orm = await MikroORM.init({ dbName: ':memory:', entities: [SchedulerJob, SchedulerJobExecution] })
+  t.teardown(async () => orm.close())
+  const scheduler = new Scheduler({ store: new MikroOrmJobStore(orm), lock: 'advisory' })
+  t.teardown(async () => scheduler.shutdown())
+  await t.rejects(scheduler.start(), { code: 'FST_SCHEDULER_INVALID_OPTIONS', message: /advisory.*SQLite/ })
 })
 
 t.test('a schema on SQLite is refused at registration, and by the store', async (t) => {
