@@ -11,7 +11,10 @@
  *   flush hooks, which read the clock, inside the flush's transaction: waiting would deadlock). It
  *   may see a transaction in progress on the connection; writes therefore always take the mutex.
  *   The host must not call the scheduler's write API from inside its own `em.transactional` on
- *   SQLite: the write waits for the connection that transaction holds (PostgreSQL has a pool).
+ *   SQLite: the write waits for the connection that transaction holds (PostgreSQL has a pool). A
+ *   write that has waited `connectionWaitMs` (default {@link SQLITE_CONNECTION_WAIT_MS}) for the
+ *   connection gives up with a {@link SqliteConnectionBusyError} saying so, instead of hanging
+ *   (as a pool's acquisition timeout would); it never runs afterwards.
  * - Transactions are `BEGIN IMMEDIATE` (SQLite docs, "BEGIN TRANSACTION": the write lock is taken
  *   at once, so a transaction never fails half-way with SQLITE_BUSY on its first write) and are
  *   serialised by that mutex: one at a time in the process.
@@ -37,6 +40,18 @@ import type { SqlClient, SqlExecutor, SqlSession } from './sql-client.js'
 /** Milliseconds a statement waits for a lock held by another connection before SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000
 
+/** Milliseconds a write waits for the connection (held by another transaction) before it fails. */
+export const SQLITE_CONNECTION_WAIT_MS = 30_000
+
+/** A write waited too long for the one SQLite connection (see the module doc); nothing of it ran. */
+export class SqliteConnectionBusyError extends Error {
+  constructor (ms: number) {
+    super(`the SQLite connection was held by another transaction for ${ms} ms, so the scheduler's write gave up without running. ` +
+      'On SQLite the scheduler and the app share one connection: do not call the scheduler\'s write API (addJob, updateJob, runJob, …) inside em.transactional(…); call it after the transaction')
+    this.name = 'SqliteConnectionBusyError'
+  }
+}
+
 /** The wake-up statement ($1 channel, $2 payload), answered by the adapter (see the module doc). */
 export const SQLITE_NOTIFY = 'SELECT scheduler_notify(?1, ?2)'
 
@@ -56,15 +71,30 @@ type Listener = (payload: string) => void
 /** A read: runs without taking the connection mutex (see the module doc). */
 const READ = /^\s*SELECT\b/i
 
-export async function createSqliteClient (database: LibsqlDatabaseLike, holder: ConnectionHolder): Promise<SqlClient> {
+/** `connectionWaitMs`: milliseconds a write waits for the connection, default {@link SQLITE_CONNECTION_WAIT_MS}. */
+export async function createSqliteClient (database: LibsqlDatabaseLike, holder: ConnectionHolder, options: { connectionWaitMs?: number } = {}): Promise<SqlClient> {
+  const waitMs = options.connectionWaitMs ?? SQLITE_CONNECTION_WAIT_MS
   const listeners = new Map<string, Set<Listener>>()
   const deliver = (channel: string, payload: string): void => {
     for (const listener of listeners.get(channel) ?? []) {
       try { listener(payload) } catch {}
     }
   }
-  /** Runs `fn` holding the driver's connection (its mutex). */
-  const holding = async <T>(fn: () => T | Promise<T>): Promise<T> => holder.connection().execute(async () => fn())
+  /** Runs `fn` holding the driver's connection (its mutex), or fails without running it after `waitMs`. */
+  const holding = async <T>(fn: () => T | Promise<T>): Promise<T> => {
+    let gaveUp = false
+    let timer: NodeJS.Timeout | undefined
+    const pending = holder.connection().execute(async () => {
+      clearTimeout(timer)
+      if (gaveUp) return undefined as T
+      return fn()
+    })
+    const waited = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { gaveUp = true; reject(new SqliteConnectionBusyError(waitMs)) }, waitMs)
+    })
+    pending.catch(() => {})
+    return Promise.race([pending, waited])
+  }
   const run = (text: string, values: readonly unknown[] | undefined, pending: Array<[string, string]> | null): any[] => {
     const params = (values ?? []).map(toSqliteValue)
     if (text === SQLITE_NOTIFY) {

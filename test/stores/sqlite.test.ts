@@ -14,7 +14,7 @@ import { SchedulerJob } from '../../src/entities/scheduler-job.js'
 import { SchedulerJobExecution } from '../../src/entities/scheduler-job-execution.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { isUndefinedTable, type SqlClient } from '../../src/sql/sql-client.js'
-import { SQLITE_NOTIFY } from '../../src/sql/sqlite-client.js'
+import { createSqliteClient, SQLITE_NOTIFY, SqliteConnectionBusyError, type ConnectionHolder, type LibsqlDatabaseLike } from '../../src/sql/sqlite-client.js'
 import type { ExecutionRecord } from '../../src/stores/job-store.js'
 import { at, jobStoreContract, newJob, type MakeStore, type TapTest } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
@@ -179,4 +179,26 @@ t.test('SQLite: values the port binds (bigint, Buffer, objects) and its wake-ups
   await store.notifyChange('after close')
   await new Promise((resolve) => setImmediate(resolve))
   t.same(heard, ['committed', 'at commit'], 'a closed session hears nothing')
+})
+
+t.test('SQLite: a write inside the host\'s em.transactional fails after the connection wait, never runs, and the host\'s transaction goes on', async (t) => {
+  const orm = await freshOrm(t)
+  const connection = orm.em.getConnection()
+  const sql = await createSqliteClient(await connection.getNativeClient() as LibsqlDatabaseLike, (connection as unknown as { getClient(): ConnectionHolder }).getClient(), { connectionWaitMs: 300 })
+  const store = new MikroOrmJobStore(sql)
+  await store.initialize()
+  const startedAt = Date.now()
+  const outcome = await orm.em.fork().transactional(async (em) => {
+    await em.getConnection().execute("SELECT 1 AS one", [], 'all', em.getTransactionContext())
+    const error = await store.addJob(newJob('inside')).then(() => null, (error: Error) => error)
+    await em.getConnection().execute("INSERT INTO scheduler_audit (action, job_id, actor) VALUES ('added', 'host', 'host')", [], 'run', em.getTransactionContext())
+    return error
+  })
+  t.type(outcome, SqliteConnectionBusyError, 'the write failed with the error that says why')
+  t.match(outcome?.message, /em\.transactional/)
+  t.ok(Date.now() - startedAt >= 300, 'after waiting connectionWaitMs')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(await store.getJob('inside'), null, 'it never ran, not even once the connection was free')
+  t.equal(await store.countAudit({ jobId: 'host' }), 1, "the host's transaction committed its own write")
+  t.equal((await store.addJob(newJob('after'))).id, 'after', 'after the transaction the write works')
 })
