@@ -15,7 +15,7 @@ import { InvalidOptionsError } from './errors.js'
 import type { SchedulerOptions } from './options.js'
 import { SchedulerJobSubscriber } from './orm/job-subscriber.js'
 import { Scheduler } from './scheduler/scheduler.js'
-import { ormDialect } from './sql/from-orm.js'
+import { assertLocalSqlite, ormDialect } from './sql/from-orm.js'
 import type { JobStore } from './stores/job-store.js'
 import { MikroOrmJobStore, type InstallMode } from './stores/mikro-orm-job-store.js'
 import { registerRoutesOption, type SchedulerRoutesOptions } from './routes/plugin.js'
@@ -97,7 +97,7 @@ function checkPluginOptions (options: SchedulerPluginOptions): SchedulerPluginOp
   if (orm === undefined || orm === null || typeof orm.em?.fork !== 'function') {
     throw new InvalidOptionsError('orm', 'is required: pass the MikroORM instance of the app, e.g. app.register(schedulerPlugin, { orm })')
   }
-  if (options.store === undefined) ormDialect(orm)
+  if (options.store === undefined) { ormDialect(orm); assertLocalSqlite(orm) }
   if (options.lock === 'advisory' && options.store === undefined && ormDialect(orm) === 'sqlite') throw new InvalidOptionsError('lock', ADVISORY_ON_SQLITE)
   if (options.schema !== undefined && options.store === undefined && ormDialect(orm) === 'sqlite') throw new InvalidOptionsError('schema', SCHEMA_ON_SQLITE)
   if (options.tasks !== undefined && (options.tasks === null || typeof options.tasks !== 'object')) {

@@ -27,12 +27,30 @@ export function ormDialect (orm: Pick<MikroORM, 'config'>): 'postgresql' | 'pgli
   throw new InvalidOptionsError('orm', `a driver using ${dependencies.join(', ') || 'no known client'} is not supported; use @mikro-orm/postgresql, @mikro-orm/pglite or @mikro-orm/libsql`)
 }
 
+/** A libSQL `dbName` that names a server (Turso, `sqld`), not a file. */
+const REMOTE_LIBSQL = /^(libsql|https?|wss?):\/\//i
+
+/**
+ * Refuses a libSQL ORM whose `dbName` is a remote URL: the SQLite store's guarantees rest on one
+ * process owning a local file (its file lock, `BEGIN IMMEDIATE` on the one connection), and the
+ * driver replaces remote connections as it goes. No-op for other drivers.
+ * @throws InvalidOptionsError for a `libsql://`, `http(s)://` or `ws(s)://` dbName.
+ */
+export function assertLocalSqlite (orm: Pick<MikroORM, 'config'>): void {
+  const dbName = orm.config.get('dbName')
+  if (ormDialect(orm) === 'sqlite' && typeof dbName === 'string' && REMOTE_LIBSQL.test(dbName)) {
+    throw new InvalidOptionsError('orm', `a remote libSQL database (${dbName.replace(/\/\/[^@/]*@/, '//***@')}) is not supported: the SQLite store needs a local file owned by one process (or :memory:); use a file path as dbName, or PostgreSQL for several processes`)
+  }
+}
+
 /**
  * Returns a `SqlClient` over the ORM's own connection pool (no second pool is opened).
- * @throws InvalidOptionsError when the ORM uses another driver than PostgreSQL, PGlite or libSQL.
+ * @throws InvalidOptionsError when the ORM uses another driver than PostgreSQL, PGlite or libSQL,
+ *   or libSQL on a remote database ({@link assertLocalSqlite}).
  */
 export async function sqlClientFromOrm (orm: MikroORM): Promise<SqlClient> {
   const dialect = ormDialect(orm)
+  assertLocalSqlite(orm)
   const connection = orm.em.getConnection()
   const native = await connection.getNativeClient()
   if (dialect === 'sqlite') {

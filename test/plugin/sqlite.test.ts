@@ -138,6 +138,17 @@ t.test('a schema on SQLite is refused at registration, and by the store', async 
   await t.rejects(new MikroOrmJobStore(orm, { schema: 'tenant_a' }).initialize(), { code: 'FST_SCHEDULER_INVALID_OPTIONS', message: /SQLite has no schemas/ })
 })
 
+t.test('a remote libSQL database is refused at registration and by the store, its credentials hidden', async (t) => {
+  // MikroORM 7 connects lazily: nothing is dialled here.
+  const orm = await MikroORM.init({ dbName: 'libsql://user:secret@db.example.invalid', entities: [SchedulerJob, SchedulerJobExecution] })
+  t.teardown(async () => orm.close())
+  const app = Fastify()
+  await t.rejects(async () => app.register(schedulerPlugin, { orm }).ready(), { code: 'FST_SCHEDULER_INVALID_OPTIONS', message: /remote libSQL database \(libsql:\/\/\*\*\*@db\.example\.invalid\) is not supported/ })
+  const error = await new MikroOrmJobStore(orm).initialize().then(() => null, (error: Error) => error)
+  t.match(error, { code: 'FST_SCHEDULER_INVALID_OPTIONS', message: /local file/ })
+  t.notMatch(error?.message, /secret/, 'the password is not in the message')
+})
+
 t.test('@mikro-orm/sqlite (better-sqlite3) is refused, pointing to @mikro-orm/libsql', async (t) => {
   // The driver is identified by the packages it declares; @mikro-orm/sqlite declares better-sqlite3 (not installed here).
   const orm = { config: { getDriver: () => ({ getDependencies: () => ['kysely', 'better-sqlite3'] }) } } as unknown as CoreMikroORM
