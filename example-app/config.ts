@@ -5,8 +5,10 @@
 import { join } from 'node:path'
 
 export interface Config {
-  /** PostgreSQL URL; when absent the app runs on an embedded PGlite database under `dataDir`. */
+  /** PostgreSQL URL (`postgres://…`); when absent the app runs on an embedded PGlite database under `dataDir`. */
   databaseUrl: string | null
+  /** SQLite database file, from `DATABASE_URL=sqlite:<path>` (then `databaseUrl` is null); null otherwise. */
+  sqliteFile: string | null
   /** Directory for the PGlite database (and its scheduler lock file). */
   dataDir: string
   host: string
@@ -26,11 +28,18 @@ export interface Config {
 export const MIN_ADMIN_TOKEN_LENGTH = 16
 
 export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
-  const databaseUrl = nonEmpty(env.DATABASE_URL)
+  const url = nonEmpty(env.DATABASE_URL)
+  const sqliteFile = url?.startsWith('sqlite:') === true ? url.slice('sqlite:'.length) : null
+  if (sqliteFile === '') fail('DATABASE_URL=sqlite: needs a file path: sqlite:./example.db')
+  const databaseUrl = sqliteFile === null ? url : null
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    fail(`DATABASE_URL must be a postgres:// URL, got ${JSON.stringify(databaseUrl)}`)
+    fail(`DATABASE_URL must be a postgres:// URL or sqlite:<file>, got ${JSON.stringify(databaseUrl)}`)
   }
   const workers = integer(env, 'WORKERS', 1, 1, 64)
+  if (workers > 1 && sqliteFile !== null) {
+    fail(`WORKERS=${workers} needs PostgreSQL: a SQLite file belongs to one process and cannot be shared by ${workers} workers. ` +
+      'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db).')
+  }
   if (workers > 1 && databaseUrl === null) {
     fail(`WORKERS=${workers} needs DATABASE_URL: the embedded PGlite database belongs to one process and cannot be shared by ${workers} workers. ` +
       'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db).')
@@ -45,6 +54,7 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     databaseUrl,
+    sqliteFile,
     dataDir: nonEmpty(env.DATA_DIR) ?? join(import.meta.dirname, '.data'),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),

@@ -1,5 +1,6 @@
 /**
- * Opens the ORM: PostgreSQL when `DATABASE_URL` is set, else embedded PGlite under `DATA_DIR`.
+ * Opens the ORM: PostgreSQL when `DATABASE_URL` is a postgres:// URL, SQLite (`@mikro-orm/libsql`)
+ * when it is `sqlite:<file>`, else embedded PGlite under `DATA_DIR`.
  * The host lists the scheduler's entities next to its own so it can query them with its `em`.
  */
 import { mkdir } from 'node:fs/promises'
@@ -7,7 +8,7 @@ import { join } from 'node:path'
 import type { MikroORM } from '@mikro-orm/core'
 import { lockEmbeddedDatabase, SchedulerJob, SchedulerJobExecution } from 'fastify-mikro-scheduler'
 import type { Config } from './config.ts'
-import { MINUTE_REPORT_DDL, MinuteReport } from './entities/minute-report.ts'
+import { MINUTE_REPORT_DDL, MINUTE_REPORT_SQLITE_DDL, MinuteReport } from './entities/minute-report.ts'
 
 const entities = [SchedulerJob, SchedulerJobExecution, MinuteReport]
 
@@ -15,6 +16,12 @@ export async function openDatabase (config: Config): Promise<MikroORM> {
   if (config.databaseUrl !== null) {
     const { MikroORM } = await import('@mikro-orm/postgresql')
     return MikroORM.init({ clientUrl: config.databaseUrl, entities, pool: { min: 0, max: 5 } })
+  }
+  if (config.sqliteFile !== null) {
+    // One process owns a SQLite file: take its lock (`<file>.scheduler.lock`) before opening it, as for PGlite.
+    await lockEmbeddedDatabase(config.sqliteFile, `example app, pid ${process.pid}`)
+    const { MikroORM } = await import('@mikro-orm/libsql')
+    return MikroORM.init({ dbName: config.sqliteFile, entities })
   }
   // PGlite keeps the cluster in a directory that only one process may open: take its lock file
   // (`<dir>.scheduler.lock`, also the scheduler's leader lock) before the ORM opens it, so a second
@@ -28,5 +35,6 @@ export async function openDatabase (config: Config): Promise<MikroORM> {
 
 /** Creates the example's own tables (the scheduler creates its tables itself). */
 export async function createExampleTables (orm: MikroORM): Promise<void> {
-  await orm.em.getConnection().execute(MINUTE_REPORT_DDL)
+  const sqlite = orm.config.getDriver().getDependencies().includes('libsql')
+  await orm.em.getConnection().execute(sqlite ? MINUTE_REPORT_SQLITE_DDL : MINUTE_REPORT_DDL)
 }

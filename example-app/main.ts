@@ -1,9 +1,9 @@
 /**
  * Entry point (`npm start`). Environment:
- * - `DATABASE_URL=postgres://…`: use that PostgreSQL; absent: embedded PGlite under `DATA_DIR`
- *   (default `example-app/.data`)
+ * - `DATABASE_URL=postgres://…`: use that PostgreSQL; `DATABASE_URL=sqlite:<file>`: that SQLite
+ *   file (`@mikro-orm/libsql`); absent: embedded PGlite under `DATA_DIR` (default `example-app/.data`)
  * - `PORT` (default 3000), `HOST` (default 127.0.0.1), `LOG_LEVEL` (default info)
- * - `WORKERS=N`: N worker processes sharing the port (needs `DATABASE_URL`)
+ * - `WORKERS=N`: N worker processes sharing the port (needs PostgreSQL)
  */
 import cluster from 'node:cluster'
 import { ConfigError, readConfig } from './config.ts'

@@ -1,6 +1,7 @@
 /**
- * Guarding an embedded (PGlite) data directory: PGlite is one process's database, and a second
- * process opening the same directory could corrupt it. Call `lockEmbeddedDatabase(dataDir)` before
+ * Guarding an embedded database (a PGlite data directory, or a SQLite file): each is one process's
+ * database, and a second process opening the same directory could corrupt it (PGlite) or run the
+ * same jobs beside the first without the first's wake-ups (SQLite). Call `lockEmbeddedDatabase(dataDir)` before
  * `MikroORM.init` with the PGlite driver: it takes the lock file the scheduler uses beside the
  * directory (`<dataDir>.scheduler.lock`), or fails at once naming the process that holds it.
  * The plugin checks the same file at registration, so a second process that skipped the guard
@@ -10,7 +11,22 @@ import { resolve } from 'node:path'
 import { LockHeldError } from './errors.js'
 import { FileLock } from './locks/file-lock.js'
 
-/** The lock file beside an embedded data directory. */
+/**
+ * The SQLite database file of a libSQL `dbName`, or undefined when there is none to guard: an
+ * in-memory database (`:memory:`, `file::memory:…`, `''`) or a remote one (`libsql://`, `http(s)://`,
+ * `ws(s)://`). A `file:` URL gives its path (SQLite docs, "URI Filenames").
+ */
+export function sqliteDatabaseFile (dbName: string | undefined): string | undefined {
+  if (dbName === undefined || dbName === '' || dbName === ':memory:' || dbName.startsWith('file::memory:')) return undefined
+  if (/^(libsql|https?|wss?):\/\//i.test(dbName)) return undefined
+  if (dbName.startsWith('file:')) {
+    const path = decodeURIComponent(dbName.slice('file:'.length).replace(/^\/\/(localhost)?(?=\/)/, '').replace(/\?.*$/, ''))
+    return path === '' || path === ':memory:' ? undefined : path
+  }
+  return dbName
+}
+
+/** The lock file beside an embedded data directory or database file (`<path>.scheduler.lock`). */
 export function embeddedLockPath (dataDir: string): string {
   return `${resolve(dataDir)}.scheduler.lock`
 }

@@ -23,7 +23,8 @@ export interface SchedulerOptions {
   /**
    * Who runs the loop. `advisory`: PostgreSQL session advisory lock; `file`: a lock file
    * (`lockFile`); `none`: every process loops (still exactly-once). `auto` (default): `advisory`
-   * on PostgreSQL, `file` on PGlite with a data directory, else `none`.
+   * on PostgreSQL, `file` on PGlite with a data directory or SQLite with a database file (the
+   * plugin's `<path>.scheduler.lock`), else `none`. `advisory` on SQLite throws InvalidOptionsError.
    */
   lock?: LockOption
   /** Lock file path for `lock: 'file'`. */

@@ -7,14 +7,15 @@ import type { MikroORM } from '@mikro-orm/core'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { DEFAULT_DECORATOR, decorateScheduler } from './decorator.js'
-import { DEFAULT_LEADER_LOCK_KEY } from './locks/advisory-lock.js'
+import { ADVISORY_ON_SQLITE, DEFAULT_LEADER_LOCK_KEY } from './locks/advisory-lock.js'
 import { checkSchemaName, leaderLockKeyFor } from './schema/placement.js'
-import { assertEmbeddedDatabaseFree, embeddedLockPath } from './embedded.js'
+import { SCHEMA_ON_SQLITE } from './stores/sqlite/schema.js'
+import { assertEmbeddedDatabaseFree, embeddedLockPath, sqliteDatabaseFile } from './embedded.js'
 import { InvalidOptionsError } from './errors.js'
 import type { SchedulerOptions } from './options.js'
 import { SchedulerJobSubscriber } from './orm/job-subscriber.js'
 import { Scheduler } from './scheduler/scheduler.js'
-import { ormDialect } from './sql/from-orm.js'
+import { assertLocalSqlite, ormDialect } from './sql/from-orm.js'
 import type { JobStore } from './stores/job-store.js'
 import { MikroOrmJobStore, type InstallMode } from './stores/mikro-orm-job-store.js'
 import { registerRoutesOption, type SchedulerRoutesOptions } from './routes/plugin.js'
@@ -96,7 +97,9 @@ function checkPluginOptions (options: SchedulerPluginOptions): SchedulerPluginOp
   if (orm === undefined || orm === null || typeof orm.em?.fork !== 'function') {
     throw new InvalidOptionsError('orm', 'is required: pass the MikroORM instance of the app, e.g. app.register(schedulerPlugin, { orm })')
   }
-  if (options.store === undefined) ormDialect(orm)
+  if (options.store === undefined) { ormDialect(orm); assertLocalSqlite(orm) }
+  if (options.lock === 'advisory' && options.store === undefined && ormDialect(orm) === 'sqlite') throw new InvalidOptionsError('lock', ADVISORY_ON_SQLITE)
+  if (options.schema !== undefined && options.store === undefined && ormDialect(orm) === 'sqlite') throw new InvalidOptionsError('schema', SCHEMA_ON_SQLITE)
   if (options.tasks !== undefined && (options.tasks === null || typeof options.tasks !== 'object')) {
     throw new InvalidOptionsError('tasks', "must be an object mapping task names to handlers: { 'reports.daily': handler }")
   }
@@ -116,11 +119,14 @@ function missingTask (task: string): never {
 }
 
 /**
- * PGlite's data directory, whose lock file (`<dataDir>.scheduler.lock`) makes `lock: 'auto'` a
- * file lock and keeps a second process out. Undefined for PostgreSQL and in-memory PGlite.
+ * PGlite's data directory or the SQLite database file, whose lock file (`<path>.scheduler.lock`)
+ * makes `lock: 'auto'` a file lock and keeps a second process out. Undefined for PostgreSQL and
+ * in-memory (or remote) databases.
  */
 function embeddedDataDir (orm: MikroORM): string | undefined {
-  if (ormDialect(orm) !== 'pglite') return undefined
+  const dialect = ormDialect(orm)
+  if (dialect === 'sqlite') return sqliteDatabaseFile(orm.config.get('dbName'))
+  if (dialect !== 'pglite') return undefined
   const driverOptions = (orm.config.get('driverOptions') ?? {}) as { dataDir?: string }
   const dataDir = driverOptions.dataDir ?? orm.config.get('dbName')
   if (dataDir === undefined || dataDir === '' || dataDir.startsWith('memory:')) return undefined

@@ -11,12 +11,12 @@ export const MinuteReport = defineEntity({
   properties: {
     id: p.bigint('number').primary().autoincrement(),
     /** The cron occurrence that wrote the row; unique, so one occurrence can never write two rows. */
-    runTime: p.datetime().columnType('timestamptz').unique(),
+    runTime: p.datetime().columnType('timestamptz').runtimeType('Date').unique(),
     /** Executions of any job scheduled in the minute before `runTime`. */
     executions: p.integer(),
     /** How many of them failed. */
     errors: p.integer(),
-    createdAt: p.datetime().columnType('timestamptz').onCreate(() => new Date())
+    createdAt: p.datetime().columnType('timestamptz').runtimeType('Date').onCreate(() => new Date())
   }
 })
 
@@ -35,3 +35,13 @@ BEGIN
   );
 END
 $$`
+
+/** The same table on SQLite (dates as epoch milliseconds, MikroORM's SQLite format); one process owns the file, so no lock is needed. */
+export const MINUTE_REPORT_SQLITE_DDL = `
+CREATE TABLE IF NOT EXISTS minute_report (
+  id integer PRIMARY KEY AUTOINCREMENT,
+  run_time integer NOT NULL UNIQUE,
+  executions integer NOT NULL,
+  errors integer NOT NULL,
+  created_at integer NOT NULL
+)`

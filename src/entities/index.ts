@@ -2,6 +2,10 @@
  * Every table of the scheduler as a MikroORM entity: list `schedulerEntities` in the host's
  * `entities` and MikroORM's schema tools (`schema:update`, `migration:create`) see the tables
  * exactly as the scheduler creates them, and so propose nothing for them.
+ *
+ * Timestamps are declared `p.datetime().columnType('timestamptz').runtimeType('Date')`: the column
+ * type is PostgreSQL's, and the runtime type makes MikroORM hydrate a `Date` on every driver (on
+ * SQLite the column holds epoch milliseconds, and a `columnType` alone leaves the raw number).
  */
 import { SchedulerAudit } from './scheduler-audit.js'
 import { SchedulerJob } from './scheduler-job.js'

@@ -20,6 +20,12 @@ import type { LeaderInfo, LeaderLock } from './leader-lock.js'
 import type { LeaderFence } from '../stores/job-store.js'
 import { toDate, type SqlSession } from '../sql/sql-client.js'
 
+/**
+ * Why `lock: 'advisory'` is refused on SQLite (`InvalidOptionsError` from the plugin at
+ * registration, and from `start()` for a scheduler built without it), and what to use instead.
+ */
+export const ADVISORY_ON_SQLITE = "'advisory' needs PostgreSQL's advisory locks, which SQLite does not have; on SQLite one process owns the database file: use lock: 'auto' (the file lock <database file>.scheduler.lock) or lock: 'file' with lockFile"
+
 /** Default advisory lock key (any 64-bit integer; change it to run two schedulers on one database). */
 export const DEFAULT_LEADER_LOCK_KEY = 7_215_830_002
 

@@ -10,8 +10,22 @@
  */
 import type { EntityManager, EntityMetadata } from '@mikro-orm/core'
 import { qualifyTables } from '../schema/placement.js'
+import { ormDialect } from '../sql/from-orm.js'
+import type { SqlClient } from '../sql/sql-client.js'
+import { NOW_MS } from '../stores/sqlite/sql.js'
 import { auditEntry, jobChanges, type AuditAction, type AuditEntry } from '../stores/audit.js'
 import type { JobRecord } from '../stores/job-store.js'
+
+/**
+ * One audit row's VALUES in the dialect of the EntityManager's driver (`?` placeholders, as
+ * MikroORM's `execute` takes them): the time (null: the database's clock), action, job id, actor,
+ * changes (JSON text); and how the time is bound.
+ */
+const AUDIT_ROW: Record<SqlClient['dialect'], { values: string, at: (at: Date | null) => unknown }> = {
+  postgresql: { values: '(coalesce(?::timestamptz, now()), ?, ?, ?, ?::jsonb)', at: (at) => at?.toISOString() ?? null },
+  pglite: { values: '(coalesce(?::timestamptz, now()), ?, ?, ?, ?::jsonb)', at: (at) => at?.toISOString() ?? null },
+  sqlite: { values: `(coalesce(?, ${NOW_MS}), ?, ?, ?, ?)`, at: (at) => at?.getTime() ?? null }
+}
 
 /** The actor of changes made by ORM flushes. */
 export const ORM_ACTOR = 'orm'
@@ -52,8 +66,9 @@ export async function writeFlushAudit (em: EntityManager, entries: AuditEntry[],
   const connection = em.getConnection('write')
   const ctx = em.getTransactionContext()
   const run = async (sql: string, params: unknown[] = []): Promise<unknown> => connection.execute(sql, params, 'run', ctx)
-  const values = entries.map(() => '(coalesce(?::timestamptz, now()), ?, ?, ?, ?::jsonb)').join(', ')
-  const params = entries.flatMap((entry) => [entry.at?.toISOString() ?? null, entry.action, entry.jobId, entry.actor, entry.changesJson])
+  const row = AUDIT_ROW[ormDialect(em)]
+  const values = entries.map(() => row.values).join(', ')
+  const params = entries.flatMap((entry) => [row.at(entry.at), entry.action, entry.jobId, entry.actor, entry.changesJson])
   const insert = qualifyTables(`INSERT INTO scheduler_audit (at, action, job_id, actor, changes) VALUES ${values}`, schema)
   if (ctx === undefined) {
     try {

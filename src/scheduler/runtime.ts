@@ -5,8 +5,8 @@
  * wired together, started in order and stopped in reverse. The `Scheduler` keeps the API, the tasks, the
  * job writes and the executor; this keeps the moving parts.
  */
-import { InvalidJobError } from '../errors.js'
-import { AdvisoryLock } from '../locks/advisory-lock.js'
+import { InvalidJobError, InvalidOptionsError } from '../errors.js'
+import { ADVISORY_ON_SQLITE, AdvisoryLock } from '../locks/advisory-lock.js'
 import { FileLock } from '../locks/file-lock.js'
 import type { LeaderInfo, LeaderLock } from '../locks/leader-lock.js'
 import { NoLock } from '../locks/no-lock.js'
@@ -235,6 +235,7 @@ export class SchedulerRuntime {
         ? 'advisory'
         : lockFile !== null ? 'file' : 'none'
     if (kind === 'advisory') {
+      if (store instanceof MikroOrmJobStore && store.sql.dialect === 'sqlite') throw new InvalidOptionsError('lock', ADVISORY_ON_SQLITE)
       if (this.#session === null) throw new InvalidJobError('lock', "'advisory' needs a PostgreSQL job store")
       return new AdvisoryLock(this.#session, {
         key: leaderLockKey,

@@ -10,9 +10,13 @@
  * With file-based migrations (`migrations.path`), add one file per class to the folder, re-exporting it:
  * `export { Migration20261201000000_scheduler_initial } from 'fastify-mikro-scheduler/migration'`.
  * Every `up` is idempotent, so running them on tables the plugin already installed is harmless.
+ * On SQLite (`@mikro-orm/libsql`) the first version creates the whole schema in SQLite's DDL and
+ * the later ones do nothing (`stores/sqlite/schema.ts`).
  */
-import type { MigrationObject } from '@mikro-orm/core'
+import type { MigrationObject, MikroORM } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
+import { ormDialect } from '../sql/from-orm.js'
+import { sqliteVersionStatements } from '../stores/sqlite/schema.js'
 import { checkSchemaName, qualifyTables, quoteIdentifier } from './placement.js'
 import { SCHEMA_VERSIONS, type SchemaVersion } from './versions.js'
 
@@ -25,17 +29,30 @@ function migrationSchema (schema: unknown): string | null {
 /** A concrete migration class, as MikroORM's `migrationsList` takes it. */
 export type SchedulerMigrationClass = MigrationObject['class']
 
+/** Whether the migration runs on SQLite (`@mikro-orm/libsql`), whose statements are its own (`stores/sqlite/schema.ts`). */
+function onSqlite (migration: Migration): boolean {
+  return ormDialect({ config: (migration as unknown as { config: MikroORM['config'] }).config }) === 'sqlite'
+}
+
 function versionMigration (version: SchemaVersion): SchedulerMigrationClass {
   const named = {
     [version.name]: class extends Migration {
       override name = version.name
       override up (): void {
+        if (onSqlite(this)) {
+          for (const statement of sqliteVersionStatements(version.name).up) this.addSql(statement)
+          return
+        }
         const schema = migrationSchema(this.config.get('schema'))
         if (schema !== null) this.addSql(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`)
         for (const statement of version.up) this.addSql(qualifyTables(statement, schema))
       }
 
       override down (): void {
+        if (onSqlite(this)) {
+          for (const statement of sqliteVersionStatements(version.name).down) this.addSql(statement)
+          return
+        }
         const schema = migrationSchema(this.config.get('schema'))
         for (const statement of version.down) this.addSql(qualifyTables(statement, schema))
       }
@@ -71,11 +88,13 @@ export class SchedulerMigration extends Migration {
   override name = 'SchedulerMigration'
 
   override up (): void {
-    for (const version of SCHEMA_VERSIONS) for (const statement of version.up) this.addSql(statement)
+    const sqlite = onSqlite(this)
+    for (const version of SCHEMA_VERSIONS) for (const statement of sqlite ? sqliteVersionStatements(version.name).up : version.up) this.addSql(statement)
   }
 
   /** Drops the tables, execution history included. */
   override down (): void {
-    for (const version of [...SCHEMA_VERSIONS].reverse()) for (const statement of version.down) this.addSql(statement)
+    const sqlite = onSqlite(this)
+    for (const version of [...SCHEMA_VERSIONS].reverse()) for (const statement of sqlite ? sqliteVersionStatements(version.name).down : version.down) this.addSql(statement)
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The database port: everything the scheduler says to PostgreSQL goes through `SqlClient`
- * (pg-boss's `executeSql` idea). Two adapters exist: `pg` pools (MikroORM's PostgreSQL driver)
- * and PGlite (MikroORM's embedded driver). Queries use `$1` placeholders and return plain rows.
+ * The database port: everything the scheduler says to its database goes through `SqlClient`
+ * (pg-boss's `executeSql` idea). Three adapters exist: `pg` pools (MikroORM's PostgreSQL driver),
+ * PGlite (MikroORM's embedded driver) and libSQL (`@mikro-orm/libsql`, SQLite). Queries use the
+ * dialect's placeholders (`$1` on PostgreSQL and PGlite, `?1` on SQLite) and return plain rows.
  */
 
 /** Runs one statement and returns its rows. */
@@ -11,7 +12,7 @@ export interface SqlExecutor {
 
 /** A pooled client: statements, transactions, and dedicated sessions for locks and LISTEN. */
 export interface SqlClient extends SqlExecutor {
-  readonly dialect: 'postgresql' | 'pglite'
+  readonly dialect: 'postgresql' | 'pglite' | 'sqlite'
   /**
    * Runs one statement on a pooled connection. With `options.timeoutMs`, a connection that has not
    * answered `timeoutMs` plus one second after the statement was sent (or that the pool has not
@@ -57,9 +58,13 @@ export interface SqlSession extends SqlExecutor {
   close(): Promise<void>
 }
 
-/** Parses a timestamptz as returned by either driver (a `Date`, or PostgreSQL text output) into a `Date`. */
+/**
+ * Parses a timestamp as a driver returns it into a `Date`: a `Date`, PostgreSQL text output, or
+ * (SQLite) integer milliseconds since the Unix epoch.
+ */
 export function toDate (value: unknown): Date {
   if (value instanceof Date) return value
+  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value)
   if (typeof value === 'string') {
     // PostgreSQL text: 2026-11-21 23:22:50.231319+00 (offset may be +HH, +HH:MM or +HH:MM:SS).
     const iso = value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')
@@ -76,10 +81,26 @@ export function toDateOrNull (value: unknown): Date | null {
 
 /**
  * Runs `fn` with `db` as it is, or, with `options.timeoutMs`, with each of its statements under
- * that deadline (see `SqlClient.query`), so none can hang on a half-open connection.
+ * that deadline (see `SqlClient.query`), so none can hang on a half-open connection. The executor
+ * keeps `db`'s `transaction` (under the same deadline), for {@link atomically}.
  */
 export async function withQueryTimeout<T> (db: SqlClient, options: { timeoutMs?: number }, fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
-  return options.timeoutMs === undefined ? fn(db) : fn({ query: async (text, values) => db.query(text, values, options) })
+  if (options.timeoutMs === undefined) return fn(db)
+  const executor: SqlExecutor & Pick<SqlClient, 'transaction'> = {
+    query: async (text, values) => db.query(text, values, options),
+    transaction: async (inner, transactionOptions) => db.transaction(inner, { ...options, ...transactionOptions })
+  }
+  return fn(executor)
+}
+
+/**
+ * Runs `fn` in one transaction when `db` can open one (a `SqlClient`, or an executor of
+ * {@link withQueryTimeout}), else on `db` itself (a transaction's executor: already atomic). For a
+ * dialect that needs several statements where PostgreSQL writes in one (no data-modifying CTEs).
+ */
+export async function atomically<T> (db: SqlExecutor, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  const transaction = (db as Partial<Pick<SqlClient, 'transaction'>>).transaction
+  return typeof transaction === 'function' ? transaction.call(db, fn) as Promise<T> : fn(db)
 }
 
 /** PostgreSQL `undefined_table` (42P01): a statement named a table that does not exist (a host's schema tool dropped it). */

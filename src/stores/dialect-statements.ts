@@ -19,6 +19,16 @@ import * as jobs from './postgresql/jobs.js'
 import * as nodes from './postgresql/nodes.js'
 import * as queuedRuns from './postgresql/queued-runs.js'
 import * as stats from './postgresql/stats.js'
+import { SQLITE_NOTIFY } from '../sql/sqlite-client.js'
+import * as sqliteAudit from './sqlite/audit.js'
+import * as sqliteClaim from './sqlite/claim.js'
+import * as sqliteExecutions from './sqlite/executions.js'
+import * as sqliteJobs from './sqlite/jobs.js'
+import * as sqliteNodes from './sqlite/nodes.js'
+import * as sqliteQueuedRuns from './sqlite/queued-runs.js'
+import { installSqliteSchema, verifySqliteSchema } from './sqlite/schema.js'
+import { NOW_MS } from './sqlite/sql.js'
+import * as sqliteStats from './sqlite/stats.js'
 
 export interface DialectStatements {
   jobs: Pick<typeof jobs, 'addJob' | 'addJobs' | 'getJob' | 'getJobs' | 'countJobs' | 'updateJob' | 'removeJob' | 'getUnscheduledJobs' | 'scheduleUnscheduledJob'>
@@ -60,11 +70,36 @@ export const POSTGRESQL_STATEMENTS: DialectStatements = {
   }
 }
 
+/**
+ * SQLite (`@mikro-orm/libsql`): the modules under `sqlite/`. The clock is the process's (SQLite has
+ * no server); wake-ups reach this process's listeners only (one process owns the file).
+ */
+export const SQLITE_STATEMENTS: DialectStatements = {
+  jobs: sqliteJobs,
+  claim: sqliteClaim,
+  queuedRuns: sqliteQueuedRuns,
+  executions: sqliteExecutions,
+  nodes: sqliteNodes,
+  audit: sqliteAudit,
+  stats: sqliteStats,
+  installSchema: installSqliteSchema,
+  verifySchema: verifySqliteSchema,
+  now: async (db) => {
+    const [row] = await db.query<{ now: unknown }>(`SELECT ${NOW_MS} AS now`)
+    return toDate(row?.now)
+  },
+  notifyChange: async (db, payload) => {
+    await db.query(SQLITE_NOTIFY, [WAKEUP_CHANNEL, payload])
+  }
+}
+
 /** The statements for a SQL port's dialect. */
 export function statementsFor (dialect: SqlClient['dialect']): DialectStatements {
   switch (dialect) {
     case 'postgresql':
     case 'pglite':
       return POSTGRESQL_STATEMENTS
+    case 'sqlite':
+      return SQLITE_STATEMENTS
   }
 }

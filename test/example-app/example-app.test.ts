@@ -2,7 +2,7 @@
  * The example app as a user runs it: a real process (`node --experimental-strip-types
  * example-app/main.ts`) that imports the package by name, so `dist/` is built first. Checks the
  * jobs run and are readable through `GET /executions`, the query validation, and a clean exit on
- * SIGTERM, on PostgreSQL, on PGlite, and with WORKERS=2 (the primary plans, the executions land on
+ * SIGTERM, on PostgreSQL, on PGlite, on SQLite, and with WORKERS=2 (the primary plans, the executions land on
  * both workers, each row naming its worker in `owner`); the admin routes under `/scheduler`
  * answer only with `SCHEDULER_ADMIN_TOKEN` set, and only to its bearer token, and a client that
  * sent too many wrong tokens is refused (429) until its window ends.
@@ -152,6 +152,31 @@ t.test('without DATABASE_URL: runs on PGlite in DATA_DIR', async (t) => {
   t.equal((await fetch(`${base}/metrics`)).status, 404, 'without METRICS=1 there is no /metrics')
   t.equal((await fetch(`${base}/scheduler/jobs`, { headers: { authorization: 'Bearer anything-at-all-here' } })).status, 404)
   t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'SIGTERM: exit code 0', { output: tail(app) })
+})
+
+t.test('DATABASE_URL=sqlite:<file>: runs on SQLite (libsql) with a file lock; WORKERS>1 is refused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fms-example-sqlite-'))
+  t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  const dbFile = join(dir, 'example.db')
+  const app = startExample(t, 'example app on SQLite', { DATABASE_URL: `sqlite:${dbFile}` })
+  const base = await listeningAt(app)
+  await waitForReport(app, 'the file leader lock', (report) => report.lock === 'file' && String(report.msg).startsWith('leader lock acquired'))
+  const seen = await pollUntil('a heartbeat success and a flaky error', async () => {
+    const list = await executions(base)
+    const heartbeat = list.find((row) => row.jobId === 'heartbeat' && row.status === 'success')
+    const failure = list.find((row) => row.jobId === 'flaky' && row.status === 'error')
+    return heartbeat !== undefined && failure !== undefined && { heartbeat, failure }
+  }, 30_000).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+  t.match(seen.heartbeat, { runTime: String, startedAt: String, finishedAt: String, durationMs: Number, exception: null, owner: String })
+  t.match(seen.failure.exception, /flaky run \d+ failed on purpose/)
+  const second = startExample(t, 'a second app on the same file', { DATABASE_URL: `sqlite:${dbFile}`, PORT: '0' })
+  t.same(await stopProcess(second, null), { code: 1, signal: null }, 'a second process on the file exits 1 by itself')
+  t.match(tail(second), new RegExp(`\\b${app.child.pid}\\b`), "naming the first process's pid")
+  t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'SIGTERM: exit code 0', { output: tail(app) })
+
+  const refused = startExample(t, 'example app', { DATABASE_URL: `sqlite:${dbFile}`, WORKERS: '2' })
+  t.same(await stopProcess(refused, null), { code: 1, signal: null }, 'WORKERS=2 on SQLite exits 1 by itself')
+  t.match(tail(refused), /WORKERS=2 needs PostgreSQL/)
 })
 
 t.test('WORKERS=2 on PostgreSQL: two workers share the port, the primary plans, both workers run jobs, SIGTERM to the primary stops all', async (t) => {
