@@ -7,7 +7,8 @@
  *
  * The window is twice the slowest of the last loop iterations (from the wake-up to the claim's
  * commit and the next wake-up read), at most {@link MAX_CLAIM_AHEAD_MS}; 0 with a test clock
- * (`clock` option) and until the database clock has a reading (runs claimed ahead start by it).
+ * (`clock` option), with a store that does not claim ahead (`JobStore.claimsAhead`: the MySQL and
+ * SQLite stores), and until the database clock has a reading (runs claimed ahead start by it).
  * Twice, because claims follow one another: a claim's horizon is fixed when it begins, and the
  * occurrences just past it are claimed by the next claim, which commits two cycles later.
  */
@@ -22,7 +23,7 @@ export class ClaimAhead {
   readonly #cyclesMs: number[] = []
   readonly #enabled: boolean
 
-  /** `enabled`: false with a test clock (time is driven by the test; nothing is claimed ahead). */
+  /** `enabled`: false with a test clock (time is driven by the test) or a store that cannot claim ahead. */
   constructor (enabled: boolean) {
     this.#enabled = enabled
   }

@@ -35,7 +35,7 @@ export interface DialectStatements {
   claim: Pick<typeof claim, 'getNextWakeup' | 'claimDueJobs' | 'notifyQueued' | 'queueRun' | 'claimImmediateRun'>
   queuedRuns: Pick<typeof queuedRuns, 'getNextQueuedStart' | 'claimQueuedRuns'>
   executions: Pick<typeof executions, 'finishExecutions' | 'extendLeases' | 'abandonExpiredExecutions' | 'getExecution' | 'getExecutions' | 'countExecutions' | 'getRecentExecutionStats' | 'deleteOldExecutions'>
-    // Only for a dialect whose claim honours `aheadMs` (see `JobStore.requeueExecutions`).
+    // Only for a dialect whose claim honours `aheadMs`: the store's `claimsAhead` is whether it is here.
     & Partial<Pick<typeof executions, 'requeueExecutions'>>
   nodes: Pick<typeof nodes, 'recordNode' | 'removeNode' | 'getNodes'>
   audit: Pick<typeof audit, 'insertAudit' | 'addJob' | 'addJobs' | 'updateJob' | 'removeJob' | 'getAudit' | 'countAudit' | 'deleteOldAudit'>

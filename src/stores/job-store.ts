@@ -209,6 +209,11 @@ export interface JobStore extends ExecutionStatsQueries {
    */
   requeueExecutions?(owner: string, ids: number[], options?: QueryOptions): Promise<number[]>
   /**
+   * Whether `claimDueJobs` honours `ClaimOptions.aheadMs` (and the store has `requeueExecutions`):
+   * the scheduler claims ahead of fire times only then. Absent: false.
+   */
+  readonly claimsAhead?: boolean
+  /**
    * Marks running executions whose lease expired as `abandoned` with `reason`; returns them. Of a job
    * with `recover` and attempts left, the abandoned row gets `nextAttemptAt` (now) and the next
    * attempt is inserted `queued`, in the same statement (crash recovery).

@@ -187,6 +187,9 @@ export class MemoryJobStore implements JobStore {
     return extended
   }
 
+  /** Claims honour `aheadMs` (see `JobStore.claimsAhead`). */
+  readonly claimsAhead = true
+
   async requeueExecutions (owner: string, ids: number[]): Promise<number[]> {
     const requeued: number[] = []
     for (const id of ids) {

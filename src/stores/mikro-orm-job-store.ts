@@ -202,6 +202,11 @@ export class MikroOrmJobStore implements JobStore {
     return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.executions.extendLeases(db, owner, ids, leaseMs, now))
   }
 
+  /** Whether the dialect's claim honours `aheadMs` (PostgreSQL and PGlite; see `JobStore.claimsAhead`). */
+  get claimsAhead (): boolean {
+    return this.#statements.executions.requeueExecutions !== undefined
+  }
+
   async requeueExecutions (owner: string, ids: number[], options: QueryOptions = {}): Promise<number[]> {
     const requeue = this.#statements.executions.requeueExecutions
     if (requeue === undefined) return []
