@@ -1,7 +1,9 @@
 /**
- * The database port: everything the scheduler says to PostgreSQL goes through `SqlClient`
- * (pg-boss's `executeSql` idea). Two adapters exist: `pg` pools (MikroORM's PostgreSQL driver)
- * and PGlite (MikroORM's embedded driver). Queries use `$1` placeholders and return plain rows.
+ * The database port: everything the scheduler says to its database goes through `SqlClient`
+ * (pg-boss's `executeSql` idea). Adapters: `pg` pools (MikroORM's PostgreSQL driver), PGlite
+ * (MikroORM's embedded driver), and `mysql2` pools (MikroORM's MySQL and MariaDB drivers).
+ * Queries use the dialect's placeholders (`$1` on PostgreSQL and PGlite, `?` on MySQL) and return
+ * plain rows.
  */
 
 /** Runs one statement and returns its rows. */
@@ -11,7 +13,7 @@ export interface SqlExecutor {
 
 /** A pooled client: statements, transactions, and dedicated sessions for locks and LISTEN. */
 export interface SqlClient extends SqlExecutor {
-  readonly dialect: 'postgresql' | 'pglite'
+  readonly dialect: 'postgresql' | 'pglite' | 'mysql'
   /**
    * Runs one statement on a pooled connection. With `options.timeoutMs`, a connection that has not
    * answered `timeoutMs` plus one second after the statement was sent (or that the pool has not
@@ -76,10 +78,26 @@ export function toDateOrNull (value: unknown): Date | null {
 
 /**
  * Runs `fn` with `db` as it is, or, with `options.timeoutMs`, with each of its statements under
- * that deadline (see `SqlClient.query`), so none can hang on a half-open connection.
+ * that deadline (see `SqlClient.query`), so none can hang on a half-open connection. The executor
+ * also carries `transaction` (under the same deadline), for dialects whose statement needs several
+ * statements in one transaction where PostgreSQL needs one (see {@link atomically}).
  */
 export async function withQueryTimeout<T> (db: SqlClient, options: { timeoutMs?: number }, fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
-  return options.timeoutMs === undefined ? fn(db) : fn({ query: async (text, values) => db.query(text, values, options) })
+  if (options.timeoutMs === undefined) return fn(db)
+  const timed: SqlExecutor & Pick<SqlClient, 'transaction'> = {
+    query: async (text, values) => db.query(text, values, options),
+    transaction: async (work, transactionOptions) => db.transaction(work, transactionOptions ?? options)
+  }
+  return fn(timed)
+}
+
+/**
+ * Runs `fn` in one transaction when `db` can open one (a `SqlClient`, or the executor of
+ * {@link withQueryTimeout}), else (`db` is already a transaction or a session) on `db` as it is.
+ */
+export async function atomically<T> (db: SqlExecutor, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  const client = db as Partial<Pick<SqlClient, 'transaction'>>
+  return typeof client.transaction === 'function' ? client.transaction(fn) : fn(db)
 }
 
 /** PostgreSQL `undefined_table` (42P01): a statement named a table that does not exist (a host's schema tool dropped it). */
