@@ -100,7 +100,11 @@ export async function atomically<T> (db: SqlExecutor, fn: (tx: SqlExecutor) => P
   return typeof client.transaction === 'function' ? client.transaction(fn) : fn(db)
 }
 
-/** PostgreSQL `undefined_table` (42P01): a statement named a table that does not exist (a host's schema tool dropped it). */
+/**
+ * A statement named a table that does not exist (a host's schema tool dropped it): PostgreSQL
+ * `undefined_table` (42P01), or MySQL/MariaDB `ER_NO_SUCH_TABLE` (errno 1146).
+ */
 export function isUndefinedTable (error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '42P01'
+  const fault = error as { code?: unknown, errno?: unknown } | null
+  return fault?.code === '42P01' || fault?.errno === 1146
 }

@@ -5,7 +5,10 @@
  * test's own clock, between a job write on one scheduler and its execution on the other, with the
  * loops' own polling set to 30 s so that only a wake-up can explain a run within a second.
  */
+import { Writable } from 'node:stream'
+import Fastify from 'fastify'
 import t from 'tap'
+import { schedulerPlugin } from '../../src/index.js'
 import type { SchedulerOptions } from '../../src/options.js'
 import { Scheduler } from '../../src/scheduler/scheduler.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
@@ -72,4 +75,30 @@ t.test('when the leader shuts down, a standby takes GET_LOCK over', async (t) =>
   await first.shutdown()
   await waitUntil('the second leads', () => second.status().isLeader, 5000)
   t.equal((await second.getStatus()).leader?.nodeId, 'second')
+})
+
+t.test('a table dropped under a running scheduler on MariaDB is installed again, and jobs keep running', async (t) => {
+  const orm = await openMariadbOrm(t, url)
+  const lines: Array<{ msg: string }> = []
+  const stream = new Writable({ write (chunk, _encoding, done) { lines.push(JSON.parse(String(chunk)) as { msg: string }); done() } })
+  const app = Fastify({ logger: { level: 'warn', stream } })
+  t.teardown(async () => app.close())
+  const runs: Date[] = []
+  await app.register(schedulerPlugin, {
+    orm,
+    tasks: { tick: async (ctx) => { runs.push(ctx.runTime) } },
+    jobs: [{ id: 'healed', task: 'tick', trigger: { type: 'interval', seconds: 1 } }],
+    pollIntervalMs: 500,
+    leaderHeartbeatMs: 200,
+    leaderStaleMs: 1000
+  })
+  await app.ready()
+  await waitUntil('the first run', () => runs.length > 0)
+  await mariadbQuery(url, 'DROP TABLE scheduler_leader')
+  const reinstalled = await waitUntil('a log line saying the tables were installed again', () => lines.find((line) => /installed again/.test(line.msg)))
+  t.match(reinstalled.msg, /scheduler_leader/, 'the log names the missing table')
+  const runsAtReinstall = runs.length
+  await waitUntil('two more runs after the reinstall', () => runs.length >= runsAtReinstall + 2)
+  const leader = await waitUntil('a leader row again', async () => (await mariadbQuery(url, 'SELECT node_id FROM scheduler_leader'))[0])
+  t.equal(leader.node_id, app.scheduler.nodeId, 'the leader heartbeats into the reinstalled table')
 })
