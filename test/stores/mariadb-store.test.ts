@@ -192,3 +192,67 @@ t.test('@mikro-orm/mysql is detected as well', async (t) => {
   t.equal(store.sql.dialect, 'mysql')
   t.equal((await store.addJob(newJob('via-mysql-driver'))).id, 'via-mysql-driver')
 })
+
+t.test('claims racing from six stores on two pools win each occurrence exactly once', async (t) => {
+  const store = await freshStore()
+  const JOBS = 30
+  const LAST = 600
+  for (let i = 0; i < JOBS; i++) await store.addJob(newJob(`race-${i}`, { nextRunTime: at(0) }))
+  // Each claim runs a job's next occurrence and moves it a minute on, until past at(LAST).
+  const stepping: ClaimPlanner = (job) => {
+    const due = job.nextRunTime as Date
+    return { run: [due], missed: [], maxInstances: [], coalesced: 0, nextRunTime: new Date(due.getTime() + 60_000) }
+  }
+  const claimers = [orm, otherOrm, orm, otherOrm, orm, otherOrm].map((o) => new MikroOrmJobStore(o))
+  const won: string[] = []
+  const elsewhere: string[] = []
+  await Promise.all(claimers.map(async (claimer, n) => {
+    for (;;) {
+      const claims = await claimer.claimDueJobs({ now: at(LAST), limit: 4, startLimit: 4, tasks: ['task.a'], owner: `claimer-${n}`, leaseMs: 60_000, plan: stepping })
+      if (claims.length === 0) return
+      for (const claim of claims) {
+        for (const execution of claim.running) won.push(`${execution.jobId}@${execution.runTime.toISOString()}`)
+        for (const runTime of claim.claimedElsewhere) elsewhere.push(`${claim.job.id}@${runTime.toISOString()}`)
+      }
+    }
+  }))
+  const expected = JOBS * (LAST / 60 + 1)
+  t.equal(won.length, expected, `${JOBS} jobs × ${LAST / 60 + 1} occurrences were won in all`)
+  t.equal(new Set(won).size, won.length, 'no occurrence was won twice')
+  t.same(elsewhere, [], 'no claim planned an occurrence another had already written (the job lock serialises them)')
+  const [rows] = await mariadbQuery<{ n: number, owners: number }>(url, "SELECT count(*) AS n, count(DISTINCT owner) AS owners FROM scheduler_job_execution WHERE status = 'running'")
+  t.equal(Number(rows?.n), expected, 'as many execution rows as occurrences won')
+  t.ok(Number(rows?.owners) > 1, `the work was shared by ${String(rows?.owners)} claimers`)
+})
+
+t.test('run-now racing the plan step on one job never loses nor doubles an occurrence', async (t) => {
+  const store = await freshStore()
+  await store.addJob(newJob('busy', { nextRunTime: at(0), maxInstances: 1000 }))
+  const stepping: ClaimPlanner = (job) => {
+    const due = job.nextRunTime as Date
+    return { run: [due], missed: [], maxInstances: [], coalesced: 0, nextRunTime: new Date(due.getTime() + 1) }
+  }
+  const planner = new MikroOrmJobStore(otherOrm)
+  const planned: number[] = []
+  const ranNow: number[] = []
+  await Promise.all([
+    (async () => {
+      for (let i = 0; i < 40; i++) {
+        const claims = await planner.claimDueJobs({ now: at(1), limit: 1, startLimit: 1, tasks: ['task.a'], owner: 'planner', leaseMs: 60_000, plan: stepping })
+        for (const claim of claims) for (const execution of claim.running) planned.push(execution.id)
+      }
+    })(),
+    (async () => {
+      for (let i = 0; i < 40; i++) {
+        const run = i % 2 === 0
+          ? await store.queueRun('busy', at(0))
+          : await store.claimImmediateRun('busy', { now: at(0), owner: 'now', leaseMs: 60_000 })
+        if (run !== null) ranNow.push(run.id)
+      }
+    })()
+  ])
+  t.equal(ranNow.length, 40, 'every run-now got its own execution')
+  const [row] = await mariadbQuery<{ n: number }>(url, "SELECT count(*) AS n FROM scheduler_job_execution WHERE job_id = 'busy'")
+  t.equal(Number(row?.n), planned.length + ranNow.length, `${planned.length} planned + ${ranNow.length} run-now rows, nothing lost or doubled`)
+  t.equal(new Set([...planned, ...ranNow]).size, planned.length + ranNow.length, 'distinct executions')
+})
