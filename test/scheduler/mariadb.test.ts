@@ -8,7 +8,7 @@
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import t from 'tap'
-import { schedulerPlugin } from '../../src/index.js'
+import { SchedulerJob, schedulerPlugin } from '../../src/index.js'
 import type { SchedulerOptions } from '../../src/options.js'
 import { Scheduler } from '../../src/scheduler/scheduler.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
@@ -101,4 +101,23 @@ t.test('a table dropped under a running scheduler on MariaDB is installed again,
   await waitUntil('two more runs after the reinstall', () => runs.length >= runsAtReinstall + 2)
   const leader = await waitUntil('a leader row again', async () => (await mariadbQuery(url, 'SELECT node_id FROM scheduler_leader'))[0])
   t.equal(leader.node_id, app.scheduler.nodeId, 'the leader heartbeats into the reinstalled table')
+})
+
+t.test("a job written through the host's em on MariaDB is validated, scheduled and run", async (t) => {
+  const orm = await openMariadbOrm(t, url)
+  const app = Fastify()
+  t.teardown(async () => app.close())
+  const runs: string[] = []
+  await app.register(schedulerPlugin, { orm, tasks: { orm: async (ctx) => { runs.push(ctx.job.id) } }, pollIntervalMs: 30_000 })
+  await app.ready()
+  const em = orm.em.fork()
+  em.create(SchedulerJob, { id: 'from-em', name: 'from em', task: 'orm', args: [], trigger: { type: 'interval', seconds: 1 } })
+  await em.flush()
+  await waitUntil('the em-written job runs', () => runs.includes('from-em'), 5000)
+  const job = await app.scheduler.getJob('from-em')
+  t.ok(job?.nextRunTime instanceof Date, 'the flush computed its next run time')
+  const invalid = orm.em.fork()
+  invalid.create(SchedulerJob, { id: 'bad', name: 'bad', task: 'orm', args: [], trigger: { type: 'interval', seconds: -1 } })
+  await t.rejects(invalid.flush(), { code: 'FST_SCHEDULER_INVALID_TRIGGER' }, 'an invalid row makes the flush throw')
+  t.equal(await app.scheduler.getJob('bad'), null, 'and nothing of it is written')
 })
