@@ -16,9 +16,9 @@ export const SchedulerLeaderSchema = defineEntity({
     nodeId: p.text(),
     /** PostgreSQL backend pid of the holder's lock connection (`pg_backend_pid()`). */
     backendPid: p.integer(),
-    acquiredAt: p.datetime().columnType('timestamptz'),
+    acquiredAt: p.datetime(),
     /** The holder's last heartbeat; older than `leaderStaleMs` and a standby fences it. */
-    heartbeatAt: p.datetime().columnType('timestamptz')
+    heartbeatAt: p.datetime()
   }
 })
 
