@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 
 export interface Config {
-  /** PostgreSQL URL; when absent the app runs on an embedded PGlite database under `dataDir`. */
+  /** PostgreSQL (`postgres://`) or MySQL/MariaDB (`mysql://`, `mariadb://`) URL; when absent the app runs on an embedded PGlite database under `dataDir`. */
   databaseUrl: string | null
   /** Directory for the PGlite database (and its scheduler lock file). */
   dataDir: string
@@ -27,13 +27,13 @@ export const MIN_ADMIN_TOKEN_LENGTH = 16
 
 export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = nonEmpty(env.DATABASE_URL)
-  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    fail(`DATABASE_URL must be a postgres:// URL, got ${JSON.stringify(databaseUrl)}`)
+  if (databaseUrl !== null && !/^(postgres(ql)?|mysql|mariadb):\/\//.test(databaseUrl)) {
+    fail(`DATABASE_URL must be a postgres:// or mysql:// (mariadb://) URL, got ${JSON.stringify(databaseUrl)}`)
   }
   const workers = integer(env, 'WORKERS', 1, 1, 64)
   if (workers > 1 && databaseUrl === null) {
     fail(`WORKERS=${workers} needs DATABASE_URL: the embedded PGlite database belongs to one process and cannot be shared by ${workers} workers. ` +
-      'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db).')
+      'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db) or MySQL/MariaDB (mysql://user@host:3306/db).')
   }
   const startedAt = nonEmpty(env.EXAMPLE_STARTED_AT)
   const adminToken = nonEmpty(env.SCHEDULER_ADMIN_TOKEN)

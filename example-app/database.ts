@@ -1,5 +1,6 @@
 /**
- * Opens the ORM: PostgreSQL when `DATABASE_URL` is set, else embedded PGlite under `DATA_DIR`.
+ * Opens the ORM: PostgreSQL or MySQL/MariaDB when `DATABASE_URL` is set (by its scheme), else
+ * embedded PGlite under `DATA_DIR`.
  * The host lists the scheduler's entities next to its own so it can query them with its `em`.
  */
 import { mkdir } from 'node:fs/promises'
@@ -7,11 +8,17 @@ import { join } from 'node:path'
 import type { MikroORM } from '@mikro-orm/core'
 import { lockEmbeddedDatabase, SchedulerJob, SchedulerJobExecution } from 'fastify-mikro-scheduler'
 import type { Config } from './config.ts'
-import { MINUTE_REPORT_DDL, MinuteReport } from './entities/minute-report.ts'
+import { MINUTE_REPORT_DDL, MINUTE_REPORT_MYSQL_DDL, MinuteReport } from './entities/minute-report.ts'
 
 const entities = [SchedulerJob, SchedulerJobExecution, MinuteReport]
 
 export async function openDatabase (config: Config): Promise<MikroORM> {
+  if (config.databaseUrl !== null && isMysqlUrl(config.databaseUrl)) {
+    // MariaDB's driver speaks to MySQL too. UTC for the app's own em writes (the scheduler's
+    // statements are UTC whatever this says).
+    const { MikroORM } = await import('@mikro-orm/mariadb')
+    return MikroORM.init({ clientUrl: config.databaseUrl.replace(/^mariadb:/, 'mysql:'), entities, pool: { min: 0, max: 5 }, forceUtcTimezone: true })
+  }
   if (config.databaseUrl !== null) {
     const { MikroORM } = await import('@mikro-orm/postgresql')
     return MikroORM.init({ clientUrl: config.databaseUrl, entities, pool: { min: 0, max: 5 } })
@@ -28,5 +35,10 @@ export async function openDatabase (config: Config): Promise<MikroORM> {
 
 /** Creates the example's own tables (the scheduler creates its tables itself). */
 export async function createExampleTables (orm: MikroORM): Promise<void> {
-  await orm.em.getConnection().execute(MINUTE_REPORT_DDL)
+  const mysql = orm.config.getDriver().getDependencies().includes('mysql2')
+  await orm.em.getConnection().execute(mysql ? MINUTE_REPORT_MYSQL_DDL : MINUTE_REPORT_DDL)
+}
+
+function isMysqlUrl (url: string): boolean {
+  return /^(mysql|mariadb):\/\//.test(url)
 }

@@ -1,6 +1,7 @@
 /**
  * Entry point (`npm start`). Environment:
- * - `DATABASE_URL=postgres://…`: use that PostgreSQL; absent: embedded PGlite under `DATA_DIR`
+ * - `DATABASE_URL=postgres://…` or `mysql://…` (`mariadb://…`): use that PostgreSQL, MySQL or
+ *   MariaDB; absent: embedded PGlite under `DATA_DIR`
  *   (default `example-app/.data`)
  * - `PORT` (default 3000), `HOST` (default 127.0.0.1), `LOG_LEVEL` (default info)
  * - `WORKERS=N`: N worker processes sharing the port (needs `DATABASE_URL`)
