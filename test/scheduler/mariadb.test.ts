@@ -124,3 +124,56 @@ t.test("a job written through the host's em on MariaDB is validated, scheduled a
   await t.rejects(invalid.flush(), { code: 'FST_SCHEDULER_INVALID_TRIGGER' }, 'an invalid row makes the flush throw')
   t.equal(await app.scheduler.getJob('bad'), null, 'and nothing of it is written')
 })
+
+/** The connections holding a scheduler's GET_LOCK (one while a leader holds it). */
+async function getLockHolders (): Promise<number[]> {
+  const rows = await mariadbQuery<{ holder: number | null }>(url,
+    "SELECT IS_USED_LOCK(CONCAT('fms_leader_', SHA1(CONCAT(DATABASE(), ':', '7215830002')))) AS holder")
+  return rows.map((row) => row.holder).filter((holder): holder is number => holder !== null).map(Number)
+}
+
+t.test('a leader whose GET_LOCK connection is killed stops leading at once; leadership is re-established', async (t) => {
+  const a = await schedulerOnMariadb(t, { nodeId: 'killed-a', leaderRetryMs: 50 })
+  const acquiredA = a.once('leader:acquired')
+  await a.start()
+  await acquiredA
+  const b = await schedulerOnMariadb(t, { nodeId: 'killed-b', leaderRetryMs: 50 })
+  await b.start()
+  const [holder] = await getLockHolders()
+  t.ok(holder !== undefined, 'the lock is held')
+  const lostA = a.once('leader:lost')
+  const reacquired = Promise.race([a.once('leader:acquired'), b.once('leader:acquired')])
+  await mariadbQuery(url, `KILL CONNECTION ${Number(holder)}`)
+  t.match((await lostA).reason, /connection|closed|lost|terminat/i)
+  await reacquired
+  await waitUntil('one holder again', async () => (await getLockHolders()).length === 1)
+  t.equal([a.status().isLeader, b.status().isLeader].filter(Boolean).length, 1, 'exactly one of the two leads')
+  t.not((await getLockHolders())[0], holder, 'the lock is held on a new connection')
+})
+
+t.test('a leader whose heartbeat goes stale is fenced: its GET_LOCK connection is killed and a standby takes over', async (t) => {
+  // A renews its heartbeat once a minute, so to B (stale after 300 ms) it looks frozen.
+  const a = await schedulerOnMariadb(t, { nodeId: 'stale-a', leaderHeartbeatMs: 60_000, leaderStaleMs: 130_000 })
+  const acquiredA = a.once('leader:acquired')
+  await a.start()
+  await acquiredA
+  const [holderA] = await getLockHolders()
+  const b = await schedulerOnMariadb(t, { nodeId: 'stale-b', leaderHeartbeatMs: 100, leaderStaleMs: 300, leaderRetryMs: 50 })
+  const lostA = a.once('leader:lost')
+  const acquiredB = b.once('leader:acquired')
+  await b.start()
+  await acquiredB
+  t.match((await lostA).reason, /connection|closed|lost|took over/i, 'the fenced leader learns it lost the lock')
+  t.match((await b.getStatus()).leader, { nodeId: 'stale-b' })
+  t.not((await getLockHolders())[0], holderA, 'the lock moved to another connection')
+  // The fence: a claim on behalf of the old leader finds nothing, even with a job due.
+  b.registerTask('work', async () => {})
+  await b.addJob({ id: 'fenced-due', task: 'work', trigger: { type: 'cron', expression: '0 0 1 1 *' } })
+  await mariadbQuery(url, "UPDATE scheduler_job SET next_run_time = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE id = 'fenced-due'")
+  const claims = await a.options.store.claimDueJobs({
+    now: null, limit: 10, startLimit: 10, tasks: ['work'], owner: 'stale-a', leaseMs: 1000,
+    plan: () => { throw new Error('a fenced claim must not plan anything') },
+    fence: { lockKey: a.options.leaderLockKey, nodeId: 'stale-a', backendPid: Number(holderA), staleMs: 130_000 }
+  })
+  t.same(claims, [], 'a claim fenced to the old leader claims nothing')
+})
