@@ -10,10 +10,14 @@
  * With file-based migrations (`migrations.path`), add one file per class to the folder, re-exporting it:
  * `export { Migration20261201000000_scheduler_initial } from 'fastify-mikro-scheduler/migration'`.
  * Every `up` is idempotent, so running them on tables the plugin already installed is harmless.
+ *
+ * On MySQL and MariaDB (the ORM's driver on `mysql2` or `mariadb`) the same names carry MySQL's DDL
+ * (`mysqlVersionStatements`): the first creates every table, the later ones are empty there.
  */
 import type { MigrationObject } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
 import { checkSchemaName, qualifyTables, quoteIdentifier } from './placement.js'
+import { mysqlVersionStatements } from './mysql-ddl.js'
 import { SCHEMA_VERSIONS, type SchemaVersion } from './versions.js'
 
 /** The ORM's `schema` option places the tables (as the plugin does); `public` means no qualification. */
@@ -22,20 +26,34 @@ function migrationSchema (schema: unknown): string | null {
   return checked === 'public' ? null : checked
 }
 
+/** Whether the migrator's driver talks to MySQL or MariaDB (read as `from-orm.ts` does, from its native packages). */
+function onMysql (driver: { getDependencies(): string[] }): boolean {
+  const dependencies = driver.getDependencies()
+  return dependencies.includes('mysql2') || dependencies.includes('mariadb')
+}
+
 /** A concrete migration class, as MikroORM's `migrationsList` takes it. */
 export type SchedulerMigrationClass = MigrationObject['class']
 
-function versionMigration (version: SchemaVersion): SchedulerMigrationClass {
+function versionMigration (version: SchemaVersion, index: number): SchedulerMigrationClass {
   const named = {
     [version.name]: class extends Migration {
       override name = version.name
       override up (): void {
+        if (onMysql(this.driver)) {
+          for (const statement of mysqlVersionStatements(index, 'up')) this.addSql(statement)
+          return
+        }
         const schema = migrationSchema(this.config.get('schema'))
         if (schema !== null) this.addSql(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`)
         for (const statement of version.up) this.addSql(qualifyTables(statement, schema))
       }
 
       override down (): void {
+        if (onMysql(this.driver)) {
+          for (const statement of mysqlVersionStatements(index, 'down')) this.addSql(statement)
+          return
+        }
         const schema = migrationSchema(this.config.get('schema'))
         for (const statement of version.down) this.addSql(qualifyTables(statement, schema))
       }
@@ -46,7 +64,7 @@ function versionMigration (version: SchemaVersion): SchedulerMigrationClass {
 
 /** Every schema version in order, as `migrationsList` entries `{ name, class }`. */
 export const schedulerMigrations: readonly MigrationObject[] =
-  SCHEMA_VERSIONS.map((version) => ({ name: version.name, class: versionMigration(version) }))
+  SCHEMA_VERSIONS.map((version, index) => ({ name: version.name, class: versionMigration(version, index) }))
 
 /** Creates the tables (`down` drops them, execution history included). */
 export const Migration20261201000000_scheduler_initial: SchedulerMigrationClass = schedulerMigrations[0]!.class
@@ -71,11 +89,17 @@ export class SchedulerMigration extends Migration {
   override name = 'SchedulerMigration'
 
   override up (): void {
-    for (const version of SCHEMA_VERSIONS) for (const statement of version.up) this.addSql(statement)
+    const mysql = onMysql(this.driver)
+    for (const [index, version] of SCHEMA_VERSIONS.entries()) {
+      for (const statement of mysql ? mysqlVersionStatements(index, 'up') : version.up) this.addSql(statement)
+    }
   }
 
   /** Drops the tables, execution history included. */
   override down (): void {
-    for (const version of [...SCHEMA_VERSIONS].reverse()) for (const statement of version.down) this.addSql(statement)
+    const mysql = onMysql(this.driver)
+    for (const [index, version] of [...SCHEMA_VERSIONS.entries()].reverse()) {
+      for (const statement of mysql ? mysqlVersionStatements(index, 'down') : version.down) this.addSql(statement)
+    }
   }
 }

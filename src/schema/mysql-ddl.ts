@@ -174,3 +174,15 @@ export const MYSQL_SEED_STATEMENTS: readonly string[] = [
 
 /** Statements that drop every table of the MySQL schema (tests, a host's `down()`); this deletes the execution history. */
 export const MYSQL_DROP_STATEMENTS: readonly string[] = [...MYSQL_TABLES].reverse().map((table) => `DROP TABLE IF EXISTS ${table.name}`)
+
+/**
+ * The MySQL statements of schema version `index` (`versions.ts`, 0 = the first) for the `Migration`
+ * classes, so a MySQL host's migrator records the same migration names as a PostgreSQL host's. The
+ * first version creates every table as this release has them (MySQL arrived with the seventh
+ * version, so there is no older MySQL schema to upgrade); the later ones have nothing left to do.
+ * A future schema change is a new version, with its MySQL statements here.
+ */
+export function mysqlVersionStatements (index: number, direction: 'up' | 'down'): readonly string[] {
+  if (index !== 0) return []
+  return direction === 'up' ? [...MYSQL_TABLES.map((table) => table.create), ...MYSQL_SEED_STATEMENTS] : MYSQL_DROP_STATEMENTS
+}

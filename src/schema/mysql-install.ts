@@ -11,12 +11,25 @@
 import { InvalidOptionsError, SchemaOutdatedError } from '../errors.js'
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js'
 import { MYSQL_SCHEMA_LOCK, MYSQL_SEED_STATEMENTS, MYSQL_TABLES } from './mysql-ddl.js'
+import { SCHEMA_VERSIONS } from './versions.js'
 
 /** Seconds `installMysqlSchema` waits for another process's install to finish. */
 const SCHEMA_LOCK_WAIT_SECONDS = 60
 
-/** The name the check reports for the MySQL schema (there is one version so far). */
-export const MYSQL_SCHEMA_NAME = 'scheduler_mysql_initial'
+/** What is missing, for an error: the first few objects and how many more. */
+function describeMissing (missing: string[]): string {
+  const shown = missing.slice(0, 5).join(', ')
+  return missing.length > 5 ? `${shown} and ${missing.length - 5} more` : shown
+}
+
+/**
+ * The error for tables that lack `missing`: it names the first migration (on MySQL the first
+ * version creates every table, `mysqlVersionStatements`) and every version after it.
+ */
+function outdated (missing: string[]): Error {
+  const [first] = SCHEMA_VERSIONS
+  return new SchemaOutdatedError(first?.name ?? '', `the scheduler's MySQL tables (missing: ${describeMissing(missing)})`, SCHEMA_VERSIONS.map((version) => version.name).join(', '))
+}
 
 /**
  * Creates the tables when any is missing. `schema` must be null: MySQL has no schemas inside a
@@ -40,7 +53,7 @@ export async function installMysqlSchema (sql: SqlClient, schema: string | null)
     }
   })
   const missing = await missingObjects(sql)
-  if (missing.length > 0) throw new SchemaOutdatedError(MYSQL_SCHEMA_NAME, `tables that differ from this release's (missing: ${missing.join(', ')}); they were created by something else`, MYSQL_SCHEMA_NAME)
+  if (missing.length > 0) throw outdated(missing)
 }
 
 /**
@@ -49,7 +62,7 @@ export async function installMysqlSchema (sql: SqlClient, schema: string | null)
  */
 export async function verifyMysqlSchema (sql: SqlExecutor): Promise<void> {
   const missing = await missingObjects(sql)
-  if (missing.length > 0) throw new SchemaOutdatedError(MYSQL_SCHEMA_NAME, `the scheduler's tables (missing: ${missing.join(', ')})`, MYSQL_SCHEMA_NAME)
+  if (missing.length > 0) throw outdated(missing)
 }
 
 /** `table.column` and `table(index)` of the DDL not found in the connection's database, plus a missing counter row. */
