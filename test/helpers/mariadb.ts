@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { MikroORM } from '@mikro-orm/mariadb'
+import { CompiledQuery } from 'kysely'
 import mysql from 'mysql2/promise'
 import { schedulerEntities } from '../../src/entities/index.js'
 
@@ -21,9 +22,26 @@ export async function freshMariadbDatabase (t: Teardown, label: string): Promise
   return url.toString()
 }
 
-/** A MikroORM instance (MariaDB driver) on `url` with the scheduler's entities; closed at the end of `t`. */
-export async function openMariadbOrm (t: Teardown, url: string): Promise<MikroORM> {
-  const orm = await MikroORM.init({ clientUrl: url, entities: [...schedulerEntities], pool: { min: 0, max: 5 } })
+/**
+ * MySQL 8.0's default `sql_mode` (MySQL reference, "Server SQL Modes"), stricter than MariaDB's
+ * (`ONLY_FULL_GROUP_BY` above all): a session in it runs the statements as MySQL 8 would judge them.
+ */
+export const MYSQL8_SQL_MODE = 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'
+
+/**
+ * A MikroORM instance (MariaDB driver) on `url` with the scheduler's entities; closed at the end of
+ * `t`. With `sqlMode`, every pooled connection runs in it.
+ */
+export async function openMariadbOrm (t: Teardown, url: string, options: { sqlMode?: string } = {}): Promise<MikroORM> {
+  const sqlMode = options.sqlMode
+  const orm = await MikroORM.init({
+    clientUrl: url,
+    entities: [...schedulerEntities],
+    pool: { min: 0, max: 5 },
+    ...(sqlMode === undefined
+      ? {}
+      : { onCreateConnection: async (connection: unknown) => { await (connection as { executeQuery(query: CompiledQuery): Promise<unknown> }).executeQuery(CompiledQuery.raw(`SET SESSION sql_mode = '${sqlMode}'`)) } })
+  })
   t.teardown(async () => orm.close(true))
   return orm
 }
