@@ -64,6 +64,31 @@ t.test('a job added on one process wakes the leader on another within a second (
   t.equal(ran.length, 5, 'each job ran once')
 })
 
+t.test('a run queued by a planner that does not execute wakes a worker on another process within a second', async (t) => {
+  const planner = await schedulerOnMariadb(t, { nodeId: 'planner', execute: false })
+  const worker = await schedulerOnMariadb(t, { nodeId: 'worker', plan: false })
+  const ran: Array<{ id: string, at: number }> = []
+  planner.registerTask('queued', async () => {})
+  worker.registerTask('queued', async (ctx) => { ran.push({ id: ctx.job.id, at: Date.now() }) })
+  await planner.start()
+  await waitUntil('the planner leads', () => planner.status().isLeader)
+  await worker.start()
+  const delays: number[] = []
+  for (let round = 0; round < 5; round++) {
+    const id = `queued-${round}`
+    const added = Date.now()
+    // Written on the planner: it wakes at once (same process), plans a queued run, and bumps the
+    // queued counter; the worker, whose own loops sleep 30 s, can only learn of it by its poll.
+    await planner.addJob({ id, task: 'queued', trigger: { type: 'date', runDate: new Date().toISOString() } })
+    const run = await waitUntil(`${id} runs on the worker`, () => ran.find((entry) => entry.id === id), 10_000)
+    delays.push(run.at - added)
+  }
+  t.comment(`planner-to-worker delays (ms): ${delays.join(', ')}`)
+  t.ok(Math.max(...delays) < 1000, `every queued run started on the worker within 1 s (max ${Math.max(...delays)} ms; its loops poll every 30 s)`)
+  const owners = await mariadbQuery<{ owner: string }>(url, "SELECT DISTINCT owner FROM scheduler_job_execution WHERE job_id LIKE 'queued-%'")
+  t.same(owners.map((row) => row.owner), ['worker'], 'the worker started them all')
+})
+
 t.test('when the leader shuts down, a standby takes GET_LOCK over', async (t) => {
   const first = await schedulerOnMariadb(t, { nodeId: 'first', leaderRetryMs: 200 })
   const second = await schedulerOnMariadb(t, { nodeId: 'second', leaderRetryMs: 200 })
