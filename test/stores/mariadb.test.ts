@@ -15,6 +15,7 @@ import { auditContract } from './audit-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { retryContract } from './retry-contract.js'
 import { queuedRunsContract } from './queued-runs-contract.js'
+import { claimAheadContract } from './claim-ahead-contract.js'
 
 const url = await freshMariadbDatabase(t, 'stores')
 // The pools run in MySQL 8.0's default sql_mode (ONLY_FULL_GROUP_BY, strict), stricter than
@@ -61,6 +62,11 @@ retryContract(t, async () => {
 })
 
 queuedRunsContract(t, async () => {
+  await dropTables()
+  return { store: new MikroOrmJobStore(orm) }
+})
+
+claimAheadContract(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm) }
 })

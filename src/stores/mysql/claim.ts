@@ -47,7 +47,9 @@ const FENCED_HEAD = `SELECT ${NOW} AS now FROM scheduler_leader
 /**
  * The plan step (as PostgreSQL's): locks due jobs, plans each, advances them and writes their
  * executions, `running` for a batch this claimer starts itself, `queued` for any worker,
- * `missed` / `max_instances` as planned.
+ * `missed` / `max_instances` as planned. With `aheadMs`, jobs due within that many milliseconds
+ * are locked and planned too; their occurrences claimed ahead (`ClaimPlan.ahead`) are written with
+ * `start_after`, and a running one has its `started_at` and lease counted from it.
  */
 export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promise<ClaimedJob[]> {
   return db.transaction(async (tx) => {
@@ -57,28 +59,38 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
       : await tx.query<{ now: unknown }>(FENCED_HEAD, [options.now, fence.lockKey, fence.nodeId, fence.backendPid, fence.staleMs])
     if (head === undefined) return []
     const now = toDate(head.now)
+    const horizon = new Date(now.getTime() + (options.aheadMs ?? 0))
     const jobRows = await tx.query(
       `SELECT ${MYSQL_JOB_COLUMNS} FROM scheduler_job
        WHERE paused = FALSE AND last_error IS NULL AND next_run_time <= ?
        ORDER BY next_run_time LIMIT ? FOR UPDATE SKIP LOCKED`,
-      [now, options.limit]
+      [horizon, options.limit]
     )
     if (jobRows.length === 0) return []
     const jobs = jobRows.map(rowToJob)
     // Counted after the lock, in a statement of its own (READ COMMITTED: a fresh snapshot).
     const instances = await instanceCounts(tx, jobs.map((job) => job.id), now)
-    const plans = jobs.map((job) => options.plan(job, now, instances.get(job.id) ?? 0))
+    const plans = jobs.map((job) => options.plan(job, now, instances.get(job.id) ?? 0, horizon))
 
     const runnable = new Set(options.tasks)
     let startable = options.startLimit
     const rows: PlannedRow[] = []
     plans.forEach((plan, i) => {
       const job = jobs[i] as JobRecord
-      const runStatus = plan.run.length > 0 && startable > 0 && runnable.has(job.task) ? 'running' : 'queued'
-      if (runStatus === 'running') startable--
+      const canStart = (): boolean => startable > 0 && runnable.has(job.task)
+      // A catch-up batch shares one instance: it starts here whole, or is queued whole.
+      const runStatus = plan.run.length > 0 && canStart() ? 'running' : 'queued'
+      if (plan.run.length > 0 && runStatus === 'running') startable--
       for (const runTime of plan.run) rows.push({ jobId: job.id, task: job.task, runTime, status: runStatus, startAfter: runStatus === 'queued' ? jitteredStart(job, runTime) : null })
       for (const runTime of plan.missed) rows.push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
       for (const runTime of plan.maxInstances) rows.push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
+      // Claimed ahead: each occurrence an instance of its own, started by this claimer (at its
+      // start_after) while it has slots, else queued for a worker.
+      for (const { runTime, startAt } of plan.ahead ?? []) {
+        const status = canStart() ? 'running' : 'queued'
+        if (status === 'running') startable--
+        rows.push({ jobId: job.id, task: job.task, runTime, status, startAfter: startAt })
+      }
     })
     await tx.query(
       `UPDATE scheduler_job j JOIN (${jobs.map((_job, i) => i === 0 ? 'SELECT ? AS id, ? AS next_run_time, ? AS next_fire_time, ? AS last_error' : 'SELECT ?, ?, ?, ?').join(' UNION ALL ')}) u
@@ -101,16 +113,17 @@ async function insertNewOccurrences (tx: SqlExecutor, rows: PlannedRow[], now: D
   )).map((row) => key(row.job_id, toDate(row.run_time))))
   const fresh = rows.filter((row) => !existing.has(key(row.jobId, row.runTime)))
   if (fresh.length === 0) return []
-  const leaseUntil = new Date(now.getTime() + options.leaseMs)
+  // A running row starts (and its lease runs) from its start_after when claimed ahead, else now.
+  const startOf = (row: PlannedRow): Date => row.startAfter ?? now
   await tx.query(
     `INSERT INTO scheduler_job_execution (job_id, run_time, status, task, start_after, started_at, finished_at, owner, lease_until)
      VALUES ${fresh.map(() => placeholders(9)).join(', ')}`,
     fresh.flatMap((row) => [
       row.jobId, row.runTime, row.status, row.task, row.startAfter,
-      row.status === 'running' ? now : null,
+      row.status === 'running' ? startOf(row) : null,
       row.status === 'running' || row.status === 'queued' ? null : now,
       row.status === 'queued' ? null : options.owner,
-      row.status === 'running' ? leaseUntil : null
+      row.status === 'running' ? new Date(startOf(row).getTime() + options.leaseMs) : null
     ])
   )
   return (await tx.query(

@@ -16,9 +16,9 @@ import { affectedRows, list, minusMs, MYSQL_EXECUTION_COLUMNS, MYSQL_EXECUTION_D
 const RETRIED_STATUSES = new Set(['error', 'timeout', 'abandoned'])
 
 /** A locked row as the outcome and reaping steps read it, with its job's current task and retry settings. */
-interface LockedRow { id: number, job_id: string, run_time: Date, attempt: number, status: string, late_status: string | null, task: string | null, job_task: string | null, recover: boolean | number | null, retry: unknown, now: Date }
+interface LockedRow { id: number, job_id: string, run_time: Date, attempt: number, start_after: Date | null, status: string, late_status: string | null, task: string | null, job_task: string | null, recover: boolean | number | null, retry: unknown, now: Date }
 
-const LOCKED_COLUMNS = `id, job_id, run_time, attempt, status, late_status, task,
+const LOCKED_COLUMNS = `id, job_id, run_time, attempt, start_after, status, late_status, task,
   (SELECT j.task FROM scheduler_job j WHERE j.id = e.job_id) AS job_task,
   (SELECT j.recover FROM scheduler_job j WHERE j.id = e.job_id) AS recover,
   (SELECT j.retry FROM scheduler_job j WHERE j.id = e.job_id) AS retry`
@@ -91,16 +91,22 @@ function attemptsOf (retry: unknown): number {
   return Number(policy?.attempts ?? 1)
 }
 
-/** Inserts the next attempt of each row, `queued` until `startAfter`, with its job's task (else its own); an existing one is kept. */
+/**
+ * Inserts the next attempt of each row, `queued` until `startAfter` (never before the attempt's own
+ * `start_after`: a run claimed ahead, cut off before its time), with its job's task (else its
+ * own); an existing one is kept.
+ */
 async function insertNextAttempts (tx: SqlExecutor, next: Array<{ row: LockedRow, startAfter: Date }>): Promise<void> {
   if (next.length === 0) return
+  const notBefore = (row: LockedRow, at: Date): Date => row.start_after !== null && toDate(row.start_after) > at ? toDate(row.start_after) : at
   await tx.query(
     `INSERT INTO scheduler_job_execution (job_id, run_time, attempt, status, start_after, task) VALUES ${next.map(() => placeholders(6)).join(', ')}
      ON DUPLICATE KEY UPDATE id = id`,
-    next.flatMap(({ row, startAfter }) => [row.job_id, row.run_time, row.attempt + 1, 'queued', startAfter, row.job_task ?? row.task])
+    next.flatMap(({ row, startAfter }) => [row.job_id, row.run_time, row.attempt + 1, 'queued', notBefore(row, startAfter), row.job_task ?? row.task])
   )
 }
 
+/** Renews leases from now, or from a run claimed ahead's `start_after` while it waits for it. */
 export async function extendLeases (db: SqlExecutor, owner: string, ids: number[], leaseMs: number, now: Date | null): Promise<number[]> {
   if (ids.length === 0) return []
   return atomically(db, async (tx) => {
@@ -109,8 +115,25 @@ export async function extendLeases (db: SqlExecutor, owner: string, ids: number[
       [ids, owner, now])
     if (rows.length === 0) return []
     const extended = rows.map((row) => Number(row.id))
-    await tx.query(`UPDATE scheduler_job_execution SET lease_until = ${plusMs(NOW)} WHERE id IN (?)`, [now, leaseMs, extended])
+    // MySQL's GREATEST is NULL when any argument is (PostgreSQL's skips NULLs): hence the COALESCE.
+    await tx.query(`UPDATE scheduler_job_execution SET lease_until = ${plusMs(`GREATEST(${NOW}, COALESCE(start_after, ${NOW}))`)} WHERE id IN (?)`,
+      [now, now, leaseMs, extended])
     return extended
+  })
+}
+
+/** `JobStore.requeueExecutions`: waiting runs claimed ahead go back to `queued`; bumps the queued counter (seen at commit). */
+export async function requeueExecutions (db: SqlExecutor, owner: string, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return []
+  return atomically(db, async (tx) => {
+    const rows = await tx.query<{ id: unknown }>(
+      "SELECT id FROM scheduler_job_execution WHERE id IN (?) AND owner = ? AND status = 'running' AND start_after IS NOT NULL FOR UPDATE",
+      [ids, owner])
+    if (rows.length === 0) return []
+    const requeued = rows.map((row) => Number(row.id))
+    await tx.query("UPDATE scheduler_job_execution SET status = 'queued', owner = NULL, started_at = NULL, lease_until = NULL WHERE id IN (?)", [requeued])
+    await notifyQueued(tx)
+    return requeued
   })
 }
 
