@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 
 export interface Config {
-  /** PostgreSQL URL (`postgres://…`); when absent the app runs on an embedded PGlite database under `dataDir`. */
+  /** PostgreSQL (`postgres://`) or MySQL/MariaDB (`mysql://`, `mariadb://`) URL; when absent (and no SQLite file) the app runs on an embedded PGlite database under `dataDir`. */
   databaseUrl: string | null
   /** SQLite database file, from `DATABASE_URL=sqlite:<path>` (then `databaseUrl` is null); null otherwise. */
   sqliteFile: string | null
@@ -32,17 +32,17 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const sqliteFile = url?.startsWith('sqlite:') === true ? url.slice('sqlite:'.length) : null
   if (sqliteFile === '') fail('DATABASE_URL=sqlite: needs a file path: sqlite:./example.db')
   const databaseUrl = sqliteFile === null ? url : null
-  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    fail(`DATABASE_URL must be a postgres:// URL or sqlite:<file>, got ${JSON.stringify(databaseUrl)}`)
+  if (databaseUrl !== null && !/^(postgres(ql)?|mysql|mariadb):\/\//.test(databaseUrl)) {
+    fail(`DATABASE_URL must be a postgres://, mysql:// (mariadb://) URL or sqlite:<file>, got ${JSON.stringify(databaseUrl)}`)
   }
   const workers = integer(env, 'WORKERS', 1, 1, 64)
   if (workers > 1 && sqliteFile !== null) {
-    fail(`WORKERS=${workers} needs PostgreSQL: a SQLite file belongs to one process and cannot be shared by ${workers} workers. ` +
-      'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db).')
+    fail(`WORKERS=${workers} needs PostgreSQL or MySQL/MariaDB: a SQLite file belongs to one process and cannot be shared by ${workers} workers. ` +
+      'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db) or MySQL/MariaDB (mysql://user@host:3306/db).')
   }
   if (workers > 1 && databaseUrl === null) {
     fail(`WORKERS=${workers} needs DATABASE_URL: the embedded PGlite database belongs to one process and cannot be shared by ${workers} workers. ` +
-      'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db).')
+      'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db) or MySQL/MariaDB (mysql://user@host:3306/db).')
   }
   const startedAt = nonEmpty(env.EXAMPLE_STARTED_AT)
   const adminToken = nonEmpty(env.SCHEDULER_ADMIN_TOKEN)

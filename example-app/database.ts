@@ -1,6 +1,6 @@
 /**
- * Opens the ORM: PostgreSQL when `DATABASE_URL` is a postgres:// URL, SQLite (`@mikro-orm/libsql`)
- * when it is `sqlite:<file>`, else embedded PGlite under `DATA_DIR`.
+ * Opens the ORM: PostgreSQL or MySQL/MariaDB when `DATABASE_URL` is such a URL (by its scheme),
+ * SQLite (`@mikro-orm/libsql`) when it is `sqlite:<file>`, else embedded PGlite under `DATA_DIR`.
  * The host lists the scheduler's entities next to its own so it can query them with its `em`.
  */
 import { mkdir } from 'node:fs/promises'
@@ -8,11 +8,17 @@ import { join } from 'node:path'
 import type { MikroORM } from '@mikro-orm/core'
 import { lockEmbeddedDatabase, SchedulerJob, SchedulerJobExecution } from 'fastify-mikro-scheduler'
 import type { Config } from './config.ts'
-import { MINUTE_REPORT_DDL, MINUTE_REPORT_SQLITE_DDL, MinuteReport } from './entities/minute-report.ts'
+import { MINUTE_REPORT_DDL, MINUTE_REPORT_MYSQL_DDL, MINUTE_REPORT_SQLITE_DDL, MinuteReport } from './entities/minute-report.ts'
 
 const entities = [SchedulerJob, SchedulerJobExecution, MinuteReport]
 
 export async function openDatabase (config: Config): Promise<MikroORM> {
+  if (config.databaseUrl !== null && isMysqlUrl(config.databaseUrl)) {
+    // MariaDB's driver speaks to MySQL too. UTC for the app's own em writes (the scheduler's
+    // statements are UTC whatever this says).
+    const { MikroORM } = await import('@mikro-orm/mariadb')
+    return MikroORM.init({ clientUrl: config.databaseUrl.replace(/^mariadb:/, 'mysql:'), entities, pool: { min: 0, max: 5 }, forceUtcTimezone: true })
+  }
   if (config.databaseUrl !== null) {
     const { MikroORM } = await import('@mikro-orm/postgresql')
     return MikroORM.init({ clientUrl: config.databaseUrl, entities, pool: { min: 0, max: 5 } })
@@ -35,6 +41,11 @@ export async function openDatabase (config: Config): Promise<MikroORM> {
 
 /** Creates the example's own tables (the scheduler creates its tables itself). */
 export async function createExampleTables (orm: MikroORM): Promise<void> {
-  const sqlite = orm.config.getDriver().getDependencies().includes('libsql')
-  await orm.em.getConnection().execute(sqlite ? MINUTE_REPORT_SQLITE_DDL : MINUTE_REPORT_DDL)
+  const dependencies = orm.config.getDriver().getDependencies()
+  const ddl = dependencies.includes('mysql2') ? MINUTE_REPORT_MYSQL_DDL : dependencies.includes('libsql') ? MINUTE_REPORT_SQLITE_DDL : MINUTE_REPORT_DDL
+  await orm.em.getConnection().execute(ddl)
+}
+
+function isMysqlUrl (url: string): boolean {
+  return /^(mysql|mariadb):\/\//.test(url)
 }

@@ -1,7 +1,8 @@
 /**
  * Entry point (`npm start`). Environment:
- * - `DATABASE_URL=postgres://…`: use that PostgreSQL; `DATABASE_URL=sqlite:<file>`: that SQLite
- *   file (`@mikro-orm/libsql`); absent: embedded PGlite under `DATA_DIR` (default `example-app/.data`)
+ * - `DATABASE_URL=postgres://…` or `mysql://…` (`mariadb://…`): use that PostgreSQL, MySQL or
+ *   MariaDB; `DATABASE_URL=sqlite:<file>`: that SQLite file (`@mikro-orm/libsql`); absent:
+ *   embedded PGlite under `DATA_DIR` (default `example-app/.data`)
  * - `PORT` (default 3000), `HOST` (default 127.0.0.1), `LOG_LEVEL` (default info)
  * - `WORKERS=N`: N worker processes sharing the port (needs PostgreSQL)
  */

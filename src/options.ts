@@ -21,15 +21,17 @@ export interface SchedulerOptions {
   /** The host's ORM: gives each execution `ctx.em` (a fork). */
   orm?: MikroORM
   /**
-   * Who runs the loop. `advisory`: PostgreSQL session advisory lock; `file`: a lock file
-   * (`lockFile`); `none`: every process loops (still exactly-once). `auto` (default): `advisory`
-   * on PostgreSQL, `file` on PGlite with a data directory or SQLite with a database file (the
-   * plugin's `<path>.scheduler.lock`), else `none`. `advisory` on SQLite throws InvalidOptionsError.
+   * Who runs the loop. `advisory`: PostgreSQL session advisory lock, or on MySQL and MariaDB a
+   * `GET_LOCK` user-level lock with the same heartbeat row and fence (`locks/get-lock.ts`); `file`:
+   * a lock file (`lockFile`); `none`: every process loops (still exactly-once). `auto` (default):
+   * `advisory` on PostgreSQL, MySQL and MariaDB, `file` on PGlite with a data directory or SQLite
+   * with a database file (the plugin's `<path>.scheduler.lock`), else `none`. `advisory` on SQLite
+   * throws InvalidOptionsError.
    */
   lock?: LockOption
   /** Lock file path for `lock: 'file'`. */
   lockFile?: string
-  /** Advisory lock key (64-bit integer); default 7215830002. Change it to run two schedulers on one database. */
+  /** Advisory lock key (64-bit integer; on MySQL the `GET_LOCK` name is derived from it and the database name); default 7215830002. Change it to run two schedulers on one database. */
   leaderLockKey?: number
   /** This process's id in `owner` columns and logs. Default `host:pid:random`. */
   nodeId?: string

@@ -11,12 +11,12 @@ export const MinuteReport = defineEntity({
   properties: {
     id: p.bigint('number').primary().autoincrement(),
     /** The cron occurrence that wrote the row; unique, so one occurrence can never write two rows. */
-    runTime: p.datetime().columnType('timestamptz').runtimeType('Date').unique(),
+    runTime: p.datetime().runtimeType('Date').unique(),
     /** Executions of any job scheduled in the minute before `runTime`. */
     executions: p.integer(),
     /** How many of them failed. */
     errors: p.integer(),
-    createdAt: p.datetime().columnType('timestamptz').runtimeType('Date').onCreate(() => new Date())
+    createdAt: p.datetime().runtimeType('Date').onCreate(() => new Date())
   }
 })
 
@@ -44,4 +44,14 @@ CREATE TABLE IF NOT EXISTS minute_report (
   executions integer NOT NULL,
   errors integer NOT NULL,
   created_at integer NOT NULL
+)`
+
+/** `minute_report` on MySQL/MariaDB: `CREATE TABLE IF NOT EXISTS` is atomic there, so concurrent starts need no lock. */
+export const MINUTE_REPORT_MYSQL_DDL = `
+CREATE TABLE IF NOT EXISTS minute_report (
+  id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  run_time datetime(3) NOT NULL UNIQUE,
+  executions integer NOT NULL,
+  errors integer NOT NULL,
+  created_at datetime(3) NOT NULL DEFAULT (UTC_TIMESTAMP(3))
 )`

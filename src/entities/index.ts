@@ -3,9 +3,10 @@
  * `entities` and MikroORM's schema tools (`schema:update`, `migration:create`) see the tables
  * exactly as the scheduler creates them, and so propose nothing for them.
  *
- * Timestamps are declared `p.datetime().columnType('timestamptz').runtimeType('Date')`: the column
- * type is PostgreSQL's, and the runtime type makes MikroORM hydrate a `Date` on every driver (on
- * SQLite the column holds epoch milliseconds, and a `columnType` alone leaves the raw number).
+ * Timestamps are declared `p.datetime().runtimeType('Date')`, with no column type: MikroORM maps
+ * them to each platform's own (`timestamptz` on PostgreSQL, `datetime` on MySQL), and the runtime
+ * type makes it hydrate a `Date` on every driver (on SQLite the column holds epoch milliseconds; a
+ * PostgreSQL `columnType` left them text on MySQL and raw numbers on SQLite).
  */
 import { SchedulerAudit } from './scheduler-audit.js'
 import { SchedulerJob } from './scheduler-job.js'

@@ -14,7 +14,7 @@ export const SchedulerAuditSchema = defineEntity({
   properties: {
     id: p.bigint('number').columnType('bigint').primary().autoincrement().generated('by default as identity'),
     /** When the change was made (database clock). */
-    at: p.datetime().columnType('timestamptz').runtimeType('Date').defaultRaw('now()'),
+    at: p.datetime().runtimeType('Date').defaultRaw('now()'),
     /** `added`, `modified`, `rescheduled`, `paused`, `resumed`, `removed` or `run`. */
     action: p.enum(AUDIT_ACTIONS).$type<AuditAction>().columnType('text'),
     jobId: p.text(),

@@ -13,18 +13,18 @@ export const SchedulerJobExecutionSchema = defineEntity({
     id: p.bigint('number').columnType('bigint').primary().autoincrement().generated('by default as identity'),
     jobId: p.text(),
     /** The scheduled instant of the occurrence (not when it started). */
-    runTime: p.datetime().columnType('timestamptz').runtimeType('Date'),
+    runTime: p.datetime().runtimeType('Date'),
     /** Which attempt of the occurrence: 1, 2, … (retries and recoveries add attempts). */
     attempt: p.integer().default(1),
     /** On a failed attempt with attempts left: when the next one is due. */
-    nextAttemptAt: p.datetime().columnType('timestamptz').runtimeType('Date').nullable(),
+    nextAttemptAt: p.datetime().runtimeType('Date').nullable(),
     /** The job's task, copied when the row is queued: workers start the queued rows of the tasks they have registered. */
     task: p.text().nullable(),
     /** On a queued retry: not started before this instant (its backoff). */
-    startAfter: p.datetime().columnType('timestamptz').runtimeType('Date').nullable(),
+    startAfter: p.datetime().runtimeType('Date').nullable(),
     status: p.enum(EXECUTION_STATUSES).$type<ExecutionStatus>().columnType('text'),
-    startedAt: p.datetime().columnType('timestamptz').runtimeType('Date').nullable(),
-    finishedAt: p.datetime().columnType('timestamptz').runtimeType('Date').nullable(),
+    startedAt: p.datetime().runtimeType('Date').nullable(),
+    finishedAt: p.datetime().runtimeType('Date').nullable(),
     /** Milliseconds from start to finish. */
     durationMs: p.decimal('number').columnType('numeric').nullable(),
     exception: p.text().nullable(),
@@ -32,11 +32,11 @@ export const SchedulerJobExecutionSchema = defineEntity({
     /** Node id of the process that runs it (`host:pid:random`). */
     owner: p.text().nullable(),
     /** Until when the owner's heartbeat vouches for a `running` execution; past it, the execution is abandoned. */
-    leaseUntil: p.datetime().columnType('timestamptz').runtimeType('Date').nullable(),
+    leaseUntil: p.datetime().runtimeType('Date').nullable(),
     /** The status a late outcome finished with: the execution ended after it was marked `abandoned`. */
     lateStatus: p.text().nullable(),
     /** When that late outcome arrived. */
-    lateFinishedAt: p.datetime().columnType('timestamptz').runtimeType('Date').nullable(),
+    lateFinishedAt: p.datetime().runtimeType('Date').nullable(),
     /** The late outcome's exception text. */
     lateException: p.text().nullable(),
     /** The handler's return value (JSON; at most 64 KiB, else a note saying why it was not kept); null when it returned nothing or did not succeed. */

@@ -23,9 +23,9 @@ export const SchedulerJobSchema = defineEntity({
     /** Trigger JSON (DESIGN.md "Trigger JSON"); the time zone is inside it. */
     trigger: p.json<TriggerJson>().columnType('jsonb'),
     /** When the next occurrence is claimed (its fire time plus jitter); `null` and not paused means the job has finished. */
-    nextRunTime: p.datetime().columnType('timestamptz').runtimeType('Date').nullable(),
+    nextRunTime: p.datetime().runtimeType('Date').nullable(),
     /** The exact fire time of the next occurrence (its execution's `run_time`); equals `nextRunTime` without jitter. */
-    nextFireTime: p.datetime().columnType('timestamptz').runtimeType('Date').nullable(),
+    nextFireTime: p.datetime().runtimeType('Date').nullable(),
     /** A paused job keeps its definition but is never claimed. */
     paused: p.boolean().default(false),
     /** Seconds an occurrence may start late and still run; `null` = always run (APScheduler `misfire_grace_time`). */
@@ -36,9 +36,9 @@ export const SchedulerJobSchema = defineEntity({
     maxInstances: p.integer().default(1),
     /** Milliseconds an execution may run before its AbortSignal fires and it is recorded as `timeout`; `null` = no limit. */
     timeoutMs: p.integer().nullable(),
-    createdAt: p.datetime().columnType('timestamptz').runtimeType('Date').defaultRaw('now()'),
+    createdAt: p.datetime().runtimeType('Date').defaultRaw('now()'),
     /** Set to the current time by every write: the scheduler's statements and ORM flushes alike. */
-    updatedAt: p.datetime().columnType('timestamptz').runtimeType('Date').defaultRaw('now()').onUpdate(() => new Date()),
+    updatedAt: p.datetime().runtimeType('Date').defaultRaw('now()').onUpdate(() => new Date()),
     /** Optimistic-lock version, compared and bumped by every write: the scheduler's statements and ORM flushes (MikroORM optimistic locking) alike. */
     version: p.integer().version().default(1),
     /** Keep the lines its handler logs through `ctx.log` with each execution (`logs`). */

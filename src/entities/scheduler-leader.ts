@@ -16,9 +16,9 @@ export const SchedulerLeaderSchema = defineEntity({
     nodeId: p.text(),
     /** PostgreSQL backend pid of the holder's lock connection (`pg_backend_pid()`). */
     backendPid: p.integer(),
-    acquiredAt: p.datetime().columnType('timestamptz').runtimeType('Date'),
+    acquiredAt: p.datetime().runtimeType('Date'),
     /** The holder's last heartbeat; older than `leaderStaleMs` and a standby fences it. */
-    heartbeatAt: p.datetime().columnType('timestamptz').runtimeType('Date')
+    heartbeatAt: p.datetime().runtimeType('Date')
   }
 })
 

@@ -26,9 +26,9 @@ export const SchedulerNodeSchema = defineEntity({
     /** Its `nodeHeartbeatMs`: it is live while its last heartbeat is younger than three of these. */
     heartbeatMs: p.integer(),
     /** When the process's scheduler started (database clock). */
-    startedAt: p.datetime().columnType('timestamptz').runtimeType('Date'),
+    startedAt: p.datetime().runtimeType('Date'),
     /** Its last heartbeat (database clock). */
-    lastSeenAt: p.datetime().columnType('timestamptz').runtimeType('Date')
+    lastSeenAt: p.datetime().runtimeType('Date')
   }
 })
 

@@ -24,7 +24,9 @@ import type { JobRecord } from '../stores/job-store.js'
 const AUDIT_ROW: Record<SqlClient['dialect'], { values: string, at: (at: Date | null) => unknown }> = {
   postgresql: { values: '(coalesce(?::timestamptz, now()), ?, ?, ?, ?::jsonb)', at: (at) => at?.toISOString() ?? null },
   pglite: { values: '(coalesce(?::timestamptz, now()), ?, ?, ?, ?::jsonb)', at: (at) => at?.toISOString() ?? null },
-  sqlite: { values: `(coalesce(?, ${NOW_MS}), ?, ?, ?, ?)`, at: (at) => at?.getTime() ?? null }
+  sqlite: { values: `(coalesce(?, ${NOW_MS}), ?, ?, ?, ?)`, at: (at) => at?.getTime() ?? null },
+  // datetime(3) holding UTC: bound as UTC text, whatever the session's time zone or the driver's.
+  mysql: { values: '(coalesce(?, UTC_TIMESTAMP(3)), ?, ?, ?, ?)', at: (at) => at?.toISOString().slice(0, 23).replace('T', ' ') ?? null }
 }
 
 /** The actor of changes made by ORM flushes. */

@@ -1,6 +1,6 @@
 /**
  * Healing a missing table (a host's `schema:update` or `schema:drop` removed one of ours): after a
- * statement failed with PostgreSQL 42P01, the store installs its tables again (`install: 'auto'`)
+ * statement failed with PostgreSQL 42P01 (MySQL errno 1146), the store installs its tables again (`install: 'auto'`)
  * or refuses (the host's migrations own them). Used by the scheduling loop and the node heartbeat,
  * which each keep retrying, so they heal as soon as the tables are back.
  */

@@ -8,6 +8,7 @@
 import { InvalidJobError, InvalidOptionsError } from '../errors.js'
 import { ADVISORY_ON_SQLITE, AdvisoryLock } from '../locks/advisory-lock.js'
 import { FileLock } from '../locks/file-lock.js'
+import { GetLock } from '../locks/get-lock.js'
 import type { LeaderInfo, LeaderLock } from '../locks/leader-lock.js'
 import { NoLock } from '../locks/no-lock.js'
 import type { SchedulerTracing } from '../observability/tracing.js'
@@ -229,22 +230,25 @@ export class SchedulerRuntime {
   #createLock (): LeaderLock {
     const { options } = this.#deps
     const { lock, lockFile, leaderLockKey, nodeId, store } = options
+    // The dedicated session's database: PostgreSQL's advisory lock, or GET_LOCK on MySQL/MariaDB.
+    const dialect = this.#session !== null && store instanceof MikroOrmJobStore ? store.sql.dialect : null
     const kind = lock !== 'auto'
       ? lock
-      : this.#session !== null && store instanceof MikroOrmJobStore && store.sql.dialect === 'postgresql'
+      : dialect === 'postgresql' || dialect === 'mysql'
         ? 'advisory'
         : lockFile !== null ? 'file' : 'none'
     if (kind === 'advisory') {
-      if (store instanceof MikroOrmJobStore && store.sql.dialect === 'sqlite') throw new InvalidOptionsError('lock', ADVISORY_ON_SQLITE)
-      if (this.#session === null) throw new InvalidJobError('lock', "'advisory' needs a PostgreSQL job store")
-      return new AdvisoryLock(this.#session, {
+      if (dialect === 'sqlite' || (store instanceof MikroOrmJobStore && store.sql.dialect === 'sqlite')) throw new InvalidOptionsError('lock', ADVISORY_ON_SQLITE)
+      if (this.#session === null) throw new InvalidJobError('lock', "'advisory' needs a PostgreSQL, MySQL or MariaDB job store")
+      const lockOptions = {
         key: leaderLockKey,
         nodeId,
         heartbeatMs: options.leaderHeartbeatMs,
         staleMs: options.leaderStaleMs,
         loopStalledMs: () => this.#loop?.stalledMs ?? 0,
-        onFenced: (leader) => options.log.warn(leader, 'the leader stopped renewing its heartbeat; its lock connection was terminated so this node can take over')
-      })
+        onFenced: (leader: { nodeId: string, backendPid: number, heartbeatAgeMs: number }) => options.log.warn(leader, 'the leader stopped renewing its heartbeat; its lock connection was terminated so this node can take over')
+      }
+      return dialect === 'mysql' ? new GetLock(this.#session, lockOptions) : new AdvisoryLock(this.#session, lockOptions)
     }
     if (kind === 'file') return new FileLock(lockFile as string, nodeId)
     return new NoLock()

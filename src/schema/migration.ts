@@ -10,13 +10,16 @@
  * With file-based migrations (`migrations.path`), add one file per class to the folder, re-exporting it:
  * `export { Migration20261201000000_scheduler_initial } from 'fastify-mikro-scheduler/migration'`.
  * Every `up` is idempotent, so running them on tables the plugin already installed is harmless.
- * On SQLite (`@mikro-orm/libsql`) the first version creates the whole schema in SQLite's DDL and
- * the later ones do nothing (`stores/sqlite/schema.ts`).
+ *
+ * On MySQL and MariaDB (the ORM's driver on `mysql2` or `mariadb`) and on SQLite (`@mikro-orm/libsql`)
+ * the same names carry that database's DDL (`mysqlVersionStatements`, `stores/sqlite/schema.ts`):
+ * the first creates every table, the later ones are empty there.
  */
 import type { MigrationObject, MikroORM } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
 import { ormDialect } from '../sql/from-orm.js'
 import { sqliteVersionStatements } from '../stores/sqlite/schema.js'
+import { mysqlVersionStatements } from './mysql-ddl.js'
 import { checkSchemaName, qualifyTables, quoteIdentifier } from './placement.js'
 import { SCHEMA_VERSIONS, type SchemaVersion } from './versions.js'
 
@@ -29,18 +32,26 @@ function migrationSchema (schema: unknown): string | null {
 /** A concrete migration class, as MikroORM's `migrationsList` takes it. */
 export type SchedulerMigrationClass = MigrationObject['class']
 
-/** Whether the migration runs on SQLite (`@mikro-orm/libsql`), whose statements are its own (`stores/sqlite/schema.ts`). */
-function onSqlite (migration: Migration): boolean {
-  return ormDialect({ config: (migration as unknown as { config: MikroORM['config'] }).config }) === 'sqlite'
+/**
+ * A version's statements in the migration's own dialect, for MySQL/MariaDB and SQLite (whose DDL is
+ * their own); null on PostgreSQL and PGlite, whose statements are placed in the ORM's schema.
+ */
+function dialectStatements (migration: Migration, version: SchemaVersion, index: number, direction: 'up' | 'down'): readonly string[] | null {
+  switch (ormDialect({ config: (migration as unknown as { config: MikroORM['config'] }).config })) {
+    case 'mysql': return mysqlVersionStatements(index, direction)
+    case 'sqlite': return sqliteVersionStatements(version.name)[direction]
+    default: return null
+  }
 }
 
-function versionMigration (version: SchemaVersion): SchedulerMigrationClass {
+function versionMigration (version: SchemaVersion, index: number): SchedulerMigrationClass {
   const named = {
     [version.name]: class extends Migration {
       override name = version.name
       override up (): void {
-        if (onSqlite(this)) {
-          for (const statement of sqliteVersionStatements(version.name).up) this.addSql(statement)
+        const own = dialectStatements(this, version, index, 'up')
+        if (own !== null) {
+          for (const statement of own) this.addSql(statement)
           return
         }
         const schema = migrationSchema(this.config.get('schema'))
@@ -49,8 +60,9 @@ function versionMigration (version: SchemaVersion): SchedulerMigrationClass {
       }
 
       override down (): void {
-        if (onSqlite(this)) {
-          for (const statement of sqliteVersionStatements(version.name).down) this.addSql(statement)
+        const own = dialectStatements(this, version, index, 'down')
+        if (own !== null) {
+          for (const statement of own) this.addSql(statement)
           return
         }
         const schema = migrationSchema(this.config.get('schema'))
@@ -63,7 +75,7 @@ function versionMigration (version: SchemaVersion): SchedulerMigrationClass {
 
 /** Every schema version in order, as `migrationsList` entries `{ name, class }`. */
 export const schedulerMigrations: readonly MigrationObject[] =
-  SCHEMA_VERSIONS.map((version) => ({ name: version.name, class: versionMigration(version) }))
+  SCHEMA_VERSIONS.map((version, index) => ({ name: version.name, class: versionMigration(version, index) }))
 
 /** Creates the tables (`down` drops them, execution history included). */
 export const Migration20261201000000_scheduler_initial: SchedulerMigrationClass = schedulerMigrations[0]!.class
@@ -88,13 +100,15 @@ export class SchedulerMigration extends Migration {
   override name = 'SchedulerMigration'
 
   override up (): void {
-    const sqlite = onSqlite(this)
-    for (const version of SCHEMA_VERSIONS) for (const statement of sqlite ? sqliteVersionStatements(version.name).up : version.up) this.addSql(statement)
+    for (const [index, version] of SCHEMA_VERSIONS.entries()) {
+      for (const statement of dialectStatements(this, version, index, 'up') ?? version.up) this.addSql(statement)
+    }
   }
 
   /** Drops the tables, execution history included. */
   override down (): void {
-    const sqlite = onSqlite(this)
-    for (const version of [...SCHEMA_VERSIONS].reverse()) for (const statement of sqlite ? sqliteVersionStatements(version.name).down : version.down) this.addSql(statement)
+    for (const [index, version] of [...SCHEMA_VERSIONS.entries()].reverse()) {
+      for (const statement of dialectStatements(this, version, index, 'down') ?? version.down) this.addSql(statement)
+    }
   }
 }

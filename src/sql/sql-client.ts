@@ -1,8 +1,9 @@
 /**
  * The database port: everything the scheduler says to its database goes through `SqlClient`
- * (pg-boss's `executeSql` idea). Three adapters exist: `pg` pools (MikroORM's PostgreSQL driver),
- * PGlite (MikroORM's embedded driver) and libSQL (`@mikro-orm/libsql`, SQLite). Queries use the
- * dialect's placeholders (`$1` on PostgreSQL and PGlite, `?1` on SQLite) and return plain rows.
+ * (pg-boss's `executeSql` idea). Adapters: `pg` pools (MikroORM's PostgreSQL driver), PGlite
+ * (MikroORM's embedded driver), `mysql2` pools (MikroORM's MySQL and MariaDB drivers) and libSQL
+ * (`@mikro-orm/libsql`, SQLite). Queries use the dialect's placeholders (`$1` on PostgreSQL and
+ * PGlite, `?` on MySQL, `?1` on SQLite) and return plain rows.
  */
 
 /** Runs one statement and returns its rows. */
@@ -12,7 +13,7 @@ export interface SqlExecutor {
 
 /** A pooled client: statements, transactions, and dedicated sessions for locks and LISTEN. */
 export interface SqlClient extends SqlExecutor {
-  readonly dialect: 'postgresql' | 'pglite' | 'sqlite'
+  readonly dialect: 'postgresql' | 'pglite' | 'mysql' | 'sqlite'
   /**
    * Runs one statement on a pooled connection. With `options.timeoutMs`, a connection that has not
    * answered `timeoutMs` plus one second after the statement was sent (or that the pool has not
@@ -103,7 +104,11 @@ export async function atomically<T> (db: SqlExecutor, fn: (tx: SqlExecutor) => P
   return typeof transaction === 'function' ? transaction.call(db, fn) as Promise<T> : fn(db)
 }
 
-/** PostgreSQL `undefined_table` (42P01): a statement named a table that does not exist (a host's schema tool dropped it). */
+/**
+ * A statement named a table that does not exist (a host's schema tool dropped it): PostgreSQL
+ * `undefined_table` (42P01), or MySQL/MariaDB `ER_NO_SUCH_TABLE` (errno 1146).
+ */
 export function isUndefinedTable (error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '42P01'
+  const fault = error as { code?: unknown, errno?: unknown } | null
+  return fault?.code === '42P01' || fault?.errno === 1146
 }

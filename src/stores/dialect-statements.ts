@@ -19,6 +19,15 @@ import * as jobs from './postgresql/jobs.js'
 import * as nodes from './postgresql/nodes.js'
 import * as queuedRuns from './postgresql/queued-runs.js'
 import * as stats from './postgresql/stats.js'
+import { installMysqlSchema, verifyMysqlSchema } from '../schema/mysql-install.js'
+import * as mysqlAudit from './mysql/audit.js'
+import { bumpChange, JOBS_CHANNEL } from './mysql/change-counter.js'
+import * as mysqlClaim from './mysql/claim.js'
+import * as mysqlExecutions from './mysql/executions.js'
+import * as mysqlJobs from './mysql/jobs.js'
+import * as mysqlNodes from './mysql/nodes.js'
+import * as mysqlQueuedRuns from './mysql/queued-runs.js'
+import * as mysqlStats from './mysql/stats.js'
 import { SQLITE_NOTIFY } from '../sql/sqlite-client.js'
 import * as sqliteAudit from './sqlite/audit.js'
 import * as sqliteClaim from './sqlite/claim.js'
@@ -93,6 +102,29 @@ export const SQLITE_STATEMENTS: DialectStatements = {
   }
 }
 
+/**
+ * MySQL (≥ 8.0) and MariaDB (≥ 10.6): the modules under `mysql/`, wake-ups by bumping the change
+ * counter (`mysql/change-counter.ts`) that every process polls.
+ */
+export const MYSQL_STATEMENTS: DialectStatements = {
+  jobs: mysqlJobs,
+  claim: mysqlClaim,
+  queuedRuns: mysqlQueuedRuns,
+  executions: mysqlExecutions,
+  nodes: mysqlNodes,
+  audit: mysqlAudit,
+  stats: mysqlStats,
+  installSchema: installMysqlSchema,
+  verifySchema: verifyMysqlSchema,
+  now: async (db) => {
+    const [row] = await db.query<{ now: unknown }>('SELECT UTC_TIMESTAMP(3) AS now')
+    return toDate(row?.now)
+  },
+  notifyChange: async (db, payload) => {
+    await bumpChange(db, JOBS_CHANNEL, payload)
+  }
+}
+
 /** The statements for a SQL port's dialect. */
 export function statementsFor (dialect: SqlClient['dialect']): DialectStatements {
   switch (dialect) {
@@ -101,5 +133,7 @@ export function statementsFor (dialect: SqlClient['dialect']): DialectStatements
       return POSTGRESQL_STATEMENTS
     case 'sqlite':
       return SQLITE_STATEMENTS
+    case 'mysql':
+      return MYSQL_STATEMENTS
   }
 }

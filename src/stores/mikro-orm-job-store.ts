@@ -12,6 +12,7 @@
 import type { MikroORM } from '@mikro-orm/core'
 import { InvalidOptionsError } from '../errors.js'
 import { checkSchemaName, placedSqlClient } from '../schema/placement.js'
+import { mysqlSchemaOptionError } from '../schema/mysql-install.js'
 import { ormDialect, sqlClientFromOrm } from '../sql/from-orm.js'
 import { withQueryTimeout, type SqlClient, type SqlExecutor } from '../sql/sql-client.js'
 import type { AuditContext, AuditEntry, AuditFilter, AuditRecord } from './audit.js'
@@ -104,6 +105,7 @@ export class MikroOrmJobStore implements JobStore {
   async #db (): Promise<SqlClient> {
     this.#ready ??= (async () => {
       this.#source ??= await sqlClientFromOrm(this.#orm as MikroORM)
+      if (this.#schema !== null && this.#source.dialect === 'mysql') throw mysqlSchemaOptionError(this.#schema)
       const sql = placedSqlClient(this.#source, this.#schema)
       if (this.#install === 'auto') await this.#statements.installSchema(sql, this.#schema)
       else await this.#statements.verifySchema(sql)

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { buildPackage } from '../helpers/build.js'
 import { freshDatabase, query } from '../helpers/database.js'
+import { freshMariadbDatabase, mariadbQuery } from '../helpers/mariadb.js'
 import { pollUntil, startProcess, stopProcess, tail, waitForReport, type Worker } from '../cluster/processes.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -208,6 +209,30 @@ t.test('WORKERS=2 on PostgreSQL: two workers share the port, the primary plans, 
   const duplicates = await query(url, 'select job_id, run_time from scheduler_job_execution group by 1, 2 having count(*) > 1')
   t.same(duplicates, [], 'no occurrence ran twice')
   t.same(await query(url, "select id from scheduler_job_execution where status = 'running'"), [], 'no execution left running')
+})
+
+t.test('WORKERS=2 on MariaDB (DATABASE_URL=mysql://…): the workers run the jobs the primary plans, each occurrence once, SIGTERM stops all', async (t) => {
+  const url = await freshMariadbDatabase(t, 'example_mariadb')
+  const app = startExample(t, 'example app on MariaDB', { DATABASE_URL: url, WORKERS: '2' })
+  const base = await listeningAt(app)
+  const started = await pollUntil('three schedulers started (the primary and two workers)', async () => {
+    const reports = app.reports.filter((report) => report.msg === 'scheduler started')
+    return reports.length === 3 && reports
+  }).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+  const primaryPid = app.child.pid
+  const workerNodes = new Set(started.filter((report) => report.pid !== primaryPid).map((report) => String(report.nodeId)))
+  await waitForReport(app, 'the primary leading', (report) => report.pid === primaryPid && String(report.msg).startsWith('leader lock acquired'))
+  const owners = await pollUntil('successful runs owned by both workers', async () => {
+    const seen = new Set((await executions(base)).filter((row) => row.status === 'success').map((row) => row.owner))
+    return [...workerNodes].every((node) => seen.has(node)) && seen
+  }, 60_000).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+  t.same([...owners].filter((owner) => !workerNodes.has(String(owner))), [], 'every run was started by a worker')
+  const listed = await executions(base)
+  t.ok(listed.every((row) => !Number.isNaN(Date.parse(row.runTime)) && row.runTime.endsWith('Z')), 'GET /executions shows ISO UTC run times')
+  t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'the primary exits 0 after its workers', { output: tail(app) })
+  const duplicates = await mariadbQuery(url, 'SELECT job_id, run_time FROM scheduler_job_execution GROUP BY 1, 2 HAVING count(*) > 1')
+  t.same(duplicates, [], 'no occurrence ran twice')
+  t.same(await mariadbQuery(url, "SELECT id FROM scheduler_job_execution WHERE status = 'running'"), [], 'no execution left running')
 })
 
 t.test('WORKERS>1 without DATABASE_URL is refused with a clear error', async (t) => {

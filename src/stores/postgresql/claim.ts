@@ -110,7 +110,7 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
 }
 
 /** One execution row the plan step writes. */
-interface PlannedRow {
+export interface PlannedRow {
   jobId: string
   task: string
   runTime: Date
@@ -216,7 +216,7 @@ export async function instanceCounts (tx: SqlExecutor, jobIds: string[], now: Da
 }
 
 /** Sorts inserted rows back to their jobs; planned occurrences with no inserted row were claimed elsewhere. */
-function groupClaims (jobs: JobRecord[], plans: ClaimPlan[], rows: PlannedRow[], inserted: ExecutionRecord[]): ClaimedJob[] {
+export function groupClaims (jobs: JobRecord[], plans: ClaimPlan[], rows: PlannedRow[], inserted: ExecutionRecord[]): ClaimedJob[] {
   const claims = new Map<string, ClaimedJob>(jobs.map((job, i) => [job.id, {
     job, running: [], recorded: [], queued: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null, ...aheadFlags(plans[i])
   }]))

@@ -13,7 +13,7 @@ import { REMOVED_BEFORE_RETRY, REMOVED_BEFORE_RUN, type ClaimedJob, type Executi
 import { EXECUTION_COLUMNS_OF_E, JOB_COLUMNS, liveRunning, nowParam, rowToExecution, rowToJob } from '../rows.js'
 
 /** A queued run as the claim's first statement returns it. */
-interface QueuedRun {
+export interface QueuedRun {
   id: number
   job_id: string
   attempt: number
@@ -22,7 +22,7 @@ interface QueuedRun {
 }
 
 /** What the start step decided for one queued run. */
-type Decision =
+export type Decision =
   | { status: 'running' | 'missed', exception: null }
   | { status: 'abandoned', exception: string }
   | { status: 'rerouted', task: string }
@@ -150,7 +150,7 @@ async function startQueued (tx: SqlExecutor, queued: QueuedRun[], jobRows: Array
 }
 
 /** The start step's rule for one queued run; null: it waits (see {@link claimQueuedRuns}). */
-function decide (run: QueuedRun, job: JobRecord | undefined, running: number, runnable: ReadonlySet<string>, now: Date): Decision | null {
+export function decide (run: QueuedRun, job: JobRecord | undefined, running: number, runnable: ReadonlySet<string>, now: Date): Decision | null {
   const retry = run.attempt > 1
   if (job === undefined) return { status: 'abandoned', exception: retry ? REMOVED_BEFORE_RETRY : REMOVED_BEFORE_RUN }
   if (!runnable.has(job.task)) return { status: 'rerouted', task: job.task }
@@ -172,7 +172,7 @@ async function liveRunningCounts (tx: SqlExecutor, jobIds: string[], now: Date):
 }
 
 /** The started and recorded rows by job (each started run is an instance of its own: no catch-up batch). */
-function groupStarted (rows: ExecutionRecord[], jobs: Map<string, JobRecord>): ClaimedJob[] {
+export function groupStarted (rows: ExecutionRecord[], jobs: Map<string, JobRecord>): ClaimedJob[] {
   const claims = new Map<string, ClaimedJob>()
   for (const execution of rows) {
     const job = jobs.get(execution.jobId)

@@ -1,0 +1,185 @@
+/**
+ * The `scheduler_job` statements of the MySQL/MariaDB job store: add, read, list, patch, remove,
+ * with the signatures and guarantees of `postgresql/jobs.ts`. MySQL has no `RETURNING` on INSERT
+ * or UPDATE: a write and the read of its row run in one transaction (the row locked by the write).
+ */
+import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../../errors.js'
+import { atomically, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
+import type { JobFilter, JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
+import { rowToJob, withFireTime } from '../rows.js'
+import { affectedRows, isDuplicateKey, list, MYSQL_JOB_COLUMNS, placeholders } from './sql.js'
+
+const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
+  name: 'name',
+  task: 'task',
+  args: 'args',
+  trigger: '`trigger`',
+  nextRunTime: 'next_run_time',
+  nextFireTime: 'next_fire_time',
+  paused: 'paused',
+  misfireGraceTime: 'misfire_grace_time',
+  coalesce: '`coalesce`',
+  maxInstances: 'max_instances',
+  timeoutMs: 'timeout_ms',
+  captureLogs: 'capture_logs',
+  retry: 'retry',
+  recover: 'recover',
+  lastError: 'last_error'
+}
+
+const INSERT_COLUMNS = 'id, name, task, args, `trigger`, next_run_time, paused, misfire_grace_time, `coalesce`, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover, created_at, updated_at'
+/** One row of {@link INSERT_COLUMNS}: the 16 values of `jobValues`, then the clock for both times. */
+const INSERT_ROW = `${placeholders(16).slice(0, -1)}, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`
+
+/**
+ * `replaceExisting`: `ON DUPLICATE KEY UPDATE … = VALUES(…)`. `VALUES()` is deprecated in MySQL
+ * 8.0.20+ (it still works, with a warning) but is the one form MariaDB also accepts (MySQL's row
+ * alias `AS new` is not MariaDB syntax).
+ */
+const REPLACE = `ON DUPLICATE KEY UPDATE name = VALUES(name), task = VALUES(task), args = VALUES(args),
+  \`trigger\` = VALUES(\`trigger\`), next_run_time = VALUES(next_run_time), next_fire_time = VALUES(next_fire_time), paused = VALUES(paused),
+  misfire_grace_time = VALUES(misfire_grace_time), \`coalesce\` = VALUES(\`coalesce\`), max_instances = VALUES(max_instances),
+  timeout_ms = VALUES(timeout_ms), last_error = VALUES(last_error), capture_logs = VALUES(capture_logs), retry = VALUES(retry),
+  recover = VALUES(recover), updated_at = VALUES(updated_at), version = version + 1`
+
+export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
+  return atomically(db, async (tx) => {
+    try {
+      await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${INSERT_ROW} ${options.replaceExisting === true ? REPLACE : ''}`, jobValues(job))
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new ConflictingIdError(job.id)
+      throw error
+    }
+    return await getJob(tx, job.id) as JobRecord
+  })
+}
+
+export async function addJobs (db: SqlClient, jobs: NewJobRecord[]): Promise<JobRecord[]> {
+  if (jobs.length === 0) return []
+  return db.transaction(async (tx) => insertJobs(tx, jobs))
+}
+
+/** Inserts many jobs in one statement, in the caller's transaction. @throws ConflictingIdError for the first id that exists or repeats. */
+export async function insertJobs (tx: SqlExecutor, jobs: NewJobRecord[]): Promise<JobRecord[]> {
+  try {
+    await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${jobs.map(() => INSERT_ROW).join(', ')}`, jobs.flatMap(jobValues))
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error
+    // The statement inserted nothing (InnoDB rolls a failed statement back): the refused id is
+    // the first one that exists already or repeats one before it in the batch.
+    const existing = new Set((await tx.query<{ id: string }>('SELECT id FROM scheduler_job WHERE id IN (?)', [list(jobs.map((job) => job.id))])).map((row) => row.id))
+    const seen = new Set<string>()
+    const refused = jobs.find((job) => {
+      const conflict = existing.has(job.id) || seen.has(job.id)
+      seen.add(job.id)
+      return conflict
+    })
+    throw new ConflictingIdError(refused?.id ?? '?')
+  }
+  const rows = await tx.query(`SELECT ${MYSQL_JOB_COLUMNS} FROM scheduler_job WHERE id IN (?)`, [jobs.map((job) => job.id)])
+  const byId = new Map(rows.map((row) => [row.id as string, rowToJob(row)]))
+  return jobs.map((job) => byId.get(job.id) as JobRecord)
+}
+
+export async function getJob (db: SqlExecutor, id: string): Promise<JobRecord | null> {
+  const [row] = await db.query(`SELECT ${MYSQL_JOB_COLUMNS} FROM scheduler_job WHERE id = ?`, [id])
+  return row === undefined ? null : rowToJob(row)
+}
+
+export async function getJobs (db: SqlClient, filter: JobFilter = {}): Promise<JobRecord[]> {
+  const where = jobWhere(filter)
+  const rows = await db.query(
+    `SELECT ${MYSQL_JOB_COLUMNS} FROM scheduler_job WHERE ${where.sql} ORDER BY id LIMIT ? OFFSET ?`,
+    [...where.values, filter.limit ?? Number.MAX_SAFE_INTEGER, filter.offset ?? 0]
+  )
+  return rows.map(rowToJob)
+}
+
+export async function countJobs (db: SqlClient, filter: JobFilter = {}): Promise<number> {
+  const where = jobWhere(filter)
+  const [row] = await db.query<{ count: number }>(`SELECT count(*) AS count FROM scheduler_job WHERE ${where.sql}`, where.values)
+  return Number(row?.count ?? 0)
+}
+
+export async function updateJob (db: SqlExecutor, id: string, changes: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
+  const patch = withFireTime(changes)
+  const sets: string[] = []
+  const values: unknown[] = []
+  for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof JobPatch, string]>) {
+    if (!(key in patch)) continue
+    const value = patch[key]
+    // json columns take JSON text; a null retry policy is SQL NULL, not the JSON value null.
+    values.push(key === 'args' || key === 'trigger' || (key === 'retry' && value !== null) ? JSON.stringify(value) : value)
+    sets.push(`${column} = ?`)
+  }
+  sets.push('updated_at = UTC_TIMESTAMP(3)', 'version = version + 1')
+  return atomically(db, async (tx) => {
+    const version = options.expectedVersion ?? null
+    const updated = affectedRows(await tx.query(
+      `UPDATE scheduler_job SET ${sets.join(', ')} WHERE id = ? AND (? IS NULL OR version = ?)`,
+      [...values, id, version, version]
+    ))
+    if (updated > 0) return await getJob(tx, id) as JobRecord
+    if (options.expectedVersion !== undefined && (await tx.query('SELECT 1 FROM scheduler_job WHERE id = ?', [id])).length > 0) {
+      throw new VersionMismatchError(id, options.expectedVersion)
+    }
+    throw new JobNotFoundError(id)
+  })
+}
+
+export async function removeJob (db: SqlExecutor, id: string): Promise<boolean> {
+  return affectedRows(await db.query('DELETE FROM scheduler_job WHERE id = ?', [id])) > 0
+}
+
+/** The WHERE clause of a job filter (only the conditions given), with its values. */
+function jobWhere (filter: JobFilter): { sql: string, values: unknown[] } {
+  const conditions = ['TRUE']
+  const values: unknown[] = []
+  if (filter.task !== undefined) { conditions.push('task = ?'); values.push(filter.task) }
+  if (filter.paused !== undefined) { conditions.push('paused = ?'); values.push(filter.paused) }
+  if (filter.flagged !== undefined) { conditions.push('(last_error IS NOT NULL) = ?'); values.push(filter.flagged) }
+  if (filter.search !== undefined) {
+    // Case-insensitive as PostgreSQL's ILIKE (the columns are utf8mb4_bin); `\` is LIKE's default escape.
+    const pattern = `%${escapeLike(filter.search)}%`
+    conditions.push('(LOWER(id) LIKE LOWER(?) OR LOWER(name) LIKE LOWER(?))')
+    values.push(pattern, pattern)
+  }
+  return { sql: conditions.join(' AND '), values }
+}
+
+/** Escapes LIKE wildcards so a search for `50%_off` matches those characters. */
+function escapeLike (text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
+}
+
+function jobValues (job: NewJobRecord): unknown[] {
+  return [
+    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
+    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
+    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
+    job.captureLogs ?? true,
+    job.retry === undefined || job.retry === null ? null : JSON.stringify(job.retry),
+    job.recover ?? false
+  ]
+}
+
+/** Jobs written without the scheduler: `next_run_time` null, not paused, not flagged, never run (as `postgresql/jobs.ts`). */
+export async function getUnscheduledJobs (db: SqlExecutor, limit: number): Promise<JobRecord[]> {
+  const rows = await db.query(
+    `SELECT ${MYSQL_JOB_COLUMNS.split(', ').map((column) => `j.${column}`).join(', ')} FROM scheduler_job j
+     WHERE j.next_run_time IS NULL AND j.paused = FALSE AND j.last_error IS NULL
+       AND NOT EXISTS (SELECT 1 FROM scheduler_job_execution e WHERE e.job_id = j.id)
+     ORDER BY j.created_at, j.id LIMIT ?`,
+    [limit]
+  )
+  return rows.map(rowToJob)
+}
+
+/** Sets the next occurrence (or the flag) of an unscheduled job, only if no one wrote it since it was read. */
+export async function scheduleUnscheduledJob (db: SqlClient, id: string, version: number, patch: Pick<JobPatch, 'nextRunTime' | 'nextFireTime' | 'lastError'>): Promise<boolean> {
+  return affectedRows(await db.query(
+    `UPDATE scheduler_job SET next_run_time = ?, next_fire_time = ?, last_error = ?, updated_at = UTC_TIMESTAMP(3), version = version + 1
+     WHERE id = ? AND version = ? AND next_run_time IS NULL`,
+    [patch.nextRunTime ?? null, patch.nextFireTime ?? null, patch.lastError ?? null, id, version]
+  )) > 0
+}

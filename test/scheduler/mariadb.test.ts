@@ -1,0 +1,207 @@
+/**
+ * The scheduler on MariaDB (MikroORM's MariaDB driver), with what replaces PostgreSQL's advisory
+ * lock and LISTEN/NOTIFY there: the `GET_LOCK` leader lock on the dedicated connection, and
+ * wake-ups through the polled change counter. The cross-process wake-up delay is measured by this
+ * test's own clock, between a job write on one scheduler and its execution on the other, with the
+ * loops' own polling set to 30 s so that only a wake-up can explain a run within a second.
+ */
+import { Writable } from 'node:stream'
+import Fastify from 'fastify'
+import t from 'tap'
+import { SchedulerJob, schedulerPlugin } from '../../src/index.js'
+import type { SchedulerOptions } from '../../src/options.js'
+import { Scheduler } from '../../src/scheduler/scheduler.js'
+import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
+import { freshMariadbDatabase, mariadbQuery, openMariadbOrm } from '../helpers/mariadb.js'
+import { waitUntil } from '../helpers/wait.js'
+
+const url = await freshMariadbDatabase(t, 'scheduler')
+
+async function schedulerOnMariadb (t: { teardown(fn: () => unknown): void }, options: Partial<SchedulerOptions> = {}): Promise<Scheduler> {
+  const orm = await openMariadbOrm(t, url)
+  const scheduler = new Scheduler({ store: new MikroOrmJobStore(orm), orm, pollIntervalMs: 30_000, ...options })
+  t.teardown(async () => scheduler.shutdown())
+  return scheduler
+}
+
+t.test('an interval job fires on MariaDB and is recorded; the leader holds GET_LOCK', async (t) => {
+  const scheduler = await schedulerOnMariadb(t, { nodeId: 'smoke' })
+  scheduler.registerTask('tick', async () => {})
+  await scheduler.start()
+  await scheduler.addJob({ id: 'tick', task: 'tick', trigger: { type: 'interval', seconds: 1 } })
+  const executed = await scheduler.once('job:executed')
+  t.equal(executed.execution.status, 'success')
+  const rows = await mariadbQuery(url, "SELECT status FROM scheduler_job_execution WHERE job_id = 'tick'")
+  t.ok(rows.length >= 1 && rows.every((row) => row.status === 'success' || row.status === 'running'), 'recorded')
+  t.equal(scheduler.status().isLeader, true)
+  t.equal(scheduler.status().lock, 'advisory', "lock 'auto' picks the GET_LOCK lock on MySQL")
+  const [holder] = await mariadbQuery<{ holders: number }>(url,
+    `SELECT count(*) AS holders FROM scheduler_leader WHERE node_id = 'smoke' AND backend_pid = IS_USED_LOCK(CONCAT('fms_leader_', SHA1(CONCAT(DATABASE(), ':', lock_key))))`)
+  t.equal(Number(holder?.holders), 1, 'the leader row names the connection that holds the lock')
+  await scheduler.removeJob('tick')
+})
+
+t.test('a job added on one process wakes the leader on another within a second (the polled change counter)', async (t) => {
+  const leader = await schedulerOnMariadb(t, { nodeId: 'leader' })
+  const other = await schedulerOnMariadb(t, { nodeId: 'other', plan: false })
+  const ran: Array<{ id: string, at: number }> = []
+  leader.registerTask('wake', async (ctx) => { ran.push({ id: ctx.job.id, at: Date.now() }) })
+  other.registerTask('wake', async () => {})
+  await leader.start()
+  await waitUntil('the first scheduler leads', () => leader.status().isLeader)
+  await other.start()
+  const delays: number[] = []
+  for (let round = 0; round < 5; round++) {
+    const id = `wake-${round}`
+    // An idle leader: nothing due, its loop asleep for 30 s unless woken.
+    const added = Date.now()
+    await other.addJob({ id, task: 'wake', trigger: { type: 'date', runDate: new Date().toISOString() } })
+    const run = await waitUntil(`${id} runs`, () => ran.find((entry) => entry.id === id), 10_000)
+    delays.push(run.at - added)
+  }
+  t.comment(`cross-process wake-up delays (ms): ${delays.join(', ')}`)
+  t.ok(Math.max(...delays) < 1000, `every job ran within 1 s of its write on the other process (max ${Math.max(...delays)} ms; the loops poll every 30 s)`)
+  t.equal(ran.length, 5, 'each job ran once')
+})
+
+t.test('a run queued by a planner that does not execute wakes a worker on another process within a second', async (t) => {
+  const planner = await schedulerOnMariadb(t, { nodeId: 'planner', execute: false })
+  const worker = await schedulerOnMariadb(t, { nodeId: 'worker', plan: false })
+  const ran: Array<{ id: string, at: number }> = []
+  planner.registerTask('queued', async () => {})
+  worker.registerTask('queued', async (ctx) => { ran.push({ id: ctx.job.id, at: Date.now() }) })
+  await planner.start()
+  await waitUntil('the planner leads', () => planner.status().isLeader)
+  await worker.start()
+  const delays: number[] = []
+  for (let round = 0; round < 5; round++) {
+    const id = `queued-${round}`
+    const added = Date.now()
+    // Written on the planner: it wakes at once (same process), plans a queued run, and bumps the
+    // queued counter; the worker, whose own loops sleep 30 s, can only learn of it by its poll.
+    await planner.addJob({ id, task: 'queued', trigger: { type: 'date', runDate: new Date().toISOString() } })
+    const run = await waitUntil(`${id} runs on the worker`, () => ran.find((entry) => entry.id === id), 10_000)
+    delays.push(run.at - added)
+  }
+  t.comment(`planner-to-worker delays (ms): ${delays.join(', ')}`)
+  t.ok(Math.max(...delays) < 1000, `every queued run started on the worker within 1 s (max ${Math.max(...delays)} ms; its loops poll every 30 s)`)
+  const owners = await mariadbQuery<{ owner: string }>(url, "SELECT DISTINCT owner FROM scheduler_job_execution WHERE job_id LIKE 'queued-%'")
+  t.same(owners.map((row) => row.owner), ['worker'], 'the worker started them all')
+})
+
+t.test('when the leader shuts down, a standby takes GET_LOCK over', async (t) => {
+  const first = await schedulerOnMariadb(t, { nodeId: 'first', leaderRetryMs: 200 })
+  const second = await schedulerOnMariadb(t, { nodeId: 'second', leaderRetryMs: 200 })
+  await first.start()
+  await waitUntil('the first leads', () => first.status().isLeader)
+  await second.start()
+  t.equal(second.status().isLeader, false, 'one leader at a time')
+  t.equal((await second.getStatus()).leader?.nodeId, 'first', 'the standby sees who leads')
+  await first.shutdown()
+  await waitUntil('the second leads', () => second.status().isLeader, 5000)
+  t.equal((await second.getStatus()).leader?.nodeId, 'second')
+})
+
+t.test('a table dropped under a running scheduler on MariaDB is installed again, and jobs keep running', async (t) => {
+  const orm = await openMariadbOrm(t, url)
+  const lines: Array<{ msg: string }> = []
+  const stream = new Writable({ write (chunk, _encoding, done) { lines.push(JSON.parse(String(chunk)) as { msg: string }); done() } })
+  const app = Fastify({ logger: { level: 'warn', stream } })
+  t.teardown(async () => app.close())
+  const runs: Date[] = []
+  await app.register(schedulerPlugin, {
+    orm,
+    tasks: { tick: async (ctx) => { runs.push(ctx.runTime) } },
+    jobs: [{ id: 'healed', task: 'tick', trigger: { type: 'interval', seconds: 1 } }],
+    pollIntervalMs: 500,
+    leaderHeartbeatMs: 200,
+    leaderStaleMs: 1000
+  })
+  await app.ready()
+  await waitUntil('the first run', () => runs.length > 0)
+  await mariadbQuery(url, 'DROP TABLE scheduler_leader')
+  const reinstalled = await waitUntil('a log line saying the tables were installed again', () => lines.find((line) => /installed again/.test(line.msg)))
+  t.match(reinstalled.msg, /scheduler_leader/, 'the log names the missing table')
+  const runsAtReinstall = runs.length
+  await waitUntil('two more runs after the reinstall', () => runs.length >= runsAtReinstall + 2)
+  const leader = await waitUntil('a leader row again', async () => (await mariadbQuery(url, 'SELECT node_id FROM scheduler_leader'))[0])
+  t.equal(leader.node_id, app.scheduler.nodeId, 'the leader heartbeats into the reinstalled table')
+})
+
+t.test("a job written through the host's em on MariaDB is validated, scheduled and run", async (t) => {
+  const orm = await openMariadbOrm(t, url)
+  const app = Fastify()
+  t.teardown(async () => app.close())
+  const runs: string[] = []
+  await app.register(schedulerPlugin, { orm, tasks: { orm: async (ctx) => { runs.push(ctx.job.id) } }, pollIntervalMs: 30_000 })
+  await app.ready()
+  const em = orm.em.fork()
+  em.create(SchedulerJob, { id: 'from-em', name: 'from em', task: 'orm', args: [], trigger: { type: 'interval', seconds: 1 } })
+  await em.flush()
+  await waitUntil('the em-written job runs', () => runs.includes('from-em'), 5000)
+  const job = await app.scheduler.getJob('from-em')
+  t.ok(job?.nextRunTime instanceof Date, 'the flush computed its next run time')
+  const loaded = await orm.em.fork().findOneOrFail(SchedulerJob, 'from-em')
+  t.ok(loaded.createdAt instanceof Date, 'the entity loads its dates as Dates')
+  t.equal(loaded.createdAt.getTime(), job?.createdAt.getTime(), 'the same instant the store reads')
+  const audit = await app.scheduler.getAudit({ jobId: 'from-em' })
+  t.same(audit.map((entry) => [entry.action, entry.actor]), [['added', 'orm']], 'the flush wrote its audit row (actor orm)')
+  t.ok(Math.abs((audit[0]?.at.getTime() ?? 0) - (job?.createdAt.getTime() ?? 0)) < 5000, 'at the time of the write, in UTC')
+  const invalid = orm.em.fork()
+  invalid.create(SchedulerJob, { id: 'bad', name: 'bad', task: 'orm', args: [], trigger: { type: 'interval', seconds: -1 } })
+  await t.rejects(invalid.flush(), { code: 'FST_SCHEDULER_INVALID_TRIGGER' }, 'an invalid row makes the flush throw')
+  t.equal(await app.scheduler.getJob('bad'), null, 'and nothing of it is written')
+})
+
+/** The connections holding a scheduler's GET_LOCK (one while a leader holds it). */
+async function getLockHolders (): Promise<number[]> {
+  const rows = await mariadbQuery<{ holder: number | null }>(url,
+    "SELECT IS_USED_LOCK(CONCAT('fms_leader_', SHA1(CONCAT(DATABASE(), ':', '7215830002')))) AS holder")
+  return rows.map((row) => row.holder).filter((holder): holder is number => holder !== null).map(Number)
+}
+
+t.test('a leader whose GET_LOCK connection is killed stops leading at once; leadership is re-established', async (t) => {
+  const a = await schedulerOnMariadb(t, { nodeId: 'killed-a', leaderRetryMs: 50 })
+  const acquiredA = a.once('leader:acquired')
+  await a.start()
+  await acquiredA
+  const b = await schedulerOnMariadb(t, { nodeId: 'killed-b', leaderRetryMs: 50 })
+  await b.start()
+  const [holder] = await getLockHolders()
+  t.ok(holder !== undefined, 'the lock is held')
+  const lostA = a.once('leader:lost')
+  const reacquired = Promise.race([a.once('leader:acquired'), b.once('leader:acquired')])
+  await mariadbQuery(url, `KILL CONNECTION ${Number(holder)}`)
+  t.match((await lostA).reason, /connection|closed|lost|terminat/i)
+  await reacquired
+  await waitUntil('one holder again', async () => (await getLockHolders()).length === 1)
+  t.equal([a.status().isLeader, b.status().isLeader].filter(Boolean).length, 1, 'exactly one of the two leads')
+  t.not((await getLockHolders())[0], holder, 'the lock is held on a new connection')
+})
+
+t.test('a leader whose heartbeat goes stale is fenced: its GET_LOCK connection is killed and a standby takes over', async (t) => {
+  // A renews its heartbeat once a minute, so to B (stale after 300 ms) it looks frozen.
+  const a = await schedulerOnMariadb(t, { nodeId: 'stale-a', leaderHeartbeatMs: 60_000, leaderStaleMs: 130_000 })
+  const acquiredA = a.once('leader:acquired')
+  await a.start()
+  await acquiredA
+  const [holderA] = await getLockHolders()
+  const b = await schedulerOnMariadb(t, { nodeId: 'stale-b', leaderHeartbeatMs: 100, leaderStaleMs: 300, leaderRetryMs: 50 })
+  const lostA = a.once('leader:lost')
+  const acquiredB = b.once('leader:acquired')
+  await b.start()
+  await acquiredB
+  t.match((await lostA).reason, /connection|closed|lost|took over/i, 'the fenced leader learns it lost the lock')
+  t.match((await b.getStatus()).leader, { nodeId: 'stale-b' })
+  t.not((await getLockHolders())[0], holderA, 'the lock moved to another connection')
+  // The fence: a claim on behalf of the old leader finds nothing, even with a job due.
+  b.registerTask('work', async () => {})
+  await b.addJob({ id: 'fenced-due', task: 'work', trigger: { type: 'cron', expression: '0 0 1 1 *' } })
+  await mariadbQuery(url, "UPDATE scheduler_job SET next_run_time = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE id = 'fenced-due'")
+  const claims = await a.options.store.claimDueJobs({
+    now: null, limit: 10, startLimit: 10, tasks: ['work'], owner: 'stale-a', leaseMs: 1000,
+    plan: () => { throw new Error('a fenced claim must not plan anything') },
+    fence: { lockKey: a.options.leaderLockKey, nodeId: 'stale-a', backendPid: Number(holderA), staleMs: 130_000 }
+  })
+  t.same(claims, [], 'a claim fenced to the old leader claims nothing')
+})
