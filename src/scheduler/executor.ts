@@ -39,8 +39,9 @@ export interface Submission {
 interface Running {
   controller: AbortController
   settle: (outcome: ExecutionOutcome) => void
-  /** Still waiting to start (`waitMs`); `cancel` drops it without an outcome. */
+  /** Still waiting to start (`waitMs`), for `remainingMs`; `cancel` drops it without an outcome. */
   waiting: boolean
+  remainingMs: () => number
   cancel: () => void
 }
 
@@ -97,13 +98,14 @@ export class Executor {
   }
 
   /**
-   * Drops the submissions still waiting to start (runs claimed ahead, at shutdown): they never run
-   * and report no outcome, and their slots are freed. Returns their ids.
+   * Drops the submissions still waiting to start more than `minWaitMs` from now (runs claimed
+   * ahead, at shutdown): they never run and report no outcome, and their slots are freed. Returns
+   * their ids.
    */
-  takeWaiting (): number[] {
+  takeWaiting (minWaitMs: number): number[] {
     const ids: number[] = []
     for (const [id, running] of this.#running) {
-      if (!running.waiting) continue
+      if (!running.waiting || running.remainingMs() <= minWaitMs) continue
       running.cancel()
       this.#running.delete(id)
       ids.push(id)
@@ -141,6 +143,7 @@ export class Executor {
       controller,
       settle,
       waiting: true,
+      remainingMs: () => submission.waitMs?.() ?? 0,
       cancel: () => {
         settled = true
         clearTimeout(delay)

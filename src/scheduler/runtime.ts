@@ -46,6 +46,9 @@ export interface SchedulerRuntimeDeps {
   databaseClock: DatabaseClock
 }
 
+/** Milliseconds: at shutdown, a run claimed ahead due later than this is handed to other processes. */
+export const HAND_OVER_AFTER_MS = 500
+
 export class SchedulerRuntime {
   readonly #deps: SchedulerRuntimeDeps
   #session: DedicatedSession | null = null
@@ -163,13 +166,14 @@ export class SchedulerRuntime {
   }
 
   /**
-   * At shutdown: runs claimed ahead that still wait for their fire time are put back to `queued`
-   * for any worker (`requeueExecutions`), rather than kept waiting past the drain or cut off.
+   * At shutdown: runs claimed ahead whose fire time is more than {@link HAND_OVER_AFTER_MS} away are
+   * put back to `queued` for any worker (`requeueExecutions`), rather than kept waiting through the
+   * drain or cut off by it; sooner ones start here, as running handlers finish, within the drain.
    */
   async #handOverWaiting (): Promise<void> {
     const { options: { store, nodeId, log, statementTimeoutMs }, executor, runner } = this.#deps
     if (store.requeueExecutions === undefined) return
-    const ids = executor.takeWaiting()
+    const ids = executor.takeWaiting(HAND_OVER_AFTER_MS)
     if (ids.length === 0) return
     runner.forget(ids)
     try {

@@ -66,11 +66,16 @@ t.test('200 ms latency each way for a minute: no error, no duplicate, lag grows 
 
   const errors = workers.flatMap((worker) => reportsOf(worker, 'scheduler-error').filter((report) => (report.at as number) >= slowFrom))
   t.same(errors, [], 'no scheduler error under latency')
+  const stoppingAt = Date.now()
   for (const worker of workers) {
     t.same(await stopProcess(worker, 'SIGTERM', 60_000), { code: 0, signal: null }, `${worker.name} shut down cleanly`, { output: tail(worker) })
   }
+  // Runs claimed ahead for fire times after the shutdown began were handed over (queued, for a
+  // process that starts later): not run, not lost.
   const rows = await executions(url, 'all-run')
-  t.same(rows.filter((row) => row.status !== 'success').map((row) => `${row.run_time.toISOString()} ${row.status}`), [], 'every execution succeeded')
+  const handedOver = rows.filter((row) => row.status === 'queued' && row.run_time.getTime() > stoppingAt)
+  t.same(rows.filter((row) => row.status !== 'success' && !handedOver.includes(row)).map((row) => `${row.run_time.toISOString()} ${row.status}`), [],
+    `every execution succeeded, but for ${handedOver.length} handed over at shutdown (queued, fire time after it)`)
   t.same(gaps(rows, 1000), [], 'no occurrence without a row')
   t.same(await duplicateRows(url), [])
   t.same(duplicateStarts(workers), [], 'no handler started twice for one occurrence')
