@@ -3,7 +3,7 @@
  * `pg_advisory_xact_lock` (PostgreSQL docs, "Advisory Locks"), idempotent. Never
  * `orm.schema.update()`: on the host's database that drops tables it does not know.
  */
-import type { SqlClient } from '../sql/sql-client.js'
+import type { SqlClient, SqlExecutor } from '../sql/sql-client.js'
 import { SCHEMA_LOCK_KEY } from './ddl.js'
 import { quoteIdentifier } from './placement.js'
 import { SCHEMA_VERSIONS } from './versions.js'
@@ -52,6 +52,10 @@ export async function installSchema (sql: SqlClient, schema: string | null = nul
     try {
       await sql.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [SCHEMA_LOCK_KEY])
+        // Another process may have installed everything while this one waited for the lock: then
+        // no DDL at all, not even no-op DDL, whose table locks deadlock with that process's first
+        // statements (its reaper, seen in CI as 40P01 at start).
+        if (await completeInTransaction(tx)) return
         if (schema !== null) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`)
         for (const version of SCHEMA_VERSIONS) for (const statement of version.up) await tx.query(statement)
       })
@@ -62,8 +66,16 @@ export async function installSchema (sql: SqlClient, schema: string | null = nul
   }
 }
 
+/** {@link schemaComplete} inside the install transaction, under a savepoint (a failed probe must not abort it). */
+async function completeInTransaction (tx: SqlExecutor): Promise<boolean> {
+  await tx.query('SAVEPOINT install_probe')
+  const complete = await schemaComplete(tx)
+  await tx.query('ROLLBACK TO SAVEPOINT install_probe')
+  return complete
+}
+
 /** Whether every schema version is applied and every object of the DDL is in place. */
-async function schemaComplete (sql: SqlClient): Promise<boolean> {
+async function schemaComplete (sql: SqlExecutor): Promise<boolean> {
   try {
     for (const version of SCHEMA_VERSIONS) {
       const [row] = await sql.query<{ applied: boolean }>(version.probe)
