@@ -7,8 +7,10 @@
  *
  * The window is twice the slowest of the last loop iterations (from the wake-up to the claim's
  * commit and the next wake-up read), at most {@link MAX_CLAIM_AHEAD_MS}; 0 with a test clock
- * (`clock` option), with a store that does not claim ahead (`JobStore.claimsAhead`: the MySQL and
- * SQLite stores), and until the database clock has a reading (runs claimed ahead start by it).
+ * (`clock` option), with a store that does not claim ahead (`JobStore.claimsAhead`: the SQLite
+ * store), with `lock: 'none'` (every process plans: claiming at the fire time spreads the runs over
+ * them, where the process with the widest window would win every claim), and until the database
+ * clock has a reading (runs claimed ahead start by it).
  * Twice, because claims follow one another: a claim's horizon is fixed when it begins, and the
  * occurrences just past it are claimed by the next claim, which commits two cycles later.
  */
@@ -23,7 +25,7 @@ export class ClaimAhead {
   readonly #cyclesMs: number[] = []
   readonly #enabled: boolean
 
-  /** `enabled`: false with a test clock (time is driven by the test) or a store that cannot claim ahead. */
+  /** `enabled`: false with a test clock (time is driven by the test), a store that cannot claim ahead, or `lock: 'none'`. */
   constructor (enabled: boolean) {
     this.#enabled = enabled
   }

@@ -63,8 +63,10 @@ export class SchedulingLoop {
 
   constructor (deps: SchedulingLoopDeps) {
     this.#deps = deps
-    // Off with a test clock, and for a store that claims due jobs only (it would find nothing early).
-    this.#ahead = new ClaimAhead(deps.options.clock === null && deps.options.store.claimsAhead === true)
+    // Off with a test clock, for a store that claims due jobs only (it would find nothing early),
+    // and with lock 'none': there every process plans, and the one with the widest window would win
+    // every claim, where claiming at the fire time spreads the runs over the processes.
+    this.#ahead = new ClaimAhead(deps.options.clock === null && deps.options.store.claimsAhead === true && deps.lock.kind !== 'none')
     this.#loop = new RetryingLoop(deps.options, deps.events, 'scheduling loop', async () => this.#iterate())
     deps.lock.onLost((reason) => {
       this.#lostAt = performance.now()
