@@ -42,7 +42,31 @@ function claimAt (now: Date, plan: ClaimPlanner, aheadMs: number | undefined, st
 export function claimAheadContract (t: TapTest, makeStore: MakeStore): void {
   const open = async (t: TapTest): Promise<JobStore> => openStore(t, makeStore)
 
-  t.test('aheadMs claims jobs due within the window, each occurrence running from its start time', async (t) => {
+  t.test('a store claims ahead, or says it does not and ignores aheadMs', async (t) => {
+    const store = await open(t)
+    if (store.claimsAhead === true) {
+      t.type(store.requeueExecutions, 'function', 'a store that claims ahead can requeue the runs waiting at shutdown')
+      return
+    }
+    await store.addJob(newJob('soon', { nextRunTime: at(12) }))
+    const { plan, calls } = planner()
+    t.same(await store.claimDueJobs(claimAt(at(10), plan, 3000)), [], 'a job due at 12 is not claimed at 10, whatever aheadMs says')
+    t.same(calls, [], 'nor planned')
+    t.equal(ms((await store.getJob('soon'))?.nextRunTime), ms(at(12)))
+  })
+
+  const ahead = (name: string, fn: (t: TapTest) => Promise<void>): void => {
+    t.test(name, async (t) => {
+      const { store } = await makeStore(t)
+      if (store.claimsAhead !== true) {
+        await t.skip('this store does not claim ahead (its claim ignores aheadMs: see the test above)', async () => {})
+        return
+      }
+      await fn(t)
+    })
+  }
+
+  ahead('aheadMs claims jobs due within the window, each occurrence running from its start time', async (t) => {
     const store = await open(t)
     await store.addJob(newJob('due', { nextRunTime: at(9) }))
     await store.addJob(newJob('soon', { nextRunTime: at(12) }))
@@ -70,7 +94,7 @@ export function claimAheadContract (t: TapTest, makeStore: MakeStore): void {
       'the next claim sees the two runs claimed ahead as instances of their job')
   })
 
-  t.test('runs claimed ahead take one start slot each, count as instances, and are queued beyond the start limit', async (t) => {
+  ahead('runs claimed ahead take one start slot each, count as instances, and are queued beyond the start limit', async (t) => {
     const store = await open(t)
     await store.addJob(newJob('soon', { nextRunTime: at(12), maxInstances: 5 }))
     const { plan } = planner()
@@ -83,7 +107,7 @@ export function claimAheadContract (t: TapTest, makeStore: MakeStore): void {
     t.same(next.calls.map((call) => [call.jobId, call.instances]), [['soon', 2]], 'the running and the queued run are both instances')
   })
 
-  t.test('a due batch and runs claimed ahead in one plan: the batch as usual, the others from their start times', async (t) => {
+  ahead('a due batch and runs claimed ahead in one plan: the batch as usual, the others from their start times', async (t) => {
     const store = await open(t)
     await store.addJob(newJob('both', { nextRunTime: at(9), maxInstances: 5 }))
     const plan: ClaimPlanner = (job) => ({
@@ -97,7 +121,7 @@ export function claimAheadContract (t: TapTest, makeStore: MakeStore): void {
     t.equal(ms((await store.getJob('both'))?.nextRunTime), ms(at(12)))
   })
 
-  t.test('a plan that claims nothing ahead leaves the job as it was; without aheadMs nothing is claimed ahead', async (t) => {
+  ahead('a plan that claims nothing ahead leaves the job as it was; without aheadMs nothing is claimed ahead', async (t) => {
     const store = await open(t)
     const added = await store.addJob(newJob('soon', { nextRunTime: at(12) }))
     const deferring = planner(true)
@@ -115,7 +139,7 @@ export function claimAheadContract (t: TapTest, makeStore: MakeStore): void {
     t.same(plain.calls, [])
   })
 
-  t.test('waiting runs: leases renewed from their start, requeued for another process, retries never before their start', async (t) => {
+  ahead('waiting runs: leases renewed from their start, requeued for another process, retries never before their start', async (t) => {
     const store = await open(t)
     if (store.requeueExecutions === undefined) {
       t.fail('a store that claims ahead must be able to requeue waiting runs')

@@ -9,13 +9,7 @@ import t from 'tap'
 import { MYSQL_DROP_STATEMENTS } from '../../src/schema/mysql-ddl.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { freshMariadbDatabase, mariadbQuery, MYSQL8_SQL_MODE, openMariadbOrm } from '../helpers/mariadb.js'
-import { jobStoreContract } from './contract.js'
-import { executionStatsContract } from './execution-stats-contract.js'
-import { auditContract } from './audit-contract.js'
-import { nodeRegistryContract } from './node-registry-contract.js'
-import { retryContract } from './retry-contract.js'
-import { queuedRunsContract } from './queued-runs-contract.js'
-import { claimAheadContract } from './claim-ahead-contract.js'
+import { allStoreContracts } from './all-parts-contract.js'
 
 const url = await freshMariadbDatabase(t, 'stores')
 // The pools run in MySQL 8.0's default sql_mode (ONLY_FULL_GROUP_BY, strict), stricter than
@@ -36,37 +30,8 @@ t.test('the ORM runs on MariaDB, in MySQL 8.0\'s sql_mode', async (t) => {
   t.equal(mode?.mode, MYSQL8_SQL_MODE)
 })
 
-jobStoreContract(t, async () => {
+allStoreContracts(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(otherOrm) }
 })
 
-executionStatsContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(otherOrm) }
-})
-
-nodeRegistryContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-auditContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-retryContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-queuedRunsContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-claimAheadContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})

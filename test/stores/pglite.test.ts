@@ -9,14 +9,8 @@ import { SchedulerJob } from '../../src/entities/scheduler-job.js'
 import { SchedulerJobExecution } from '../../src/entities/scheduler-job-execution.js'
 import { DROP_STATEMENTS } from '../../src/schema/ddl.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
-import { jobStoreContract } from './contract.js'
-import { executionStatsContract } from './execution-stats-contract.js'
-import { auditContract } from './audit-contract.js'
-import { nodeRegistryContract } from './node-registry-contract.js'
-import { retryContract } from './retry-contract.js'
-import { queuedRunsContract } from './queued-runs-contract.js'
-import { claimAheadContract } from './claim-ahead-contract.js'
 import { schemaContract } from './schema-contract.js'
+import { allStoreContracts } from './all-parts-contract.js'
 
 // `memory://` is PGlite's in-memory data directory (a `:memory:` dbName would be a directory name).
 const orm = await MikroORM.init({ dbName: 'memory://', entities: [SchedulerJob, SchedulerJobExecution] })
@@ -32,24 +26,9 @@ t.test('the ORM runs on PGlite', async (t) => {
   t.equal(store.sql.dialect, 'pglite')
 })
 
-jobStoreContract(t, async () => {
+allStoreContracts(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(orm) }
-})
-
-executionStatsContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(orm) }
-})
-
-nodeRegistryContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-auditContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
 })
 
 schemaContract(t, async () => {
@@ -59,17 +38,3 @@ schemaContract(t, async () => {
   return store.sql
 })
 
-retryContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-queuedRunsContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-claimAheadContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})

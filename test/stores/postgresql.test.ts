@@ -10,14 +10,9 @@ import { DROP_STATEMENTS } from '../../src/schema/ddl.js'
 import type { ClaimPlanner } from '../../src/stores/job-store.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { freshDatabase, openOrm, query } from '../helpers/database.js'
-import { at, jobStoreContract, newJob } from './contract.js'
-import { executionStatsContract } from './execution-stats-contract.js'
-import { auditContract } from './audit-contract.js'
-import { nodeRegistryContract } from './node-registry-contract.js'
-import { retryContract } from './retry-contract.js'
-import { queuedRunsContract } from './queued-runs-contract.js'
-import { claimAheadContract } from './claim-ahead-contract.js'
+import { at, newJob } from './contract.js'
 import { schemaContract } from './schema-contract.js'
+import { allStoreContracts } from './all-parts-contract.js'
 
 const url = await freshDatabase(t, 'stores')
 const orm = await openOrm(t, url)
@@ -33,24 +28,9 @@ t.test('the ORM runs on PostgreSQL', async (t) => {
   t.equal(store.sql.dialect, 'postgresql')
 })
 
-jobStoreContract(t, async () => {
+allStoreContracts(t, async () => {
   await dropTables()
   return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(otherOrm) }
-})
-
-executionStatsContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm), sibling: () => new MikroOrmJobStore(otherOrm) }
-})
-
-nodeRegistryContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-auditContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
 })
 
 schemaContract(t, async () => {
@@ -103,17 +83,3 @@ function ms (date: Date | null | undefined): number | null {
   return date == null ? null : date.getTime()
 }
 
-retryContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-queuedRunsContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})
-
-claimAheadContract(t, async () => {
-  await dropTables()
-  return { store: new MikroOrmJobStore(orm) }
-})

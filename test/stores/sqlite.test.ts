@@ -17,11 +17,7 @@ import { isUndefinedTable, type SqlClient } from '../../src/sql/sql-client.js'
 import { createSqliteClient, SQLITE_NOTIFY, SqliteConnectionBusyError, type ConnectionHolder, type LibsqlDatabaseLike } from '../../src/sql/sqlite-client.js'
 import type { ExecutionRecord } from '../../src/stores/job-store.js'
 import { at, jobStoreContract, newJob, type MakeStore, type TapTest } from './contract.js'
-import { executionStatsContract } from './execution-stats-contract.js'
-import { auditContract } from './audit-contract.js'
-import { nodeRegistryContract } from './node-registry-contract.js'
-import { retryContract } from './retry-contract.js'
-import { queuedRunsContract } from './queued-runs-contract.js'
+import { allStoreContracts } from './all-parts-contract.js'
 
 const dir = await mkdtemp(join(tmpdir(), 'scheduler-sqlite-'))
 t.teardown(async () => rm(dir, { recursive: true, force: true }))
@@ -48,12 +44,7 @@ t.test('the ORM runs on SQLite (libsql), the file in WAL mode', async (t) => {
   t.equal(mode?.journal_mode, 'wal')
 })
 
-jobStoreContract(t, onFile)
-executionStatsContract(t, onFile)
-nodeRegistryContract(t, onFile)
-auditContract(t, onFile)
-retryContract(t, onFile)
-queuedRunsContract(t, onFile)
+allStoreContracts(t, onFile)
 
 t.test('on :memory:', async (t) => {
   jobStoreContract(t, async (t) => {

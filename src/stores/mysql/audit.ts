@@ -5,9 +5,10 @@
  * inside a savepoint (MySQL and MariaDB have `SAVEPOINT` too): a failure to write the audit row is
  * reported to the context's `onError`, and the job change still commits.
  */
-import { toDate, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
-import { auditEntry, jobChanges, reportAuditFailure, type AuditAction, type AuditContext, type AuditEntry, type AuditFilter, type AuditRecord } from '../audit.js'
-import type { ExecutionRecord, JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
+import { toDate, type SqlExecutor } from '../../sql/sql-client.js'
+import type { AuditEntry, AuditFilter, AuditRecord } from '../audit.js'
+import { auditedWrites } from '../audited-writes.js'
+import type { JobRecord } from '../job-store.js'
 import { rowToJob } from '../rows.js'
 import * as jobs from './jobs.js'
 import { affectedRows, minusMs, MYSQL_JOB_COLUMNS, NOW } from './sql.js'
@@ -23,71 +24,22 @@ export async function insertAudit (db: SqlExecutor, entries: AuditEntry[]): Prom
   )
 }
 
-/** {@link insertAudit} inside transaction `tx`, under a savepoint: a failure is reported, and the transaction goes on. */
-async function insertAuditInTransaction (tx: SqlExecutor, context: AuditContext, entries: AuditEntry[]): Promise<void> {
-  await tx.query('SAVEPOINT audit_row')
-  try {
-    await insertAudit(tx, entries)
-  } catch (error) {
-    await tx.query('ROLLBACK TO SAVEPOINT audit_row')
-    reportAuditFailure(context, error)
-    return
-  }
-  await tx.query('RELEASE SAVEPOINT audit_row')
-}
-
-function entryOf (context: AuditContext, action: AuditAction, before: JobRecord | null, after: JobRecord | null): AuditEntry {
-  const id = after?.id ?? before?.id ?? ''
-  return auditEntry({ ...context, action }, id, jobChanges(before, after))
-}
-
 async function lockedJob (tx: SqlExecutor, id: string): Promise<JobRecord | null> {
   const [row] = await tx.query(`SELECT ${MYSQL_JOB_COLUMNS} FROM scheduler_job WHERE id = ? FOR UPDATE`, [id])
   return row === undefined ? null : rowToJob(row)
 }
 
-export async function addJob (db: SqlClient, job: NewJobRecord, options: { replaceExisting?: boolean }, audit: AuditContext): Promise<JobRecord> {
-  return db.transaction(async (tx) => {
-    const before = options.replaceExisting === true ? await lockedJob(tx, job.id) : null
-    const added = await jobs.addJob(tx, job, options)
-    await insertAuditInTransaction(tx, audit, [entryOf(audit, before === null ? audit.action : 'modified', before, added)])
-    return added
-  })
+/** No `DELETE … RETURNING` on MySQL: the row is read under its lock, then deleted. */
+async function deleteJob (tx: SqlExecutor, id: string): Promise<JobRecord | null> {
+  const before = await lockedJob(tx, id)
+  if (before !== null) await tx.query('DELETE FROM scheduler_job WHERE id = ?', [id])
+  return before
 }
 
-export async function addJobs (db: SqlClient, records: NewJobRecord[], audit: AuditContext): Promise<JobRecord[]> {
-  if (records.length === 0) return []
-  return db.transaction(async (tx) => {
-    const added = await jobs.insertJobs(tx, records)
-    await insertAuditInTransaction(tx, audit, added.map((job) => entryOf(audit, audit.action, null, job)))
-    return added
-  })
-}
-
-export async function updateJob (db: SqlClient, id: string, patch: JobPatch, options: { expectedVersion?: number }, audit: AuditContext): Promise<JobRecord> {
-  return db.transaction(async (tx) => {
-    const before = await lockedJob(tx, id)
-    const after = await jobs.updateJob(tx, id, patch, options)
-    await insertAuditInTransaction(tx, audit, [entryOf(audit, audit.action, before, after)])
-    return after
-  })
-}
-
-export async function removeJob (db: SqlClient, id: string, audit: AuditContext): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const before = await lockedJob(tx, id)
-    if (before === null) return false
-    await tx.query('DELETE FROM scheduler_job WHERE id = ?', [id])
-    await insertAuditInTransaction(tx, audit, [entryOf(audit, audit.action, before, null)])
-    return true
-  })
-}
-
-/** Writes the `run` audit row of a run-now, in the transaction `tx` that made its execution. */
-export async function auditRun (tx: SqlExecutor, audit: AuditContext | undefined, execution: ExecutionRecord | null): Promise<void> {
-  if (audit === undefined || execution === null) return
-  await insertAuditInTransaction(tx, audit, [auditEntry(audit, execution.jobId, { executionId: { before: null, after: execution.id } })])
-}
+/** The audited job writes (audited-writes.ts) over this dialect's statements. */
+export const { addJob, addJobs, updateJob, removeJob, auditRun } = auditedWrites({
+  insertAudit, lockedJob, deleteJob, addJob: jobs.addJob, insertJobs: jobs.insertJobs, updateJob: jobs.updateJob
+})
 
 export async function getAudit (db: SqlExecutor, filter: AuditFilter = {}): Promise<AuditRecord[]> {
   const where = auditWhere(filter)

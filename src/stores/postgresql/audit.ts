@@ -1,16 +1,13 @@
 /**
  * The audit trail statements of the PostgreSQL (and PGlite) job store (`scheduler_audit`): the
- * audited job writes (each one transaction holding the change and its audit row), the audit rows'
- * insert, the filtered reads and the retention delete.
- *
- * The insert runs inside a savepoint: when it fails (the table dropped, a privilege missing) the
- * savepoint is rolled back, the failure goes to the context's `onError`, and the job change still
- * commits. An audit row therefore exists exactly when its change committed, unless writing the row
- * itself failed, which is reported.
+ * audit rows' insert, the filtered reads and the retention delete, and the audited job writes
+ * (`audited-writes.ts`: each one transaction holding the change and its audit row, under a
+ * savepoint) over this store's statements.
  */
-import { toDate, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
-import { auditEntry, jobChanges, reportAuditFailure, type AuditAction, type AuditContext, type AuditEntry, type AuditFilter, type AuditRecord } from '../audit.js'
-import type { ExecutionRecord, JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
+import { toDate, type SqlExecutor } from '../../sql/sql-client.js'
+import type { AuditEntry, AuditFilter, AuditRecord } from '../audit.js'
+import { auditedWrites } from '../audited-writes.js'
+import type { JobRecord } from '../job-store.js'
 import { JOB_COLUMNS, nowParam, rowToJob } from '../rows.js'
 import * as jobs from './jobs.js'
 
@@ -28,72 +25,20 @@ export async function insertAudit (db: SqlExecutor, entries: AuditEntry[]): Prom
   )
 }
 
-/** {@link insertAudit} inside transaction `tx`, under a savepoint: a failure is reported, and the transaction goes on. */
-async function insertAuditInTransaction (tx: SqlExecutor, context: AuditContext, entries: AuditEntry[]): Promise<void> {
-  // (Not named after the table: the schema placement would qualify the name.)
-  await tx.query('SAVEPOINT audit_row')
-  try {
-    await insertAudit(tx, entries)
-  } catch (error) {
-    await tx.query('ROLLBACK TO SAVEPOINT audit_row')
-    reportAuditFailure(context, error)
-    return
-  }
-  await tx.query('RELEASE SAVEPOINT audit_row')
-}
-
-/** The audit entry of one job's change, as `context` says, with the action given (`replaceExisting` turns an add into a modification). */
-function entryOf (context: AuditContext, action: AuditAction, before: JobRecord | null, after: JobRecord | null): AuditEntry {
-  const id = after?.id ?? before?.id ?? ''
-  return auditEntry({ ...context, action }, id, jobChanges(before, after))
-}
-
 async function lockedJob (tx: SqlExecutor, id: string): Promise<JobRecord | null> {
   const [row] = await tx.query(`SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE id = $1 FOR NO KEY UPDATE`, [id])
   return row === undefined ? null : rowToJob(row)
 }
 
-export async function addJob (db: SqlClient, job: NewJobRecord, options: { replaceExisting?: boolean }, audit: AuditContext): Promise<JobRecord> {
-  return db.transaction(async (tx) => {
-    const before = options.replaceExisting === true ? await lockedJob(tx, job.id) : null
-    const added = await jobs.addJob(tx, job, options)
-    await insertAuditInTransaction(tx, audit, [entryOf(audit, before === null ? audit.action : 'modified', before, added)])
-    return added
-  })
+async function deleteJob (tx: SqlExecutor, id: string): Promise<JobRecord | null> {
+  const [row] = await tx.query(`DELETE FROM scheduler_job WHERE id = $1 RETURNING ${JOB_COLUMNS}`, [id])
+  return row === undefined ? null : rowToJob(row)
 }
 
-export async function addJobs (db: SqlClient, records: NewJobRecord[], audit: AuditContext): Promise<JobRecord[]> {
-  if (records.length === 0) return []
-  return db.transaction(async (tx) => {
-    const added = await jobs.insertJobs(tx, records)
-    await insertAuditInTransaction(tx, audit, added.map((job) => entryOf(audit, audit.action, null, job)))
-    return added
-  })
-}
-
-export async function updateJob (db: SqlClient, id: string, patch: JobPatch, options: { expectedVersion?: number }, audit: AuditContext): Promise<JobRecord> {
-  return db.transaction(async (tx) => {
-    const before = await lockedJob(tx, id)
-    const after = await jobs.updateJob(tx, id, patch, options)
-    await insertAuditInTransaction(tx, audit, [entryOf(audit, audit.action, before, after)])
-    return after
-  })
-}
-
-export async function removeJob (db: SqlClient, id: string, audit: AuditContext): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const [row] = await tx.query(`DELETE FROM scheduler_job WHERE id = $1 RETURNING ${JOB_COLUMNS}`, [id])
-    if (row === undefined) return false
-    await insertAuditInTransaction(tx, audit, [entryOf(audit, audit.action, rowToJob(row), null)])
-    return true
-  })
-}
-
-/** Writes the `run` audit row of a run-now, in the transaction `tx` that made its execution. */
-export async function auditRun (tx: SqlExecutor, audit: AuditContext | undefined, execution: ExecutionRecord | null): Promise<void> {
-  if (audit === undefined || execution === null) return
-  await insertAuditInTransaction(tx, audit, [auditEntry(audit, execution.jobId, { executionId: { before: null, after: execution.id } })])
-}
+/** The audited job writes (audited-writes.ts) over this dialect's statements. */
+export const { addJob, addJobs, updateJob, removeJob, auditRun } = auditedWrites({
+  insertAudit, lockedJob, deleteJob, addJob: jobs.addJob, insertJobs: jobs.insertJobs, updateJob: jobs.updateJob
+})
 
 export async function getAudit (db: SqlExecutor, filter: AuditFilter = {}): Promise<AuditRecord[]> {
   const where = auditWhere(filter)
