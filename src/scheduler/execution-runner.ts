@@ -13,6 +13,7 @@ import type { SchedulerLogger, TaskHandler } from '../types.js'
 import type { SchedulerTracing } from '../observability/tracing.js'
 import type { SchedulerEventBus } from './events.js'
 import type { Executor } from './executor.js'
+import { DatabaseClock } from './database-clock.js'
 import { LogCapture } from './log-capture.js'
 import { taskContext } from './task-context.js'
 import { OutcomeWriter, type WriteResult } from './outcome-writer.js'
@@ -35,11 +36,6 @@ export interface ExecutionRunnerDeps {
   tracing: SchedulerTracing
   /** Called after outcomes were written (their instance slots are free: queued runs may start). */
   onOutcomesWritten?: () => void
-  /**
-   * Milliseconds until the database clock reaches `at` (database-clock.ts), for runs claimed
-   * ahead; default: by the process clock.
-   */
-  untilMs?: (at: Date) => number | null
 }
 
 interface Held {
@@ -68,6 +64,11 @@ export class LeaseLostError extends Error {
 export class ExecutionRunner {
   readonly #deps: ExecutionRunnerDeps
   readonly #outcomes: OutcomeWriter
+  /**
+   * The database clock as this process reads it (the plan step feeds it readings): runs claimed
+   * ahead start by it.
+   */
+  readonly databaseClock: DatabaseClock
   readonly #held = new Map<number, Held>()
   #closing = false
   /** Set at shutdown: catch-up batches start no further occurrence. */
@@ -83,6 +84,7 @@ export class ExecutionRunner {
 
   constructor (deps: ExecutionRunnerDeps) {
     this.#deps = deps
+    this.databaseClock = new DatabaseClock(deps.clock)
     this.#outcomes = new OutcomeWriter({
       store: deps.store,
       clock: deps.clock,
@@ -250,7 +252,7 @@ export class ExecutionRunner {
 
   /** Milliseconds until a run claimed ahead may start: its `startAfter` by the database clock. */
   #waitMs ({ startAfter: at }: ExecutionRecord): number {
-    return at === null ? 0 : this.#deps.untilMs?.(at) ?? Math.max(0, at.getTime() - Date.now())
+    return at === null ? 0 : this.databaseClock.untilMs(at) ?? Math.max(0, at.getTime() - Date.now())
   }
 
   /** Stops holding these executions (handed to another process at shutdown): no lease renewal, no outcome. */

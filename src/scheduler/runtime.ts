@@ -15,7 +15,6 @@ import type { SchedulerTracing } from '../observability/tracing.js'
 import type { ResolvedSchedulerOptions } from '../options.js'
 import type { ClaimPlanner } from '../stores/job-store.js'
 import { MikroOrmJobStore } from '../stores/mikro-orm-job-store.js'
-import type { DatabaseClock } from './database-clock.js'
 import { DedicatedSession } from './dedicated-session.js'
 import type { SchedulerEventBus } from './events.js'
 import type { ExecutionRunner } from './execution-runner.js'
@@ -42,8 +41,6 @@ export interface SchedulerRuntimeDeps {
   clusterTasks: ClusterTasks
   /** Clears the missing-task flags of the jobs of these tasks (see SchedulingLoopDeps.unflagTasks). */
   unflagTasks?: (tasks: string[]) => Promise<void>
-  /** The database clock (see SchedulingLoopDeps.databaseClock). */
-  databaseClock: DatabaseClock
 }
 
 /** Milliseconds: at shutdown, a run claimed ahead due later than this is handed to other processes. */
@@ -132,7 +129,7 @@ export class SchedulerRuntime {
           clusterTasks: this.#deps.clusterTasks,
           tasks: ownTasks,
           onQueued: () => this.#executeLoop?.wake(),
-          databaseClock: this.#deps.databaseClock,
+          databaseClock: runner.databaseClock,
           ...(this.#deps.unflagTasks === undefined ? {} : { unflagTasks: this.#deps.unflagTasks })
         })
         this.#loop.start()

@@ -16,7 +16,6 @@ import { AuditTrail, type AuditOptions } from './audit.js'
 import { clusterPlanner } from './cluster-planner.js'
 import { SchedulerEventBus } from './events.js'
 import { ExecutionRunner } from './execution-runner.js'
-import { DatabaseClock } from './database-clock.js'
 import { Executor } from './executor.js'
 import { JobWrites } from './job-writes.js'
 import { SchedulerRuntime } from './runtime.js'
@@ -40,8 +39,6 @@ export class Scheduler {
   readonly #triggers = new TriggerCache()
   readonly #executor: Executor
   readonly #runner: ExecutionRunner
-  /** The database clock as this process reads it (runs claimed ahead start by it). */
-  readonly #databaseClock: DatabaseClock
   readonly #tracing = new SchedulerTracing()
   readonly #audit: AuditTrail
   readonly #writes: JobWrites
@@ -64,10 +61,8 @@ export class Scheduler {
       this.#notifyQueuedSoon()
     })
     this.#executor = new Executor({ maxConcurrency: this.options.maxConcurrency, onSlotFree: () => this.#runtime?.slotFreed() })
-    const databaseClock = this.#databaseClock = new DatabaseClock(this.options.clock)
     this.#runner = new ExecutionRunner({
       store: this.options.store,
-      untilMs: (at) => databaseClock.untilMs(at),
       executor: this.#executor,
       events: this.#events,
       log,
@@ -350,7 +345,6 @@ export class Scheduler {
         runner: this.#runner,
         tracing: this.#tracing,
         tasks: () => this.#tasks.names,
-        databaseClock: this.#databaseClock,
         ...clusterPlanner(this.options, this.#tasks, this.#triggers, (job) => this.#writes.announce(job))
       })
       await this.#runtime.start()

@@ -17,10 +17,9 @@
 import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
 import { auditRun } from './audit.js'
 import type { ClaimedJob, ClaimOptions, ExecutionRecord, JobRecord, NextWakeup } from '../job-store.js'
-import { jitteredStart } from '../claims.js'
 import type { AuditContext } from '../audit.js'
 import { rowToExecution, rowToJob } from '../rows.js'
-import { groupClaims, type PlannedRow } from '../postgresql/claim.js'
+import { groupClaims, plannedRows, type PlannedRow } from '../planned-rows.js'
 import { bumpChange } from './change-counter.js'
 import { QUEUED_CHANNEL } from './change-counter.js'
 import { insertId, isDuplicateKey, list, minusMs, MYSQL_EXECUTION_COLUMNS, MYSQL_JOB_COLUMNS, NOW, placeholders } from './sql.js'
@@ -72,26 +71,7 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
     const instances = await instanceCounts(tx, jobs.map((job) => job.id), now)
     const plans = jobs.map((job) => options.plan(job, now, instances.get(job.id) ?? 0, horizon))
 
-    const runnable = new Set(options.tasks)
-    let startable = options.startLimit
-    const rows: PlannedRow[] = []
-    plans.forEach((plan, i) => {
-      const job = jobs[i] as JobRecord
-      const canStart = (): boolean => startable > 0 && runnable.has(job.task)
-      // A catch-up batch shares one instance: it starts here whole, or is queued whole.
-      const runStatus = plan.run.length > 0 && canStart() ? 'running' : 'queued'
-      if (plan.run.length > 0 && runStatus === 'running') startable--
-      for (const runTime of plan.run) rows.push({ jobId: job.id, task: job.task, runTime, status: runStatus, startAfter: runStatus === 'queued' ? jitteredStart(job, runTime) : null })
-      for (const runTime of plan.missed) rows.push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
-      for (const runTime of plan.maxInstances) rows.push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
-      // Claimed ahead: each occurrence an instance of its own, started by this claimer (at its
-      // start_after) while it has slots, else queued for a worker.
-      for (const { runTime, startAt } of plan.ahead ?? []) {
-        const status = canStart() ? 'running' : 'queued'
-        if (status === 'running') startable--
-        rows.push({ jobId: job.id, task: job.task, runTime, status, startAfter: startAt })
-      }
-    })
+    const rows = plannedRows(jobs, plans, options)
     await tx.query(
       `UPDATE scheduler_job j JOIN (${jobs.map((_job, i) => i === 0 ? 'SELECT ? AS id, ? AS next_run_time, ? AS next_fire_time, ? AS last_error' : 'SELECT ?, ?, ?, ?').join(' UNION ALL ')}) u
        ON j.id = u.id SET j.next_run_time = u.next_run_time, j.next_fire_time = u.next_fire_time, j.last_error = u.last_error`,

@@ -10,8 +10,8 @@
 import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
 import { auditRun } from './audit.js'
 import { QUEUED_PAYLOAD, WAKEUP_CHANNEL } from '../wakeup.js'
-import type { ClaimedJob, ClaimOptions, ClaimPlan, ExecutionRecord, JobRecord, NextWakeup } from '../job-store.js'
-import { aheadFlags, jitteredStart } from '../claims.js'
+import type { ClaimedJob, ClaimOptions, ExecutionRecord, NextWakeup } from '../job-store.js'
+import { groupClaims, plannedRows } from '../planned-rows.js'
 import type { AuditContext } from '../audit.js'
 import { EXECUTION_COLUMNS, JOB_COLUMNS, liveRunning, nowParam, rowToExecution, rowToJob } from '../rows.js'
 
@@ -60,26 +60,7 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
     const instances = await instanceCounts(tx, jobs.map((job) => job.id), now)
     const plans = jobs.map((job) => options.plan(job, now, instances.get(job.id) ?? 0, horizon))
 
-    const runnable = new Set(options.tasks)
-    let startable = options.startLimit
-    const rows: PlannedRow[] = []
-    plans.forEach((plan, i) => {
-      const job = jobs[i] as JobRecord
-      const canStart = (): boolean => startable > 0 && runnable.has(job.task)
-      // A catch-up batch shares one instance: it starts here whole, or is queued whole.
-      const runStatus = plan.run.length > 0 && canStart() ? 'running' : 'queued'
-      if (plan.run.length > 0 && runStatus === 'running') startable--
-      for (const runTime of plan.run) rows.push({ jobId: job.id, task: job.task, runTime, status: runStatus, startAfter: runStatus === 'queued' ? jitteredStart(job, runTime) : null })
-      for (const runTime of plan.missed) rows.push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
-      for (const runTime of plan.maxInstances) rows.push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
-      // Claimed ahead: each occurrence an instance of its own, started by this claimer (at its
-      // start_after) while it has slots, else queued for a worker.
-      for (const { runTime, startAt } of plan.ahead ?? []) {
-        const status = canStart() ? 'running' : 'queued'
-        if (status === 'running') startable--
-        rows.push({ jobId: job.id, task: job.task, runTime, status, startAfter: startAt })
-      }
-    })
+    const rows = plannedRows(jobs, plans, options)
     // One statement: advance the jobs, and insert their executions (a conflict on the
     // occurrence key means another process has that occurrence: no row comes back for it).
     const inserted = (await tx.query(
@@ -107,16 +88,6 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
     if (inserted.some((execution) => execution.status === 'queued')) await notifyQueued(tx)
     return groupClaims(jobs, plans, rows, inserted)
   }, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
-}
-
-/** One execution row the plan step writes. */
-export interface PlannedRow {
-  jobId: string
-  task: string
-  runTime: Date
-  status: 'running' | 'queued' | 'missed' | 'max_instances'
-  /** A queued first occurrence's jittered run time (see {@link jitteredStart}), or a run claimed ahead's start; null otherwise. */
-  startAfter: Date | null
 }
 
 /**
@@ -213,23 +184,4 @@ export async function instanceCounts (tx: SqlExecutor, jobIds: string[], now: Da
     [jobIds, now]
   )
   return new Map(rows.map((row) => [row.job_id, row.instances]))
-}
-
-/** Sorts inserted rows back to their jobs; planned occurrences with no inserted row were claimed elsewhere. */
-export function groupClaims (jobs: JobRecord[], plans: ClaimPlan[], rows: PlannedRow[], inserted: ExecutionRecord[]): ClaimedJob[] {
-  const claims = new Map<string, ClaimedJob>(jobs.map((job, i) => [job.id, {
-    job, running: [], recorded: [], queued: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null, ...aheadFlags(plans[i])
-  }]))
-  const insertedKeys = new Set<string>()
-  for (const execution of inserted) {
-    insertedKeys.add(`${execution.jobId}\u0000${execution.runTime.getTime()}`)
-    const claim = claims.get(execution.jobId) as ClaimedJob
-    if (execution.status === 'running') claim.running.push(execution)
-    else if (execution.status === 'queued') claim.queued?.push(execution)
-    else claim.recorded.push(execution)
-  }
-  for (const row of rows) {
-    if (!insertedKeys.has(`${row.jobId}\u0000${row.runTime.getTime()}`)) claims.get(row.jobId)?.claimedElsewhere.push(row.runTime)
-  }
-  return [...claims.values()]
 }

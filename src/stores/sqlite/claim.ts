@@ -10,8 +10,8 @@ import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sq
 import { SQLITE_NOTIFY } from '../../sql/sqlite-client.js'
 import { auditRun } from './audit.js'
 import { QUEUED_PAYLOAD, WAKEUP_CHANNEL } from '../wakeup.js'
-import type { ClaimedJob, ClaimOptions, ClaimPlan, ExecutionRecord, JobRecord, NextWakeup } from '../job-store.js'
-import { jitteredStart } from '../claims.js'
+import type { ClaimedJob, ClaimOptions, ClaimPlan, ExecutionRecord, NextWakeup } from '../job-store.js'
+import { groupClaims, plannedRows } from '../planned-rows.js'
 import type { AuditContext } from '../audit.js'
 import { EXECUTION_COLUMNS, JOB_COLUMNS } from '../rows.js'
 import { jsonCell } from './jobs.js'
@@ -47,18 +47,7 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
     const instances = await instanceCounts(tx, jobs.map((job) => job.id), now)
     const plans = jobs.map((job) => options.plan(job, now, instances.get(job.id) ?? 0))
 
-    const runnable = new Set(options.tasks)
-    let startable = options.startLimit
-    const rows: PlannedRow[] = []
-    plans.forEach((plan, i) => {
-      const job = jobs[i] as JobRecord
-      // A catch-up batch shares one instance: it starts here whole, or is queued whole.
-      const runStatus = plan.run.length > 0 && startable > 0 && runnable.has(job.task) ? 'running' : 'queued'
-      if (runStatus === 'running') startable--
-      for (const runTime of plan.run) rows.push({ jobId: job.id, task: job.task, runTime, status: runStatus, startAfter: runStatus === 'queued' ? jitteredStart(job, runTime) : null })
-      for (const runTime of plan.missed) rows.push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
-      for (const runTime of plan.maxInstances) rows.push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
-    })
+    const rows = plannedRows(jobs, plans, options)
     await tx.query(
       `UPDATE scheduler_job SET next_run_time = u.value ->> 1, next_fire_time = u.value ->> 2, last_error = u.value ->> 3
        FROM json_each(?1) AS u WHERE scheduler_job.id = u.value ->> 0`,
@@ -85,15 +74,6 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
     if (inserted.some((execution) => execution.status === 'queued')) await notifyQueued(tx)
     return groupClaims(jobs, plans, rows, inserted)
   })
-}
-
-/** One execution row the plan step writes. */
-interface PlannedRow {
-  jobId: string
-  task: string
-  runTime: Date
-  status: 'running' | 'queued' | 'missed' | 'max_instances'
-  startAfter: Date | null
 }
 
 /** The leader fence (?2 lock key, ?3 node id, ?4 backend pid, ?5 stale milliseconds), as on PostgreSQL (no `FOR SHARE`: the transaction holds the write lock). */
@@ -170,24 +150,4 @@ export async function instanceCounts (tx: SqlExecutor, jobIds: string[], now: Da
     [jobIds, now]
   )
   return new Map(rows.map((row) => [row.job_id, Number(row.instances)]))
-}
-
-/** Sorts inserted rows back to their jobs; planned occurrences with no inserted row were claimed elsewhere. */
-function groupClaims (jobs: JobRecord[], plans: ClaimPlan[], rows: PlannedRow[], inserted: ExecutionRecord[]): ClaimedJob[] {
-  const claims = new Map<string, ClaimedJob>(jobs.map((job, i) => [job.id, {
-    job, running: [], recorded: [], queued: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null, catchUp: true
-  }]))
-  const insertedKeys = new Set<string>()
-  // RETURNING order is unspecified in SQLite: sort by id (insertion order) as PostgreSQL returns them.
-  for (const execution of [...inserted].sort((a, b) => a.id - b.id)) {
-    insertedKeys.add(`${execution.jobId}\u0000${execution.runTime.getTime()}`)
-    const claim = claims.get(execution.jobId) as ClaimedJob
-    if (execution.status === 'running') claim.running.push(execution)
-    else if (execution.status === 'queued') claim.queued?.push(execution)
-    else claim.recorded.push(execution)
-  }
-  for (const row of rows) {
-    if (!insertedKeys.has(`${row.jobId}\u0000${row.runTime.getTime()}`)) claims.get(row.jobId)?.claimedElsewhere.push(row.runTime)
-  }
-  return [...claims.values()]
 }

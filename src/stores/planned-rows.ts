@@ -1,0 +1,66 @@
+/**
+ * The plan step's execution rows, shared by the SQL dialects (postgresql/, mysql/, sqlite/
+ * `claim.ts`): from each locked job's plan, the rows to write (what the claimer starts itself
+ * `running` within its start limit, the rest `queued`, `missed` and `max_instances` as planned),
+ * and, from the rows the insert won, the claims to answer.
+ */
+import { aheadFlags, jitteredStart, type ClaimedJob, type ClaimOptions, type ClaimPlan } from './claims.js'
+import type { ExecutionRecord, JobRecord } from './records.js'
+
+/** One execution row the plan step writes. */
+export interface PlannedRow {
+  jobId: string
+  task: string
+  runTime: Date
+  status: 'running' | 'queued' | 'missed' | 'max_instances'
+  /** A queued first occurrence's jittered run time (see {@link jitteredStart}), or a run claimed ahead's start; null otherwise. */
+  startAfter: Date | null
+}
+
+/**
+ * The rows of `plans` (one per job of `jobs`, in order). A catch-up batch shares one instance: it
+ * starts here whole (one start slot), or is queued whole. Runs claimed ahead (`ClaimPlan.ahead`)
+ * are instances of their own: each takes a start slot while there is one, else is queued.
+ */
+export function plannedRows (jobs: JobRecord[], plans: ClaimPlan[], options: Pick<ClaimOptions, 'tasks' | 'startLimit'>): PlannedRow[] {
+  const runnable = new Set(options.tasks)
+  let startable = options.startLimit
+  const rows: PlannedRow[] = []
+  plans.forEach((plan, i) => {
+    const job = jobs[i] as JobRecord
+    const canStart = (): boolean => startable > 0 && runnable.has(job.task)
+    const runStatus = plan.run.length > 0 && canStart() ? 'running' : 'queued'
+    if (plan.run.length > 0 && runStatus === 'running') startable--
+    for (const runTime of plan.run) rows.push({ jobId: job.id, task: job.task, runTime, status: runStatus, startAfter: runStatus === 'queued' ? jitteredStart(job, runTime) : null })
+    for (const runTime of plan.missed) rows.push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
+    for (const runTime of plan.maxInstances) rows.push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
+    for (const { runTime, startAt } of plan.ahead ?? []) {
+      const status = canStart() ? 'running' : 'queued'
+      if (status === 'running') startable--
+      rows.push({ jobId: job.id, task: job.task, runTime, status, startAfter: startAt })
+    }
+  })
+  return rows
+}
+
+/**
+ * Sorts inserted rows back to their jobs, oldest id first (SQLite returns rows in no set order);
+ * planned occurrences with no inserted row were claimed elsewhere.
+ */
+export function groupClaims (jobs: JobRecord[], plans: ClaimPlan[], rows: PlannedRow[], inserted: ExecutionRecord[]): ClaimedJob[] {
+  const claims = new Map<string, ClaimedJob>(jobs.map((job, i) => [job.id, {
+    job, running: [], recorded: [], queued: [], claimedElsewhere: [], coalesced: plans[i]?.coalesced ?? 0, flagged: plans[i]?.lastError ?? null, ...aheadFlags(plans[i])
+  }]))
+  const insertedKeys = new Set<string>()
+  for (const execution of [...inserted].sort((a, b) => a.id - b.id)) {
+    insertedKeys.add(`${execution.jobId}\u0000${execution.runTime.getTime()}`)
+    const claim = claims.get(execution.jobId) as ClaimedJob
+    if (execution.status === 'running') claim.running.push(execution)
+    else if (execution.status === 'queued') claim.queued?.push(execution)
+    else claim.recorded.push(execution)
+  }
+  for (const row of rows) {
+    if (!insertedKeys.has(`${row.jobId}\u0000${row.runTime.getTime()}`)) claims.get(row.jobId)?.claimedElsewhere.push(row.runTime)
+  }
+  return [...claims.values()]
+}
