@@ -4,7 +4,7 @@
  * - `ID`, `LABEL`, `PROTOCOLS` (URL schemes of its scenario URLs), `ROWS` (rows measured on it,
  *   null for every row), `BASE_URL`, `ORM_DRIVER`, `PYTHON_DRIVER` ({ module, debian, name });
  * - parent side: `withDatabase(label, fn)` (a fresh database for `fn(url, name)`, removed
- *   afterwards) and `serverVersion()`;
+ *   afterwards) and `serverVersion()`; PostgreSQL's also `createTemplate(label)` (the history row);
  * - child side: `openOrm(url, { entities, pool })` (this project's MikroORM), `openQuery(url, orm)`
  *   ({ query(text, values?) → rows, close() }, the harness's own queries) and `sqlalchemyUrl(url)`.
  */
