@@ -7,11 +7,11 @@ import { ConflictingIdError } from '../../errors.js'
 import { atomically, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
 import type { JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
 import { jobQueries } from '../job-queries.js'
-import { rowToJob } from '../rows.js'
+import { newJobValues, rowToJob } from '../rows.js'
 import { affectedRows, isDuplicateKey, list, MYSQL_JOB_COLUMNS, MYSQL_SQL, placeholders } from './sql.js'
 
 const INSERT_COLUMNS = 'id, name, task, args, `trigger`, next_run_time, paused, misfire_grace_time, `coalesce`, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover, created_at, updated_at'
-/** One row of {@link INSERT_COLUMNS}: the 16 values of `jobValues`, then the clock for both times. */
+/** One row of {@link INSERT_COLUMNS}: the 16 values of `newJobValues`, then the clock for both times. */
 const INSERT_ROW = `${placeholders(16).slice(0, -1)}, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`
 
 /**
@@ -28,7 +28,7 @@ const REPLACE = `ON DUPLICATE KEY UPDATE name = VALUES(name), task = VALUES(task
 export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
   return atomically(db, async (tx) => {
     try {
-      await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${INSERT_ROW} ${options.replaceExisting === true ? REPLACE : ''}`, jobValues(job))
+      await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${INSERT_ROW} ${options.replaceExisting === true ? REPLACE : ''}`, newJobValues(job))
     } catch (error) {
       if (isDuplicateKey(error)) throw new ConflictingIdError(job.id)
       throw error
@@ -45,7 +45,7 @@ export async function addJobs (db: SqlClient, jobs: NewJobRecord[]): Promise<Job
 /** Inserts many jobs in one statement, in the caller's transaction. @throws ConflictingIdError for the first id that exists or repeats. */
 export async function insertJobs (tx: SqlExecutor, jobs: NewJobRecord[]): Promise<JobRecord[]> {
   try {
-    await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${jobs.map(() => INSERT_ROW).join(', ')}`, jobs.flatMap(jobValues))
+    await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${jobs.map(() => INSERT_ROW).join(', ')}`, jobs.flatMap(newJobValues))
   } catch (error) {
     if (!isDuplicateKey(error)) throw error
     // The statement inserted nothing (InnoDB rolls a failed statement back): the refused id is
@@ -71,17 +71,6 @@ export async function getJob (db: SqlExecutor, id: string): Promise<JobRecord | 
 
 export async function removeJob (db: SqlExecutor, id: string): Promise<boolean> {
   return affectedRows(await db.query('DELETE FROM scheduler_job WHERE id = ?', [id])) > 0
-}
-
-function jobValues (job: NewJobRecord): unknown[] {
-  return [
-    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
-    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
-    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
-    job.captureLogs ?? true,
-    job.retry === undefined || job.retry === null ? null : JSON.stringify(job.retry),
-    job.recover ?? false
-  ]
 }
 
 /** Jobs written without the scheduler: `next_run_time` null, not paused, not flagged, never run (as `postgresql/jobs.ts`). */

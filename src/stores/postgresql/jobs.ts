@@ -6,7 +6,7 @@ import { ConflictingIdError } from '../../errors.js'
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
 import type { JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
 import { jobQueries } from '../job-queries.js'
-import { JOB_COLUMNS, rowToJob } from '../rows.js'
+import { JOB_COLUMNS, newJobValues, rowToJob } from '../rows.js'
 import { POSTGRESQL_SQL } from './sql.js'
 
 export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
@@ -22,7 +22,7 @@ export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { rep
     `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover)
      VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16) ${conflict}
      RETURNING ${JOB_COLUMNS}`,
-    jobValues(job)
+    newJobValues(job)
   )
   if (rows.length === 0) throw new ConflictingIdError(job.id)
   return rowToJob(rows[0] as Record<string, unknown>)
@@ -35,7 +35,7 @@ export async function addJobs (db: SqlClient, jobs: NewJobRecord[]): Promise<Job
 
 /** Inserts many jobs in one statement, in the caller's transaction. @throws ConflictingIdError for the first id that exists or repeats. */
 export async function insertJobs (tx: SqlExecutor, jobs: NewJobRecord[]): Promise<JobRecord[]> {
-  const columns = jobs.map(jobValues)
+  const columns = jobs.map(newJobValues)
   const column = (i: number): unknown[] => columns.map((values) => values[i])
   { // (one block, so the statement keeps the indentation it had inside addJobs' transaction)
     const rows = await tx.query(
@@ -69,17 +69,6 @@ export async function getJob (db: SqlExecutor, id: string): Promise<JobRecord | 
 export async function removeJob (db: SqlExecutor, id: string): Promise<boolean> {
   const rows = await db.query('DELETE FROM scheduler_job WHERE id = $1 RETURNING id', [id])
   return rows.length > 0
-}
-
-function jobValues (job: NewJobRecord): unknown[] {
-  return [
-    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
-    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
-    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
-    job.captureLogs ?? true,
-    job.retry === undefined || job.retry === null ? null : JSON.stringify(job.retry),
-    job.recover ?? false
-  ]
 }
 
 /**

@@ -7,7 +7,7 @@ import { ConflictingIdError } from '../../errors.js'
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
 import type { JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
 import { jobQueries } from '../job-queries.js'
-import { JOB_COLUMNS } from '../rows.js'
+import { JOB_COLUMNS, newJobValues } from '../rows.js'
 import { NOW_MS, SQLITE_SQL, sqliteRowToJob } from './sql.js'
 
 const INSERT_COLUMNS = 'id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover'
@@ -25,7 +25,7 @@ export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { rep
     `INSERT INTO scheduler_job (${INSERT_COLUMNS})
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ${conflict}
      RETURNING ${JOB_COLUMNS}`,
-    jobValues(job)
+    newJobValues(job)
   )
   if (rows.length === 0) throw new ConflictingIdError(job.id)
   return sqliteRowToJob(rows[0] as Record<string, unknown>)
@@ -45,7 +45,7 @@ export async function insertJobs (tx: SqlExecutor, jobs: NewJobRecord[]): Promis
      SELECT ${columns.map((_, i) => `value ->> ${i}`).join(', ')} FROM json_each(?1) WHERE true
      ON CONFLICT (id) DO NOTHING
      RETURNING ${JOB_COLUMNS}`,
-    [JSON.stringify(jobs.map((job) => jobValues(job).map(jsonCell)))]
+    [JSON.stringify(jobs.map((job) => newJobValues(job).map(jsonCell)))]
   )
   if (rows.length !== jobs.length) {
     // Not inserted: the id existed. Seen before: the batch repeats it (ON CONFLICT skipped the repeat).
@@ -71,17 +71,6 @@ export async function getJob (db: SqlExecutor, id: string): Promise<JobRecord | 
 export async function removeJob (db: SqlExecutor, id: string): Promise<boolean> {
   const rows = await db.query('DELETE FROM scheduler_job WHERE id = ?1 RETURNING id', [id])
   return rows.length > 0
-}
-
-function jobValues (job: NewJobRecord): unknown[] {
-  return [
-    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
-    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
-    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
-    job.captureLogs ?? true,
-    job.retry === undefined || job.retry === null ? null : JSON.stringify(job.retry),
-    job.recover ?? false
-  ]
 }
 
 /** A value as a cell of the JSON batch `insertJobs` reads with `->>`: dates in ms, booleans 0/1. */
