@@ -130,6 +130,29 @@ t.test('claimDueJobs skips a job locked by another transaction instead of waitin
   t.same(later.map((claim) => claim.job.id), ['locked'], 'once released it is claimed')
 })
 
+t.test('the lease reaper skips an execution row another transaction holds instead of waiting (no deadlock with outcome writes)', async (t) => {
+  const store = await freshStore()
+  await store.addJob(newJob('held', { nextRunTime: at(0) }))
+  await store.addJob(newJob('free', { nextRunTime: at(1) }))
+  const claims = await store.claimDueJobs(claimOptions)
+  const ids = new Map(claims.map((claim) => [claim.job.id, claim.running[0]?.id]))
+  t.same([...ids.keys()].sort(), ['free', 'held'], 'both jobs claimed, each with a running execution (lease 1 s)')
+  const holder = await mysql.createConnection({ uri: url })
+  t.teardown(async () => holder.end())
+  await holder.query('START TRANSACTION')
+  await holder.query('SELECT id FROM scheduler_job_execution WHERE id = ? FOR UPDATE', [ids.get('held')])
+  let timer: NodeJS.Timeout | undefined
+  const blocked = new Promise<'blocked'>((resolve) => { timer = setTimeout(() => resolve('blocked'), 5000) })
+  const reaped = await Promise.race([store.abandonExpiredExecutions('lease expired', at(60)), blocked])
+  clearTimeout(timer)
+  await holder.query('ROLLBACK')
+  t.not(reaped, 'blocked', 'the reaper did not wait for the held row')
+  if (reaped === 'blocked') return
+  t.same(reaped.map((execution) => execution.jobId), ['free'], 'only the row nobody held was reaped')
+  const again = await store.abandonExpiredExecutions('lease expired', at(60))
+  t.same(again.map((execution) => execution.jobId), ['held'], 'once released, the next pass reaps it')
+})
+
 t.test('the leader fence: a claim goes ahead only while the leader row names this node, session and a fresh heartbeat', async (t) => {
   const store = await freshStore()
   const fence = { lockKey: 7, nodeId: 'leader', backendPid: 99, staleMs: 2000 }

@@ -140,12 +140,16 @@ export async function requeueExecutions (db: SqlExecutor, owner: string, ids: nu
 
 /**
  * Reaps running executions past their lease; of a job with `recover` and attempts left, the next
- * attempt is inserted `queued`, due at once (as PostgreSQL's).
+ * attempt is inserted `queued`, due at once (as PostgreSQL's). The expired rows are locked `SKIP
+ * LOCKED`: the scan walks the status index, so it would lock rows in another order than the outcome
+ * and lease writes (by primary key) and deadlock with them (MariaDB error 1213, seen in the bench's
+ * steady row); a row another transaction holds is being finished or renewed, and one still expired
+ * afterwards is reaped by the next pass.
  */
 export async function abandonExpiredExecutions (db: SqlExecutor, reason: string, now: Date | null): Promise<ExecutionRecord[]> {
   return atomically(db, async (tx) => {
     const expired = await tx.query<LockedRow>(
-      `SELECT ${LOCKED_COLUMNS}, ${NOW} AS now FROM scheduler_job_execution e WHERE status = 'running' AND lease_until < ${NOW} FOR UPDATE`, [now, now])
+      `SELECT ${LOCKED_COLUMNS}, ${NOW} AS now FROM scheduler_job_execution e WHERE status = 'running' AND lease_until < ${NOW} FOR UPDATE SKIP LOCKED`, [now, now])
     if (expired.length === 0) return []
     const at = toDate(expired[0]?.now)
     const recovered = expired.filter((row) => Number(row.recover) === 1 && row.attempt < attemptsOf(row.retry))
