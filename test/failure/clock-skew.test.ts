@@ -1,19 +1,21 @@
 /**
  * Issue #3, item 7: clock skew. Two processes whose own clocks are an hour ahead and an hour
  * behind (their `Date` is shifted before anything loads), both looping (`lock: 'none'`), fire at
- * the right instants: due times, claims and leases come from the database clock.
+ * the right instants: due times, claims and leases come from the database clock (PostgreSQL's
+ * `now()`, MariaDB's `UTC_TIMESTAMP(3)`). Once per server.
  */
 import t from 'tap'
-import { freshDatabase, query } from '../helpers/database.js'
-import { assertEffects } from '../helpers/effects.js'
 import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
-import { START, duplicateRows, duplicateStarts, executions, gaps, ready, startWorker } from './fixtures/cluster.js'
+import { SERVER_DATABASES } from '../helpers/test-databases.js'
+import { PER_SERVER_FILE_TIMEOUT_MS, START, assertLedger, duplicateRows, duplicateStarts, executions, gaps, nowSql, ready, startWorker } from './fixtures/cluster.js'
+
+t.setTimeout(PER_SERVER_FILE_TIMEOUT_MS)
 
 const HOUR = 3_600_000
 
-t.test('processes whose clocks are off by an hour fire at the database\'s instants', async (t) => {
-  const url = await freshDatabase(t, 'clock_skew')
-  const [{ now: dbNow } = { now: new Date() }] = await query<{ now: Date }>(url, 'select now() as now')
+for (const db of SERVER_DATABASES) t.test(`processes whose clocks are off by an hour fire at ${db.name}'s instants`, async (t) => {
+  const url = await db.fresh(t, 'clock_skew')
+  const [{ now: dbNow } = { now: new Date() }] = await db.query<{ now: Date }>(url, `select ${nowSql(url)} as now`)
   const runDate = new Date(Math.ceil(dbNow.getTime() / 1000) * 1000 + 12_000)
   const jobs = [
     { id: 'interval-1s', trigger: { type: 'interval', seconds: 1, startDate: START }, coalesce: false, misfireGraceTime: null, maxInstances: 5 },
@@ -59,6 +61,6 @@ t.test('processes whose clocks are off by an hour fire at the database\'s instan
   t.same(rows.filter((row) => row.status !== 'success').map((row) => `${row.job_id} ${row.status} ${row.exception}`), [], 'every execution succeeded (no lease was judged expired by a skewed clock)')
   t.same(await duplicateRows(url), [])
   t.same(duplicateStarts(workers), [], 'no handler started twice for one occurrence')
-  await assertEffects(t, { url }, 20)
+  await assertLedger(t, url, 20)
   t.ok(workers.every((worker) => reportsOf(worker, 'started').length > 0), `both skewed processes ran executions (${workers.map((worker) => reportsOf(worker, 'started').length).join(' and ')})`)
 })
