@@ -29,7 +29,10 @@ for (const db of SERVER_DATABASES) t.test(`processes whose clocks are off by an 
     startWorker(t, 'clock +1 h', url, { lock: 'none', clockOffsetMs: HOUR, options, jobs }),
     startWorker(t, 'clock -1 h', url, { lock: 'none', clockOffsetMs: -HOUR, options, jobs })
   ]
-  await Promise.all(workers.map(async (worker) => ready(worker)))
+  // From the first worker's ready on a scheduler runs (test clock: the database's machine). An
+  // occurrence due earlier, the date job's when start-up on a busy machine outlasted its 12 s,
+  // cannot fire on time: it fires late by rule (a misfire), and is not timed below.
+  const runningFrom = Math.min(...await Promise.all(workers.map(async (worker) => { await ready(worker); return Date.now() })))
   t.ok(workers.every((worker) => Math.abs(Number(worker.reports[0]?.at) - Date.now()) > HOUR / 2), 'the workers\' clocks are really off')
 
   // Wait for enough history (not a fixed time: process start-up takes longer on a loaded machine).
@@ -48,9 +51,11 @@ for (const db of SERVER_DATABASES) t.test(`processes whose clocks are off by an 
   // was written, which a busy machine can delay by seconds without any start being late.)
   const startedAt = new Map(workers.flatMap((worker, i) => reportsOf(worker, 'started')
     .map((report) => [Number(report.executionId), Number(report.at) - (i === 0 ? HOUR : -HOUR)] as const)))
-  const late = rows.filter((row) => !startedAt.has(row.id) || Math.abs((startedAt.get(row.id) as number) - row.run_time.getTime()) > 1500)
+  const dueWhileRunning = rows.filter((row) => row.run_time.getTime() >= runningFrom)
+  if (dueWhileRunning.length < rows.length) t.comment(`not timed, due before the workers were ready: ${rows.filter((row) => !dueWhileRunning.includes(row)).map((row) => row.job_id).join(', ')}`)
+  const late = dueWhileRunning.filter((row) => !startedAt.has(row.id) || Math.abs((startedAt.get(row.id) as number) - row.run_time.getTime()) > 1500)
   t.same(late.map((row) => `${row.job_id} run ${row.run_time.toISOString()} started ${startedAt.has(row.id) ? new Date(startedAt.get(row.id) as number).toISOString() : 'never'}`), [],
-    'every handler started within 1.5 s of its run time (the database\'s instant), whatever its process\'s clock says')
+    'every handler due while the workers ran started within 1.5 s of its run time (the database\'s instant), whatever its process\'s clock says')
   const firstRun = Math.min(...rows.map((row) => row.run_time.getTime()))
   t.ok(Math.abs(firstRun - dbNow.getTime()) < 60_000, `the first run time (${new Date(firstRun).toISOString()}) is near the database's now (${dbNow.toISOString()}), not an hour off`)
   t.same(gaps(rows.filter((row) => row.job_id === 'interval-1s'), 1000), [], 'interval-1s: every second has a row')
