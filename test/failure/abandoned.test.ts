@@ -4,18 +4,20 @@
  * process marks the row `abandoned` with the reason, and the job's `maxInstances` slot is free
  * again. A live owner's long execution is never abandoned, and at shutdown nothing stays running.
  *
- * `leaseMs` is 2000 here (a legitimate option) so the test does not wait the default 30 s.
+ * `leaseMs` is 2000 here (a legitimate option) so the test does not wait the default 30 s. Once
+ * per server (PostgreSQL, MariaDB).
  */
 import t from 'tap'
-import { freshDatabase, query } from '../helpers/database.js'
-import { assertEffects } from '../helpers/effects.js'
 import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
-import { START, duplicateRows, executions, leaderOf, ready, startWorker } from './fixtures/cluster.js'
+import { SERVER_DATABASES } from '../helpers/test-databases.js'
+import { PER_SERVER_FILE_TIMEOUT_MS, START, assertLedger, duplicateRows, executions, leaderOf, nowSql, ready, startWorker, wakeSchedulers } from './fixtures/cluster.js'
+
+t.setTimeout(PER_SERVER_FILE_TIMEOUT_MS)
 
 const LEASE_MS = 2000
 
-t.test('a killed owner\'s running execution becomes abandoned with the reason and frees its slot', async (t) => {
-  const url = await freshDatabase(t, 'abandoned')
+for (const db of SERVER_DATABASES) t.test(`a killed owner's running execution on ${db.name} becomes abandoned with the reason and frees its slot`, async (t) => {
+  const url = await db.fresh(t, 'abandoned')
   const jobs = [
     // Never settles and has no timeout: only its owner's death or shutdown ends it.
     { id: 'stuck', trigger: { type: 'interval', seconds: 1, startDate: START }, behaviour: 'hang', maxInstances: 1, coalesce: true, misfireGraceTime: null },
@@ -29,8 +31,8 @@ t.test('a killed owner\'s running execution becomes abandoned with the reason an
   const standby = workers.find((worker) => worker !== leader) ?? leader
 
   // Run `long` now: a live owner keeps a 5 s execution alive under a 2 s lease.
-  await query(url, "update scheduler_job set next_run_time = now(), next_fire_time = now() where id = 'long'")
-  await query(url, "select pg_notify('scheduler_wakeup', 'test')")
+  await db.query(url, `update scheduler_job set next_run_time = ${nowSql(url)}, next_fire_time = ${nowSql(url)} where id = 'long'`)
+  await wakeSchedulers(url)
   const long = await pollUntil('long finished', async () => (await executions(url, 'long')).find((row) => row.status !== 'running'), 30_000)
   t.equal(long.status, 'success', `a 5 s execution under a ${LEASE_MS} ms lease succeeded (its lease was renewed), owner ${long.owner}`)
 
@@ -67,5 +69,5 @@ t.test('a killed owner\'s running execution becomes abandoned with the reason an
   t.same((await executions(url)).filter((row) => row.status === 'running').map((row) => `${row.job_id} ${row.id}`), [], 'no execution is left running')
   t.same(await duplicateRows(url), [])
   // The killed owner's hanging handler did start: its abandoned row has one effect, the cut-off one too.
-  await assertEffects(t, { url }, 3)
+  await assertLedger(t, url, 3)
 })

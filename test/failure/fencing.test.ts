@@ -3,18 +3,19 @@
  * processes with `lock: 'none'`, and a job whose `next_run_time` is rewound to occurrences that
  * already ran, as a lost update or a lost lock would leave it), the `(job_id, run_time)` unique
  * key decides: the loser records nothing and runs nothing, and logs "claimed elsewhere" at info
- * level, not as an error.
+ * level, not as an error. Once per server (PostgreSQL, MariaDB).
  */
 import t from 'tap'
-import { freshDatabase, query } from '../helpers/database.js'
-import { assertEffects } from '../helpers/effects.js'
 import { logLines, pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
-import { START, duplicateRows, duplicateStarts, executions, gaps, ready, startWorker } from './fixtures/cluster.js'
+import { SERVER_DATABASES } from '../helpers/test-databases.js'
+import { PER_SERVER_FILE_TIMEOUT_MS, START, assertLedger, duplicateRows, duplicateStarts, executions, gaps, ready, startWorker, wakeSchedulers } from './fixtures/cluster.js'
+
+t.setTimeout(PER_SERVER_FILE_TIMEOUT_MS)
 
 const REWINDS = 3
 
-t.test('occurrences claimed twice: the unique key decides, the loser logs "claimed elsewhere" and runs nothing', async (t) => {
-  const url = await freshDatabase(t, 'fencing')
+for (const db of SERVER_DATABASES) t.test(`occurrences claimed twice on ${db.name}: the unique key decides, the loser logs "claimed elsewhere" and runs nothing`, async (t) => {
+  const url = await db.fresh(t, 'fencing')
   const jobs = [{ id: 'fenced', trigger: { type: 'interval', seconds: 1, startDate: START }, coalesce: false, misfireGraceTime: null, maxInstances: 10 }]
   const workers = [1, 2].map((n) => startWorker(t, `worker ${n}`, url, { lock: 'none', log: true, jobs }))
   await Promise.all(workers.map(async (worker) => ready(worker)))
@@ -26,8 +27,8 @@ t.test('occurrences claimed twice: the unique key decides, the loser logs "claim
     }, 30_000)
     // Rewind to three occurrences back: each was run; planning them again must conflict.
     const target = done.at(-3) as (typeof done)[number]
-    await query(url, "update scheduler_job set next_run_time = $1, next_fire_time = $1 where id = 'fenced'", [target.run_time])
-    await query(url, "select pg_notify('scheduler_wakeup', 'test')")
+    await db.query(url, "update scheduler_job set next_run_time = ?, next_fire_time = ? where id = 'fenced'", [target.run_time, target.run_time])
+    await wakeSchedulers(url)
     await pollUntil('a process logged claimed elsewhere', async () =>
       workers.flatMap(logLines).filter((line) => /claimed elsewhere/.test(line.msg)).length > i, 30_000)
   }
@@ -47,5 +48,5 @@ t.test('occurrences claimed twice: the unique key decides, the loser logs "claim
   t.same(rows.filter((row) => row.status !== 'success').map((row) => `${row.run_time.toISOString()} ${row.status}`), [], 'every row succeeded')
   t.equal(workers.reduce((n, worker) => n + reportsOf(worker, 'started').length, 0), rows.length, 'the handlers ran once per row, no more')
   // The rewound occurrences were planned twice; the ledger shows each handler effect once.
-  await assertEffects(t, { url }, rows.length)
+  await assertLedger(t, url, rows.length)
 })

@@ -3,6 +3,7 @@
  * file (its pid is not running) and try to take it at the same moment. Exactly one may win, by
  * the processes' own reports, and the file on disk must name that one. And a lock file written by
  * another container whose process also runs as this pid (pid 1 in both) is not this process's.
+ * The file lock is the one-process stores' (PGlite, SQLite); servers lock in the database.
  */
 import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'

@@ -1,17 +1,19 @@
 /**
  * Issue #3, item 2: a frozen leader. SIGSTOP (or a handler that blocks the event loop) keeps the
- * leader's sockets open, so PostgreSQL never frees its advisory lock by itself. The standbys must
+ * leader's sockets open, so the server never frees its leader lock by itself. The standbys must
  * notice that it stopped renewing its leader heartbeat and take over anyway; when the frozen
  * process resumes it must see it is no longer leader, and claim and run nothing.
  *
  * The heartbeat options (`leaderHeartbeatMs`, `leaderStaleMs`) are passed small so the test is
- * short.
+ * short. Both tests run once per server: PostgreSQL (the standby ends the frozen leader's session
+ * with `pg_terminate_backend`) and MariaDB (`KILL CONNECTION` of the `GET_LOCK` holder).
  */
 import t, { type Test } from 'tap'
-import { freshDatabase } from '../helpers/database.js'
-import { assertEffects } from '../helpers/effects.js'
 import { alive, freeze, pollUntil, reportsOf, resume, stopProcess, tail } from '../helpers/processes.js'
-import { START, duplicateRows, duplicateStarts, executions, gaps, leaderOf, ready, startWorker, type FailureWorker } from './fixtures/cluster.js'
+import { SERVER_DATABASES } from '../helpers/test-databases.js'
+import { PER_SERVER_FILE_TIMEOUT_MS, START, assertLedger, duplicateRows, duplicateStarts, executions, type FailureWorker, gaps, leaderOf, ready, startWorker } from './fixtures/cluster.js'
+
+t.setTimeout(PER_SERVER_FILE_TIMEOUT_MS)
 
 const HEARTBEAT = { leaderHeartbeatMs: 300, leaderStaleMs: 2000 }
 /** Stale after 2 s, then one retry (1 s) and a claim: 10 s leaves room for a loaded machine. */
@@ -50,7 +52,7 @@ async function checkResumed (t: Test, url: string, frozen: FailureWorker, frozen
   t.same(await duplicateRows(url), [])
   t.same(duplicateStarts(workers), [], 'no handler started twice for one occurrence')
   // The frozen leader's in-flight handler may have started (abandoned row, one effect) or not.
-  await assertEffects(t, { url }, 5)
+  await assertLedger(t, url, 5)
   const rows = await executions(url, 'all-run')
   t.same(gaps(rows, 1000), [], 'all-run: no occurrence dropped')
   const bad = rows.filter((row) => row.status !== 'success' && !(row.owner === frozen.nodeId && row.status === 'abandoned'))
@@ -58,8 +60,8 @@ async function checkResumed (t: Test, url: string, frozen: FailureWorker, frozen
   t.ok(others.length > 0)
 }
 
-t.test('SIGSTOP of the leader: a standby takes over; the resumed process stands down', async (t) => {
-  const url = await freshDatabase(t, 'leader_freeze')
+for (const db of SERVER_DATABASES) t.test(`SIGSTOP of the leader on ${db.name}: a standby takes over; the resumed process stands down`, async (t) => {
+  const url = await db.fresh(t, 'leader_freeze')
   const workers = [1, 2, 3].map((n) => startWorker(t, `worker ${n}`, url, { lock: 'auto', options: HEARTBEAT, jobs: [ALL_RUN] }))
   t.teardown(() => { for (const worker of workers) resume(worker) })
   await Promise.all(workers.map(async (worker) => ready(worker)))
@@ -81,8 +83,8 @@ t.test('SIGSTOP of the leader: a standby takes over; the resumed process stands 
   await checkResumed(t, url, leader, frozenAt, workers)
 })
 
-t.test('a handler blocking the leader\'s event loop for 6 s: a standby takes over; the leader stands down', async (t) => {
-  const url = await freshDatabase(t, 'leader_block')
+for (const db of SERVER_DATABASES) t.test(`a handler blocking the leader's event loop for 6 s on ${db.name}: a standby takes over; the leader stands down`, async (t) => {
+  const url = await db.fresh(t, 'leader_block')
   // Blocks once in the whole cluster (a date job), in whichever process leads then.
   const blockAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 12_000).toISOString()
   const jobs = [ALL_RUN, { id: 'blocker', trigger: { type: 'date', runDate: blockAt }, behaviour: { block: 6000 }, maxInstances: 1 }]

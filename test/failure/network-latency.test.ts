@@ -10,6 +10,8 @@
  * (claim-ahead.ts, sized from the measured cycles) and starts each at its fire time by the database
  * clock; what is left is the clock estimate's error (at most one round trip) and timers. Before
  * claiming ahead, the median lag under latency was about ten round trips (3.9 s).
+ *
+ * PostgreSQL only, for CI time: a minute of latency per server (the failure suites run serially).
  */
 import t from 'tap'
 import { freshDatabase } from '../helpers/database.js'

@@ -1,6 +1,8 @@
 /**
- * Issue #10: the leader fully partitioned from PostgreSQL for 60 s (its pool and its session
+ * Issue #10: the leader fully partitioned from its database for 60 s (its pool and its session
  * blackholed by TCP fault proxies: sockets stay open, nothing arrives either way), then healed.
+ * Once per server: PostgreSQL, and MariaDB (issue #15), where the fence is `GET_LOCK` and the
+ * standby's `KILL CONNECTION`, and statement deadlines are the client's alone.
  *
  * - another process takes over and keeps every occurrence running;
  * - the old leader's in-flight handlers get an aborted signal, by its own lease watchdog, while
@@ -10,13 +12,13 @@
  *   processes shut down cleanly.
  */
 import t from 'tap'
-import { freshDatabase } from '../helpers/database.js'
-import { assertEffects } from '../helpers/effects.js'
 import { pollUntil, reportsOf, stopProcess, tail } from '../helpers/processes.js'
-import { START, duplicateRows, duplicateStarts, executions, leaderOf, ready } from './fixtures/cluster.js'
+import { SERVER_DATABASES } from '../helpers/test-databases.js'
+import { START, assertLedger, duplicateRows, duplicateStarts, executions, leaderOf, ready } from './fixtures/cluster.js'
 import { FAULT_OPTIONS, firstStartedBy, startProxiedWorker, type ProxiedWorker } from './fixtures/proxied.js'
 
-t.setTimeout(6 * 60_000)
+// Per server about 1.5 minutes (the 60 s partition, start-up, the heal), more on a busy machine.
+t.setTimeout(12 * 60_000)
 
 const PARTITION_MS = 60_000
 const LEASE_MS = 10_000
@@ -29,8 +31,8 @@ const JOBS = [
 /** Milliseconds a statement sent before the cut may take to run at a busy server (see below). */
 const DATABASE_LAG_MS = 2000
 
-t.test('the leader partitioned for 60 s, then healed: no effect twice, its handlers aborted, it claims nothing after', async (t) => {
-  const url = await freshDatabase(t, 'net_partition')
+for (const db of SERVER_DATABASES) t.test(`the leader partitioned from ${db.name} for 60 s, then healed: no effect twice, its handlers aborted, it claims nothing after`, async (t) => {
+  const url = await db.fresh(t, 'net_partition')
   const options = { ...FAULT_OPTIONS, leaseMs: LEASE_MS }
   const nodes = await Promise.all([1, 2].map(async (n) => startProxiedWorker(t, `worker ${n}`, url, JOBS, options)))
   await Promise.all(nodes.map(async (node) => ready(node.worker, 400_000)))
@@ -81,5 +83,5 @@ t.test('the leader partitioned for 60 s, then healed: no effect twice, its handl
   }
   t.same(await duplicateRows(url), [])
   t.same(duplicateStarts(nodes.map((node) => node.worker)), [], 'no handler started twice for one occurrence')
-  await assertEffects(t, { url })
+  await assertLedger(t, url)
 })

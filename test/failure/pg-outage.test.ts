@@ -5,7 +5,8 @@
  * outage follow the misfire rules once the database is back.
  *
  * This stops the machine's PostgreSQL server (after any running benchmark), so it lives in the
- * serial `test/failure` directory and always starts the server again.
+ * serial `test/failure` directory and always starts the server again. PostgreSQL only: the test
+ * machine's MariaDB is shared and is not stopped by tests, so a MariaDB outage is not staged here.
  */
 import t, { type Test } from 'tap'
 import { freshDatabase, query } from '../helpers/database.js'

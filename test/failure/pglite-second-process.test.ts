@@ -3,6 +3,7 @@
  * single-process database; a second process on the same directory must fail fast with an error
  * naming the process that holds it (its pid), and never corrupt the data: the first process keeps
  * running, and the directory opens cleanly afterwards with every job and execution in it.
+ * PGlite only: a server database (PostgreSQL, MariaDB) is meant for many processes.
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -5,6 +5,9 @@
  * itself (against src/, with tap's loader) and checks its last two lines: no duplicate, nothing
  * lost, nothing stuck, failover within 2 s, and from the handlers' effect ledger no occurrence run
  * twice and no row that says it ran without running.
+ *
+ * PostgreSQL only, for CI time (a long run); the leader kill it repeats runs on MariaDB too in
+ * leader-kill.test.ts.
  */
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'

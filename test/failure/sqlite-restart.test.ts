@@ -3,6 +3,7 @@
  * as a clean one, and no occurrence runs twice across the restarts. The evidence is the effect
  * ledger the handler writes outside the database, judged against every execution row the file
  * holds at the end, plus the arithmetic of executions carried from one process to the next.
+ * SQLite only (a one-process store); a killed leader on PostgreSQL and MariaDB: leader-kill.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

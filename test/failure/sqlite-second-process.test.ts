@@ -3,6 +3,7 @@
  * are in-process). A second process on the same file must fail fast with an error naming the
  * process that holds it (its pid), and leave the file intact: the first process keeps running,
  * and the file opens cleanly afterwards with every job and execution in it.
+ * SQLite only: a server database (PostgreSQL, MariaDB) is meant for many processes.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
