@@ -44,11 +44,3 @@ export async function schedulerOn (db: TestDatabase, t: TestLike, label: string,
   t.teardown(async () => scheduler.shutdown())
   return { scheduler, orm, url: databaseUrl }
 }
-
-/**
- * A JSON column's value as read by `db.query`: PostgreSQL's driver parses `jsonb`; MariaDB's `json`
- * is `longtext` (the driver hands back its text), so it is parsed here.
- */
-export function jsonColumn<Value = unknown> (db: TestDatabase, value: unknown): Value {
-  return (db.name === 'mariadb' && typeof value === 'string' ? JSON.parse(value) : value) as Value
-}

@@ -4,12 +4,12 @@
  * `jobDefaults`) stores none, and the option is a stored job field that `modifyJob` changes.
  */
 import t from 'tap'
-import { jsonColumn, schedulerOn } from '../helpers/scheduler.js'
+import { schedulerOn } from '../helpers/scheduler.js'
 import { SERVER_DATABASES, type TestDatabase } from '../helpers/test-databases.js'
 
 type Logs = Array<{ level: string, msg: string, fields: Record<string, unknown> }>
 const logsOf = async (db: TestDatabase, url: string, id: number): Promise<Logs | null> =>
-  jsonColumn<Logs | null>(db, (await db.query(url, 'select logs from scheduler_job_execution where id = ?', [id]))[0]?.logs ?? null)
+  (await db.query<{ logs: Logs | null }>(url, 'select logs from scheduler_job_execution where id = ?', [id]))[0]?.logs ?? null
 
 for (const db of SERVER_DATABASES) {
   t.test(`${db.name}: the lines a handler logs are stored with its execution; captureLogs: false stores none`, async (t) => {
