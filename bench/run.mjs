@@ -5,7 +5,9 @@
  * its documented defaults and its best throughput configuration) and APScheduler 3, every
  * scenario `--repeats` times on a fresh database of the same PostgreSQL server, and prints one
  * Markdown report: a table per row (median and range), the settings of every system, and the
- * targets. Exits 1 when a scenario of this project fails or its exactly-once check does (never
+ * targets. With `--database mariadb` or `sqlite` (issue #15): burst and steady, for this project
+ * and APScheduler 3 on that database; the PostgreSQL-only systems and BullMQ are shown as n/a.
+ * Exits 1 when a scenario of this project fails or its exactly-once check does (never
  * because of speed, and never because a peer is missing or fails: those are shown as such).
  */
 import { execFileSync } from 'node:child_process'
@@ -13,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import * as aps from './apscheduler/driver.mjs'
 import { parseArgs, USAGE, UsageError } from './cli.mjs'
-import { serverVersion } from './database.mjs'
+import { DATABASES } from './databases/index.mjs'
 import { ensurePeers } from './peers/install.mjs'
 import { buildSystems, redisReachable } from './systems.mjs'
 import { formatRow } from './table.mjs'
@@ -45,11 +47,13 @@ if (options.help) {
 
 const cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? 'unknown CPU'
 const nproc = execFileSync('nproc').toString().trim() || String(availableParallelism())
-const wantsPeers = options.systems.some((id) => ['pg-boss', 'graphile-worker', 'bullmq'].includes(id))
+const database = DATABASES[options.database]
+// The peers run on PostgreSQL (BullMQ on Redis) only: on another database they are shown as n/a.
+const wantsPeers = database.ID === 'postgresql' && options.systems.some((id) => ['pg-boss', 'graphile-worker', 'bullmq'].includes(id))
 const peers = wantsPeers ? await ensurePeers() : { versions: {}, reason: 'not selected' }
-const redisUp = options.systems.includes('bullmq') ? await redisReachable() : false
-const apscheduler = options.systems.includes('apscheduler') ? await aps.detectApscheduler() : { available: false, reason: 'not selected' }
-const entries = await buildSystems({ selected: options.systems, peers, apscheduler, redisUp, quick: options.quick, sizes: options.sizes })
+const redisUp = wantsPeers && options.systems.includes('bullmq') ? await redisReachable() : false
+const apscheduler = options.systems.includes('apscheduler') ? await aps.detectApscheduler(database) : { available: false, reason: 'not selected' }
+const entries = await buildSystems({ database, selected: options.systems, peers, apscheduler, redisUp, quick: options.quick, sizes: options.sizes })
 const meta = {
   date: new Date().toISOString(),
   mode: options.quick ? 'quick' : 'full',
@@ -57,13 +61,14 @@ const meta = {
   scale: options.scale,
   commit: process.env.BENCH_COMMIT ?? gitCommit(),
   machine: `${nproc} cores (nproc), ${cpuModel}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at start`,
-  postgres: await serverVersion(),
+  database: database.ID,
+  server: await database.serverVersion(),
   node: process.version,
   peers: peers.versions,
   apscheduler: apscheduler.available ? apscheduler.version : apscheduler.reason,
   lag: 'fire lag = handler start (process clock) − scheduled run time (ctx.runTime; pg-boss and graphile-worker: the startAfter/runAt given; BullMQ: creation + delay, or the scheduler slot; APScheduler: scheduled_run_time)'
 }
-process.stderr.write(`bench: ${meta.mode} run, rows ${options.rows.join(', ')}, ${options.repeats} repeat(s); ${meta.machine}\n`)
+process.stderr.write(`bench: ${meta.mode} run on ${meta.server}, rows ${options.rows.join(', ')}, ${options.repeats} repeat(s); ${meta.machine}\n`)
 
 /** The lead before a burst's due instant: room for the adds; retried ×4 when a system overran it. */
 const leadMs = (jobs) => 2000 + Math.round(jobs * 0.3)
@@ -139,7 +144,7 @@ async function attempt (row, entry, repeat, run, sizes) {
 
 const out = [
   '',
-  `${meta.mode} run, ${meta.date}, commit ${meta.commit}; ${meta.machine}; ${meta.postgres}; Node ${meta.node}; ` +
+  `${meta.mode} run, ${meta.date}, commit ${meta.commit}; ${meta.machine}; ${meta.server}; Node ${meta.node}; ` +
     `${options.repeats} repeat(s) per scenario, median (range)${options.scale !== 1 ? `; sizes scaled by ${options.scale}` : ''}.`,
   `${meta.lag}.`,
   ''

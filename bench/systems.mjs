@@ -3,17 +3,29 @@
  * twice (documented defaults with fair settings, and its best documented throughput
  * configuration) and APScheduler 3. An entry says, per row, how to run it or why it does not
  * apply; a peer that is not installed or cannot reach its server says why, and the table shows it.
+ * On a database other than PostgreSQL, the ceiling, pg-boss and graphile-worker (PostgreSQL only)
+ * and BullMQ (Redis) get one line each saying so ("n/a on MariaDB"), never dropped silently.
  */
 import { connect } from 'node:net'
 import * as aps from './apscheduler/driver.mjs'
+import { ROWS } from './cli.mjs'
 import * as ours from './node/driver.mjs'
 import { runPeer } from './peers/driver.mjs'
 
 const PEERS = [
-  { id: 'pg-boss', name: 'pg-boss', module: () => import('./peers/pg-boss.mjs') },
-  { id: 'graphile-worker', name: 'graphile-worker', module: () => import('./peers/graphile-worker.mjs') },
-  { id: 'bullmq', name: 'BullMQ', package: 'bullmq', module: () => import('./peers/bullmq.mjs') }
+  { id: 'pg-boss', name: 'pg-boss', module: () => import('./peers/pg-boss.mjs'), stores: 'runs on PostgreSQL only' },
+  { id: 'graphile-worker', name: 'graphile-worker', module: () => import('./peers/graphile-worker.mjs'), stores: 'runs on PostgreSQL only' },
+  { id: 'bullmq', name: 'BullMQ', package: 'bullmq', module: () => import('./peers/bullmq.mjs'), stores: 'keeps its jobs in Redis, not in the database under test' }
 ]
+
+const CEILING = { id: 'ceiling', name: 'ceiling (no library, same bookkeeping)', stores: 'is a PostgreSQL program (FOR UPDATE SKIP LOCKED, unnest arrays)' }
+
+
+/** The one line of a system that does not run on `database`: every row n/a, with the reason. */
+function elsewhere ({ id, name, stores }, database) {
+  const reason = `n/a on ${database.LABEL}: ${name.split(' (')[0]} ${stores}`
+  return { key: id, system: id, label: name, settings: reason, trades: null, missing: null, rows: Object.fromEntries(ROWS.map((row) => [row, reason])) }
+}
 
 const NOT_MEASURED = {
   history: 'not measured (10 million rows of its own history: this project only)',
@@ -36,27 +48,32 @@ export function redisReachable () {
 
 /**
  * Table entries: { key, system, label, settings, trades, missing, rows: { row: fn | 'reason' } }.
- * `quick`: the peers run their best variant on the burst row only (a smoke check).
+ * `database`: the databases/*.mjs module of the run. `quick`: the peers run their best variant on
+ * the burst row only (a smoke check).
  */
-export async function buildSystems ({ selected, peers, apscheduler, redisUp, quick, sizes }) {
+export async function buildSystems ({ database, selected, peers, apscheduler, redisUp, quick, sizes }) {
   const entries = []
   if (selected.includes('ours')) {
     entries.push({
-      key: 'ours', system: 'ours', label: 'fastify-mikro-scheduler', settings: ours.description, trades: null,
-      rows: { burst: 'run', steady: 'run', adds: 'run', history: 'run', stored: 'run', 'scale-out': 'run', isolation: 'run' },
-      prepare: ours.prepareOurs
+      key: 'ours', system: 'ours', label: 'fastify-mikro-scheduler', settings: ours.description(database), trades: null,
+      rows: Object.fromEntries(ROWS.map((row) => [row, 'run'])),
+      prepare: (row, s) => ours.prepareOurs(database, row, s)
     })
   }
-  if (selected.includes('ceiling')) {
+  const onPostgresql = database.ID === 'postgresql'
+  if (!onPostgresql) {
+    for (const system of [CEILING, ...PEERS]) if (selected.includes(system.id)) entries.push(elsewhere(system, database))
+  }
+  if (onPostgresql && selected.includes('ceiling')) {
     const ceiling = await import('./peers/ceiling.mjs')
     entries.push({
-      key: 'ceiling', system: 'ceiling', label: 'ceiling (no library, same bookkeeping)',
+      key: 'ceiling', system: 'ceiling', label: CEILING.name,
       settings: ceiling.VARIANTS.default.settings, trades: ceiling.VARIANTS.default.trades,
       rows: { burst: (row, s) => runPeer('ceiling', 'default', row, s), ...ceiling.NOT_APPLICABLE, ...NOT_MEASURED }
     })
   }
   for (const peer of PEERS) {
-    if (!selected.includes(peer.id)) continue
+    if (!onPostgresql || !selected.includes(peer.id)) continue
     const version = peers.versions[peer.package ?? peer.id]
     let missing = version === null ? (peers.reason ?? `${peer.id} is not installed in bench/node_modules`) : null
     if (missing === null && peer.id === 'bullmq' && !redisUp) missing = `Redis at ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'} is not reachable`
@@ -64,7 +81,7 @@ export async function buildSystems ({ selected, peers, apscheduler, redisUp, qui
     for (const variant of ['default', 'best']) {
       const v = module?.VARIANTS[variant]
       const rows = {}
-      for (const row of ['burst', 'steady', 'adds', 'history', 'stored', 'scale-out', 'isolation']) {
+      for (const row of ROWS) {
         if (NOT_MEASURED[row] !== undefined) rows[row] = NOT_MEASURED[row]
         else if (module?.NOT_APPLICABLE?.[row] !== undefined) rows[row] = module.NOT_APPLICABLE[row]
         else if (quick && (row !== 'burst' || variant !== 'best')) rows[row] = 'skipped in --quick'
@@ -79,18 +96,19 @@ export async function buildSystems ({ selected, peers, apscheduler, redisUp, qui
     }
   }
   if (selected.includes('apscheduler')) {
+    const run = aps.runApscheduler(database)
     entries.push({
       key: 'apscheduler', system: 'apscheduler', label: apscheduler.available ? apscheduler.version.split(',')[0] : 'APScheduler 3',
-      settings: aps.description, trades: 'no execution history (APScheduler 3 keeps none)',
+      settings: aps.description(database), trades: 'no execution history (APScheduler 3 keeps none)',
       missing: apscheduler.available ? null : apscheduler.reason,
       rows: {
-        burst: aps.runApscheduler,
-        steady: aps.runApscheduler,
-        adds: aps.runApscheduler,
+        burst: run,
+        steady: run,
+        adds: run,
         history: 'n/a: APScheduler 3 keeps no execution history',
         stored: sizes.stored.jobs > 100_000
           ? 'not measured above 100,000 jobs: APScheduler 3 adds one job per call (about 1,000/s here), so storing 1,000,000 takes over 15 minutes'
-          : aps.runApscheduler,
+          : run,
         'scale-out': NOT_MEASURED['scale-out'],
         isolation: NOT_MEASURED.isolation
       }

@@ -1,6 +1,9 @@
-"""APScheduler 3 side of `npm run bench`: the same scenarios with SQLAlchemyJobStore on PostgreSQL.
+"""APScheduler 3 side of `npm run bench`: the same scenarios with SQLAlchemyJobStore on the run's
+database (PostgreSQL, MariaDB or SQLite).
 
-usage: python3 apscheduler_bench.py <scenario> <postgresql url> <sizes json>
+usage: python3 apscheduler_bench.py <scenario> <SQLAlchemy url> <sizes json>
+The URL is SQLAlchemy's, built by the Node side (bench/databases/*.mjs `sqlalchemyUrl`):
+postgresql+psycopg2://…, mysql+pymysql://… or sqlite:////path.
 Prints one `BENCH_RESULT <json>` line. Lag = time the job function starts (time.time()) minus
 the scheduled run time (the event's scheduled_run_time). APScheduler 3 keeps no execution log,
 so its figures are without one. Options: BackgroundScheduler, ThreadPoolExecutor(WORKERS),
@@ -30,7 +33,6 @@ def noop(key):
 
 
 def make_scheduler(url):
-    url = url.replace('postgres://', 'postgresql+psycopg2://', 1)
     return BackgroundScheduler(
         jobstores={'default': SQLAlchemyJobStore(url=url)},
         executors={'default': ThreadPoolExecutor(WORKERS)},

@@ -1,6 +1,7 @@
 /**
  * Runs one scenario of this project in a process of its own (clean RSS and CPU figures):
- * `node bench/node/child.mjs <scenario> <database url> <sizes json>`; prints one
+ * `node bench/node/child.mjs <scenario> <database url> <sizes json>`, the URL a postgres://,
+ * mysql:// or file: one (databases/index.mjs `databaseOf` picks the driver); prints one
  * `BENCH_RESULT <json>` line.
  */
 import { adds } from './adds.mjs'

@@ -1,11 +1,13 @@
 /**
- * This project's side of the bench: a MikroORM on the scenario's database and a `Scheduler` from
- * the built package (`dist/`), with the options the table header prints. The store's SQL port is
- * wrapped only to remember the claim query's text and parameters, so the scale row can EXPLAIN the real query.
+ * This project's side of the bench: a MikroORM on the scenario's database (the driver of the
+ * database its URL names: databases/index.mjs) and a `Scheduler` from the built package (`dist/`),
+ * with the options the table header prints; the store is the one the library picks for that
+ * driver. The store's SQL port is wrapped only to remember the claim query's text and parameters,
+ * so the scale row can EXPLAIN the real query.
  */
-import { MikroORM } from '@mikro-orm/postgresql'
 import { MikroOrmJobStore, Scheduler, SchedulerJob, SchedulerJobExecution } from '../../dist/index.js'
 import { sqlClientFromOrm } from '../../dist/sql/from-orm.js'
+import { databaseOf } from '../databases/index.mjs'
 
 /**
  * Legitimate user options, generous for throughput; printed in the table header. Override with
@@ -14,8 +16,15 @@ import { sqlClientFromOrm } from '../../dist/sql/from-orm.js'
 export const SCHEDULER_OPTIONS = { maxConcurrency: 1000, batchSize: 1000, ...JSON.parse(process.env.BENCH_SCHEDULER_OPTIONS ?? '{}') }
 export const POOL = { min: 0, max: Number(process.env.BENCH_POOL_MAX ?? 10) }
 
+/**
+ * { orm, store, scheduler, seen, query(text, values?) → rows, close() } on the scenario's database
+ * `url` (postgres://, mysql:// or file:); `options` override SCHEDULER_OPTIONS. `query` is the
+ * harness's own connection (the database module's placeholders), never the scheduler's.
+ */
 export async function openScheduler (url, options = {}) {
-  const orm = await MikroORM.init({ clientUrl: url, entities: [SchedulerJob, SchedulerJobExecution], pool: POOL })
+  const database = databaseOf(url)
+  const orm = await database.openOrm(url, { entities: [SchedulerJob, SchedulerJobExecution], pool: POOL })
+  const own = database.openQuery(url, orm)
   const seen = { claimSql: null, claimValues: null }
   const sql = recordClaimSql(await sqlClientFromOrm(orm), seen)
   const store = new MikroOrmJobStore(sql)
@@ -26,9 +35,10 @@ export async function openScheduler (url, options = {}) {
     scheduler,
     seen,
     /** One query outside the scheduler (assertions, EXPLAIN). */
-    query: async (text, values = []) => (await orm.em.getConnection().getNativeClient()).query(text, values).then((r) => r.rows),
+    query: own.query,
     close: async () => {
       await scheduler.shutdown()
+      await own.close()
       await orm.close(true)
     }
   }

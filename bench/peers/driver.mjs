@@ -1,10 +1,10 @@
 /**
- * Runs a peer's (or the ceiling's) scenario in a process of its own on a fresh database
+ * Runs a peer's (or the ceiling's) scenario in a process of its own on a fresh PostgreSQL database
  * (`bench/peers/child.mjs`).
  */
 import { fileURLToPath } from 'node:url'
 import { runChild } from '../child-process.mjs'
-import { withDatabase } from '../database.mjs'
+import { withDatabase } from '../databases/postgresql.mjs'
 
 const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url))
 

@@ -3,7 +3,8 @@
  * (pg-boss's `executeSql` idea). Adapters: `pg` pools (MikroORM's PostgreSQL driver), PGlite
  * (MikroORM's embedded driver), `mysql2` pools (MikroORM's MySQL and MariaDB drivers) and libSQL
  * (`@mikro-orm/libsql`, SQLite). Queries use the dialect's placeholders (`$1` on PostgreSQL and
- * PGlite, `?` on MySQL, `?1` on SQLite) and return plain rows.
+ * PGlite, `?` on MySQL, `?1` or `?` on SQLite) and return plain rows; statements built with Kysely
+ * (`query-builder.ts`) are compiled to the same and sent through the same `query`.
  */
 
 /** Runs one statement and returns its rows. */

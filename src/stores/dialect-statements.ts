@@ -7,6 +7,11 @@
  * PostgreSQL modules under `postgresql/` (one module per concern: jobs, claim, queued runs,
  * executions, nodes, audit, stats), plus its schema install and check and its clock. The types
  * below are taken from the PostgreSQL modules, so a dialect that drifts from them fails to compile.
+ *
+ * Statements that differ only in syntax are built once with Kysely (`job-queries.ts`,
+ * `history-queries.ts`) over each dialect's `SqlDialect` (its `sql.ts`), and the dialect modules
+ * export them, so this table names them as it names the hand-written ones (docs/architecture.md,
+ * "Where the SQL lives").
  */
 import { installSchema } from '../schema/install.js'
 import { verifySchema } from '../schema/verify.js'

@@ -8,6 +8,8 @@
  * `claim.ts` (the plan step, run-now), `queued-runs.ts` (the execute step), `executions.ts` (outcomes, leases, history), `nodes.ts`
  * (the node registry), `audit.ts` (the audit trail and the audited job writes) and
  * `stats.ts` (the aggregates behind the admin page's charts); this class installs the schema on first use and delegates to them.
+ * The list and history reads and the job update from a patch are written once with Kysely
+ * (`job-queries.ts`, `history-queries.ts`) and exported by each dialect's modules.
  */
 import type { MikroORM } from '@mikro-orm/core'
 import { InvalidOptionsError } from '../errors.js'

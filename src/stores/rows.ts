@@ -5,7 +5,7 @@ import type { ExecutionStatus, TerminalStatus } from '../execution-status.js'
 import { toDate, toDateOrNull } from '../sql/sql-client.js'
 import type { TriggerJson } from '../triggers/types.js'
 import type { RetryPolicy } from '../scheduler/retry-policy.js'
-import type { ExecutionRecord, JobPatch, JobRecord } from './job-store.js'
+import type { ExecutionRecord, JobPatch, JobRecord, NewJobRecord, NodeRecord } from './job-store.js'
 
 /** Column list of `scheduler_job` in record order, for SELECT and RETURNING. */
 export const JOB_COLUMNS = 'id, name, task, args, trigger, next_run_time, next_fire_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, capture_logs, retry, recover, created_at, updated_at, version, last_error'
@@ -78,6 +78,43 @@ export function rowToExecution (row: Record<string, any>): ExecutionRecord {
     lateException: row.late_exception ?? null,
     // Only detail reads select them. jsonb arrives parsed (pg, PGlite): a JSON string result is a JS string, so no second parse here.
     ...('result' in row ? { result: row.result ?? null, logs: (row.logs ?? null) as ExecutionRecord['logs'] } : {})
+  }
+}
+
+/**
+ * The 16 values of a new job's row, in the order every dialect's insert names its columns: id,
+ * name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances,
+ * timeout_ms, last_error, next_fire_time, capture_logs, retry, recover. json columns as JSON text
+ * (a null retry policy as SQL NULL); the defaults of fields a record may leave out.
+ */
+export function newJobValues (job: NewJobRecord): unknown[] {
+  return [
+    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
+    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
+    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
+    job.captureLogs ?? true,
+    job.retry === undefined || job.retry === null ? null : JSON.stringify(job.retry),
+    job.recover ?? false
+  ]
+}
+
+/**
+ * A `scheduler_node` row of `getNodes` (its columns, `last_seen_ago_ms` and `running`) as a record.
+ * `tasks` and `roles` are json: parsed by the driver (PostgreSQL, PGlite, MySQL) or text (SQLite).
+ */
+export function rowToNode (row: Record<string, any>): NodeRecord {
+  return {
+    nodeId: row.node_id,
+    host: row.host,
+    pid: row.pid,
+    tasks: (parseJson(row.tasks) ?? []) as string[],
+    roles: (parseJson(row.roles) ?? []) as NodeRecord['roles'],
+    lock: row.lock,
+    heartbeatMs: row.heartbeat_ms,
+    startedAt: toDate(row.started_at),
+    lastSeenAt: toDate(row.last_seen_at),
+    lastSeenAgoMs: Math.round(Number(row.last_seen_ago_ms)),
+    running: Number(row.running)
   }
 }
 

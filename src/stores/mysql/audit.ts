@@ -5,15 +5,14 @@
  * inside a savepoint (MySQL and MariaDB have `SAVEPOINT` too): a failure to write the audit row is
  * reported to the context's `onError`, and the job change still commits.
  */
-import { toDate, type SqlExecutor } from '../../sql/sql-client.js'
-import type { AuditEntry, AuditFilter, AuditRecord } from '../audit.js'
+import type { SqlExecutor } from '../../sql/sql-client.js'
+import type { AuditEntry } from '../audit.js'
 import { auditedWrites } from '../audited-writes.js'
+import { historyQueries } from '../history-queries.js'
 import type { JobRecord } from '../job-store.js'
 import { rowToJob } from '../rows.js'
 import * as jobs from './jobs.js'
-import { affectedRows, minusMs, MYSQL_JOB_COLUMNS, NOW } from './sql.js'
-
-const AUDIT_COLUMNS = 'id, at, action, job_id, actor, changes'
+import { affectedRows, minusMs, MYSQL_JOB_COLUMNS, MYSQL_SQL, NOW } from './sql.js'
 
 /** Inserts audit rows in one statement (the caller's transaction, or on its own). */
 export async function insertAudit (db: SqlExecutor, entries: AuditEntry[]): Promise<void> {
@@ -41,40 +40,9 @@ export const { addJob, addJobs, updateJob, removeJob, auditRun } = auditedWrites
   insertAudit, lockedJob, deleteJob, addJob: jobs.addJob, insertJobs: jobs.insertJobs, updateJob: jobs.updateJob
 })
 
-export async function getAudit (db: SqlExecutor, filter: AuditFilter = {}): Promise<AuditRecord[]> {
-  const where = auditWhere(filter)
-  const rows = await db.query<Record<string, any>>(
-    `SELECT ${AUDIT_COLUMNS} FROM scheduler_audit WHERE ${where.sql} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
-    [...where.values, filter.limit ?? Number.MAX_SAFE_INTEGER, filter.offset ?? 0]
-  )
-  return rows.map((row) => ({
-    id: Number(row.id),
-    at: toDate(row.at),
-    action: row.action,
-    jobId: row.job_id,
-    actor: row.actor,
-    changes: typeof row.changes === 'string' ? JSON.parse(row.changes) : row.changes
-  }))
-}
-
-export async function countAudit (db: SqlExecutor, filter: AuditFilter = {}): Promise<number> {
-  const where = auditWhere(filter)
-  const [row] = await db.query<{ count: number }>(`SELECT count(*) AS count FROM scheduler_audit WHERE ${where.sql}`, where.values)
-  return Number(row?.count ?? 0)
-}
-
 export async function deleteOldAudit (db: SqlExecutor, maxAgeSeconds: number, now: Date | null): Promise<number> {
   return affectedRows(await db.query(`DELETE FROM scheduler_audit WHERE at < ${minusMs(NOW)}`, [now, maxAgeSeconds * 1000]))
 }
 
-/** The WHERE clause of an audit filter (only the conditions given), with its values. */
-function auditWhere (filter: AuditFilter): { sql: string, values: unknown[] } {
-  const conditions = ['TRUE']
-  const values: unknown[] = []
-  const add = (condition: string, value: unknown): void => { if (value !== undefined && value !== null) { conditions.push(condition); values.push(value) } }
-  add('job_id = ?', filter.jobId)
-  add('actor = ?', filter.actor)
-  add('at >= ?', filter.from)
-  add('at <= ?', filter.to)
-  return { sql: conditions.join(' AND '), values }
-}
+/** The audit list and its count: built once for every dialect (`../history-queries.ts`). */
+export const { getAudit, countAudit } = historyQueries(MYSQL_SQL)

@@ -6,11 +6,12 @@
  * atomically, in a few round trips.
  */
 import { atomically, toDate, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
-import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionFilter, type ExecutionOutcome, type ExecutionRecord, type RecentExecutionStats } from '../job-store.js'
+import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionOutcome, type ExecutionRecord, type RecentExecutionStats } from '../job-store.js'
+import { historyQueries } from '../history-queries.js'
 import { recentStats } from '../recent-stats.js'
 import { rowToExecution } from '../rows.js'
 import { notifyQueued } from './claim.js'
-import { affectedRows, list, minusMs, MYSQL_EXECUTION_COLUMNS, MYSQL_EXECUTION_DETAIL_COLUMNS, NOW, placeholders, plusMs, valuesTable } from './sql.js'
+import { affectedRows, list, minusMs, MYSQL_EXECUTION_COLUMNS, MYSQL_SQL, NOW, placeholders, plusMs, valuesTable } from './sql.js'
 
 /** Outcomes after which the occurrence may get another attempt (`ExecutionOutcome.retryDelayMs`). */
 const RETRIED_STATUSES = new Set(['error', 'timeout', 'abandoned'])
@@ -159,27 +160,6 @@ export async function abandonExpiredExecutions (db: SqlExecutor, reason: string,
   })
 }
 
-export async function getExecution (db: SqlClient, id: number): Promise<ExecutionRecord | null> {
-  const [row] = await db.query(`SELECT ${MYSQL_EXECUTION_DETAIL_COLUMNS} FROM scheduler_job_execution WHERE id = ?`, [id])
-  return row === undefined ? null : rowToExecution(row)
-}
-
-export async function getExecutions (db: SqlExecutor, filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
-  const where = executionWhere(filter)
-  const rows = await db.query(
-    `SELECT ${MYSQL_EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE ${where.sql}
-     ORDER BY run_time DESC, id DESC LIMIT ? OFFSET ?`,
-    [...where.values, filter.limit ?? Number.MAX_SAFE_INTEGER, filter.offset ?? 0]
-  )
-  return rows.map(rowToExecution)
-}
-
-export async function countExecutions (db: SqlClient, filter: ExecutionFilter = {}): Promise<number> {
-  const where = executionWhere(filter)
-  const [row] = await db.query<{ count: number }>(`SELECT count(*) AS count FROM scheduler_job_execution WHERE ${where.sql}`, where.values)
-  return Number(row?.count ?? 0)
-}
-
 /** The last `recent` executions of each job (a window over each job's history: MariaDB has no LATERAL join). */
 export async function getRecentExecutionStats (db: SqlClient, jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>> {
   const rows = jobIds.length === 0
@@ -201,15 +181,5 @@ export async function deleteOldExecutions (db: SqlClient, maxAgeSeconds: number,
   ))
 }
 
-/** The WHERE clause of an execution filter (only the conditions given), with its values. */
-function executionWhere (filter: ExecutionFilter): { sql: string, values: unknown[] } {
-  const conditions = ['TRUE']
-  const values: unknown[] = []
-  const add = (condition: string, value: unknown): void => { if (value !== undefined && value !== null) { conditions.push(condition); values.push(value) } }
-  add('job_id = ?', filter.jobId)
-  add('status = ?', filter.status)
-  add('run_time >= ?', filter.from)
-  add('run_time <= ?', filter.to)
-  add('owner = ?', filter.owner)
-  return { sql: conditions.join(' AND '), values }
-}
+/** One execution, the execution list and its count: built once for every dialect (`../history-queries.ts`). */
+export const { getExecution, getExecutions, countExecutions } = historyQueries(MYSQL_SQL)

@@ -3,32 +3,15 @@
  * with the signatures and guarantees of `postgresql/jobs.ts`. MySQL has no `RETURNING` on INSERT
  * or UPDATE: a write and the read of its row run in one transaction (the row locked by the write).
  */
-import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../../errors.js'
+import { ConflictingIdError } from '../../errors.js'
 import { atomically, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
-import type { JobFilter, JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
-import { rowToJob, withFireTime } from '../rows.js'
-import { affectedRows, isDuplicateKey, list, MYSQL_JOB_COLUMNS, placeholders } from './sql.js'
-
-const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
-  name: 'name',
-  task: 'task',
-  args: 'args',
-  trigger: '`trigger`',
-  nextRunTime: 'next_run_time',
-  nextFireTime: 'next_fire_time',
-  paused: 'paused',
-  misfireGraceTime: 'misfire_grace_time',
-  coalesce: '`coalesce`',
-  maxInstances: 'max_instances',
-  timeoutMs: 'timeout_ms',
-  captureLogs: 'capture_logs',
-  retry: 'retry',
-  recover: 'recover',
-  lastError: 'last_error'
-}
+import type { JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
+import { jobQueries } from '../job-queries.js'
+import { newJobValues, rowToJob } from '../rows.js'
+import { affectedRows, isDuplicateKey, list, MYSQL_JOB_COLUMNS, MYSQL_SQL, placeholders } from './sql.js'
 
 const INSERT_COLUMNS = 'id, name, task, args, `trigger`, next_run_time, paused, misfire_grace_time, `coalesce`, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover, created_at, updated_at'
-/** One row of {@link INSERT_COLUMNS}: the 16 values of `jobValues`, then the clock for both times. */
+/** One row of {@link INSERT_COLUMNS}: the 16 values of `newJobValues`, then the clock for both times. */
 const INSERT_ROW = `${placeholders(16).slice(0, -1)}, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`
 
 /**
@@ -45,7 +28,7 @@ const REPLACE = `ON DUPLICATE KEY UPDATE name = VALUES(name), task = VALUES(task
 export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
   return atomically(db, async (tx) => {
     try {
-      await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${INSERT_ROW} ${options.replaceExisting === true ? REPLACE : ''}`, jobValues(job))
+      await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${INSERT_ROW} ${options.replaceExisting === true ? REPLACE : ''}`, newJobValues(job))
     } catch (error) {
       if (isDuplicateKey(error)) throw new ConflictingIdError(job.id)
       throw error
@@ -62,7 +45,7 @@ export async function addJobs (db: SqlClient, jobs: NewJobRecord[]): Promise<Job
 /** Inserts many jobs in one statement, in the caller's transaction. @throws ConflictingIdError for the first id that exists or repeats. */
 export async function insertJobs (tx: SqlExecutor, jobs: NewJobRecord[]): Promise<JobRecord[]> {
   try {
-    await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${jobs.map(() => INSERT_ROW).join(', ')}`, jobs.flatMap(jobValues))
+    await tx.query(`INSERT INTO scheduler_job (${INSERT_COLUMNS}) VALUES ${jobs.map(() => INSERT_ROW).join(', ')}`, jobs.flatMap(newJobValues))
   } catch (error) {
     if (!isDuplicateKey(error)) throw error
     // The statement inserted nothing (InnoDB rolls a failed statement back): the refused id is
@@ -86,81 +69,8 @@ export async function getJob (db: SqlExecutor, id: string): Promise<JobRecord | 
   return row === undefined ? null : rowToJob(row)
 }
 
-export async function getJobs (db: SqlClient, filter: JobFilter = {}): Promise<JobRecord[]> {
-  const where = jobWhere(filter)
-  const rows = await db.query(
-    `SELECT ${MYSQL_JOB_COLUMNS} FROM scheduler_job WHERE ${where.sql} ORDER BY id LIMIT ? OFFSET ?`,
-    [...where.values, filter.limit ?? Number.MAX_SAFE_INTEGER, filter.offset ?? 0]
-  )
-  return rows.map(rowToJob)
-}
-
-export async function countJobs (db: SqlClient, filter: JobFilter = {}): Promise<number> {
-  const where = jobWhere(filter)
-  const [row] = await db.query<{ count: number }>(`SELECT count(*) AS count FROM scheduler_job WHERE ${where.sql}`, where.values)
-  return Number(row?.count ?? 0)
-}
-
-export async function updateJob (db: SqlExecutor, id: string, changes: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
-  const patch = withFireTime(changes)
-  const sets: string[] = []
-  const values: unknown[] = []
-  for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof JobPatch, string]>) {
-    if (!(key in patch)) continue
-    const value = patch[key]
-    // json columns take JSON text; a null retry policy is SQL NULL, not the JSON value null.
-    values.push(key === 'args' || key === 'trigger' || (key === 'retry' && value !== null) ? JSON.stringify(value) : value)
-    sets.push(`${column} = ?`)
-  }
-  sets.push('updated_at = UTC_TIMESTAMP(3)', 'version = version + 1')
-  return atomically(db, async (tx) => {
-    const version = options.expectedVersion ?? null
-    const updated = affectedRows(await tx.query(
-      `UPDATE scheduler_job SET ${sets.join(', ')} WHERE id = ? AND (? IS NULL OR version = ?)`,
-      [...values, id, version, version]
-    ))
-    if (updated > 0) return await getJob(tx, id) as JobRecord
-    if (options.expectedVersion !== undefined && (await tx.query('SELECT 1 FROM scheduler_job WHERE id = ?', [id])).length > 0) {
-      throw new VersionMismatchError(id, options.expectedVersion)
-    }
-    throw new JobNotFoundError(id)
-  })
-}
-
 export async function removeJob (db: SqlExecutor, id: string): Promise<boolean> {
   return affectedRows(await db.query('DELETE FROM scheduler_job WHERE id = ?', [id])) > 0
-}
-
-/** The WHERE clause of a job filter (only the conditions given), with its values. */
-function jobWhere (filter: JobFilter): { sql: string, values: unknown[] } {
-  const conditions = ['TRUE']
-  const values: unknown[] = []
-  if (filter.task !== undefined) { conditions.push('task = ?'); values.push(filter.task) }
-  if (filter.paused !== undefined) { conditions.push('paused = ?'); values.push(filter.paused) }
-  if (filter.flagged !== undefined) { conditions.push('(last_error IS NOT NULL) = ?'); values.push(filter.flagged) }
-  if (filter.search !== undefined) {
-    // Case-insensitive as PostgreSQL's ILIKE (the columns are utf8mb4_bin); `\` is LIKE's default escape.
-    const pattern = `%${escapeLike(filter.search)}%`
-    conditions.push('(LOWER(id) LIKE LOWER(?) OR LOWER(name) LIKE LOWER(?))')
-    values.push(pattern, pattern)
-  }
-  return { sql: conditions.join(' AND '), values }
-}
-
-/** Escapes LIKE wildcards so a search for `50%_off` matches those characters. */
-function escapeLike (text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
-}
-
-function jobValues (job: NewJobRecord): unknown[] {
-  return [
-    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
-    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
-    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
-    job.captureLogs ?? true,
-    job.retry === undefined || job.retry === null ? null : JSON.stringify(job.retry),
-    job.recover ?? false
-  ]
 }
 
 /** Jobs written without the scheduler: `next_run_time` null, not paused, not flagged, never run (as `postgresql/jobs.ts`). */
@@ -183,3 +93,6 @@ export async function scheduleUnscheduledJob (db: SqlClient, id: string, version
     [patch.nextRunTime ?? null, patch.nextFireTime ?? null, patch.lastError ?? null, id, version]
   )) > 0
 }
+
+/** The job list, its count and the update from a patch: built once for every dialect (`../job-queries.ts`). */
+export const { getJobs, countJobs, updateJob } = jobQueries(MYSQL_SQL)

@@ -3,8 +3,9 @@
  * `postgresql/nodes.ts`): a process's heartbeat upsert, its removal, and the live nodes with
  * their running executions. Times are the database's (`UTC_TIMESTAMP(3)`, or the test clock).
  */
-import { toDate, type SqlExecutor } from '../../sql/sql-client.js'
+import type { SqlExecutor } from '../../sql/sql-client.js'
 import type { NodeRecord, NodeRegistration, NodeRetention } from '../job-store.js'
+import { rowToNode } from '../rows.js'
 import { affectedRows, NOW } from './sql.js'
 
 /**
@@ -41,22 +42,6 @@ export async function getNodes (db: SqlExecutor, staleHeartbeats: number, now: D
      ORDER BY n.node_id`,
     [now, now, staleHeartbeats]
   )
-  return rows.map((row) => ({
-    nodeId: row.node_id,
-    host: row.host,
-    pid: row.pid,
-    tasks: parsed(row.tasks),
-    roles: parsed(row.roles),
-    lock: row.lock,
-    heartbeatMs: row.heartbeat_ms,
-    startedAt: toDate(row.started_at),
-    lastSeenAt: toDate(row.last_seen_at),
-    lastSeenAgoMs: Math.round(Number(row.last_seen_ago_ms)),
-    running: Number(row.running)
-  }))
+  return rows.map(rowToNode)
 }
 
-/** JSON arrives parsed (the SQL port's type cast); text is tolerated. */
-function parsed<T> (value: unknown): T[] {
-  return (typeof value === 'string' ? JSON.parse(value) : value ?? []) as T[]
-}

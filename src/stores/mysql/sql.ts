@@ -3,7 +3,11 @@
  * reserved words quoted, the clock, intervals, and list parameters. Only SQL that MySQL ≥ 8.0 and
  * MariaDB ≥ 10.6 both accept.
  */
-import { EXECUTION_COLUMNS, EXECUTION_DETAIL_COLUMNS, JOB_COLUMNS } from '../rows.js'
+import { sql, type SqlBool } from 'kysely'
+import { queryBuilder, run } from '../../sql/query-builder.js'
+import { atomically } from '../../sql/sql-client.js'
+import { EXECUTION_COLUMNS, EXECUTION_DETAIL_COLUMNS, JOB_COLUMNS, rowToExecution, rowToJob } from '../rows.js'
+import { JOB_COLUMN_NAMES, type SqlDialect } from '../sql-dialect.js'
 
 /** `JOB_COLUMNS` with `trigger` (a reserved word in MySQL) and `coalesce` quoted. */
 export const MYSQL_JOB_COLUMNS = quoteReserved(JOB_COLUMNS)
@@ -67,4 +71,24 @@ export function valuesTable (columns: readonly string[], rows: ReadonlyArray<rea
   const first = `SELECT ${columns.map((column) => `? AS ${column}`).join(', ')}`
   const rest = `SELECT ${columns.map(() => '?').join(', ')}`
   return { sql: rows.map((_row, i) => i === 0 ? first : rest).join(' UNION ALL '), values: rows.flat() }
+}
+
+/**
+ * What MySQL and MariaDB give the statements built with Kysely (`../sql-dialect.ts`): the clock
+ * `UTC_TIMESTAMP(3)`, a case-insensitive search as PostgreSQL's ILIKE (the columns are
+ * `utf8mb4_bin`, which also sorts by code point; `\` is LIKE's default escape), and, with no
+ * `RETURNING` on UPDATE, an updated job read back in the update's transaction (its row locked).
+ */
+export const MYSQL_SQL: SqlDialect = {
+  builder: queryBuilder('mysql'),
+  clock: sql<Date>`UTC_TIMESTAMP(3)`,
+  containsText: (column, pattern) => sql<SqlBool>`LOWER(${sql.ref(column)}) LIKE LOWER(${pattern})`,
+  codePointOrder: (column) => sql.ref(column),
+  toJob: rowToJob,
+  toExecution: rowToExecution,
+  updatedJob: async (db, update, id) => atomically(db, async (tx) => {
+    if (affectedRows(await run(tx, update)) === 0) return undefined
+    const [row] = await run(tx, MYSQL_SQL.builder.selectFrom('scheduler_job').select(JOB_COLUMN_NAMES).where('id', '=', id))
+    return row
+  })
 }

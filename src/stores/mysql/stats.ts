@@ -6,26 +6,13 @@
  * percentile, as `percentile_cont` does. Ties sort by code point (the tables are `utf8mb4_bin`).
  */
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../../execution-status.js'
-import { toDate, toDateOrNull, type SqlClient } from '../../sql/sql-client.js'
-import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from '../execution-stats.js'
+import type { SqlClient } from '../../sql/sql-client.js'
+import type { FireLagStats, MinuteStatusCount, RunTimeRange } from '../execution-stats.js'
+import { historyQueries } from '../history-queries.js'
+import { MYSQL_SQL } from './sql.js'
 
 /** Every status listed, so the `(status, run_time)` index serves a run-time range; two values: from, to. */
 const IN_RANGE = `status IN (${EXECUTION_STATUSES.map((status) => `'${status}'`).join(', ')}) AND run_time >= ? AND run_time < ?`
-
-export async function getRunHistory (db: SqlClient, jobId: string, limit: number): Promise<RunHistoryEntry[]> {
-  const rows = await db.query(
-    `SELECT id, run_time, status, started_at, duration_ms FROM scheduler_job_execution
-     WHERE job_id = ? ORDER BY run_time DESC, id DESC LIMIT ?`,
-    [jobId, limit]
-  )
-  return rows.map((row) => ({
-    id: Number(row.id),
-    runTime: toDate(row.run_time),
-    status: row.status as ExecutionStatus,
-    startedAt: toDateOrNull(row.started_at),
-    durationMs: row.duration_ms === null ? null : Number(row.duration_ms)
-  }))
-}
 
 export async function countExecutionsPerMinute (db: SqlClient, range: RunTimeRange): Promise<MinuteStatusCount[]> {
   // Minutes from the epoch of the UTC datetime (TIMESTAMPDIFF of two datetimes ignores time zones).
@@ -63,12 +50,5 @@ export async function getFireLag (db: SqlClient, range: RunTimeRange): Promise<F
   return { count, p50Ms: percentile(0.5), p95Ms: percentile(0.95), maxMs: lag.get(count) as number }
 }
 
-export async function getSlowestJobs (db: SqlClient, range: RunTimeRange, limit: number): Promise<SlowJob[]> {
-  const rows = await db.query(
-    `SELECT job_id, count(*) AS count, avg(duration_ms) AS mean_ms, max(duration_ms) AS max_ms
-     FROM scheduler_job_execution WHERE ${IN_RANGE} AND duration_ms IS NOT NULL
-     GROUP BY job_id ORDER BY mean_ms DESC, job_id LIMIT ?`,
-    [range.from, range.to, limit]
-  )
-  return rows.map((row) => ({ jobId: row.job_id as string, count: Number(row.count), meanMs: Number(row.mean_ms), maxMs: Number(row.max_ms) }))
-}
+/** A job's run history and the slowest jobs: built once for every dialect (`../history-queries.ts`). */
+export const { getRunHistory, getSlowestJobs } = historyQueries(MYSQL_SQL)

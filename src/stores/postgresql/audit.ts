@@ -4,14 +4,14 @@
  * (`audited-writes.ts`: each one transaction holding the change and its audit row, under a
  * savepoint) over this store's statements.
  */
-import { toDate, type SqlExecutor } from '../../sql/sql-client.js'
-import type { AuditEntry, AuditFilter, AuditRecord } from '../audit.js'
+import type { SqlExecutor } from '../../sql/sql-client.js'
+import type { AuditEntry } from '../audit.js'
 import { auditedWrites } from '../audited-writes.js'
+import { historyQueries } from '../history-queries.js'
 import type { JobRecord } from '../job-store.js'
 import { JOB_COLUMNS, nowParam, rowToJob } from '../rows.js'
 import * as jobs from './jobs.js'
-
-const AUDIT_COLUMNS = 'id, at, action, job_id, actor, changes'
+import { POSTGRESQL_SQL } from './sql.js'
 
 /** Inserts audit rows in one statement (the caller's transaction, or on its own). */
 export async function insertAudit (db: SqlExecutor, entries: AuditEntry[]): Promise<void> {
@@ -40,29 +40,6 @@ export const { addJob, addJobs, updateJob, removeJob, auditRun } = auditedWrites
   insertAudit, lockedJob, deleteJob, addJob: jobs.addJob, insertJobs: jobs.insertJobs, updateJob: jobs.updateJob
 })
 
-export async function getAudit (db: SqlExecutor, filter: AuditFilter = {}): Promise<AuditRecord[]> {
-  const where = auditWhere(filter)
-  const rows = await db.query<Record<string, any>>(
-    `SELECT ${AUDIT_COLUMNS} FROM scheduler_audit WHERE ${where.sql}
-     ORDER BY at DESC, id DESC LIMIT $${where.values.length + 1} OFFSET $${where.values.length + 2}`,
-    [...where.values, filter.limit ?? null, filter.offset ?? 0]
-  )
-  return rows.map((row) => ({
-    id: Number(row.id),
-    at: toDate(row.at),
-    action: row.action,
-    jobId: row.job_id,
-    actor: row.actor,
-    changes: typeof row.changes === 'string' ? JSON.parse(row.changes) : row.changes
-  }))
-}
-
-export async function countAudit (db: SqlExecutor, filter: AuditFilter = {}): Promise<number> {
-  const where = auditWhere(filter)
-  const [row] = await db.query<{ count: number }>(`SELECT count(*)::integer AS count FROM scheduler_audit WHERE ${where.sql}`, where.values)
-  return row?.count ?? 0
-}
-
 export async function deleteOldAudit (db: SqlExecutor, maxAgeSeconds: number, now: Date | null): Promise<number> {
   const [row] = await db.query<{ count: number }>(
     `WITH deleted AS (DELETE FROM scheduler_audit WHERE at < ${nowParam(2)} - make_interval(secs => $1) RETURNING 1)
@@ -72,11 +49,5 @@ export async function deleteOldAudit (db: SqlExecutor, maxAgeSeconds: number, no
   return row?.count ?? 0
 }
 
-/** The WHERE clause of an audit filter, with its values as $1.. */
-function auditWhere (filter: AuditFilter): { sql: string, values: unknown[] } {
-  return {
-    sql: `($1::text IS NULL OR job_id = $1) AND ($2::text IS NULL OR actor = $2)
-      AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at <= $4)`,
-    values: [filter.jobId ?? null, filter.actor ?? null, filter.from ?? null, filter.to ?? null]
-  }
-}
+/** The audit list and its count: built once for every dialect (`../history-queries.ts`). */
+export const { getAudit, countAudit } = historyQueries(POSTGRESQL_SQL)

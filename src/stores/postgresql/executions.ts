@@ -3,10 +3,12 @@
  * leases, reaping, history queries and retention.
  */
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
-import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionFilter, type ExecutionOutcome, type ExecutionRecord, type RecentExecutionStats } from '../job-store.js'
+import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionOutcome, type ExecutionRecord, type RecentExecutionStats } from '../job-store.js'
+import { historyQueries } from '../history-queries.js'
 import { recentStats } from '../recent-stats.js'
 import { QUEUED_PAYLOAD, WAKEUP_CHANNEL } from '../wakeup.js'
-import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, EXECUTION_DETAIL_COLUMNS, nowParam, rowToExecution } from '../rows.js'
+import { EXECUTION_COLUMNS, EXECUTION_COLUMNS_OF_E, nowParam, rowToExecution } from '../rows.js'
+import { POSTGRESQL_SQL } from './sql.js'
 
 /**
  * The task of the next attempt of the execution `alias` (a CTE over updated rows): its job's now,
@@ -129,27 +131,6 @@ export async function abandonExpiredExecutions (db: SqlExecutor, reason: string,
   return rows.map(rowToExecution)
 }
 
-export async function getExecution (db: SqlClient, id: number): Promise<ExecutionRecord | null> {
-  const [row] = await db.query(`SELECT ${EXECUTION_DETAIL_COLUMNS} FROM scheduler_job_execution WHERE id = $1`, [id])
-  return row === undefined ? null : rowToExecution(row)
-}
-
-export async function getExecutions (db: SqlExecutor, filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
-  const where = executionWhere(filter)
-  const rows = await db.query(
-    `SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE ${where.sql}
-     ORDER BY run_time DESC, id DESC LIMIT $${where.values.length + 1} OFFSET $${where.values.length + 2}`,
-    [...where.values, filter.limit ?? null, filter.offset ?? 0]
-  )
-  return rows.map(rowToExecution)
-}
-
-export async function countExecutions (db: SqlClient, filter: ExecutionFilter = {}): Promise<number> {
-  const where = executionWhere(filter)
-  const [row] = await db.query<{ count: number }>(`SELECT count(*)::integer AS count FROM scheduler_job_execution WHERE ${where.sql}`, where.values)
-  return row?.count ?? 0
-}
-
 export async function getRecentExecutionStats (db: SqlClient, jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>> {
   const rows = jobIds.length === 0
     ? []
@@ -172,12 +153,5 @@ export async function deleteOldExecutions (db: SqlClient, maxAgeSeconds: number,
   return rows.length
 }
 
-/** The WHERE clause of an execution filter, with its values as $1.. */
-function executionWhere (filter: ExecutionFilter): { sql: string, values: unknown[] } {
-  return {
-    sql: `($1::text IS NULL OR job_id = $1) AND ($2::text IS NULL OR status = $2)
-      AND ($3::timestamptz IS NULL OR run_time >= $3) AND ($4::timestamptz IS NULL OR run_time <= $4)
-      AND ($5::text IS NULL OR owner = $5)`,
-    values: [filter.jobId ?? null, filter.status ?? null, filter.from ?? null, filter.to ?? null, filter.owner ?? null]
-  }
-}
+/** One execution, the execution list and its count: built once for every dialect (`../history-queries.ts`). */
+export const { getExecution, getExecutions, countExecutions } = historyQueries(POSTGRESQL_SQL)

@@ -2,28 +2,12 @@
  * The `scheduler_job` statements of the PostgreSQL (and PGlite) job store: add, read, list, patch,
  * remove. Every function takes the store's `SqlClient`; `MikroOrmJobStore` delegates to them.
  */
-import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../../errors.js'
+import { ConflictingIdError } from '../../errors.js'
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
-import type { JobFilter, JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
-import { JOB_COLUMNS, rowToJob, withFireTime } from '../rows.js'
-
-const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
-  name: 'name',
-  task: 'task',
-  args: 'args',
-  trigger: 'trigger',
-  nextRunTime: 'next_run_time',
-  nextFireTime: 'next_fire_time',
-  paused: 'paused',
-  misfireGraceTime: 'misfire_grace_time',
-  coalesce: 'coalesce',
-  maxInstances: 'max_instances',
-  timeoutMs: 'timeout_ms',
-  captureLogs: 'capture_logs',
-  retry: 'retry',
-  recover: 'recover',
-  lastError: 'last_error'
-}
+import type { JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
+import { jobQueries } from '../job-queries.js'
+import { JOB_COLUMNS, newJobValues, rowToJob } from '../rows.js'
+import { POSTGRESQL_SQL } from './sql.js'
 
 export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { replaceExisting?: boolean } = {}): Promise<JobRecord> {
   const conflict = options.replaceExisting === true
@@ -38,7 +22,7 @@ export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { rep
     `INSERT INTO scheduler_job (id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover)
      VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16) ${conflict}
      RETURNING ${JOB_COLUMNS}`,
-    jobValues(job)
+    newJobValues(job)
   )
   if (rows.length === 0) throw new ConflictingIdError(job.id)
   return rowToJob(rows[0] as Record<string, unknown>)
@@ -51,7 +35,7 @@ export async function addJobs (db: SqlClient, jobs: NewJobRecord[]): Promise<Job
 
 /** Inserts many jobs in one statement, in the caller's transaction. @throws ConflictingIdError for the first id that exists or repeats. */
 export async function insertJobs (tx: SqlExecutor, jobs: NewJobRecord[]): Promise<JobRecord[]> {
-  const columns = jobs.map(jobValues)
+  const columns = jobs.map(newJobValues)
   const column = (i: number): unknown[] => columns.map((values) => values[i])
   { // (one block, so the statement keeps the indentation it had inside addJobs' transaction)
     const rows = await tx.query(
@@ -82,75 +66,9 @@ export async function getJob (db: SqlExecutor, id: string): Promise<JobRecord | 
   return row === undefined ? null : rowToJob(row)
 }
 
-export async function getJobs (db: SqlClient, filter: JobFilter = {}): Promise<JobRecord[]> {
-  const where = jobWhere(filter)
-  const rows = await db.query(
-    `SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE ${where.sql} ORDER BY id LIMIT $${where.values.length + 1} OFFSET $${where.values.length + 2}`,
-    [...where.values, filter.limit ?? null, filter.offset ?? 0]
-  )
-  return rows.map(rowToJob)
-}
-
-export async function countJobs (db: SqlClient, filter: JobFilter = {}): Promise<number> {
-  const where = jobWhere(filter)
-  const [row] = await db.query<{ count: number }>(`SELECT count(*)::integer AS count FROM scheduler_job WHERE ${where.sql}`, where.values)
-  return row?.count ?? 0
-}
-
-export async function updateJob (db: SqlExecutor, id: string, changes: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
-  const patch = withFireTime(changes)
-  const sets: string[] = []
-  const values: unknown[] = [id]
-  for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof JobPatch, string]>) {
-    if (!(key in patch)) continue
-    const value = patch[key]
-    // jsonb columns take JSON text; a null retry policy is SQL NULL, not the JSON value null.
-    values.push(key === 'args' || key === 'trigger' || (key === 'retry' && value !== null) ? JSON.stringify(value) : value)
-    sets.push(`${column} = $${values.length}`)
-  }
-  sets.push('updated_at = now()', 'version = version + 1')
-  values.push(options.expectedVersion ?? null)
-  const [row] = await db.query(
-    `UPDATE scheduler_job SET ${sets.join(', ')} WHERE id = $1 AND ($${values.length}::integer IS NULL OR version = $${values.length})
-     RETURNING ${JOB_COLUMNS}`,
-    values
-  )
-  if (row !== undefined) return rowToJob(row)
-  if (options.expectedVersion !== undefined && (await db.query('SELECT 1 FROM scheduler_job WHERE id = $1', [id])).length > 0) {
-    throw new VersionMismatchError(id, options.expectedVersion)
-  }
-  throw new JobNotFoundError(id)
-}
-
 export async function removeJob (db: SqlExecutor, id: string): Promise<boolean> {
   const rows = await db.query('DELETE FROM scheduler_job WHERE id = $1 RETURNING id', [id])
   return rows.length > 0
-}
-
-/** The WHERE clause of a job filter, with its values as $1.. */
-function jobWhere (filter: JobFilter): { sql: string, values: unknown[] } {
-  return {
-    sql: `($1::text IS NULL OR task = $1) AND ($2::boolean IS NULL OR paused = $2)
-      AND ($3::boolean IS NULL OR (last_error IS NOT NULL) = $3)
-      AND ($4::text IS NULL OR id ILIKE $4 ESCAPE '\\' OR name ILIKE $4 ESCAPE '\\')`,
-    values: [filter.task ?? null, filter.paused ?? null, filter.flagged ?? null, filter.search === undefined ? null : `%${escapeLike(filter.search)}%`]
-  }
-}
-
-/** Escapes LIKE wildcards so a search for `50%_off` matches those characters. */
-function escapeLike (text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
-}
-
-function jobValues (job: NewJobRecord): unknown[] {
-  return [
-    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
-    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
-    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
-    job.captureLogs ?? true,
-    job.retry === undefined || job.retry === null ? null : JSON.stringify(job.retry),
-    job.recover ?? false
-  ]
 }
 
 /**
@@ -180,3 +98,6 @@ export async function scheduleUnscheduledJob (db: SqlClient, id: string, version
   )
   return rows.length > 0
 }
+
+/** The job list, its count and the update from a patch: built once for every dialect (`../job-queries.ts`). */
+export const { getJobs, countJobs, updateJob } = jobQueries(POSTGRESQL_SQL)

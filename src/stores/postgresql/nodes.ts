@@ -3,9 +3,9 @@
  * process's heartbeat upsert, its removal at shutdown, and the live nodes with their running
  * executions. Times are the database's (`now()`, or the test clock passed as a parameter).
  */
-import { toDate, type SqlExecutor } from '../../sql/sql-client.js'
+import type { SqlExecutor } from '../../sql/sql-client.js'
 import type { NodeRecord, NodeRegistration, NodeRetention } from '../job-store.js'
-import { nowParam } from '../rows.js'
+import { nowParam, rowToNode } from '../rows.js'
 
 /**
  * Upserts the node's row (`started_at` kept from the first heartbeat) and prunes the rows of other
@@ -40,22 +40,6 @@ export async function getNodes (db: SqlExecutor, staleHeartbeats: number, now: D
      ORDER BY n.node_id COLLATE "C"`,
     [staleHeartbeats, now]
   )
-  return rows.map((row) => ({
-    nodeId: row.node_id,
-    host: row.host,
-    pid: row.pid,
-    tasks: parsed(row.tasks),
-    roles: parsed(row.roles),
-    lock: row.lock,
-    heartbeatMs: row.heartbeat_ms,
-    startedAt: toDate(row.started_at),
-    lastSeenAt: toDate(row.last_seen_at),
-    lastSeenAgoMs: Math.round(Number(row.last_seen_ago_ms)),
-    running: row.running
-  }))
+  return rows.map(rowToNode)
 }
 
-/** jsonb arrives parsed from pg and PGlite; text is tolerated for drivers that leave it raw. */
-function parsed<T> (value: unknown): T[] {
-  return (typeof value === 'string' ? JSON.parse(value) : value ?? []) as T[]
-}

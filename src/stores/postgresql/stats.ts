@@ -8,8 +8,10 @@
  * (code-unit order) whatever the database's collation.
  */
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../../execution-status.js'
-import { toDate, toDateOrNull, type SqlClient } from '../../sql/sql-client.js'
-import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from '../execution-stats.js'
+import type { SqlClient } from '../../sql/sql-client.js'
+import type { FireLagStats, MinuteStatusCount, RunTimeRange } from '../execution-stats.js'
+import { historyQueries } from '../history-queries.js'
+import { POSTGRESQL_SQL } from './sql.js'
 
 /**
  * `status = ANY(all statuses)`: lets the planner use the `(status, run_time)` index for a run-time
@@ -17,21 +19,6 @@ import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, Sl
  */
 const ANY_STATUS = `status = ANY('{${EXECUTION_STATUSES.join(',')}}'::text[])`
 const IN_RANGE = `${ANY_STATUS} AND run_time >= $1::timestamptz AND run_time < $2::timestamptz`
-
-export async function getRunHistory (db: SqlClient, jobId: string, limit: number): Promise<RunHistoryEntry[]> {
-  const rows = await db.query(
-    `SELECT id, run_time, status, started_at, duration_ms FROM scheduler_job_execution
-     WHERE job_id = $1 ORDER BY run_time DESC, id DESC LIMIT $2`,
-    [jobId, limit]
-  )
-  return rows.map((row) => ({
-    id: Number(row.id),
-    runTime: toDate(row.run_time),
-    status: row.status as ExecutionStatus,
-    startedAt: toDateOrNull(row.started_at),
-    durationMs: row.duration_ms === null ? null : Number(row.duration_ms)
-  }))
-}
 
 export async function countExecutionsPerMinute (db: SqlClient, range: RunTimeRange): Promise<MinuteStatusCount[]> {
   // The minute from the epoch, not date_trunc: date_trunc on timestamptz follows the session's
@@ -59,12 +46,5 @@ export async function getFireLag (db: SqlClient, range: RunTimeRange): Promise<F
   return { count: Number(row?.count ?? 0), p50Ms: number(row?.p50), p95Ms: number(row?.p95), maxMs: number(row?.max) }
 }
 
-export async function getSlowestJobs (db: SqlClient, range: RunTimeRange, limit: number): Promise<SlowJob[]> {
-  const rows = await db.query(
-    `SELECT job_id, count(*)::integer AS count, avg(duration_ms)::double precision AS mean_ms, max(duration_ms)::double precision AS max_ms
-     FROM scheduler_job_execution WHERE ${IN_RANGE} AND duration_ms IS NOT NULL
-     GROUP BY job_id ORDER BY mean_ms DESC, job_id COLLATE "C" LIMIT $3`,
-    [range.from, range.to, limit]
-  )
-  return rows.map((row) => ({ jobId: row.job_id as string, count: row.count as number, meanMs: Number(row.mean_ms), maxMs: Number(row.max_ms) }))
-}
+/** A job's run history and the slowest jobs: built once for every dialect (`../history-queries.ts`). */
+export const { getRunHistory, getSlowestJobs } = historyQueries(POSTGRESQL_SQL)

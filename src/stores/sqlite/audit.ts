@@ -5,15 +5,14 @@
  * it is reported to the context's `onError` and the change still commits. No row locks are needed:
  * the transaction (`BEGIN IMMEDIATE`) holds the write lock while it reads the row before the change.
  */
-import { toDate, type SqlExecutor } from '../../sql/sql-client.js'
-import type { AuditEntry, AuditFilter, AuditRecord } from '../audit.js'
+import type { SqlExecutor } from '../../sql/sql-client.js'
+import type { AuditEntry } from '../audit.js'
 import { auditedWrites } from '../audited-writes.js'
+import { historyQueries } from '../history-queries.js'
 import type { JobRecord } from '../job-store.js'
 import { JOB_COLUMNS } from '../rows.js'
 import * as jobs from './jobs.js'
-import { nowParam, NOW_MS, parseJsonText, sqliteRowToJob } from './sql.js'
-
-const AUDIT_COLUMNS = 'id, at, action, job_id, actor, changes'
+import { nowParam, NOW_MS, SQLITE_SQL, sqliteRowToJob } from './sql.js'
 
 /** Inserts audit rows in one statement (the caller's transaction, or on its own). */
 export async function insertAudit (db: SqlExecutor, entries: AuditEntry[]): Promise<void> {
@@ -40,39 +39,10 @@ export const { addJob, addJobs, updateJob, removeJob, auditRun } = auditedWrites
   insertAudit, lockedJob, deleteJob, addJob: jobs.addJob, insertJobs: jobs.insertJobs, updateJob: jobs.updateJob
 })
 
-export async function getAudit (db: SqlExecutor, filter: AuditFilter = {}): Promise<AuditRecord[]> {
-  const where = auditWhere(filter)
-  const rows = await db.query<Record<string, any>>(
-    `SELECT ${AUDIT_COLUMNS} FROM scheduler_audit WHERE ${where.sql}
-     ORDER BY at DESC, id DESC LIMIT coalesce(?${where.values.length + 1}, -1) OFFSET ?${where.values.length + 2}`,
-    [...where.values, filter.limit ?? null, filter.offset ?? 0]
-  )
-  return rows.map((row) => ({
-    id: Number(row.id),
-    at: toDate(row.at),
-    action: row.action,
-    jobId: row.job_id,
-    actor: row.actor,
-    changes: parseJsonText(row.changes) as AuditRecord['changes']
-  }))
-}
-
-export async function countAudit (db: SqlExecutor, filter: AuditFilter = {}): Promise<number> {
-  const where = auditWhere(filter)
-  const [row] = await db.query<{ count: number }>(`SELECT count(*) AS count FROM scheduler_audit WHERE ${where.sql}`, where.values)
-  return Number(row?.count ?? 0)
-}
-
 export async function deleteOldAudit (db: SqlExecutor, maxAgeSeconds: number, now: Date | null): Promise<number> {
   const rows = await db.query(`DELETE FROM scheduler_audit WHERE at < ${nowParam(2)} - ?1 * 1000 RETURNING 1`, [maxAgeSeconds, now])
   return rows.length
 }
 
-/** The WHERE clause of an audit filter, with its values as ?1.. */
-function auditWhere (filter: AuditFilter): { sql: string, values: unknown[] } {
-  return {
-    sql: `(?1 IS NULL OR job_id = ?1) AND (?2 IS NULL OR actor = ?2)
-      AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at <= ?4)`,
-    values: [filter.jobId ?? null, filter.actor ?? null, filter.from ?? null, filter.to ?? null]
-  }
-}
+/** The audit list and its count: built once for every dialect (`../history-queries.ts`). */
+export const { getAudit, countAudit } = historyQueries(SQLITE_SQL)

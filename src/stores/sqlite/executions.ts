@@ -13,11 +13,12 @@
  */
 import { atomically, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
 import { SQLITE_NOTIFY } from '../../sql/sqlite-client.js'
-import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionFilter, type ExecutionOutcome, type ExecutionRecord, type RecentExecutionStats } from '../job-store.js'
+import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionOutcome, type ExecutionRecord, type RecentExecutionStats } from '../job-store.js'
+import { historyQueries } from '../history-queries.js'
 import { recentStats } from '../recent-stats.js'
 import { QUEUED_PAYLOAD, WAKEUP_CHANNEL } from '../wakeup.js'
-import { EXECUTION_COLUMNS, EXECUTION_DETAIL_COLUMNS } from '../rows.js'
-import { nowParam, sqliteRowToExecution } from './sql.js'
+import { EXECUTION_COLUMNS } from '../rows.js'
+import { nowParam, SQLITE_SQL, sqliteRowToExecution } from './sql.js'
 
 /** Outcomes after which the occurrence may get another attempt (`ExecutionOutcome.retryDelayMs`). */
 const RETRIED_STATUSES = "'error', 'timeout', 'abandoned'"
@@ -140,27 +141,6 @@ export async function abandonExpiredExecutions (db: SqlExecutor, reason: string,
   return rows.map(sqliteRowToExecution).sort((a, b) => a.id - b.id)
 }
 
-export async function getExecution (db: SqlClient, id: number): Promise<ExecutionRecord | null> {
-  const [row] = await db.query(`SELECT ${EXECUTION_DETAIL_COLUMNS} FROM scheduler_job_execution WHERE id = ?1`, [id])
-  return row === undefined ? null : sqliteRowToExecution(row)
-}
-
-export async function getExecutions (db: SqlExecutor, filter: ExecutionFilter = {}): Promise<ExecutionRecord[]> {
-  const where = executionWhere(filter)
-  const rows = await db.query(
-    `SELECT ${EXECUTION_COLUMNS} FROM scheduler_job_execution WHERE ${where.sql}
-     ORDER BY run_time DESC, id DESC LIMIT coalesce(?${where.values.length + 1}, -1) OFFSET ?${where.values.length + 2}`,
-    [...where.values, filter.limit ?? null, filter.offset ?? 0]
-  )
-  return rows.map(sqliteRowToExecution)
-}
-
-export async function countExecutions (db: SqlClient, filter: ExecutionFilter = {}): Promise<number> {
-  const where = executionWhere(filter)
-  const [row] = await db.query<{ count: number }>(`SELECT count(*) AS count FROM scheduler_job_execution WHERE ${where.sql}`, where.values)
-  return Number(row?.count ?? 0)
-}
-
 export async function getRecentExecutionStats (db: SqlClient, jobIds: string[], recent: number): Promise<Map<string, RecentExecutionStats>> {
   const rows = jobIds.length === 0
     ? []
@@ -183,12 +163,5 @@ export async function deleteOldExecutions (db: SqlClient, maxAgeSeconds: number,
   return rows.length
 }
 
-/** The WHERE clause of an execution filter, with its values as ?1.. */
-function executionWhere (filter: ExecutionFilter): { sql: string, values: unknown[] } {
-  return {
-    sql: `(?1 IS NULL OR job_id = ?1) AND (?2 IS NULL OR status = ?2)
-      AND (?3 IS NULL OR run_time >= ?3) AND (?4 IS NULL OR run_time <= ?4)
-      AND (?5 IS NULL OR owner = ?5)`,
-    values: [filter.jobId ?? null, filter.status ?? null, filter.from ?? null, filter.to ?? null, filter.owner ?? null]
-  }
-}
+/** One execution, the execution list and its count: built once for every dialect (`../history-queries.ts`). */
+export const { getExecution, getExecutions, countExecutions } = historyQueries(SQLITE_SQL)

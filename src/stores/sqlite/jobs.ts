@@ -3,29 +3,12 @@
  * `postgresql/jobs.ts`, in SQLite's SQL (`?n` placeholders, json as text, booleans 0/1, times in
  * epoch milliseconds: see sql.ts). Many rows go in as one JSON array read with `json_each`.
  */
-import { ConflictingIdError, JobNotFoundError, VersionMismatchError } from '../../errors.js'
+import { ConflictingIdError } from '../../errors.js'
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
-import type { JobFilter, JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
-import { JOB_COLUMNS, withFireTime } from '../rows.js'
-import { NOW_MS, sqliteRowToJob } from './sql.js'
-
-const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
-  name: 'name',
-  task: 'task',
-  args: 'args',
-  trigger: 'trigger',
-  nextRunTime: 'next_run_time',
-  nextFireTime: 'next_fire_time',
-  paused: 'paused',
-  misfireGraceTime: 'misfire_grace_time',
-  coalesce: 'coalesce',
-  maxInstances: 'max_instances',
-  timeoutMs: 'timeout_ms',
-  captureLogs: 'capture_logs',
-  retry: 'retry',
-  recover: 'recover',
-  lastError: 'last_error'
-}
+import type { JobPatch, JobRecord, NewJobRecord } from '../job-store.js'
+import { jobQueries } from '../job-queries.js'
+import { JOB_COLUMNS, newJobValues } from '../rows.js'
+import { NOW_MS, SQLITE_SQL, sqliteRowToJob } from './sql.js'
 
 const INSERT_COLUMNS = 'id, name, task, args, trigger, next_run_time, paused, misfire_grace_time, coalesce, max_instances, timeout_ms, last_error, next_fire_time, capture_logs, retry, recover'
 
@@ -42,7 +25,7 @@ export async function addJob (db: SqlExecutor, job: NewJobRecord, options: { rep
     `INSERT INTO scheduler_job (${INSERT_COLUMNS})
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ${conflict}
      RETURNING ${JOB_COLUMNS}`,
-    jobValues(job)
+    newJobValues(job)
   )
   if (rows.length === 0) throw new ConflictingIdError(job.id)
   return sqliteRowToJob(rows[0] as Record<string, unknown>)
@@ -62,7 +45,7 @@ export async function insertJobs (tx: SqlExecutor, jobs: NewJobRecord[]): Promis
      SELECT ${columns.map((_, i) => `value ->> ${i}`).join(', ')} FROM json_each(?1) WHERE true
      ON CONFLICT (id) DO NOTHING
      RETURNING ${JOB_COLUMNS}`,
-    [JSON.stringify(jobs.map((job) => jobValues(job).map(jsonCell)))]
+    [JSON.stringify(jobs.map((job) => newJobValues(job).map(jsonCell)))]
   )
   if (rows.length !== jobs.length) {
     // Not inserted: the id existed. Seen before: the batch repeats it (ON CONFLICT skipped the repeat).
@@ -85,78 +68,9 @@ export async function getJob (db: SqlExecutor, id: string): Promise<JobRecord | 
   return row === undefined ? null : sqliteRowToJob(row)
 }
 
-export async function getJobs (db: SqlClient, filter: JobFilter = {}): Promise<JobRecord[]> {
-  const where = jobWhere(filter)
-  const rows = await db.query(
-    `SELECT ${JOB_COLUMNS} FROM scheduler_job WHERE ${where.sql} ORDER BY id LIMIT coalesce(?${where.values.length + 1}, -1) OFFSET ?${where.values.length + 2}`,
-    [...where.values, filter.limit ?? null, filter.offset ?? 0]
-  )
-  return rows.map(sqliteRowToJob)
-}
-
-export async function countJobs (db: SqlClient, filter: JobFilter = {}): Promise<number> {
-  const where = jobWhere(filter)
-  const [row] = await db.query<{ count: number }>(`SELECT count(*) AS count FROM scheduler_job WHERE ${where.sql}`, where.values)
-  return Number(row?.count ?? 0)
-}
-
-export async function updateJob (db: SqlExecutor, id: string, changes: JobPatch, options: { expectedVersion?: number } = {}): Promise<JobRecord> {
-  const patch = withFireTime(changes)
-  const sets: string[] = []
-  const values: unknown[] = [id]
-  for (const [key, column] of Object.entries(PATCH_COLUMNS) as Array<[keyof JobPatch, string]>) {
-    if (!(key in patch)) continue
-    const value = patch[key]
-    // json columns take JSON text; a null retry policy is SQL NULL, not the JSON value null.
-    values.push(key === 'args' || key === 'trigger' || (key === 'retry' && value !== null) ? JSON.stringify(value) : value)
-    sets.push(`${column} = ?${values.length}`)
-  }
-  sets.push(`updated_at = ${NOW_MS}`, 'version = version + 1')
-  values.push(options.expectedVersion ?? null)
-  const [row] = await db.query(
-    `UPDATE scheduler_job SET ${sets.join(', ')} WHERE id = ?1 AND (?${values.length} IS NULL OR version = ?${values.length})
-     RETURNING ${JOB_COLUMNS}`,
-    values
-  )
-  if (row !== undefined) return sqliteRowToJob(row)
-  if (options.expectedVersion !== undefined && (await db.query('SELECT 1 FROM scheduler_job WHERE id = ?1', [id])).length > 0) {
-    throw new VersionMismatchError(id, options.expectedVersion)
-  }
-  throw new JobNotFoundError(id)
-}
-
 export async function removeJob (db: SqlExecutor, id: string): Promise<boolean> {
   const rows = await db.query('DELETE FROM scheduler_job WHERE id = ?1 RETURNING id', [id])
   return rows.length > 0
-}
-
-/**
- * The WHERE clause of a job filter, with its values as ?1..: the search is case-insensitive for
- * ASCII letters, as SQLite's LIKE is (SQLite docs, "The LIKE, GLOB, REGEXP, MATCH, and extract operators").
- */
-function jobWhere (filter: JobFilter): { sql: string, values: unknown[] } {
-  return {
-    sql: `(?1 IS NULL OR task = ?1) AND (?2 IS NULL OR paused = ?2)
-      AND (?3 IS NULL OR (last_error IS NOT NULL) = ?3)
-      AND (?4 IS NULL OR id LIKE ?4 ESCAPE '\\' OR name LIKE ?4 ESCAPE '\\')`,
-    values: [filter.task ?? null, filter.paused ?? null, filter.flagged ?? null, filter.search === undefined ? null : `%${escapeLike(filter.search)}%`]
-  }
-}
-
-/** Escapes LIKE wildcards so a search for `50%_off` matches those characters. */
-function escapeLike (text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
-}
-
-function jobValues (job: NewJobRecord): unknown[] {
-  return [
-    job.id, job.name, job.task, JSON.stringify(job.args), JSON.stringify(job.trigger), job.nextRunTime, job.paused,
-    job.misfireGraceTime, job.coalesce, job.maxInstances, job.timeoutMs, job.lastError,
-    job.nextFireTime === undefined ? job.nextRunTime : job.nextFireTime,
-    job.captureLogs ?? true,
-    job.retry === undefined || job.retry === null ? null : JSON.stringify(job.retry),
-    job.recover ?? false
-  ]
 }
 
 /** A value as a cell of the JSON batch `insertJobs` reads with `->>`: dates in ms, booleans 0/1. */
@@ -187,3 +101,6 @@ export async function scheduleUnscheduledJob (db: SqlClient, id: string, version
   )
   return rows.length > 0
 }
+
+/** The job list, its count and the update from a patch: built once for every dialect (`../job-queries.ts`). */
+export const { getJobs, countJobs, updateJob } = jobQueries(SQLITE_SQL)

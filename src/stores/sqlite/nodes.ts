@@ -2,9 +2,10 @@
  * The node registry statements of the SQLite job store (`scheduler_node`), with the guarantees of
  * `postgresql/nodes.ts`. Times are the process clock (sql.ts `NOW_MS`) or the test clock passed in.
  */
-import { atomically, toDate, type SqlExecutor } from '../../sql/sql-client.js'
+import { atomically, type SqlExecutor } from '../../sql/sql-client.js'
 import type { NodeRecord, NodeRegistration, NodeRetention } from '../job-store.js'
-import { nowParam, parseJsonText } from './sql.js'
+import { rowToNode } from '../rows.js'
+import { nowParam } from './sql.js'
 
 /**
  * Upserts the node's row (`started_at` kept from the first heartbeat) and prunes the rows of other
@@ -43,17 +44,5 @@ export async function getNodes (db: SqlExecutor, staleHeartbeats: number, now: D
      ORDER BY n.node_id COLLATE BINARY`,
     [staleHeartbeats, now]
   )
-  return rows.map((row) => ({
-    nodeId: row.node_id,
-    host: row.host,
-    pid: row.pid,
-    tasks: (parseJsonText(row.tasks) ?? []) as string[],
-    roles: (parseJsonText(row.roles) ?? []) as NodeRecord['roles'],
-    lock: row.lock,
-    heartbeatMs: row.heartbeat_ms,
-    startedAt: toDate(row.started_at),
-    lastSeenAt: toDate(row.last_seen_at),
-    lastSeenAgoMs: Math.round(Number(row.last_seen_ago_ms)),
-    running: Number(row.running)
-  }))
+  return rows.map(rowToNode)
 }

@@ -6,7 +6,10 @@
  * comparisons and ordering are integer ones, and arithmetic is `+ ms`. Booleans are 0/1, json is
  * text checked by `json_valid`. The SQLite adapter binds JS values so (sqlite-client.ts).
  */
+import { sql, type SqlBool } from 'kysely'
+import { queryBuilder } from '../../sql/query-builder.js'
 import { rowToExecution, rowToJob } from '../rows.js'
+import { updatedJobReturning, type SqlDialect } from '../sql-dialect.js'
 import type { ExecutionRecord, JobRecord } from '../job-store.js'
 
 /**
@@ -45,3 +48,19 @@ export function parseJsonText (value: unknown): unknown {
 
 /** `?n` bound to a JSON array, as rows of `json_each` (`value` per element). */
 export const eachOf = (n: number): string => `json_each(?${n})`
+
+/**
+ * What SQLite gives the statements built with Kysely (`../sql-dialect.ts`): the clock
+ * {@link NOW_MS}, `LIKE` for the job search (case-insensitive for ASCII letters, SQLite docs "The
+ * LIKE, GLOB, REGEXP, MATCH, and extract operators"), the BINARY collation (code-point order),
+ * `RETURNING`, and rows decoded from 0/1 booleans and json text.
+ */
+export const SQLITE_SQL: SqlDialect = {
+  builder: queryBuilder('sqlite'),
+  clock: sql.raw<Date>(NOW_MS),
+  containsText: (column, pattern) => sql<SqlBool>`${sql.ref(column)} LIKE ${pattern} ESCAPE '\\'`,
+  codePointOrder: (column) => sql<string>`${sql.ref(column)} COLLATE BINARY`,
+  toJob: sqliteRowToJob,
+  toExecution: sqliteRowToExecution,
+  updatedJob: updatedJobReturning
+}

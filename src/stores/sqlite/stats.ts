@@ -6,25 +6,12 @@
  * Ties and groups are ordered by SQLite's BINARY collation (code-point order, as the memory store).
  */
 import type { ExecutionStatus } from '../../execution-status.js'
-import { toDate, toDateOrNull, type SqlClient } from '../../sql/sql-client.js'
-import type { FireLagStats, MinuteStatusCount, RunHistoryEntry, RunTimeRange, SlowJob } from '../execution-stats.js'
+import type { SqlClient } from '../../sql/sql-client.js'
+import type { FireLagStats, MinuteStatusCount, RunTimeRange } from '../execution-stats.js'
+import { historyQueries } from '../history-queries.js'
+import { SQLITE_SQL } from './sql.js'
 
 const IN_RANGE = 'run_time >= ?1 AND run_time < ?2'
-
-export async function getRunHistory (db: SqlClient, jobId: string, limit: number): Promise<RunHistoryEntry[]> {
-  const rows = await db.query(
-    `SELECT id, run_time, status, started_at, duration_ms FROM scheduler_job_execution
-     WHERE job_id = ?1 ORDER BY run_time DESC, id DESC LIMIT ?2`,
-    [jobId, limit]
-  )
-  return rows.map((row) => ({
-    id: Number(row.id),
-    runTime: toDate(row.run_time),
-    status: row.status as ExecutionStatus,
-    startedAt: toDateOrNull(row.started_at),
-    durationMs: row.duration_ms === null ? null : Number(row.duration_ms)
-  }))
-}
 
 export async function countExecutionsPerMinute (db: SqlClient, range: RunTimeRange): Promise<MinuteStatusCount[]> {
   // Epoch milliseconds floored to the UTC minute (integer division; floor for times before 1970 too).
@@ -55,12 +42,5 @@ export async function getFireLag (db: SqlClient, range: RunTimeRange): Promise<F
   return { count: Number(row?.count ?? 0), p50Ms: number(row?.p50), p95Ms: number(row?.p95), maxMs: number(row?.max) }
 }
 
-export async function getSlowestJobs (db: SqlClient, range: RunTimeRange, limit: number): Promise<SlowJob[]> {
-  const rows = await db.query(
-    `SELECT job_id, count(*) AS count, avg(duration_ms) AS mean_ms, max(duration_ms) AS max_ms
-     FROM scheduler_job_execution WHERE ${IN_RANGE} AND duration_ms IS NOT NULL
-     GROUP BY job_id ORDER BY mean_ms DESC, job_id COLLATE BINARY LIMIT ?3`,
-    [range.from, range.to, limit]
-  )
-  return rows.map((row) => ({ jobId: row.job_id as string, count: Number(row.count), meanMs: Number(row.mean_ms), maxMs: Number(row.max_ms) }))
-}
+/** A job's run history and the slowest jobs: built once for every dialect (`../history-queries.ts`). */
+export const { getRunHistory, getSlowestJobs } = historyQueries(SQLITE_SQL)
