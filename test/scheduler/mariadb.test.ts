@@ -1,44 +1,37 @@
 /**
- * The scheduler on MariaDB (MikroORM's MariaDB driver), with what replaces PostgreSQL's advisory
- * lock and LISTEN/NOTIFY there: the `GET_LOCK` leader lock on the dedicated connection, and
- * wake-ups through the polled change counter. The cross-process wake-up delay is measured by this
- * test's own clock, between a job write on one scheduler and its execution on the other, with the
- * loops' own polling set to 30 s so that only a wake-up can explain a run within a second.
+ * What is MariaDB's own in the scheduler (MikroORM's MariaDB driver): the `GET_LOCK` leader lock's
+ * heartbeat row, wake-ups through the polled change counter, the tables installed again after a
+ * drop, and jobs written through the host's `em`. Everything else the scheduler does (executions,
+ * retries, leases, leader failover and fencing, …) is tested on MariaDB by the files of
+ * test/scheduler that run once per server (`SERVER_DATABASES`). The cross-process wake-up delay is
+ * measured by this test's own clock, between a job write on one scheduler and its execution on the
+ * other, with the loops' own polling set to 30 s so that only a wake-up can explain a run within a
+ * second.
  */
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import t from 'tap'
 import { SchedulerJob, schedulerPlugin } from '../../src/index.js'
 import type { SchedulerOptions } from '../../src/options.js'
-import { Scheduler } from '../../src/scheduler/scheduler.js'
-import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
+import type { Scheduler } from '../../src/scheduler/scheduler.js'
 import { freshMariadbDatabase, mariadbQuery, openMariadbOrm } from '../helpers/mariadb.js'
+import { schedulerOn } from '../helpers/scheduler.js'
+import { MARIADB } from '../helpers/test-databases.js'
 import { waitUntil } from '../helpers/wait.js'
 
 const url = await freshMariadbDatabase(t, 'scheduler')
 
-async function schedulerOnMariadb (t: { teardown(fn: () => unknown): void }, options: Partial<SchedulerOptions> = {}): Promise<Scheduler> {
-  const orm = await openMariadbOrm(t, url)
-  const scheduler = new Scheduler({ store: new MikroOrmJobStore(orm), orm, pollIntervalMs: 30_000, ...options })
-  t.teardown(async () => scheduler.shutdown())
-  return scheduler
-}
+const schedulerOnMariadb = async (t: { teardown(fn: () => unknown): void }, options: Partial<SchedulerOptions> = {}): Promise<Scheduler> =>
+  (await schedulerOn(MARIADB, t, 'scheduler', options, url)).scheduler
 
-t.test('an interval job fires on MariaDB and is recorded; the leader holds GET_LOCK', async (t) => {
+t.test("lock 'auto' takes GET_LOCK, and the leader's heartbeat row names the connection that holds it", async (t) => {
   const scheduler = await schedulerOnMariadb(t, { nodeId: 'smoke' })
-  scheduler.registerTask('tick', async () => {})
   await scheduler.start()
-  await scheduler.addJob({ id: 'tick', task: 'tick', trigger: { type: 'interval', seconds: 1 } })
-  const executed = await scheduler.once('job:executed')
-  t.equal(executed.execution.status, 'success')
-  const rows = await mariadbQuery(url, "SELECT status FROM scheduler_job_execution WHERE job_id = 'tick'")
-  t.ok(rows.length >= 1 && rows.every((row) => row.status === 'success' || row.status === 'running'), 'recorded')
-  t.equal(scheduler.status().isLeader, true)
+  await waitUntil('the scheduler leads', () => scheduler.status().isLeader)
   t.equal(scheduler.status().lock, 'advisory', "lock 'auto' picks the GET_LOCK lock on MySQL")
   const [holder] = await mariadbQuery<{ holders: number }>(url,
     `SELECT count(*) AS holders FROM scheduler_leader WHERE node_id = 'smoke' AND backend_pid = IS_USED_LOCK(CONCAT('fms_leader_', SHA1(CONCAT(DATABASE(), ':', lock_key))))`)
   t.equal(Number(holder?.holders), 1, 'the leader row names the connection that holds the lock')
-  await scheduler.removeJob('tick')
 })
 
 t.test('a job added on one process wakes the leader on another within a second (the polled change counter)', async (t) => {
@@ -87,19 +80,6 @@ t.test('a run queued by a planner that does not execute wakes a worker on anothe
   t.ok(Math.max(...delays) < 1000, `every queued run started on the worker within 1 s (max ${Math.max(...delays)} ms; its loops poll every 30 s)`)
   const owners = await mariadbQuery<{ owner: string }>(url, "SELECT DISTINCT owner FROM scheduler_job_execution WHERE job_id LIKE 'queued-%'")
   t.same(owners.map((row) => row.owner), ['worker'], 'the worker started them all')
-})
-
-t.test('when the leader shuts down, a standby takes GET_LOCK over', async (t) => {
-  const first = await schedulerOnMariadb(t, { nodeId: 'first', leaderRetryMs: 200 })
-  const second = await schedulerOnMariadb(t, { nodeId: 'second', leaderRetryMs: 200 })
-  await first.start()
-  await waitUntil('the first leads', () => first.status().isLeader)
-  await second.start()
-  t.equal(second.status().isLeader, false, 'one leader at a time')
-  t.equal((await second.getStatus()).leader?.nodeId, 'first', 'the standby sees who leads')
-  await first.shutdown()
-  await waitUntil('the second leads', () => second.status().isLeader, 5000)
-  t.equal((await second.getStatus()).leader?.nodeId, 'second')
 })
 
 t.test('a table dropped under a running scheduler on MariaDB is installed again, and jobs keep running', async (t) => {
@@ -151,57 +131,4 @@ t.test("a job written through the host's em on MariaDB is validated, scheduled a
   invalid.create(SchedulerJob, { id: 'bad', name: 'bad', task: 'orm', args: [], trigger: { type: 'interval', seconds: -1 } })
   await t.rejects(invalid.flush(), { code: 'FST_SCHEDULER_INVALID_TRIGGER' }, 'an invalid row makes the flush throw')
   t.equal(await app.scheduler.getJob('bad'), null, 'and nothing of it is written')
-})
-
-/** The connections holding a scheduler's GET_LOCK (one while a leader holds it). */
-async function getLockHolders (): Promise<number[]> {
-  const rows = await mariadbQuery<{ holder: number | null }>(url,
-    "SELECT IS_USED_LOCK(CONCAT('fms_leader_', SHA1(CONCAT(DATABASE(), ':', '7215830002')))) AS holder")
-  return rows.map((row) => row.holder).filter((holder): holder is number => holder !== null).map(Number)
-}
-
-t.test('a leader whose GET_LOCK connection is killed stops leading at once; leadership is re-established', async (t) => {
-  const a = await schedulerOnMariadb(t, { nodeId: 'killed-a', leaderRetryMs: 50 })
-  const acquiredA = a.once('leader:acquired')
-  await a.start()
-  await acquiredA
-  const b = await schedulerOnMariadb(t, { nodeId: 'killed-b', leaderRetryMs: 50 })
-  await b.start()
-  const [holder] = await getLockHolders()
-  t.ok(holder !== undefined, 'the lock is held')
-  const lostA = a.once('leader:lost')
-  const reacquired = Promise.race([a.once('leader:acquired'), b.once('leader:acquired')])
-  await mariadbQuery(url, `KILL CONNECTION ${Number(holder)}`)
-  t.match((await lostA).reason, /connection|closed|lost|terminat/i)
-  await reacquired
-  await waitUntil('one holder again', async () => (await getLockHolders()).length === 1)
-  t.equal([a.status().isLeader, b.status().isLeader].filter(Boolean).length, 1, 'exactly one of the two leads')
-  t.not((await getLockHolders())[0], holder, 'the lock is held on a new connection')
-})
-
-t.test('a leader whose heartbeat goes stale is fenced: its GET_LOCK connection is killed and a standby takes over', async (t) => {
-  // A renews its heartbeat once a minute, so to B (stale after 300 ms) it looks frozen.
-  const a = await schedulerOnMariadb(t, { nodeId: 'stale-a', leaderHeartbeatMs: 60_000, leaderStaleMs: 130_000 })
-  const acquiredA = a.once('leader:acquired')
-  await a.start()
-  await acquiredA
-  const [holderA] = await getLockHolders()
-  const b = await schedulerOnMariadb(t, { nodeId: 'stale-b', leaderHeartbeatMs: 100, leaderStaleMs: 300, leaderRetryMs: 50 })
-  const lostA = a.once('leader:lost')
-  const acquiredB = b.once('leader:acquired')
-  await b.start()
-  await acquiredB
-  t.match((await lostA).reason, /connection|closed|lost|took over/i, 'the fenced leader learns it lost the lock')
-  t.match((await b.getStatus()).leader, { nodeId: 'stale-b' })
-  t.not((await getLockHolders())[0], holderA, 'the lock moved to another connection')
-  // The fence: a claim on behalf of the old leader finds nothing, even with a job due.
-  b.registerTask('work', async () => {})
-  await b.addJob({ id: 'fenced-due', task: 'work', trigger: { type: 'cron', expression: '0 0 1 1 *' } })
-  await mariadbQuery(url, "UPDATE scheduler_job SET next_run_time = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE id = 'fenced-due'")
-  const claims = await a.options.store.claimDueJobs({
-    now: null, limit: 10, startLimit: 10, tasks: ['work'], owner: 'stale-a', leaseMs: 1000,
-    plan: () => { throw new Error('a fenced claim must not plan anything') },
-    fence: { lockKey: a.options.leaderLockKey, nodeId: 'stale-a', backendPid: Number(holderA), staleMs: 130_000 }
-  })
-  t.same(claims, [], 'a claim fenced to the old leader claims nothing')
 })
