@@ -199,13 +199,27 @@ function sanitised (outcome: ExecutionOutcome): ExecutionOutcome {
 }
 
 /**
+ * MySQL/MariaDB data errors reported under the catch-all SQLSTATE `HY000` (MySQL reference, "Server
+ * Error Message Reference"): 1292 incorrect datetime value, 1366 incorrect string value for a column,
+ * 1406 data too long (strict mode), 1264 out of range, 3140 invalid JSON.
+ */
+const MYSQL_DATA_ERRNOS = new Set([1264, 1292, 1366, 1406, 3140])
+
+/**
  * True when the database refused the row's data rather than being unreachable: SQLSTATE classes
- * 22 (data exception, e.g. an invalid byte sequence), 23 (integrity), 54 (program limit exceeded).
- * Anything else (connection faults, shutdowns, timeouts, a revoked privilege) is retried.
+ * 22 (data exception, e.g. an invalid byte sequence), 23 (integrity), 54 (program limit exceeded),
+ * read from `code` (PostgreSQL, node-postgres and PGlite) or `sqlState` (MySQL/MariaDB, mysql2),
+ * and MySQL's data errors filed under `HY000` by `errno`; on SQLite (libSQL), a constraint (a CHECK,
+ * a trigger's `RAISE`), a value over SQLite's length limit or of the wrong type. Anything else
+ * (connection faults, shutdowns, timeouts, a revoked privilege, a deadlock) is retried.
  */
 function isRowFault (error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
-  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code)
+  if (typeof error !== 'object' || error === null) return false
+  const { code, sqlState, errno } = error as { code?: unknown, sqlState?: unknown, errno?: unknown }
+  const state = typeof sqlState === 'string' ? sqlState : code
+  if (typeof state === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(state)) return true
+  if (typeof errno === 'number' && MYSQL_DATA_ERRNOS.has(errno)) return true
+  return typeof code === 'string' && /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH)/.test(code)
 }
 
 function describeFault (error: unknown): string {

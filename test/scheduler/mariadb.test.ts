@@ -132,3 +132,22 @@ t.test("a job written through the host's em on MariaDB is validated, scheduled a
   await t.rejects(invalid.flush(), { code: 'FST_SCHEDULER_INVALID_TRIGGER' }, 'an invalid row makes the flush throw')
   t.equal(await app.scheduler.getJob('bad'), null, 'and nothing of it is written')
 })
+
+t.test('an outcome MariaDB refuses for its data (SQLSTATE 22001 from mysql2) is stored as a plain note, not retried as an outage', async (t) => {
+  const scheduler = await schedulerOnMariadb(t, { nodeId: 'refused' })
+  await scheduler.start()
+  await waitUntil('the tables are installed', async () => (await mariadbQuery(url, "SHOW TABLES LIKE 'scheduler_job_execution'")).length === 1)
+  // The server refuses this one exception text as "data too long" would (SQLSTATE class 22).
+  await mariadbQuery(url, `CREATE TRIGGER refuse_poison BEFORE UPDATE ON scheduler_job_execution FOR EACH ROW
+    BEGIN IF NEW.exception LIKE '%poison pill%' THEN SIGNAL SQLSTATE '22001' SET MESSAGE_TEXT = 'refused by the test trigger'; END IF; END`)
+  t.teardown(async () => mariadbQuery(url, 'DROP TRIGGER IF EXISTS refuse_poison'))
+  scheduler.registerTask('poisoned', async () => { throw new Error('poison pill') })
+  await scheduler.addJob({ id: 'poisoned', task: 'poisoned', trigger: { type: 'date', runDate: new Date(Date.now() + 200).toISOString() } })
+  const [row] = await waitUntil('the refused outcome stored as a plain note', async () => {
+    const rows = await mariadbQuery<{ status: string, exception: string }>(url,
+      "SELECT status, exception FROM scheduler_job_execution WHERE job_id = 'poisoned' AND status <> 'running'")
+    return rows.length > 0 ? rows : null
+  }, 20_000)
+  t.equal(row?.status, 'error', 'the outcome is stored')
+  t.match(row?.exception, /^the outcome \(error\) could not be stored as is: .*refused by the test trigger/, 'with why its own text was refused')
+})
