@@ -17,6 +17,9 @@ import { pollUntil, startProcess, stopProcess, waitForReport, type Worker } from
 const WORKER = fileURLToPath(new URL('./fixtures/node-worker.ts', import.meta.url))
 const HEARTBEAT_MS = 300
 
+// Once per server, with real processes, on a shared 2-core machine: more than the default file timeout.
+t.setTimeout(6 * 60_000)
+
 for (const db of SERVER_DATABASES) {
   t.test(`on ${db.name}: two idle processes are listed with their pid, host and tasks; a killed one drops out, a stopped one leaves`, async (t) => {
     const url = await db.fresh(t, 'node_registry')

@@ -15,6 +15,9 @@ import { startProcess, stopProcess, waitForReport } from './processes.js'
 const loader = new URL('../../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href
 const workerScript = new URL('./fixtures/runtime-worker.ts', import.meta.url).pathname
 
+// Once per server, with real processes, on a shared 2-core machine: more than the default file timeout.
+t.setTimeout(6 * 60_000)
+
 for (const db of SERVER_DATABASES) {
   t.test(`on ${db.name}: add, pause and run-now from process B reach leader A within a second`, async (t) => {
     const url = await db.fresh(t, 'runtime_changes')
