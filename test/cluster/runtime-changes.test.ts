@@ -22,7 +22,8 @@ for (const db of SERVER_DATABASES) {
   t.test(`on ${db.name}: add, pause and run-now from process B reach leader A within a second`, async (t) => {
     const url = await db.fresh(t, 'runtime_changes')
     const a = startProcess(t, 'A', [`--import=${loader}`, workerScript], { ...process.env, ...ledgerEnv(t), DATABASE_URL: url })
-    const { nodeId: leaderId } = await waitForReport(a, 'leadership', (r) => r.event === 'leader')
+    // Generous: A compiles src/ through tap's loader as it starts, on a shared 2-core machine.
+    const { nodeId: leaderId } = await waitForReport(a, 'leadership', (r) => r.event === 'leader', 180_000)
     t.teardown(async () => stopProcess(a))
 
     const orm = await db.openOrm(t, url)
