@@ -2,8 +2,9 @@
  * The example app as a user runs it: a real process (`node --experimental-strip-types
  * example-app/main.ts`) that imports the package by name, so `dist/` is built first. Checks the
  * jobs run and are readable through `GET /executions`, the query validation, and a clean exit on
- * SIGTERM, on PostgreSQL, on PGlite, on SQLite, and with WORKERS=2 (the primary plans, the executions land on
- * both workers, each row naming its worker in `owner`); the admin routes under `/scheduler`
+ * SIGTERM, on PostgreSQL, on PGlite, on SQLite, and with WORKERS=3 on PostgreSQL and on MariaDB (the
+ * primary plans, the executions land on all three workers, each row naming its worker in `owner`,
+ * and the heartbeat handler's own log lines show each occurrence ran once); the admin routes under `/scheduler`
  * answer only with `SCHEDULER_ADMIN_TOKEN` set, and only to its bearer token, and a client that
  * sent too many wrong tokens is refused (429) until its window ends.
  */
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { buildPackage } from '../helpers/build.js'
 import { freshDatabase, query } from '../helpers/database.js'
-import { freshMariadbDatabase, mariadbQuery } from '../helpers/mariadb.js'
+import { SERVER_DATABASES } from '../helpers/test-databases.js'
 import { pollUntil, startProcess, stopProcess, tail, waitForReport, type Worker } from '../cluster/processes.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -180,60 +181,55 @@ t.test('DATABASE_URL=sqlite:<file>: runs on SQLite (libsql) with a file lock; WO
   t.match(tail(refused), /WORKERS=2 needs PostgreSQL/)
 })
 
-t.test('WORKERS=2 on PostgreSQL: two workers share the port, the primary plans, both workers run jobs, SIGTERM to the primary stops all', async (t) => {
-  const url = await freshDatabase(t, 'example_workers')
-  const app = startExample(t, 'example app primary', { DATABASE_URL: url, WORKERS: '2' })
-  const base = await listeningAt(app)
-  await pollUntil('both workers listening', async () => app.reports.filter((report) => String(report.msg).startsWith('Server listening')).length === 2)
-  // Every scheduler logs its node id at start; the pid tells the primary's from the workers'.
-  const primaryPid = app.child.pid
-  const started = await pollUntil('three schedulers started (the primary and two workers)', async () => {
-    const reports = app.reports.filter((report) => report.msg === 'scheduler started')
-    return reports.length === 3 && reports
-  }).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
-  const primaryNode = String(started.find((report) => report.pid === primaryPid)?.nodeId)
-  const workerNodes = new Set(started.filter((report) => report.pid !== primaryPid).map((report) => String(report.nodeId)))
-  t.equal(workerNodes.size, 2, 'two worker node ids')
-  await waitForReport(app, 'the primary leading', (report) => report.pid === primaryPid && String(report.msg).startsWith('leader lock acquired'))
+const WORKERS = 3
 
-  // The executions spread: the primary only plans (queued runs), each worker starts some of them.
-  const owners = await pollUntil('successful runs owned by both workers', async () => {
-    const seen = new Set((await executions(base)).filter((row) => row.status === 'success').map((row) => row.owner))
-    return [...workerNodes].every((node) => seen.has(node)) && seen
-  }, 60_000).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
-  t.same([...owners].filter((owner) => !workerNodes.has(String(owner))), [], 'every run was started by a worker')
-  t.notOk(owners.has(primaryNode), 'the planning primary runs no handler')
+for (const db of SERVER_DATABASES) {
+  t.test(`WORKERS=${WORKERS} on ${db.name}: the workers share the port, the primary plans, every worker runs jobs, each occurrence once, SIGTERM to the primary stops all`, async (t) => {
+    const url = await db.fresh(t, 'example_workers')
+    const app = startExample(t, `example app on ${db.name}`, { DATABASE_URL: url, WORKERS: String(WORKERS) })
+    const base = await listeningAt(app)
+    await pollUntil(`all ${WORKERS} workers listening`, async () => app.reports.filter((report) => String(report.msg).startsWith('Server listening')).length === WORKERS)
+    // Every scheduler logs its node id at start; the pid tells the primary's from the workers'.
+    const primaryPid = app.child.pid
+    const started = await pollUntil(`${WORKERS + 1} schedulers started (the primary and ${WORKERS} workers)`, async () => {
+      const reports = app.reports.filter((report) => report.msg === 'scheduler started')
+      return reports.length === WORKERS + 1 && reports
+    }).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+    const primaryNode = String(started.find((report) => report.pid === primaryPid)?.nodeId)
+    const workerNodes = new Set(started.filter((report) => report.pid !== primaryPid).map((report) => String(report.nodeId)))
+    t.equal(workerNodes.size, WORKERS, `${WORKERS} worker node ids`)
+    await waitForReport(app, 'the primary leading', (report) => report.pid === primaryPid && String(report.msg).startsWith('leader lock acquired'))
 
-  t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'the primary exits 0 after its workers', { output: tail(app) })
-  t.equal(app.reports.filter((report) => report.msg === 'bye').length, 2, 'both workers shut down gracefully')
-  const duplicates = await query(url, 'select job_id, run_time from scheduler_job_execution group by 1, 2 having count(*) > 1')
-  t.same(duplicates, [], 'no occurrence ran twice')
-  t.same(await query(url, "select id from scheduler_job_execution where status = 'running'"), [], 'no execution left running')
-})
+    // The executions spread: the primary only plans (queued runs), each worker starts some of them.
+    const owners = await pollUntil('successful runs owned by every worker', async () => {
+      const seen = new Set((await executions(base)).filter((row) => row.status === 'success').map((row) => row.owner))
+      return [...workerNodes].every((node) => seen.has(node)) && seen
+    }, 60_000).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
+    t.same([...owners].filter((owner) => !workerNodes.has(String(owner))), [], 'every run was started by a worker')
+    t.notOk(owners.has(primaryNode), 'the planning primary runs no handler')
+    const listed = await executions(base)
+    t.ok(listed.every((row) => !Number.isNaN(Date.parse(row.runTime)) && row.runTime.endsWith('Z')), 'GET /executions shows ISO UTC run times')
 
-t.test('WORKERS=2 on MariaDB (DATABASE_URL=mysql://…): the workers run the jobs the primary plans, each occurrence once, SIGTERM stops all', async (t) => {
-  const url = await freshMariadbDatabase(t, 'example_mariadb')
-  const app = startExample(t, 'example app on MariaDB', { DATABASE_URL: url, WORKERS: '2' })
-  const base = await listeningAt(app)
-  const started = await pollUntil('three schedulers started (the primary and two workers)', async () => {
-    const reports = app.reports.filter((report) => report.msg === 'scheduler started')
-    return reports.length === 3 && reports
-  }).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
-  const primaryPid = app.child.pid
-  const workerNodes = new Set(started.filter((report) => report.pid !== primaryPid).map((report) => String(report.nodeId)))
-  await waitForReport(app, 'the primary leading', (report) => report.pid === primaryPid && String(report.msg).startsWith('leader lock acquired'))
-  const owners = await pollUntil('successful runs owned by both workers', async () => {
-    const seen = new Set((await executions(base)).filter((row) => row.status === 'success').map((row) => row.owner))
-    return [...workerNodes].every((node) => seen.has(node)) && seen
-  }, 60_000).catch((error: Error) => { throw new Error(`${error.message}\n${tail(app)}`) })
-  t.same([...owners].filter((owner) => !workerNodes.has(String(owner))), [], 'every run was started by a worker')
-  const listed = await executions(base)
-  t.ok(listed.every((row) => !Number.isNaN(Date.parse(row.runTime)) && row.runTime.endsWith('Z')), 'GET /executions shows ISO UTC run times')
-  t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'the primary exits 0 after its workers', { output: tail(app) })
-  const duplicates = await mariadbQuery(url, 'SELECT job_id, run_time FROM scheduler_job_execution GROUP BY 1, 2 HAVING count(*) > 1')
-  t.same(duplicates, [], 'no occurrence ran twice')
-  t.same(await mariadbQuery(url, "SELECT id FROM scheduler_job_execution WHERE status = 'running'"), [], 'no execution left running')
-})
+    t.same(await stopProcess(app, 'SIGTERM'), { code: 0, signal: null }, 'the primary exits 0 after its workers', { output: tail(app) })
+    t.equal(app.reports.filter((report) => report.msg === 'bye').length, WORKERS, `all ${WORKERS} workers shut down gracefully`)
+    t.same(await db.query(url, 'select job_id, run_time from scheduler_job_execution group by job_id, run_time having count(*) > 1'), [], 'no occurrence has two rows')
+    t.same(await db.query(url, "select id from scheduler_job_execution where status = 'running'"), [], 'no execution left running')
+
+    // The handlers' own output, outside the execution table: the heartbeat handler logs its run
+    // time, from the worker that runs it. One line per occurrence, from a worker, for every success.
+    const beats = app.reports.filter((report) => report.msg === 'heartbeat')
+    const perRunTime = new Map<string, number[]>()
+    for (const beat of beats) perRunTime.set(String(beat.runTime), [...(perRunTime.get(String(beat.runTime)) ?? []), Number(beat.pid)])
+    t.same([...perRunTime].filter(([, pids]) => pids.length > 1), [], `no heartbeat occurrence ran twice (${beats.length} handler calls)`)
+    t.notOk(beats.some((beat) => beat.pid === primaryPid), 'no heartbeat handler ran in the primary')
+    const successes = await db.query<{ run_time: Date }>(url, "select run_time from scheduler_job_execution where job_id = 'heartbeat' and status = 'success'")
+    t.ok(successes.length > 0, `${successes.length} heartbeat successes`)
+    t.same(successes.map((row) => row.run_time.toISOString()).filter((runTime) => !perRunTime.has(runTime)), [], 'every heartbeat success has its handler call')
+    const perPid = new Map<number, number>()
+    for (const beat of beats) perPid.set(Number(beat.pid), (perPid.get(Number(beat.pid)) ?? 0) + 1)
+    t.comment(`heartbeat handler calls per worker pid: ${[...perPid].map(([pid, n]) => `${pid}=${n}`).join(', ')}`)
+  })
+}
 
 t.test('WORKERS>1 without DATABASE_URL is refused with a clear error', async (t) => {
   const app = startExample(t, 'example app', { WORKERS: '3' })

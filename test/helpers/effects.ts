@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { Test } from 'tap'
 import { checkLedger, LEDGER_ENV, readLedger, type Effect, type EffectCheck, type ExecutionRowLike } from './effect-ledger.js'
 import { query } from './database.js'
+import type { TestDatabase } from './test-databases.js'
 
 interface Teardown { teardown(fn: () => unknown): void }
 
@@ -55,4 +56,10 @@ export async function assertEffects (t: Test, source: { url: string } | { rows: 
   t.same(check.unexpected, [], 'ledger: no effect for a missed or max_instances row')
   t.same(check.torn, [], 'ledger: every line is whole')
   return check
+}
+
+/** `assertEffects` on any test database (`SERVER_DATABASES`): every execution row of the database at `url`, read through `db.query`. */
+export async function assertEffectsIn (t: Test, db: TestDatabase, url: string, minEffects = 1): Promise<EffectCheck> {
+  const rows = await db.query<ExecutionRowLike>(url, 'select job_id, run_time, status, attempt from scheduler_job_execution')
+  return assertEffects(t, { rows }, minEffects)
 }
