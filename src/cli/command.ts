@@ -14,6 +14,8 @@ export interface CommandContext {
   options: OptionValues
   json: boolean
   connection: () => Promise<Connection>
+  /** `--database-url`, else `DATABASE_URL` (unparsed), for commands that need no connection. */
+  databaseUrl: string | undefined
   out: (text: string) => void
 }
 
@@ -22,6 +24,8 @@ export interface Command {
   options: string[]
   /** How many positionals it takes, and their name for usage errors. */
   args: string[]
+  /** It may create a SQLite database file that does not exist yet (`schema install`); default: refused. */
+  createsDatabase?: boolean
   run(ctx: CommandContext): Promise<number>
 }
 
