@@ -10,13 +10,13 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { hostname } from 'node:os'
 import type { MikroORM } from '@mikro-orm/core'
-import { DatabaseUrlError, parseDatabaseUrl, type DatabaseUrl } from '../database-url.js'
+import type { DatabaseUrl } from '../database-url.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { sqlClientFromOrm } from '../sql/from-orm.js'
 import type { SqlClient } from '../sql/sql-client.js'
 import { placedSqlClient } from '../schema/placement.js'
 import { MikroOrmJobStore } from '../stores/mikro-orm-job-store.js'
-import { schemaFromOption } from './command.js'
+import { databaseFromOption, schemaFromOption } from './command.js'
 import { ormOpener, schemaRefusal } from './drivers.js'
 import { schedulerTablesPresent } from './schema-dialects.js'
 import { ownerSeesAtNextPoll, sqliteOwner } from './sqlite-owner.js'
@@ -47,19 +47,6 @@ export interface Connection {
 export interface ConnectOptions {
   /** A SQLite file that does not exist yet may be created (`schema install`); default false: refused. */
   createFile?: boolean
-}
-
-/** The database URL of the command line. @throws UsageError when absent or not one of the accepted forms. */
-export function databaseFromOption (url: string | undefined): DatabaseUrl {
-  if (url === undefined || url === '') {
-    throw new UsageError('no database: pass --database-url (postgres://user@host:5432/db, mysql://user@host:3306/db, sqlite:./app.db, …) or set DATABASE_URL')
-  }
-  try {
-    return parseDatabaseUrl(url)
-  } catch (error) {
-    if (error instanceof DatabaseUrlError) throw new UsageError(`--database-url (or DATABASE_URL): ${error.message}`)
-    throw error
-  }
 }
 
 /**

@@ -14,8 +14,6 @@
  */
 import type { MikroORM } from '@mikro-orm/core'
 import type { DatabaseUrl } from '../database-url.js'
-import { SchedulerJob } from '../entities/scheduler-job.js'
-import { SchedulerJobExecution } from '../entities/scheduler-job-execution.js'
 
 /** What the CLI uses of a driver package: its `MikroORM` class. */
 interface DriverModule { MikroORM: { init(options: Record<string, unknown>): Promise<MikroORM> } }
@@ -34,7 +32,6 @@ interface DialectDriver {
   schemaRefusal: string | null
 }
 
-const ENTITIES = [SchedulerJob, SchedulerJobExecution]
 /** Milliseconds to wait for a server connection before giving up. */
 const CONNECT_TIMEOUT_MS = 10_000
 
@@ -78,7 +75,9 @@ export function schemaRefusal (dialect: DatabaseUrl['dialect'], schema: string |
 export async function ormOpener (target: DatabaseUrl, importer: Importer = async (name) => import(name)): Promise<() => Promise<MikroORM>> {
   const driver = DRIVERS[target.dialect]
   const { MikroORM } = await loadDriver(driver.packages(target), target, importer)
-  return async () => MikroORM.init({ ...driver.options(target), entities: ENTITIES, debug: false })
+  // Loaded here, not at the top: commands that never connect (usage errors, `schema sql`) do not load the ORM.
+  const { SchedulerJob, SchedulerJobExecution } = await import('../entities/index.js')
+  return async () => MikroORM.init({ ...driver.options(target), entities: [SchedulerJob, SchedulerJobExecution], debug: false })
 }
 
 /** The first package of `names` that imports. @throws Error naming them and the install command. */

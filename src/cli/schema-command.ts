@@ -6,8 +6,7 @@
  */
 import { SchemaOutdatedError } from '../errors.js'
 import { statementsFor } from '../stores/dialect-statements.js'
-import { schemaFromOption, type Command } from './command.js'
-import { databaseFromOption } from './connection.js'
+import { databaseFromOption, schemaFromOption, type Command } from './command.js'
 import { schemaRefusal } from './drivers.js'
 import { schemaStatements } from './schema-dialects.js'
 import { json } from './table.js'
