@@ -3,12 +3,15 @@
  * a message that says what to change, before anything is opened.
  */
 import { join } from 'node:path'
+import { parseDatabaseUrl, type DatabaseUrl } from 'fastify-mikro-scheduler'
 
 export interface Config {
-  /** PostgreSQL (`postgres://`) or MySQL/MariaDB (`mysql://`, `mariadb://`) URL; when absent (and no SQLite file) the app runs on an embedded PGlite database under `dataDir`. */
-  databaseUrl: string | null
-  /** SQLite database file, from `DATABASE_URL=sqlite:<path>` (then `databaseUrl` is null); null otherwise. */
-  sqliteFile: string | null
+  /**
+   * `DATABASE_URL` parsed by the package's `parseDatabaseUrl` (the parser the command line uses):
+   * PostgreSQL (`postgres://`), MySQL/MariaDB (`mysql://`, `mariadb://`) or a SQLite file
+   * (`sqlite:<path>`, `file:<path>`); null when absent: the app runs on an embedded PGlite database under `dataDir`.
+   */
+  database: DatabaseUrl | null
   /** Directory for the PGlite database (and its scheduler lock file). */
   dataDir: string
   host: string
@@ -28,19 +31,13 @@ export interface Config {
 export const MIN_ADMIN_TOKEN_LENGTH = 16
 
 export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
-  const url = nonEmpty(env.DATABASE_URL)
-  const sqliteFile = url?.startsWith('sqlite:') === true ? url.slice('sqlite:'.length) : null
-  if (sqliteFile === '') fail('DATABASE_URL=sqlite: needs a file path: sqlite:./example.db')
-  const databaseUrl = sqliteFile === null ? url : null
-  if (databaseUrl !== null && !/^(postgres(ql)?|mysql|mariadb):\/\//.test(databaseUrl)) {
-    fail(`DATABASE_URL must be a postgres://, mysql:// (mariadb://) URL or sqlite:<file>, got ${JSON.stringify(databaseUrl)}`)
-  }
+  const database = databaseFrom(nonEmpty(env.DATABASE_URL))
   const workers = integer(env, 'WORKERS', 1, 1, 64)
-  if (workers > 1 && sqliteFile !== null) {
+  if (workers > 1 && database?.dialect === 'sqlite') {
     fail(`WORKERS=${workers} needs PostgreSQL or MySQL/MariaDB: a SQLite file belongs to one process and cannot be shared by ${workers} workers. ` +
       'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db) or MySQL/MariaDB (mysql://user@host:3306/db).')
   }
-  if (workers > 1 && databaseUrl === null) {
+  if (workers > 1 && database === null) {
     fail(`WORKERS=${workers} needs DATABASE_URL: the embedded PGlite database belongs to one process and cannot be shared by ${workers} workers. ` +
       'Run one worker, or point DATABASE_URL at PostgreSQL (postgres://user@host:5432/db) or MySQL/MariaDB (mysql://user@host:3306/db).')
   }
@@ -53,8 +50,7 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): Config {
       'generate one with: openssl rand -hex 24')
   }
   return {
-    databaseUrl,
-    sqliteFile,
+    database,
     dataDir: nonEmpty(env.DATA_DIR) ?? join(import.meta.dirname, '.data'),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -73,6 +69,15 @@ export class ConfigError extends Error {
 
 function fail (message: string): never {
   throw new ConfigError(message)
+}
+
+function databaseFrom (url: string | null): DatabaseUrl | null {
+  if (url === null) return null
+  try {
+    return parseDatabaseUrl(url)
+  } catch (error) {
+    fail(`DATABASE_URL: ${(error as Error).message}`)
+  }
 }
 
 function nonEmpty (value: string | undefined): string | null {

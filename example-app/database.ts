@@ -1,6 +1,6 @@
 /**
  * Opens the ORM: PostgreSQL or MySQL/MariaDB when `DATABASE_URL` is such a URL (by its scheme),
- * SQLite (`@mikro-orm/libsql`) when it is `sqlite:<file>`, else embedded PGlite under `DATA_DIR`.
+ * SQLite (`@mikro-orm/libsql`) when it is `sqlite:<file>` or `file:<file>`, else embedded PGlite under `DATA_DIR`.
  * The host lists the scheduler's entities next to its own so it can query them with its `em`.
  */
 import { mkdir } from 'node:fs/promises'
@@ -13,21 +13,22 @@ import { MINUTE_REPORT_DDL, MINUTE_REPORT_MYSQL_DDL, MINUTE_REPORT_SQLITE_DDL, M
 const entities = [SchedulerJob, SchedulerJobExecution, MinuteReport]
 
 export async function openDatabase (config: Config): Promise<MikroORM> {
-  if (config.databaseUrl !== null && isMysqlUrl(config.databaseUrl)) {
-    // MariaDB's driver speaks to MySQL too. UTC for the app's own em writes (the scheduler's
-    // statements are UTC whatever this says).
+  const { database } = config
+  if (database?.dialect === 'mysql') {
+    // MariaDB's driver speaks to MySQL too (`database.url` is mysql:// for a mariadb:// URL). UTC
+    // for the app's own em writes (the scheduler's statements are UTC whatever this says).
     const { MikroORM } = await import('@mikro-orm/mariadb')
-    return MikroORM.init({ clientUrl: config.databaseUrl.replace(/^mariadb:/, 'mysql:'), entities, pool: { min: 0, max: 5 }, forceUtcTimezone: true })
+    return MikroORM.init({ clientUrl: database.url, entities, pool: { min: 0, max: 5 }, forceUtcTimezone: true })
   }
-  if (config.databaseUrl !== null) {
+  if (database?.dialect === 'postgresql') {
     const { MikroORM } = await import('@mikro-orm/postgresql')
-    return MikroORM.init({ clientUrl: config.databaseUrl, entities, pool: { min: 0, max: 5 } })
+    return MikroORM.init({ clientUrl: database.url, entities, pool: { min: 0, max: 5 } })
   }
-  if (config.sqliteFile !== null) {
+  if (database?.dialect === 'sqlite') {
     // One process owns a SQLite file: take its lock (`<file>.scheduler.lock`) before opening it, as for PGlite.
-    await lockEmbeddedDatabase(config.sqliteFile, `example app, pid ${process.pid}`)
+    await lockEmbeddedDatabase(database.file, `example app, pid ${process.pid}`)
     const { MikroORM } = await import('@mikro-orm/libsql')
-    return MikroORM.init({ dbName: config.sqliteFile, entities })
+    return MikroORM.init({ dbName: database.file, entities })
   }
   // PGlite keeps the cluster in a directory that only one process may open: take its lock file
   // (`<dir>.scheduler.lock`, also the scheduler's leader lock) before the ORM opens it, so a second
@@ -44,8 +45,4 @@ export async function createExampleTables (orm: MikroORM): Promise<void> {
   const dependencies = orm.config.getDriver().getDependencies()
   const ddl = dependencies.includes('mysql2') ? MINUTE_REPORT_MYSQL_DDL : dependencies.includes('libsql') ? MINUTE_REPORT_SQLITE_DDL : MINUTE_REPORT_DDL
   await orm.em.getConnection().execute(ddl)
-}
-
-function isMysqlUrl (url: string): boolean {
-  return /^(mysql|mariadb):\/\//.test(url)
 }

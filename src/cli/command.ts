@@ -3,6 +3,7 @@
  * the parsed options, the connection (opened on first use) and where to write.
  */
 import type { Connection } from './connection.js'
+import { DatabaseUrlError, parseDatabaseUrl, type DatabaseUrl } from '../database-url.js'
 import { checkSchemaName } from '../schema/placement.js'
 import { UsageError } from './usage.js'
 
@@ -14,6 +15,8 @@ export interface CommandContext {
   options: OptionValues
   json: boolean
   connection: () => Promise<Connection>
+  /** `--database-url`, else `DATABASE_URL` (unparsed), for commands that need no connection. */
+  databaseUrl: string | undefined
   out: (text: string) => void
 }
 
@@ -22,6 +25,8 @@ export interface Command {
   options: string[]
   /** How many positionals it takes, and their name for usage errors. */
   args: string[]
+  /** It may create a SQLite database file that does not exist yet (`schema install`); default: refused. */
+  createsDatabase?: boolean
   run(ctx: CommandContext): Promise<number>
 }
 
@@ -50,5 +55,18 @@ export function schemaFromOption (value: string | boolean | undefined): string |
     return checkSchemaName(value, 'schema')
   } catch {
     throw new UsageError(`--schema must be a PostgreSQL schema name (1 to 63 characters, no control characters), as in the plugin's schema option; got ${JSON.stringify(value)}`)
+  }
+}
+
+/** The database URL of the command line. @throws UsageError when absent or not one of the accepted forms. */
+export function databaseFromOption (url: string | undefined): DatabaseUrl {
+  if (url === undefined || url === '') {
+    throw new UsageError('no database: pass --database-url (postgres://user@host:5432/db, mysql://user@host:3306/db, sqlite:./app.db, …) or set DATABASE_URL')
+  }
+  try {
+    return parseDatabaseUrl(url)
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new UsageError(`--database-url (or DATABASE_URL): ${error.message}`)
+    throw error
   }
 }

@@ -6,7 +6,7 @@ import { JobNotFoundError } from '../errors.js'
 import type { JobRecord } from '../stores/job-store.js'
 import { describeTrigger } from '../triggers/index.js'
 import type { Scheduler } from '../scheduler/scheduler.js'
-import { stringOption, type Command } from './command.js'
+import { stringOption, type Command, type CommandContext } from './command.js'
 import { duration, fields, json, table } from './table.js'
 import { NotFoundError, parseCount, parseDurationSeconds, UsageError } from './usage.js'
 
@@ -32,6 +32,16 @@ async function withJob<T> (fn: () => Promise<T>, id: string): Promise<T> {
     if (error instanceof JobNotFoundError) throw new NotFoundError(`job '${id}' not found`)
     throw error
   }
+}
+
+/**
+ * Prints a write's outcome: `payload` as JSON, else `text`; plus the connection's note (on a SQLite
+ * file that a running app owns: it sees the change at its next poll), as `note` or a `note:` line.
+ */
+async function written ({ connection, json: asJson, out }: CommandContext, payload: Record<string, unknown>, text: string): Promise<void> {
+  const note = (await connection()).writeNote()
+  if (asJson) out(json(note === null ? payload : { ...payload, note }))
+  else out(`${text}\n${note === null ? '' : `note: ${note}\n`}`)
 }
 
 /** Who the audit trail names for changes made from the command line. */
@@ -96,11 +106,11 @@ function change (verb: 'paused' | 'resumed', act: (scheduler: Scheduler, id: str
   return {
     options: [],
     args: ['id'],
-    async run ({ args, json: asJson, connection, out }) {
-      const id = args[0] as string
-      const scheduler = await (await connection()).scheduler()
+    async run (ctx) {
+      const id = ctx.args[0] as string
+      const scheduler = await (await ctx.connection()).scheduler()
       const job = await withJob(async () => act(scheduler, id), id)
-      out(asJson ? json({ job }) : `${verb} job '${id}'; next run time ${job.nextRunTime?.toISOString() ?? '-'}\n`)
+      await written(ctx, { job }, `${verb} job '${id}'; next run time ${job.nextRunTime?.toISOString() ?? '-'}`)
       return 0
     }
   }
@@ -109,11 +119,11 @@ function change (verb: 'paused' | 'resumed', act: (scheduler: Scheduler, id: str
 const remove: Command = {
   options: [],
   args: ['id'],
-  async run ({ args, json: asJson, connection, out }) {
-    const id = args[0] as string
-    const scheduler = await (await connection()).scheduler()
+  async run (ctx) {
+    const id = ctx.args[0] as string
+    const scheduler = await (await ctx.connection()).scheduler()
     await withJob(async () => scheduler.removeJob(id, CLI_ACTOR), id)
-    out(asJson ? json({ removed: id }) : `removed job '${id}'; its execution history stays\n`)
+    await written(ctx, { removed: id }, `removed job '${id}'; its execution history stays`)
     return 0
   }
 }
@@ -121,7 +131,8 @@ const remove: Command = {
 const run: Command = {
   options: ['wait', 'timeout'],
   args: ['id'],
-  async run ({ args, options, json: asJson, connection, out }) {
+  async run (ctx) {
+    const { args, options, json: asJson, connection, out } = ctx
     const id = args[0] as string
     const timeout = stringOption(options, 'timeout')
     if (timeout !== undefined && options.wait !== true) throw new UsageError('--timeout applies to --wait; add --wait')
@@ -129,7 +140,7 @@ const run: Command = {
     const scheduler = await (await connection()).scheduler()
     const queued = await withJob(async () => scheduler.runJob(id, CLI_ACTOR), id)
     if (options.wait !== true) {
-      out(asJson ? json({ execution: queued }) : `queued a run of job '${id}': execution ${queued.id}; the leader starts it\n`)
+      await written(ctx, { execution: queued }, `queued a run of job '${id}': execution ${queued.id}; the leader starts it`)
       return 0
     }
     const finished = await scheduler.waitForExecution(queued.id, { timeoutMs })

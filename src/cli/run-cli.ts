@@ -49,8 +49,9 @@ export async function runCli (argv: string[], io: CliIo): Promise<number> {
       args,
       options: values,
       json: asJson,
+      databaseUrl: url,
       // Loaded on first use: usage errors and `schema sql` never load the ORM.
-      connection: async () => (connection ??= await (await import('./connection.js')).connect(url, typeof values.schema === 'string' ? values.schema : undefined)),
+      connection: async () => (connection ??= await (await import('./connection.js')).connect(url, typeof values.schema === 'string' ? values.schema : undefined, { createFile: command.createsDatabase === true })),
       out: io.stdout
     })
   } catch (error) {

@@ -18,7 +18,9 @@ export class NotFoundError extends Error {
 
 export const USAGE = `Usage: fastify-mikro-scheduler <command> [options]
 
-Works on the scheduler's tables in a PostgreSQL database, without the host app.
+Works on the scheduler's tables in a PostgreSQL, MySQL/MariaDB or SQLite database, without the
+host app, through the app's MikroORM driver (@mikro-orm/postgresql, @mikro-orm/mysql or
+@mikro-orm/mariadb, @mikro-orm/libsql).
 
 Commands:
   jobs list [--task NAME] [--paused | --active] [--flagged] [--search TEXT] [--limit N] [--offset N]
@@ -35,18 +37,25 @@ Commands:
                                      delete finished executions whose run time is older
   status [--leader-lock-key K]      leader, live nodes (host, pid, roles, tasks, running),
                                      queue, next wake-up; give the app's leaderLockKey when
-                                     it changed it
+                                     it changed it (PostgreSQL, MySQL; SQLite has no key)
   schema install                     create or upgrade the scheduler's tables (idempotent)
-  schema sql                         print the DDL, for hosts that own their migrations
+  schema check                       exit 1 unless every table, column and index is in place
+  schema sql                         print the DDL of the URL's database (PostgreSQL without
+                                     one), for hosts that own their migrations
 
 Options:
-  --database-url URL                 PostgreSQL URL; default: the DATABASE_URL environment variable
-  --schema NAME                      the PostgreSQL schema of the tables (the plugin's schema option,
-                                     or the MikroORM config's); default: found through search_path
+  --database-url URL                 default: the DATABASE_URL environment variable; one of
+                                     postgres://user@host:5432/db (postgresql://),
+                                     mysql://user@host:3306/db, mariadb://user@host:3306/db,
+                                     sqlite:<file> or file:<file>
+  --schema NAME                      PostgreSQL only: the schema of the tables (the plugin's schema
+                                     option, or the MikroORM config's); default: search_path
   --json                             machine-readable output on stdout
   -h, --help                         this text
 
 DURATION is a whole number with a unit: 30s, 15m, 12h, 7d, 2w.
+On a SQLite file that a running app owns, writes (pause, resume, remove, run) are made and the app
+sees them at its next poll (wake-ups do not cross processes there); the output says so.
 Exit codes: 0 ok, 1 error, 2 usage, 3 not found.
 `
 

@@ -24,8 +24,11 @@ import { toDate, type SqlSession } from '../sql/sql-client.js'
 import { bumpChange, JOBS_CHANNEL } from '../stores/mysql/change-counter.js'
 import { affectedRows } from '../stores/mysql/sql.js'
 
-/** The lock's name for the key `?` in the connection's database. */
-const LOCK_NAME = "CONCAT('fms_leader_', SHA1(CONCAT(DATABASE(), ':', ?)))"
+/**
+ * The lock's name for the key `?` in the connection's database (an SQL expression; the command
+ * line's `status` finds the holder with `IS_USED_LOCK` of it).
+ */
+export const LOCK_NAME = "CONCAT('fms_leader_', SHA1(CONCAT(DATABASE(), ':', ?)))"
 
 export class GetLock implements LeaderLock {
   readonly kind = 'advisory' as const
