@@ -47,5 +47,8 @@ export const MARIADB: TestDatabase = {
   query: mariadbQuery
 }
 
+/** The jobs table's `trigger` column as each server's SQL names it (a reserved word in MySQL/MariaDB). */
+export const TRIGGER_COLUMN: Record<TestDatabase['name'], string> = { postgresql: 'trigger', mariadb: '`trigger`' }
+
 /** The multi-process databases: PostgreSQL and MariaDB (PGlite and SQLite are one process's). */
 export const SERVER_DATABASES: readonly TestDatabase[] = [POSTGRESQL, MARIADB]

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { FakeClock } from '../helpers/clock.js'
 import { schedulerOn } from '../helpers/scheduler.js'
-import { SERVER_DATABASES } from '../helpers/test-databases.js'
+import { SERVER_DATABASES, TRIGGER_COLUMN } from '../helpers/test-databases.js'
 
 const T0 = '2026-11-21T10:00:00.000Z'
 const at = (seconds: number): Date => new Date(Date.parse(T0) + seconds * 1000)
@@ -54,9 +54,7 @@ for (const db of SERVER_DATABASES) {
     scheduler.registerTask('work', async () => {})
     await scheduler.start()
     await scheduler.addJob({ id: 'sentinel', task: 'work', trigger: { type: 'date', runDate: T0 } })
-    // `trigger` is a reserved word on MariaDB.
-    const trigger = { postgresql: 'trigger', mariadb: '`trigger`' }[db.name]
-    await db.query(url, `insert into scheduler_job (id, name, task, ${trigger}, next_run_time)
+    await db.query(url, `insert into scheduler_job (id, name, task, ${TRIGGER_COLUMN[db.name]}, next_run_time)
       values ('future', 'future', 'work', '{"type":"interval","seconds":5,"version":2}', ?)`, [at(0)])
     const sentinel = scheduler.once('job:executed')
     clock.set(at(0)); scheduler.wakeup()

@@ -6,13 +6,12 @@
 import t from 'tap'
 import { FakeClock } from '../helpers/clock.js'
 import { schedulerOn } from '../helpers/scheduler.js'
-import { SERVER_DATABASES } from '../helpers/test-databases.js'
+import { SERVER_DATABASES, TRIGGER_COLUMN } from '../helpers/test-databases.js'
 import { waitUntil } from '../helpers/wait.js'
 
 const T0 = '2026-11-21T10:00:00.000Z'
 const at = (seconds: number): Date => new Date(Date.parse(T0) + seconds * 1000)
 /** The job's `trigger` column in SQL: a reserved word on MariaDB. */
-const TRIGGER_COLUMN = { postgresql: 'trigger', mariadb: '`trigger`' }
 
 for (const db of SERVER_DATABASES) {
   t.test(`${db.name}: addJob stores the job with defaults and its first run time; events follow every change`, async (t) => {
