@@ -206,7 +206,11 @@ for (const db of SERVER_DATABASES) {
     for (const statement of DIALECT[db.name].handlerTables) await db.query(url, statement)
     // The job never fires by itself: its runs are queued at once below, for the four to race for.
     const job = { id: 'limited', trigger: { type: 'date', runDate: '2099-01-01T00:00:00Z' }, maxInstances: MAX, misfireGraceTime: null, behaviour: { sleep: 300, track: true } }
-    const workers = await Promise.all([1, 2, 3, 4].map(async (n) => started(t, `worker ${n}`, url, { options: { pollIntervalMs: 1000 }, jobs: [job] })))
+    // One slot per worker: the two instances the job allows must run in two processes at once, so
+    // the limit is held across processes, not by one process's own count (on MariaDB, whose wake-ups
+    // are polled, the process that frees a slot would otherwise take the next run before the others
+    // have read the change counter, and all runs could stay in one process).
+    const workers = await Promise.all([1, 2, 3, 4].map(async (n) => started(t, `worker ${n}`, url, { options: { pollIntervalMs: 1000, maxConcurrency: 1 }, jobs: [job] })))
     // RUNS occurrences on whole seconds before the database's now, queued, then the workers woken.
     const second = Math.floor((await databaseNow(db, url)).getTime() / 1000) * 1000
     const runTimes = Array.from({ length: RUNS }, (_, i) => new Date(second - (i + 1) * 1000))
