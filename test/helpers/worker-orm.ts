@@ -1,5 +1,5 @@
 /**
- * The ORM of a worker process of the real-process tests (test/cluster/fixtures): MikroORM's driver
+ * The ORM of a worker process of the real-process tests (test/cluster/fixtures, test/failure/fixtures): MikroORM's driver
  * chosen from the URL, MariaDB's for `mysql://`, PostgreSQL's otherwise, so one fixture runs on
  * every server database (`SERVER_DATABASES`). The driver is imported on demand: a worker loads one.
  */
