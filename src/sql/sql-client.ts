@@ -60,26 +60,8 @@ export interface SqlSession extends SqlExecutor {
   close(): Promise<void>
 }
 
-/**
- * Parses a timestamp as a driver returns it into a `Date`: a `Date`, PostgreSQL text output, or
- * (SQLite) integer milliseconds since the Unix epoch.
- */
-export function toDate (value: unknown): Date {
-  if (value instanceof Date) return value
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value)
-  if (typeof value === 'string') {
-    // PostgreSQL text: 2026-11-21 23:22:50.231319+00 (offset may be +HH, +HH:MM or +HH:MM:SS).
-    const iso = value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')
-    const date = new Date(iso)
-    if (!Number.isNaN(date.getTime())) return date
-  }
-  throw new TypeError(`not a timestamp: ${String(value)}`)
-}
-
-/** `toDate` that keeps `null` (for nullable columns). */
-export function toDateOrNull (value: unknown): Date | null {
-  return value === null || value === undefined ? null : toDate(value)
-}
+/** Timestamp parsing lives in `timestamps.ts`; re-exported here, where every store imports it from. */
+export { toDate, toDateOrNull } from './timestamps.js'
 
 /**
  * Runs `fn` with `db` as it is, or, with `options.timeoutMs`, with each of its statements under
