@@ -144,13 +144,16 @@ export async function getRecentExecutionStats (db: SqlClient, jobIds: string[], 
   return recentStats(jobIds, rows.map(rowToExecution))
 }
 
+/** Deletes finished executions older than `maxAgeSeconds`; counted in SQL, so a day of history is not sent back id by id. */
 export async function deleteOldExecutions (db: SqlClient, maxAgeSeconds: number, now: Date | null): Promise<number> {
-  const rows = await db.query(
-    `DELETE FROM scheduler_job_execution
-     WHERE status NOT IN ('queued', 'running') AND run_time < ${nowParam(2)} - make_interval(secs => $1) RETURNING id`,
+  const [row] = await db.query<{ deleted: unknown }>(
+    `WITH deleted AS (
+       DELETE FROM scheduler_job_execution
+       WHERE status NOT IN ('queued', 'running') AND run_time < ${nowParam(2)} - make_interval(secs => $1) RETURNING 1)
+     SELECT count(*) AS deleted FROM deleted`,
     [maxAgeSeconds, now]
   )
-  return rows.length
+  return Number(row?.deleted ?? 0)
 }
 
 /** One execution, the execution list and its count: built once for every dialect (`../history-queries.ts`). */
