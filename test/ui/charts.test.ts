@@ -117,7 +117,8 @@ if (browserAvailable(t)) {
     await page.keyboard.press('End')
     await page.keyboard.press('ArrowLeft')
     await page.keyboard.press('Enter')
-    await page.waitForSelector('#view-execution:not([hidden])')
+    // The view shows at once and titles itself when the execution's fetch answers: wait for the title.
+    await page.waitForSelector(`#view-execution:not([hidden]) #execution-title:has-text("Execution #${written[5]?.id} of")`, { timeout: 10_000 }).catch(() => {})
     t.match(await page.textContent('#execution-title'), `Execution #${written[5]?.id} of`, 'Enter opens the focused run')
 
     // The overview.
