@@ -3,12 +3,14 @@
  * taken, a run claimed ahead could only be queued, and starting a queued run costs a second claim,
  * so the loop claims nothing ahead and plans the occurrence when it falls due. What the loop asks
  * the store is read by a store that records each claim's options (`aheadMs`, `startLimit`); the
- * runs themselves by the handlers' own ledger. On PostgreSQL and MariaDB.
+ * runs themselves by the effect ledger the handlers write. On PostgreSQL and MariaDB.
  */
 import t from 'tap'
 import type { ClaimedJob, ClaimOptions } from '../../src/stores/job-store.js'
 import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
 import { Scheduler } from '../../src/scheduler/scheduler.js'
+import { recordEffect } from '../helpers/effect-ledger.js'
+import { assertEffectsIn, effectsOf, ledgerDir } from '../helpers/effects.js'
 import { SERVER_DATABASES } from '../helpers/test-databases.js'
 import { waitUntil } from '../helpers/wait.js'
 
@@ -28,11 +30,11 @@ for (const db of SERVER_DATABASES) {
     const store = new RecordingStore(orm)
     const scheduler = new Scheduler({ store, orm, maxConcurrency: 1, pollIntervalMs: 30_000 })
     t.teardown(async () => scheduler.shutdown())
-    const ledger: Array<{ task: string, executionId: number, runTime: number }> = []
+    const ledger = ledgerDir(t)
     let release: () => void = () => {}
     const held = new Promise<void>((resolve) => { release = resolve })
-    scheduler.registerTask('hold', async (ctx) => { ledger.push({ task: 'hold', executionId: ctx.executionId, runTime: ctx.runTime.getTime() }); await held })
-    scheduler.registerTask('tick', (ctx) => { ledger.push({ task: 'tick', executionId: ctx.executionId, runTime: ctx.runTime.getTime() }) })
+    scheduler.registerTask('hold', async (ctx) => { recordEffect(ctx.job.id, ctx.runTime, ledger, ctx.attempt); await held })
+    scheduler.registerTask('tick', (ctx) => { recordEffect(ctx.job.id, ctx.runTime, ledger, ctx.attempt) })
     const startDate = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000)
     await scheduler.start()
     await scheduler.addJob({ id: 'tick', task: 'tick', trigger: { type: 'interval', seconds: 1, startDate: startDate.toISOString() }, coalesce: false, maxInstances: 10, misfireGraceTime: null })
@@ -40,7 +42,7 @@ for (const db of SERVER_DATABASES) {
     await waitUntil('the loop claims ahead with its slot free', () => store.claims.some((claim) => claim.startLimit === 1 && claim.aheadMs > 0), 20_000)
 
     await scheduler.addJob({ id: 'hold', task: 'hold', trigger: { type: 'date', runDate: new Date(Date.now() - 1).toISOString() } })
-    await waitUntil('hold runs and takes the only slot', () => ledger.some((run) => run.task === 'hold'), 20_000)
+    await waitUntil('hold runs and takes the only slot', () => effectsOf(t).some((effect) => effect.jobId === 'hold'), 20_000)
     const fullFrom = store.claims.length
     const heldAt = Date.now()
     await waitUntil('four seconds of claims with the slot taken', () => Date.now() - heldAt >= 4000 && store.claims.length - fullFrom >= 3, 20_000)
@@ -55,10 +57,7 @@ for (const db of SERVER_DATABASES) {
     await waitUntil('the loop claims ahead again once a slot is free', () => store.claims.slice(releasedAt).some((claim) => claim.startLimit === 1 && claim.aheadMs > 0), 20_000)
     await waitUntil('the queued ticks ran', async () => (await db.query(url, "SELECT 1 FROM scheduler_job_execution WHERE status = 'queued'")).length === 0, 20_000)
     await scheduler.shutdown()
-    const success = await db.query<{ id: number | string }>(url, "SELECT id FROM scheduler_job_execution WHERE status = 'success'")
-    const calls = new Map<number, number>()
-    for (const run of ledger) calls.set(run.executionId, (calls.get(run.executionId) ?? 0) + 1)
-    t.same(success.map((row) => calls.get(Number(row.id)) ?? 0).filter((count) => count !== 1), [], `each of the ${success.length} succeeded rows had exactly one handler call`)
-    t.equal(ledger.length, success.length, 'and no handler ran without a succeeded row')
+    // Every tick and hold ran once per occurrence, each effect with its row (at least hold and the two queued ticks).
+    await assertEffectsIn(t, db, url, 3)
   })
 }
