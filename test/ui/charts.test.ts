@@ -8,10 +8,10 @@
  */
 import t from 'tap'
 import type { ExecutionRecord, JobStore } from '../../src/stores/job-store.js'
-import { browserAvailable, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
+import { browserAvailable, computedStyle, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
 
 // Browser globals inside page.evaluate / waitForFunction callbacks (the project's lib has no DOM).
-declare const document: any, getComputedStyle: any
+declare const document: any
 
 const OWNER = 'node-charts'
 
@@ -88,7 +88,7 @@ if (browserAvailable(t)) {
       t.ok(Math.abs((heights[i] as number) / tallest - planned.durationMs / 800) < 1e-6, `bar ${i} (${planned.durationMs} ms) is ${planned.durationMs}/800 of the tallest`)
     }
     t.ok((heights[3] as number) > 0 && (heights[3] as number) < (heights[5] as number), 'the refused occurrence (no duration) is a short marker')
-    const fill = async (status: string): Promise<string> => page.locator(`#job-history rect.bar[data-status="${status}"]`).first().evaluate((rect) => getComputedStyle(rect).fill)
+    const fill = async (status: string): Promise<string> => computedStyle(page, `#job-history rect.bar[data-status="${status}"]`, 'fill')
     t.equal(await fill('success'), 'rgb(30, 107, 52)', 'success is green (the badge colour)')
     t.equal(await fill('error'), 'rgb(179, 38, 30)', 'error is red')
     t.equal(await fill('timeout'), 'rgb(179, 38, 30)', 'timeout is red')
@@ -137,7 +137,7 @@ if (browserAvailable(t)) {
     t.match(columns[0]?.label, /3 Executed$/)
     for (const column of columns.slice(1)) t.ok(Math.abs((column.segments[0]?.height as number) - 100 / 3) < 1e-6, `${column.label}: 1 of 3, a third of the height`)
     t.same(columns.map((column) => column.segments[0]?.status), ['success', 'success', 'success', 'max_instances', 'success', 'error', 'timeout'], 'coloured by status, minute by minute')
-    t.equal(await page.locator('#overview-per-minute rect.bar[data-status="error"]').evaluate((rect) => getComputedStyle(rect).fill), 'rgb(179, 38, 30)')
+    t.equal(await computedStyle(page, '#overview-per-minute rect.bar[data-status="error"]', 'fill'), 'rgb(179, 38, 30)')
     // Lags of the runs that started: 0, 0, 0 (other's two), 1000, 2000, 4000, 5000, 6000 ms (8 values).
     // percentile_cont: p50 at position 3.5 → 1000 + 0.5 × (2000 − 1000) = 1500 ms → "1.50 s";
     // p95 at 6.65 → 5000 + 0.65 × 1000 = 5650 → "5.65 s"; max 6000 → "6.00 s".

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { query } from '../helpers/database.js'
-import { browserAvailable, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
+import { browserAvailable, computedStyle, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
 
 const XSS_NAME = '<img src=x onerror=alert(1)>'
 const XSS_ID = '<svg onload=alert(2)>'
@@ -14,7 +14,7 @@ const XSS_ERROR = '</pre><img src=x onerror=alert(4)>'
 const XSS_RESULT = '</pre><img src=x onerror=alert(5)>'
 
 // Browser globals inside page.evaluate / waitForFunction callbacks (the project's lib has no DOM).
-declare const document: any, location: any, window: any, getComputedStyle: any
+declare const document: any, location: any, window: any
 
 if (browserAvailable(t)) {
   t.test('executions: traceback, colours, filters, XSS, phone width', async (t) => {
@@ -44,7 +44,7 @@ if (browserAvailable(t)) {
     await page.waitForSelector('#view-execution:not([hidden]) #execution-traceback:has-text("at ")')
     t.match(await page.textContent('#execution-exception'), /kaboom: the report service answered 503/)
     t.match(await page.textContent('#execution-traceback'), /Error: kaboom[\s\S]*\n\s+at /, 'the full traceback')
-    t.equal(await page.locator('#execution-details .badge').evaluate((element) => getComputedStyle(element).backgroundColor), 'rgb(179, 38, 30)', 'error is red')
+    t.equal(await computedStyle(page, '#execution-details .badge', 'background-color'), 'rgb(179, 38, 30)', 'error is red')
 
     // A success: its detail shows the handler's result as JSON (as text, never markup).
     const fine = await app.scheduler.waitForExecution((await app.scheduler.runJob('fine')).id, { timeoutMs: 10_000 })
@@ -66,7 +66,7 @@ if (browserAvailable(t)) {
     await page.waitForSelector('#executions-body tr[data-status="success"]')
     const ids = await page.$$eval('#executions-body tr', (rows) => rows.map((row) => Number(row.getAttribute('data-execution-id'))))
     t.same(ids, [...ids].sort((a, b) => b - a), 'newest first')
-    t.equal(await page.locator('#executions-body tr[data-status="success"] .badge').evaluate((element) => getComputedStyle(element).backgroundColor), 'rgb(30, 107, 52)', 'success is green')
+    t.equal(await computedStyle(page, '#executions-body tr[data-status="success"] .badge', 'background-color'), 'rgb(30, 107, 52)', 'success is green')
     await page.getByLabel('Status', { exact: true }).selectOption('error')
     await page.waitForFunction(() => [...document.querySelectorAll('#executions-body tr')].every((row) => row.getAttribute('data-status') === 'error'))
     await page.getByLabel('Job id').fill('boom')
@@ -82,7 +82,7 @@ if (browserAvailable(t)) {
     await app.scheduler.once('job:missed', ({ jobId }) => jobId === 'late')
     await page.goto(`${pageUrl}#/executions?status=missed`)
     await page.waitForSelector('#executions-body tr[data-status="missed"]')
-    t.equal(await page.locator('#executions-body .badge.status-missed').first().evaluate((element) => getComputedStyle(element).backgroundColor), 'rgb(255, 213, 107)', 'missed is amber')
+    t.equal(await computedStyle(page, '#executions-body .badge.status-missed', 'background-color'), 'rgb(255, 213, 107)', 'missed is amber')
 
     // XSS: ids, names, args and exception text are text.
     await page.goto(`${pageUrl}#/jobs`)
@@ -111,7 +111,7 @@ if (browserAvailable(t)) {
     await phone.waitForSelector('#jobs-body tr[data-job-id="boom"]')
     t.equal(await phone.evaluate(() => document.documentElement.scrollWidth <= 390), true, 'no horizontal overflow at 390 px')
     t.equal(await phone.locator('#jobs-table thead').evaluate((element) => element.getBoundingClientRect().height <= 1), true, 'the table head is hidden (cards)')
-    t.equal(await phone.locator('#jobs-body tr[data-job-id="boom"] td[data-label="Task"]').evaluate((element) => getComputedStyle(element, '::before').content), '"Task"', 'each cell says what it is')
+    t.equal(await computedStyle(phone, '#jobs-body tr[data-job-id="boom"] td[data-label="Task"]', 'content', '::before'), '"Task"', 'each cell says what it is')
     await phone.goto(`${pageUrl}#/executions`)
     await phone.waitForSelector('#executions-body tr')
     t.equal(await phone.evaluate(() => document.documentElement.scrollWidth <= 390), true, 'executions fit too')

@@ -6,10 +6,10 @@
  */
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { browserAvailable, TOKEN, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
+import { browserAvailable, computedStyle, TOKEN, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
 
 // Browser globals inside page.evaluate / waitForFunction callbacks (the project's lib has no DOM).
-declare const document: any, location: any, window: any, getComputedStyle: any
+declare const document: any, location: any, window: any
 
 if (browserAvailable(t)) {
   t.test('jobs: sign in, add, fire, pause, run now, edit, delete', async (t) => {
@@ -81,7 +81,7 @@ if (browserAvailable(t)) {
     await ticker.locator('.badge.status-success').waitFor({ timeout: 20_000 })
     t.equal(await ticker.locator('.badge').textContent(), 'Executed', 'the added job fired and shows Executed')
     t.match(await ticker.locator('[data-label="Avg. duration"]').textContent(), /\d+(\.\d+)? m?s/, 'average duration')
-    t.equal(await ticker.locator('.badge.status-success').evaluate((element) => getComputedStyle(element).backgroundColor), 'rgb(30, 107, 52)', 'success is green')
+    t.equal(await computedStyle(page, '#jobs-body tr[data-job-id="ticker"] .badge.status-success', 'background-color'), 'rgb(30, 107, 52)', 'success is green')
 
     // Pause: no new execution.
     await ticker.getByRole('button', { name: 'Pause ticker' }).click()
