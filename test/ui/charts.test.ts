@@ -8,7 +8,7 @@
  */
 import t from 'tap'
 import type { ExecutionRecord, JobStore } from '../../src/stores/job-store.js'
-import { browserAvailable, computedStyle, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
+import { boxSize, browserAvailable, computedStyle, launchBrowser, pageProblems, signIn, startUiApp } from './fixtures/harness.js'
 
 // Browser globals inside page.evaluate / waitForFunction callbacks (the project's lib has no DOM).
 declare const document: any
@@ -156,7 +156,8 @@ if (browserAvailable(t)) {
     await phone.goto(`${pageUrl}#/jobs/charted`)
     await phone.waitForSelector('#job-history svg.chart')
     t.equal(await phone.evaluate(() => document.documentElement.scrollWidth <= 390), true, 'job page: no horizontal overflow at 390 px')
-    t.ok(await phone.locator('#job-history svg.chart').evaluate((chart) => chart.getBoundingClientRect().width <= 390 && chart.getBoundingClientRect().width > 300), 'the strip spans the phone\'s width')
+    const strip = await boxSize(phone, '#job-history svg.chart')
+    t.ok(strip.width <= 390 && strip.width > 300, `the strip spans the phone's width (${strip.width} px)`)
     await phone.goto(`${pageUrl}#/overview`)
     await phone.waitForSelector('#slowest-table')
     t.equal(await phone.evaluate(() => document.documentElement.scrollWidth <= 390), true, 'overview: no horizontal overflow at 390 px')
