@@ -1,7 +1,9 @@
 /**
  * `SchedulerJobExecution`: one attempt to run one occurrence (table `scheduler_job_execution`,
  * DESIGN.md "Data model"). `(job_id, run_time, attempt)` is unique: the database itself refuses a
- * second execution of one attempt of an occurrence. `job_id` is no foreign key: history outlives the job.
+ * second execution of one attempt of an occurrence; scanned backwards, that key also serves a job's
+ * newest executions (schema version 8 dropped the redundant `(job_id, run_time DESC)` index).
+ * `job_id` is no foreign key: history outlives the job.
  */
 import { defineEntity, p } from '@mikro-orm/core'
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../execution-status.js'
@@ -46,7 +48,6 @@ export const SchedulerJobExecutionSchema = defineEntity({
   },
   uniques: [{ properties: ['jobId', 'runTime', 'attempt'], name: 'scheduler_job_execution_occurrence_key' }],
   indexes: [
-    { name: 'scheduler_job_execution_job_id_run_time_idx', columns: [{ name: 'job_id' }, { name: 'run_time', sort: 'DESC' }] },
     { properties: ['status', 'runTime'], name: 'scheduler_job_execution_status_run_time_idx' },
     { properties: ['jobId', 'leaseUntil'], name: 'scheduler_job_execution_running_idx', where: "status = 'running'" },
     { properties: ['task', 'runTime'], name: 'scheduler_job_execution_queued_idx', where: "status = 'queued'" }

@@ -21,7 +21,7 @@ const COMPLETE_PROBE = `SELECT (
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job')
          AND c.relname IN ('scheduler_job_next_run_time_idx')) = 1
     AND (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job_execution')
-         AND c.relname IN ('scheduler_job_execution_job_id_run_time_idx', 'scheduler_job_execution_status_run_time_idx', 'scheduler_job_execution_running_idx', 'scheduler_job_execution_queued_idx')) = 4
+         AND c.relname IN ('scheduler_job_execution_status_run_time_idx', 'scheduler_job_execution_running_idx', 'scheduler_job_execution_queued_idx')) = 3
     AND (SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job')
          AND conname IN ('scheduler_job_args_is_array', 'scheduler_job_max_instances_positive')) = 2
     AND (SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass('scheduler_job_execution')

@@ -91,6 +91,8 @@ export const Migration20261205220000_scheduler_retries: SchedulerMigrationClass 
 export const Migration20261205221000_scheduler_audit: SchedulerMigrationClass = schedulerMigrations[5]!.class
 /** The seventh version: distributed execution (an execution's `task`, and the index of queued rows by task). */
 export const Migration20261206000000_scheduler_distributed: SchedulerMigrationClass = schedulerMigrations[6]!.class
+/** The eighth version: drops `scheduler_job_execution_job_id_run_time_idx`, a prefix of the occurrence key (nothing to do on MySQL and SQLite, whose first version never had it). */
+export const Migration20261206140000_scheduler_redundant_index: SchedulerMigrationClass = schedulerMigrations[7]!.class
 
 /**
  * All versions at once: the single migration of earlier releases, kept for hosts that list it.

@@ -77,7 +77,7 @@ export const MYSQL_TABLES: readonly MysqlTable[] = [
     name: 'scheduler_job_execution',
     columns: ['id', 'job_id', 'run_time', 'status', 'started_at', 'finished_at', 'duration_ms', 'exception', 'traceback', 'owner', 'lease_until',
       'late_status', 'late_finished_at', 'late_exception', 'result', 'logs', 'attempt', 'next_attempt_at', 'start_after', 'task'],
-    indexes: ['PRIMARY', 'scheduler_job_execution_occurrence_key', 'scheduler_job_execution_job_id_run_time_idx', 'scheduler_job_execution_status_run_time_idx',
+    indexes: ['PRIMARY', 'scheduler_job_execution_occurrence_key', 'scheduler_job_execution_status_run_time_idx',
       'scheduler_job_execution_running_idx', 'scheduler_job_execution_queued_idx'],
     create: `CREATE TABLE IF NOT EXISTS scheduler_job_execution (
       id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -102,7 +102,6 @@ export const MYSQL_TABLES: readonly MysqlTable[] = [
       task varchar(191) NULL,
       CONSTRAINT scheduler_job_execution_occurrence_key UNIQUE (job_id, run_time, attempt),
       CONSTRAINT scheduler_job_execution_status_check CHECK (status IN (${statusList})),
-      INDEX scheduler_job_execution_job_id_run_time_idx (job_id, run_time DESC),
       INDEX scheduler_job_execution_status_run_time_idx (status, run_time),
       INDEX scheduler_job_execution_running_idx (status, job_id, lease_until),
       INDEX scheduler_job_execution_queued_idx (status, task, run_time)
@@ -179,7 +178,8 @@ export const MYSQL_DROP_STATEMENTS: readonly string[] = [...MYSQL_TABLES].revers
  * The MySQL statements of schema version `index` (`versions.ts`, 0 = the first) for the `Migration`
  * classes, so a MySQL host's migrator records the same migration names as a PostgreSQL host's. The
  * first version creates every table as this release has them (MySQL arrived with the seventh
- * version, so there is no older MySQL schema to upgrade); the later ones have nothing left to do.
+ * version, so there is no older MySQL schema to upgrade; the eighth drops a PostgreSQL index its
+ * tables never had); the later ones have nothing left to do.
  * A future schema change is a new version, with its MySQL statements here.
  */
 export function mysqlVersionStatements (index: number, direction: 'up' | 'down'): readonly string[] {

@@ -9,7 +9,7 @@
  *   only checks, with each version's `probe`, that all of them are applied;
  * - `SchedulerMigration` (the single migration of earlier releases): all of them at once.
  */
-import { AUDIT_STATEMENTS, DISTRIBUTED_STATEMENTS, DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS, RESULT_STATEMENTS, RETRY_STATEMENTS } from './ddl.js'
+import { AUDIT_STATEMENTS, DISTRIBUTED_STATEMENTS, DROP_STATEMENTS, INITIAL_STATEMENTS, LATE_OUTCOME_STATEMENTS, NODE_STATEMENTS, REDUNDANT_INDEX_STATEMENTS, RESULT_STATEMENTS, RETRY_STATEMENTS } from './ddl.js'
 
 export interface SchemaVersion {
   /** Migration name, as recorded in the host's migrations table: `Migration<UTC yyyyMMddHHmmss>_scheduler_<what>`. */
@@ -124,5 +124,14 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
       AND attname = 'task' AND NOT attisdropped)
       AND EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('scheduler_job_execution')
       AND c.relname = 'scheduler_job_execution_queued_idx') AS applied`
+  },
+  {
+    name: 'Migration20261206140000_scheduler_redundant_index',
+    description: 'drops the index scheduler_job_execution_job_id_run_time_idx, a prefix of the occurrence key (job_id, run_time, attempt)',
+    up: REDUNDANT_INDEX_STATEMENTS,
+    down: [`CREATE INDEX IF NOT EXISTS scheduler_job_execution_job_id_run_time_idx
+      ON scheduler_job_execution (job_id, run_time DESC)`],
+    probe: `SELECT NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = to_regclass('scheduler_job_execution') AND c.relname = 'scheduler_job_execution_job_id_run_time_idx') AS applied`
   }
 ]

@@ -61,7 +61,6 @@ t.test('schema: the indexes that replace the partial ones, no foreign key, the s
     'scheduler_audit.scheduler_audit_at_idx(at)',
     'scheduler_audit.scheduler_audit_job_id_at_idx(job_id,at)',
     'scheduler_job.scheduler_job_next_run_time_idx(paused,next_run_time)',
-    'scheduler_job_execution.scheduler_job_execution_job_id_run_time_idx(job_id,run_time)',
     'scheduler_job_execution.scheduler_job_execution_queued_idx(status,task,run_time)',
     'scheduler_job_execution.scheduler_job_execution_running_idx(status,job_id,lease_until)',
     'scheduler_job_execution.scheduler_job_execution_status_run_time_idx(status,run_time)'

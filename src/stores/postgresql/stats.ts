@@ -1,8 +1,8 @@
 /**
  * The execution statistics of the PostgreSQL (and PGlite) job store (`../execution-stats.ts`): one
  * statement per chart, each bounded by a `LIMIT` or by its grouping (minutes × statuses), and each
- * a range scan on an index of `scheduler_job_execution` (`(job_id, run_time DESC)` for a job's
- * history, `(status, run_time)` for the time ranges).
+ * a range scan on an index of `scheduler_job_execution` (the occurrence key `(job_id, run_time,
+ * attempt)`, scanned backwards, for a job's history; `(status, run_time)` for the time ranges).
  *
  * Ties and groups are ordered with `COLLATE "C"` so the order is the same as the memory store's
  * (code-unit order) whatever the database's collation.

@@ -81,8 +81,6 @@ export const SQLITE_SCHEMA_STATEMENTS: readonly string[] = [
   )`,
   `CREATE UNIQUE INDEX IF NOT EXISTS scheduler_job_execution_occurrence_key
     ON scheduler_job_execution (job_id, run_time, attempt)`,
-  `CREATE INDEX IF NOT EXISTS scheduler_job_execution_job_id_run_time_idx
-    ON scheduler_job_execution (job_id, run_time DESC)`,
   `CREATE INDEX IF NOT EXISTS scheduler_job_execution_status_run_time_idx
     ON scheduler_job_execution (status, run_time)`,
   `CREATE INDEX IF NOT EXISTS scheduler_job_execution_running_idx
@@ -130,7 +128,7 @@ const VERSION_OBJECTS: Record<string, { columns: Record<string, string[]>, index
       scheduler_job_execution: ['id', 'job_id', 'run_time', 'status', 'started_at', 'finished_at', 'duration_ms', 'exception', 'traceback', 'owner', 'lease_until'],
       scheduler_leader: ['lock_key', 'node_id', 'backend_pid', 'acquired_at', 'heartbeat_at']
     },
-    indexes: ['scheduler_job_next_run_time_idx', 'scheduler_job_execution_job_id_run_time_idx', 'scheduler_job_execution_status_run_time_idx', 'scheduler_job_execution_running_idx']
+    indexes: ['scheduler_job_next_run_time_idx', 'scheduler_job_execution_status_run_time_idx', 'scheduler_job_execution_running_idx']
   },
   Migration20261201220000_scheduler_late_outcomes: { columns: { scheduler_job_execution: ['late_status', 'late_finished_at', 'late_exception'] }, indexes: [] },
   Migration20261205190000_scheduler_nodes: { columns: { scheduler_node: ['node_id', 'host', 'pid', 'tasks', 'roles', 'lock', 'heartbeat_ms', 'started_at', 'last_seen_at'] }, indexes: [] },
@@ -143,7 +141,9 @@ const VERSION_OBJECTS: Record<string, { columns: Record<string, string[]>, index
     columns: { scheduler_audit: ['id', 'at', 'action', 'job_id', 'actor', 'changes'] },
     indexes: ['scheduler_audit_job_id_at_idx', 'scheduler_audit_at_idx']
   },
-  Migration20261206000000_scheduler_distributed: { columns: { scheduler_job_execution: ['task'] }, indexes: ['scheduler_job_execution_queued_idx'] }
+  Migration20261206000000_scheduler_distributed: { columns: { scheduler_job_execution: ['task'] }, indexes: ['scheduler_job_execution_queued_idx'] },
+  // Drops an index SQLite's first version never had (it arrived after the PostgreSQL index was found redundant): nothing to check.
+  Migration20261206140000_scheduler_redundant_index: { columns: {}, indexes: [] }
 }
 
 /** Whether the schema has every object of the version named `name` (read from `pragma_table_info` and `sqlite_master`). */
