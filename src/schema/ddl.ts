@@ -185,8 +185,9 @@ export const DISTRIBUTED_STATEMENTS: readonly string[] = [
  * The eighth schema version drops `scheduler_job_execution_job_id_run_time_idx (job_id, run_time
  * DESC)`: a prefix of the occurrence key `(job_id, run_time, attempt)`, which PostgreSQL scans
  * backwards for a job's newest executions just as well. One index fewer to update on every claim's
- * insert and every outcome's update (a status change is never a HOT update): a burst ran about 10 %
- * faster without it (bench/RESULTS.md). `DROP INDEX` takes its table's lock only for a moment.
+ * insert and every outcome's update (a status change is never a HOT update): a burst ran 4–10 %
+ * faster without it, within the run-to-run spread (bench/RESULTS.md). `DROP INDEX` takes its table's
+ * lock only for a moment.
  */
 export const REDUNDANT_INDEX_STATEMENTS: readonly string[] = [
   'DROP INDEX IF EXISTS scheduler_job_execution_job_id_run_time_idx'

@@ -5,7 +5,7 @@
  * library, or by MikroORM itself from the entities); without the entities, `skipTables` does the
  * same, and the control case shows what happens with neither.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Migrator } from '@mikro-orm/migrations'
@@ -15,9 +15,8 @@ import t, { type Test } from 'tap'
 import { SCHEDULER_TABLES, schedulerEntities, schedulerPlugin } from '../../src/index.js'
 import { schedulerMigrations } from '../../src/migration.js'
 import { freshDatabase, query } from '../helpers/database.js'
+import { PREVIOUS_RELEASE_DDL } from './fixtures/previous-release.js'
 
-/** The schema of the library's previous release (commit d7a456a), as that release created it. */
-const PREVIOUS_RELEASE_DDL = readFileSync(new URL('fixtures/schema-d7a456a.sql', import.meta.url), 'utf8')
 
 /** An entity of the host's own, beside which the scheduler's tables live. */
 const Note = defineEntity({ name: 'Note', tableName: 'note', properties: { id: p.integer().primary(), body: p.text() } })

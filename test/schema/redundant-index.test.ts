@@ -5,23 +5,17 @@
  * (the admin page's list per job, the recent stats) are still read through an index (the occurrence
  * key, scanned backwards), not by scanning the history.
  */
-import { readFileSync } from 'node:fs'
-import pg from 'pg'
 import t, { type Test } from 'tap'
-import { installSchema } from '../../src/schema/install.js'
 import { SCHEMA_VERSIONS } from '../../src/schema/versions.js'
-import { createPgClient, type PgPoolLike } from '../../src/sql/pg-client.js'
-import { freshDatabase, query } from '../helpers/database.js'
-
-/** The schema of the library's release at commit d7a456a, as that release created it. */
-const PREVIOUS_RELEASE_DDL = readFileSync(new URL('fixtures/schema-d7a456a.sql', import.meta.url), 'utf8')
+import { MikroOrmJobStore } from '../../src/stores/mikro-orm-job-store.js'
+import { freshDatabase, openOrm, query } from '../helpers/database.js'
+import { PREVIOUS_RELEASE_DDL } from './fixtures/previous-release.js'
 const INDEX = 'scheduler_job_execution_job_id_run_time_idx'
 const VERSION = SCHEMA_VERSIONS.find((version) => version.name === 'Migration20261206140000_scheduler_redundant_index')
 
+/** Installs (or upgrades) the tables as the plugin does at start. */
 async function install (t: Test, url: string): Promise<void> {
-  const pool = new pg.Pool({ connectionString: url, max: 2 })
-  t.teardown(async () => pool.end())
-  await installSchema(createPgClient(pool as unknown as PgPoolLike))
+  await new MikroOrmJobStore(await openOrm(t, url)).initialize()
 }
 
 const indexExists = async (url: string): Promise<boolean> =>
