@@ -37,6 +37,8 @@ export interface SchedulerLogger {
   error(msg: string, ...args: unknown[]): void
   error(obj: unknown, msg?: string, ...args: unknown[]): void
   child(bindings: Record<string, unknown>): SchedulerLogger
+  /** pino's: whether lines of `level` are kept. Optional; without it the scheduler assumes they are. */
+  isLevelEnabled?(level: string): boolean
 }
 
 /**

@@ -36,6 +36,11 @@ export class SchedulerEventBus {
     })
   }
 
+  /** Whether `event` has a listener (a caller may skip building a payload nobody reads). */
+  listening (event: SchedulerEventName): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0
+  }
+
   emit<E extends SchedulerEventName>(event: E, payload: SchedulerEvents[E]): void {
     const listeners = this.#listeners.get(event)
     if (listeners === undefined) return

@@ -38,12 +38,22 @@ export interface ExecutionRunnerDeps {
   onOutcomesWritten?: () => void
 }
 
-interface Held {
-  job: JobRecord
-  execution: ExecutionRecord
-  log: SchedulerLogger
+/**
+ * An execution this runner holds. Its logger (a child of the scheduler's with the job and execution
+ * ids) is made on first use: most executions log nothing, and a pino child costs an allocation and
+ * its bindings' serialisation per execution.
+ */
+class Held {
   /** Its lease was lost: not renewed again, reported once. */
-  leaseLost: boolean
+  leaseLost = false
+  #log: SchedulerLogger | null = null
+
+  constructor (readonly job: JobRecord, readonly execution: ExecutionRecord, readonly parentLog: SchedulerLogger) {}
+
+  get log (): SchedulerLogger {
+    this.#log ??= this.parentLog.child({ jobId: this.job.id, executionId: this.execution.id })
+    return this.#log
+  }
 }
 
 /** Why a catch-up occurrence waiting for its turn was not run at shutdown. */
@@ -241,7 +251,7 @@ export class ExecutionRunner {
       if (this.#stopping) {
         for (const rest of ordered.slice(i)) {
           const restHeld = this.#held.get(rest.id)
-          if (restHeld !== undefined) void this.#record(job, rest, { status: 'abandoned', exception: NOT_STARTED_AT_SHUTDOWN }, restHeld.log)
+          if (restHeld !== undefined) void this.#record(job, rest, { status: 'abandoned', exception: NOT_STARTED_AT_SHUTDOWN }, restHeld)
         }
         return
       }
@@ -267,7 +277,7 @@ export class ExecutionRunner {
 
   #hold (job: JobRecord, execution: ExecutionRecord): Held {
     this.#seen?.add(execution.id)
-    const held = { job, execution, log: this.#deps.log.child({ jobId: job.id, executionId: execution.id }), leaseLost: false }
+    const held = new Held(job, execution, this.#deps.log)
     this.#held.set(execution.id, held)
     return held
   }
@@ -280,18 +290,24 @@ export class ExecutionRunner {
   submit (job: JobRecord, execution: ExecutionRecord, then?: () => void, waitMs?: () => number): void {
     const { executor, events, tasks } = this.#deps
     const handler = tasks.get(job.task)
-    const executionLog = (this.#held.get(execution.id) ?? this.#hold(job, execution)).log
-    // The handler's lines go to the host's logger and, when the job captures logs, into its row too.
-    const capture = job.captureLogs ? new LogCapture(executionLog) : null
-    events.emit('job:submitted', { jobId: job.id, task: job.task, executionId: execution.id, runTime: execution.runTime })
+    const held = this.#held.get(execution.id) ?? this.#hold(job, execution)
+    // The handler's lines go to the host's logger and, when the job captures logs, into its row
+    // too; the capture is made when the handler first reads `ctx.log` (most never log).
+    let capture: LogCapture | null = null
+    const handlerLog = (): SchedulerLogger => {
+      if (!job.captureLogs) return held.log
+      capture ??= new LogCapture(held.log)
+      return capture.logger
+    }
+    if (events.listening('job:submitted')) events.emit('job:submitted', { jobId: job.id, task: job.task, executionId: execution.id, runTime: execution.runTime })
     const span = this.#deps.tracing.execution(job, execution)
     executor.submit({
       id: execution.id,
       timeoutMs: job.timeoutMs,
       ...(waitMs === undefined ? {} : { waitMs }),
-      run: async (signal) => {
+      run: async (abort) => {
         if (handler === undefined) throw new Error(`task '${job.task}' is not registered in this process`)
-        return span.run(() => handler(taskContext(this.#deps.orm, job, execution, signal, capture?.logger ?? executionLog), ...job.args))
+        return span.run(() => handler(taskContext(this.#deps.orm, job, execution, abort, handlerLog), ...job.args))
       },
       onDone: async (outcome) => {
         try {
@@ -300,9 +316,9 @@ export class ExecutionRunner {
         then?.()
         let logsJson: string | null = null
         try {
-          logsJson = capture?.json() ?? null
+          logsJson = (capture as LogCapture | null)?.json() ?? null
         } catch {}
-        return this.#record(job, execution, logsJson === null ? outcome : { ...outcome, logsJson }, executionLog)
+        return this.#record(job, execution, logsJson === null ? outcome : { ...outcome, logsJson }, held)
       }
     })
   }
@@ -332,7 +348,7 @@ export class ExecutionRunner {
     return lost.map((entry) => entry.executionId)
   }
 
-  async #record (job: JobRecord, execution: ExecutionRecord, ended: ExecutionOutcome, log: SchedulerLogger): Promise<void> {
+  async #record (job: JobRecord, execution: ExecutionRecord, ended: ExecutionOutcome, held: Held): Promise<void> {
     let result: WriteResult
     const outcome = { ...ended, retryDelayMs: nextAttemptDelayMs(job, execution.attempt, ended.status, this.#deps.random) }
     try {
@@ -343,15 +359,15 @@ export class ExecutionRunner {
     const { events } = this.#deps
     switch (result.kind) {
       case 'written':
-        this.#announce(job, result.execution, log)
+        this.#announce(job, result.execution, held)
         break
       case 'late':
-        log.warn({ status: outcome.status, exception: outcome.exception ?? null, abandoned: result.execution.exception },
+        held.log.warn({ status: outcome.status, exception: outcome.exception ?? null, abandoned: result.execution.exception },
           'the execution finished after it was marked abandoned (its lease expired); its outcome is recorded as late_status')
         events.emit('job:late_outcome', { jobId: job.id, task: job.task, execution: result.execution })
         break
       case 'gone':
-        log.warn({ status: outcome.status, exception: outcome.exception ?? null },
+        held.log.warn({ status: outcome.status, exception: outcome.exception ?? null },
           'the execution was no longer running when it finished (already finished, deleted, or its late outcome recorded); this outcome was not written')
         break
       case 'lost': {
@@ -361,28 +377,29 @@ export class ExecutionRunner {
         if (this.#closing) {
           this.#lostAtClose.push(entry)
         } else {
-          log.error({ status: outcome.status, exception: outcome.exception ?? null, reason: result.reason }, 'execution outcome lost; its lease will expire and mark it abandoned')
+          held.log.error({ status: outcome.status, exception: outcome.exception ?? null, reason: result.reason }, 'execution outcome lost; its lease will expire and mark it abandoned')
           events.emit('scheduler:outcomes_lost', { executions: [entry], reason: result.reason })
         }
       }
     }
   }
 
-  #announce (job: JobRecord, execution: ExecutionRecord, log: SchedulerLogger): void {
+  #announce (job: JobRecord, execution: ExecutionRecord, held: Held): void {
     const { events } = this.#deps
     const payload = { jobId: job.id, task: job.task, execution }
-    announceRetry(events, log, payload)
+    if (execution.nextAttemptAt !== null) announceRetry(events, held.log, payload)
     switch (execution.status) {
       case 'success':
-        log.debug({ durationMs: execution.durationMs }, 'job executed')
+        // The child logger only when debug lines are kept (pino's isLevelEnabled; a logger without it is asked anyway).
+        if (held.parentLog.isLevelEnabled?.('debug') ?? true) held.log.debug({ durationMs: execution.durationMs }, 'job executed')
         events.emit('job:executed', payload)
         break
       case 'abandoned':
-        log.warn({ exception: execution.exception }, 'execution cut off')
+        held.log.warn({ exception: execution.exception }, 'execution cut off')
         events.emit('job:abandoned', payload)
         break
       default:
-        log.warn({ status: execution.status, exception: execution.exception }, 'job raised an exception')
+        held.log.warn({ status: execution.status, exception: execution.exception }, 'job raised an exception')
         events.emit('job:error', payload)
     }
   }

@@ -11,6 +11,7 @@
 import type { ExecutionOutcome } from '../stores/job-store.js'
 import { resultJson } from './result.js'
 import { describeThrown } from './thrown.js'
+import { LazyAbortController } from './lazy-abort.js'
 
 export interface ExecutorOptions {
   /** Most handlers running at once in this process. */
@@ -31,13 +32,14 @@ export interface Submission {
    * with the abort's reason.
    */
   waitMs?: () => number
-  run: (signal: AbortSignal) => Promise<unknown>
+  /** Runs the handler; `abort.signal` is its `AbortSignal` (made when first read). */
+  run: (abort: { readonly signal: AbortSignal }) => Promise<unknown>
   /** Receives the outcome exactly once. Must not throw (its rejections are swallowed). */
   onDone: (outcome: ExecutionOutcome) => Promise<void>
 }
 
 interface Running {
-  controller: AbortController
+  controller: LazyAbortController
   settle: (outcome: ExecutionOutcome) => void
   /** Still waiting to start (`waitMs`), for `remainingMs`; `cancel` drops it without an outcome. */
   waiting: boolean
@@ -47,17 +49,6 @@ interface Running {
 
 /** The outcome of a submission that never started, for `reason`. */
 const notStarted = (reason: unknown): ExecutionOutcome => ({ status: 'abandoned', exception: `not started: ${describeThrown(reason).exception}` })
-
-/**
- * Aborts `controller` with `reason`, never throwing into the caller. (An abort listener of the
- * handler's that throws is the handler's own fault: Node reports it as an uncaught exception,
- * like any throw from the handler's own callbacks.)
- */
-function abortQuietly (controller: AbortController, reason: Error): void {
-  try {
-    controller.abort(reason)
-  } catch {}
-}
 
 export class Executor {
   readonly #maxConcurrency: number
@@ -93,7 +84,7 @@ export class Executor {
       running.settle(notStarted(reason))
       return false
     }
-    abortQuietly(running.controller, reason)
+    running.controller.abort(reason)
     return true
   }
 
@@ -116,7 +107,7 @@ export class Executor {
 
   /** Starts a submission (after its `delayMs`); takes a slot at once (callers check `available` first). */
   submit (submission: Submission): void {
-    const controller = new AbortController()
+    const controller = new LazyAbortController()
     let startedAt = performance.now()
     let settled = false
     let timer: NodeJS.Timeout | undefined
@@ -164,17 +155,17 @@ export class Executor {
   }
 
   /** Runs a submission's handler now; returns its timeout timer. */
-  #run (submission: Submission, controller: AbortController, settle: (outcome: ExecutionOutcome) => void): NodeJS.Timeout | undefined {
+  #run (submission: Submission, controller: LazyAbortController, settle: (outcome: ExecutionOutcome) => void): NodeJS.Timeout | undefined {
     let timer: NodeJS.Timeout | undefined
     if (submission.timeoutMs !== null) {
       timer = setTimeout(() => {
-        abortQuietly(controller, new Error(`timed out after ${submission.timeoutMs} ms`))
+        controller.abort(new Error(`timed out after ${submission.timeoutMs} ms`))
         settle({ status: 'timeout', exception: `TimeoutError: the handler ran longer than timeoutMs (${submission.timeoutMs} ms); its AbortSignal was aborted` })
       }, submission.timeoutMs)
     }
     let result: Promise<unknown>
     try {
-      result = Promise.resolve(submission.run(controller.signal))
+      result = Promise.resolve(submission.run(controller))
     } catch (thrown) {
       result = Promise.reject(thrown)
     }
@@ -209,7 +200,7 @@ export class Executor {
           running.settle(notStarted(new Error('the scheduler shut down before its fire time')))
           continue
         }
-        abortQuietly(running.controller, new Error('scheduler shut down'))
+        running.controller.abort(new Error('scheduler shut down'))
         running.settle(cutOff)
       }
     }

@@ -7,16 +7,26 @@ import type { MikroORM } from '@mikro-orm/core'
 import type { ExecutionRecord, JobRecord } from '../stores/job-store.js'
 import type { SchedulerLogger, TaskContext } from '../types.js'
 
-/** @throws Error from `ctx.em` when the scheduler has no ORM. */
-export function taskContext (orm: MikroORM | null, job: JobRecord, execution: ExecutionRecord, signal: AbortSignal, log: SchedulerLogger): TaskContext {
+/**
+ * `abort.signal` and `log()` are read when the handler first reads `ctx.signal` / `ctx.log` (a
+ * handler that never does costs neither an `AbortController` nor a captured-log wrapper).
+ * @throws Error from `ctx.em` when the scheduler has no ORM.
+ */
+export function taskContext (orm: MikroORM | null, job: JobRecord, execution: ExecutionRecord, abort: { readonly signal: AbortSignal }, log: () => SchedulerLogger): TaskContext {
   let em: TaskContext['em'] | undefined
+  let logger: SchedulerLogger | undefined
   return {
     job,
     runTime: execution.runTime,
     executionId: execution.id,
     attempt: execution.attempt,
-    signal,
-    log,
+    get signal () {
+      return abort.signal
+    },
+    get log () {
+      logger ??= log()
+      return logger
+    },
     get em () {
       if (orm === null) throw new Error('ctx.em needs an ORM: create the scheduler with { orm } (the plugin always does)')
       em ??= orm.em.fork()
