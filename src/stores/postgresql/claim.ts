@@ -11,7 +11,7 @@ import { toDate, toDateOrNull, type SqlClient, type SqlExecutor } from '../../sq
 import { auditRun } from './audit.js'
 import { QUEUED_PAYLOAD, WAKEUP_CHANNEL } from '../wakeup.js'
 import type { ClaimedJob, ClaimOptions, ExecutionRecord, NextWakeup } from '../job-store.js'
-import { groupClaims, plannedRows } from '../planned-rows.js'
+import { groupClaims, plannedExecution, plannedRows, type PlannedRow } from '../planned-rows.js'
 import type { AuditContext } from '../audit.js'
 import { EXECUTION_COLUMNS, JOB_COLUMNS, liveRunning, nowParam, rowToExecution, rowToJob } from '../rows.js'
 
@@ -62,28 +62,35 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
 
     const rows = plannedRows(jobs, plans, options)
     // One statement: advance the jobs, and insert their executions (a conflict on the
-    // occurrence key means another process has that occurrence: no row comes back for it).
-    const inserted = (await tx.query(
+    // occurrence key means another process has that occurrence: no row comes back for it). Only
+    // the new ids come back, with their ordinal in the arrays; the records are built from the rows
+    // sent (plannedExecution), as the insert computes them.
+    const returned = await tx.query<{ id: unknown, ord: unknown }>(
       `WITH advanced AS (
          UPDATE scheduler_job AS j SET next_run_time = u.next_run_time, next_fire_time = u.next_fire_time, last_error = u.last_error
          FROM unnest($7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[]) AS u(id, next_run_time, next_fire_time, last_error)
-         WHERE j.id = u.id)
-       INSERT INTO scheduler_job_execution (job_id, run_time, status, task, start_after, started_at, finished_at, owner, lease_until)
-       SELECT t.job_id, t.run_time, t.status, t.task, t.start_after,
-              CASE WHEN t.status = 'running' THEN coalesce(t.start_after, $4::timestamptz) END,
-              CASE WHEN t.status NOT IN ('running', 'queued') THEN $4::timestamptz END,
-              CASE WHEN t.status <> 'queued' THEN $5 END,
-              CASE WHEN t.status = 'running' THEN coalesce(t.start_after, $4::timestamptz) + make_interval(secs => $6 / 1000.0) END
-       FROM unnest($1::text[], $2::timestamptz[], $3::text[], $11::text[], $12::timestamptz[]) AS t(job_id, run_time, status, task, start_after)
-       ON CONFLICT (job_id, run_time, attempt) DO NOTHING
-       RETURNING ${EXECUTION_COLUMNS}`,
+         WHERE j.id = u.id),
+       planned AS (
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $11::text[], $12::timestamptz[]) WITH ORDINALITY AS t(job_id, run_time, status, task, start_after, ord)),
+       inserted AS (
+         INSERT INTO scheduler_job_execution (job_id, run_time, status, task, start_after, started_at, finished_at, owner, lease_until)
+         SELECT t.job_id, t.run_time, t.status, t.task, t.start_after,
+                CASE WHEN t.status = 'running' THEN coalesce(t.start_after, $4::timestamptz) END,
+                CASE WHEN t.status NOT IN ('running', 'queued') THEN $4::timestamptz END,
+                CASE WHEN t.status <> 'queued' THEN $5 END,
+                CASE WHEN t.status = 'running' THEN coalesce(t.start_after, $4::timestamptz) + make_interval(secs => $6 / 1000.0) END
+         FROM planned AS t
+         ON CONFLICT (job_id, run_time, attempt) DO NOTHING
+         RETURNING id, job_id, run_time)
+       SELECT i.id, t.ord FROM inserted AS i JOIN planned AS t ON t.job_id = i.job_id AND t.run_time = i.run_time`,
       [
         rows.map((row) => row.jobId), rows.map((row) => row.runTime), rows.map((row) => row.status), now, options.owner, options.leaseMs,
         jobs.map((job) => job.id), plans.map((plan) => plan.nextRunTime),
         plans.map((plan) => plan.nextFireTime === undefined ? plan.nextRunTime : plan.nextFireTime), plans.map((plan) => plan.lastError ?? null),
         rows.map((row) => row.task), rows.map((row) => row.startAfter)
       ]
-    )).map(rowToExecution)
+    )
+    const inserted = returned.map(({ id, ord }) => plannedExecution(rows[Number(ord) - 1] as PlannedRow, Number(id), now, options))
     // Wakes idle workers at commit (the channel is placed in the store's schema, like job changes').
     if (inserted.some((execution) => execution.status === 'queued')) await notifyQueued(tx)
     return groupClaims(jobs, plans, rows, inserted)
