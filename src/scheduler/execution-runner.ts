@@ -352,7 +352,7 @@ export class ExecutionRunner {
     let result: WriteResult
     const outcome = { ...ended, retryDelayMs: nextAttemptDelayMs(job, execution.attempt, ended.status, this.#deps.random) }
     try {
-      result = await this.#outcomes.write(execution.id, outcome)
+      result = await this.#outcomes.write(execution.id, outcome, execution)
     } finally {
       this.#held.delete(execution.id)
     }

@@ -49,6 +49,8 @@ export interface OutcomeWriterOptions {
 interface Pending {
   id: number
   outcome: ExecutionOutcome
+  /** The execution's record as claimed, when the caller has it (the store may build its answer from it). */
+  claimed?: ExecutionRecord
   /** `performance.now()` when the outcome was queued (its handler had just settled). */
   queuedAt: number
   resolve: (result: WriteResult) => void
@@ -74,13 +76,16 @@ export class OutcomeWriter {
     return this.#queue.map((pending) => pending.id)
   }
 
-  /** Queues one outcome; resolves once it is written, found late or gone, or lost. Never rejects. */
-  async write (id: number, outcome: ExecutionOutcome): Promise<WriteResult> {
+  /**
+   * Queues one outcome (of execution `id`, whose record as claimed is `claimed` when known);
+   * resolves once it is written, found late or gone, or lost. Never rejects.
+   */
+  async write (id: number, outcome: ExecutionOutcome, claimed?: ExecutionRecord): Promise<WriteResult> {
     if (this.#closed) return { kind: 'lost', reason: 'the outcome writer is closed (the scheduler shut down)' }
     if (this.#queue.length >= this.#options.maxPending) {
       return { kind: 'lost', reason: `maxPendingOutcomes (${this.#options.maxPending}) outcomes were already waiting to be written` }
     }
-    const result = new Promise<WriteResult>((resolve) => this.#queue.push({ id, outcome: sanitised(outcome), queuedAt: performance.now(), resolve }))
+    const result = new Promise<WriteResult>((resolve) => this.#queue.push({ id, outcome: sanitised(outcome), ...(claimed === undefined ? {} : { claimed }), queuedAt: performance.now(), resolve }))
     if (!this.#draining) {
       this.#draining = true
       setImmediate(() => { void this.#drain() })
@@ -174,7 +179,7 @@ export class OutcomeWriter {
   async #finish (batch: Pending[]): Promise<Array<ExecutionRecord | null>> {
     const { statementTimeoutMs } = this.#options
     const sentAt = performance.now()
-    return this.#options.store.finishExecutions(batch.map(({ id, outcome, queuedAt }) => ({ id, outcome: { ...outcome, waitedMs: Math.round(sentAt - queuedAt) } })), this.#options.clock?.() ?? null,
+    return this.#options.store.finishExecutions(batch.map(({ id, outcome, claimed, queuedAt }) => ({ id, outcome: { ...outcome, waitedMs: Math.round(sentAt - queuedAt) }, ...(claimed === undefined ? {} : { claimed }) })), this.#options.clock?.() ?? null,
       statementTimeoutMs === undefined ? {} : { timeoutMs: statementTimeoutMs })
   }
 

@@ -192,8 +192,13 @@ export interface JobStore extends ExecutionStatsQueries {
    * updated row, or null when it was neither (finished, deleted, or its late outcome recorded).
    */
   finishExecution(id: number, outcome: ExecutionOutcome, now: Date | null): Promise<ExecutionRecord | null>
-  /** `finishExecution` for many executions in one statement; answers in the same order. */
-  finishExecutions(outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null, options?: QueryOptions): Promise<Array<ExecutionRecord | null>>
+  /**
+   * `finishExecution` for many executions in one statement; answers in the same order. `claimed`,
+   * when given, is the execution's record as its claim returned it: a store may build the answer
+   * from it and the outcome rather than read every column back (the row's id, job, run time,
+   * attempt and `startAfter` never change after its insert).
+   */
+  finishExecutions(outcomes: Array<{ id: number, outcome: ExecutionOutcome, claimed?: ExecutionRecord }>, now: Date | null, options?: QueryOptions): Promise<Array<ExecutionRecord | null>>
   /**
    * Extends the leases of the owner's running executions whose lease has not expired (an expired
    * lease is never revived: another process may already count the execution dead). Returns the

@@ -167,7 +167,7 @@ export class MemoryJobStore implements JobStore {
     return light(execution)
   }
 
-  async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
+  async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome, claimed?: ExecutionRecord }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
     const finished: Array<ExecutionRecord | null> = []
     for (const { id, outcome } of outcomes) finished.push(await this.finishExecution(id, outcome, now))
     return finished

@@ -198,7 +198,7 @@ export class MikroOrmJobStore implements JobStore {
     return finished ?? null
   }
 
-  async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null, options: QueryOptions = {}): Promise<Array<ExecutionRecord | null>> {
+  async finishExecutions (outcomes: Array<{ id: number, outcome: ExecutionOutcome, claimed?: ExecutionRecord }>, now: Date | null, options: QueryOptions = {}): Promise<Array<ExecutionRecord | null>> {
     return withQueryTimeout(await this.#db(), options, async (db) => this.#statements.executions.finishExecutions(db, outcomes, now))
   }
 

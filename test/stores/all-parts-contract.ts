@@ -10,6 +10,7 @@ import { jobStoreContract, type MakeStore, type TapTest } from './contract.js'
 import { executionStatsContract } from './execution-stats-contract.js'
 import { nodeRegistryContract } from './node-registry-contract.js'
 import { queuedRunsContract } from './queued-runs-contract.js'
+import { recordsAsStoredContract } from './records-as-stored-contract.js'
 import { retryContract } from './retry-contract.js'
 
 export function allStoreContracts (t: TapTest, makeStore: MakeStore): void {
@@ -20,4 +21,5 @@ export function allStoreContracts (t: TapTest, makeStore: MakeStore): void {
   retryContract(t, makeStore)
   queuedRunsContract(t, makeStore)
   claimAheadContract(t, makeStore)
+  recordsAsStoredContract(t, makeStore)
 }

@@ -2,7 +2,7 @@
  * The `scheduler_job_execution` statements of the PostgreSQL (and PGlite) job store: outcomes,
  * leases, reaping, history queries and retention.
  */
-import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js'
+import { toDateOrNull, type SqlClient, type SqlExecutor } from '../../sql/sql-client.js'
 import { SUPERSEDED_BY_LATE_SUCCESS, type ExecutionOutcome, type ExecutionRecord, type RecentExecutionStats } from '../job-store.js'
 import { historyQueries } from '../history-queries.js'
 import { recentStats } from '../recent-stats.js'
@@ -20,8 +20,20 @@ const TASK_OF = (alias: string): string => `coalesce((SELECT j.task FROM schedul
 /** Outcomes after which the occurrence may get another attempt (`ExecutionOutcome.retryDelayMs`). */
 const RETRIED_STATUSES = "'error', 'timeout', 'abandoned'"
 
-export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: number, outcome: ExecutionOutcome }>, now: Date | null): Promise<Array<ExecutionRecord | null>> {
+/**
+ * The columns of a finished row read back when its claimed record is known (`FinishedOutcome.claimed`):
+ * what the outcome's update computed (times, next attempt) and the owner; the rest are NULL here
+ * and taken from the claimed record and the outcome ({@link finishedRecord}). In
+ * `EXECUTION_COLUMNS` order, typed, so it unites with the late rows' full columns.
+ */
+const FINISHED_COMPUTED_COLUMNS = 'id, NULL::text AS job_id, NULL::timestamptz AS run_time, NULL::integer AS attempt, next_attempt_at, NULL::timestamptz AS start_after, status, started_at, finished_at, NULL::numeric AS duration_ms, NULL::text AS exception, NULL::text AS traceback, owner, lease_until, late_status, late_finished_at, late_exception'
+
+type FinishedOutcome = { id: number, outcome: ExecutionOutcome, claimed?: ExecutionRecord }
+
+export async function finishExecutions (db: SqlExecutor, outcomes: FinishedOutcome[], now: Date | null): Promise<Array<ExecutionRecord | null>> {
   if (outcomes.length === 0) return []
+  // With every claimed record known, a finished row reads back only what the update computed.
+  const computedOnly = outcomes.every((entry) => entry.claimed !== undefined)
   // One statement: running rows take the outcome; abandoned rows (their lease expired while the
   // handler ran) keep their status and record it as their late outcome. Disjoint rows, one snapshot.
   // A failed attempt with a retry delay gets `next_attempt_at`, and its successor is inserted (never
@@ -61,7 +73,7 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
      notified AS (
        SELECT pg_notify($12, $13)
        WHERE EXISTS (SELECT 1 FROM scheduler_job_execution q JOIN finished f ON f.job_id = q.job_id WHERE q.status = 'queued'))
-     SELECT * FROM finished WHERE (SELECT count(*) FROM notified) >= 0 UNION ALL SELECT * FROM late`,
+     SELECT ${computedOnly ? FINISHED_COMPUTED_COLUMNS : '*'} FROM finished WHERE (SELECT count(*) FROM notified) >= 0 UNION ALL SELECT * FROM late`,
     [
       outcomes.map(({ id }) => id),
       outcomes.map(({ outcome }) => outcome.status),
@@ -77,8 +89,36 @@ export async function finishExecutions (db: SqlExecutor, outcomes: Array<{ id: n
       WAKEUP_CHANNEL, QUEUED_PAYLOAD
     ]
   )
-  const finished = new Map(rows.map((row) => { const execution = rowToExecution(row); return [execution.id, execution] }))
-  return outcomes.map(({ id }) => finished.get(id) ?? null)
+  const byId = new Map(rows.map((row) => [Number(row.id), row]))
+  return outcomes.map(({ id, outcome, claimed }) => {
+    const row = byId.get(id)
+    if (row === undefined) return null
+    // A late row (its status 'abandoned') comes back whole; a finished one, with computedOnly, not.
+    return computedOnly && row.job_id === null && claimed !== undefined ? finishedRecord(row, outcome, claimed) : rowToExecution(row)
+  })
+}
+
+/** The record of a finished row read back with {@link FINISHED_COMPUTED_COLUMNS}: its computed columns, the claimed record's fixed ones, the outcome's values as written. */
+function finishedRecord (row: Record<string, any>, outcome: ExecutionOutcome, claimed: ExecutionRecord): ExecutionRecord {
+  return {
+    id: Number(row.id),
+    jobId: claimed.jobId,
+    runTime: new Date(claimed.runTime.getTime()),
+    attempt: claimed.attempt,
+    nextAttemptAt: toDateOrNull(row.next_attempt_at),
+    startAfter: claimed.startAfter === null ? null : new Date(claimed.startAfter.getTime()),
+    status: row.status as ExecutionRecord['status'],
+    startedAt: toDateOrNull(row.started_at),
+    finishedAt: toDateOrNull(row.finished_at),
+    durationMs: outcome.durationMs ?? null,
+    exception: outcome.exception ?? null,
+    traceback: outcome.traceback ?? null,
+    owner: row.owner,
+    leaseUntil: toDateOrNull(row.lease_until),
+    lateStatus: (row.late_status ?? null) as ExecutionRecord['lateStatus'],
+    lateFinishedAt: toDateOrNull(row.late_finished_at),
+    lateException: row.late_exception ?? null
+  }
 }
 
 /** `JobStore.requeueExecutions`: waiting runs claimed ahead go back to `queued`; NOTIFYs the workers at commit. */
