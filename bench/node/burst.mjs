@@ -2,10 +2,14 @@
  * burst: N `date` jobs due at one instant T (a whole second, after the adds finish), a no-op task,
  * execution logging on. Lag = handler start (process clock) − ctx.runTime; executions/s = N /
  * (time the Nth `success` row was written − T). Exactly-once is checked on the execution table,
- * with SQL every database of the bench runs (PostgreSQL, MariaDB, SQLite).
+ * with SQL every database of the bench runs (PostgreSQL, MariaDB, SQLite). From T to the Nth
+ * outcome it also measures this process's CPU (`nodeCpuMs`: every thread, the garbage collector's
+ * helpers included) and the machine's `postgres` processes' (`pgCpuMs`; meaningful on a quiet
+ * machine only), for profiling: the table does not print them, `--json` keeps them.
  */
 import { countOutcomes, openScheduler } from './harness.mjs'
 import { lagSummary, until } from '../stats.mjs'
+import { postgresCpuMs } from './cpu.mjs'
 
 export async function burst (url, { jobs, leadMs = 2000 }) {
   const bench = await openScheduler(url)
@@ -36,7 +40,13 @@ export async function runBurst (bench, counts, { jobs, leadMs = 2000, prefix }) 
   }
   const addSeconds = (Date.now() - addStarted) / 1000
   if (Date.now() >= due.getTime()) throw new Error(`adding ${jobs} jobs took ${addSeconds} s, past the due instant`)
+  let cpuAtDue = null
+  let pgAtDue = null
+  const cpuTimer = setTimeout(() => { cpuAtDue = process.cpuUsage(); pgAtDue = postgresCpuMs() }, due.getTime() - Date.now())
   await until(() => counts.executed + counts.failed - executedBefore >= jobs, 300_000, `${jobs} executions`)
+  clearTimeout(cpuTimer)
+  const cpu = cpuAtDue === null ? null : process.cpuUsage(cpuAtDue)
+  const pgCpu = pgAtDue === null ? null : postgresCpuMs() - pgAtDue
   const seconds = (counts.lastExecutedAt - due.getTime()) / 1000
   const rows = await countExecutions(bench, prefix)
   const lags = bench.lags
@@ -46,6 +56,8 @@ export async function runBurst (bench, counts, { jobs, leadMs = 2000, prefix }) 
     executionsPerSecond: jobs / seconds,
     lagMs: lagSummary(lags),
     exactlyOnce,
+    nodeCpuMs: cpu === null ? null : Math.round((cpu.user + cpu.system) / 1000),
+    pgCpuMs: pgCpu,
     note: `${rows.success}/${jobs} success rows, ${lags.length} handler calls; adds took ${addSeconds.toFixed(2)} s`
   }
 }

@@ -60,7 +60,31 @@ if (trace !== null) {
   })
 }
 
+/**
+ * BENCH_TIMELINE=1: every statement through the store's SQL port with its start, end (milliseconds
+ * from the first due-job claim), rows answered and first 50 characters, printed to stderr when the
+ * process exits: where a burst's time goes, claim by claim (for profiling; off by default).
+ */
+const timeline = process.env.BENCH_TIMELINE === '1' ? [] : null
+if (timeline !== null) {
+  process.on('exit', () => {
+    const t0 = timeline.find((entry) => isDueJobClaim(entry.text))?.start ?? 0
+    for (const { start, end, rows, text } of timeline) {
+      if (start < t0 - 50) continue
+      const key = text.replace(/\s+/g, ' ').trim().slice(0, 50)
+      process.stderr.write(`tl ${(start - t0).toFixed(1).padStart(8)} ${(end - t0).toFixed(1).padStart(8)} ${String(rows).padStart(5)} ${key}\n`)
+    }
+  })
+}
+
 function traced (executor, text, values) {
+  if (timeline !== null) {
+    const entry = { start: performance.now(), end: 0, rows: 0, text }
+    timeline.push(entry)
+    const result = executor.query(text, values)
+    result.then((rows) => { entry.end = performance.now(); entry.rows = rows?.length ?? 0 }, () => { entry.end = performance.now() })
+    return result
+  }
   if (trace === null) return executor.query(text, values)
   const key = text.replace(/\s+/g, ' ').trim().slice(0, 60)
   const started = performance.now()
