@@ -14,6 +14,7 @@ import type { SchedulerTracing } from '../observability/tracing.js'
 import type { SchedulerEventBus } from './events.js'
 import type { Executor } from './executor.js'
 import { DatabaseClock } from './database-clock.js'
+import { HeldExecution as Held } from './held-execution.js'
 import { LogCapture } from './log-capture.js'
 import { taskContext } from './task-context.js'
 import { OutcomeWriter, type WriteResult } from './outcome-writer.js'
@@ -36,24 +37,6 @@ export interface ExecutionRunnerDeps {
   tracing: SchedulerTracing
   /** Called after outcomes were written (their instance slots are free: queued runs may start). */
   onOutcomesWritten?: () => void
-}
-
-/**
- * An execution this runner holds. Its logger (a child of the scheduler's with the job and execution
- * ids) is made on first use: most executions log nothing, and a pino child costs an allocation and
- * its bindings' serialisation per execution.
- */
-class Held {
-  /** Its lease was lost: not renewed again, reported once. */
-  leaseLost = false
-  #log: SchedulerLogger | null = null
-
-  constructor (readonly job: JobRecord, readonly execution: ExecutionRecord, readonly parentLog: SchedulerLogger) {}
-
-  get log (): SchedulerLogger {
-    this.#log ??= this.parentLog.child({ jobId: this.job.id, executionId: this.execution.id })
-    return this.#log
-  }
 }
 
 /** Why a catch-up occurrence waiting for its turn was not run at shutdown. */
