@@ -277,8 +277,11 @@ export class ExecutionRunner {
     // The handler's lines go to the host's logger and, when the job captures logs, into its row
     // too; the capture is made when the handler first reads `ctx.log` (most never log).
     let capture: LogCapture | null = null
+    // Once the outcome is taken, nothing more is kept: a handler first reading ctx.log after it
+    // (detached work, a timed-out handler) gets the plain logger, not a capture nobody reads.
+    let settled = false
     const handlerLog = (): SchedulerLogger => {
-      if (!job.captureLogs) return held.log
+      if (!job.captureLogs || settled) return held.log
       capture ??= new LogCapture(held.log)
       return capture.logger
     }
@@ -297,6 +300,7 @@ export class ExecutionRunner {
           span.end(outcome)
         } catch {}
         then?.()
+        settled = true
         let logsJson: string | null = null
         try {
           logsJson = (capture as LogCapture | null)?.json() ?? null
@@ -373,8 +377,7 @@ export class ExecutionRunner {
     if (execution.nextAttemptAt !== null) announceRetry(events, held.log, payload)
     switch (execution.status) {
       case 'success':
-        // The child logger only when debug lines are kept (pino's isLevelEnabled; a logger without it is asked anyway).
-        if (held.parentLog.isLevelEnabled?.('debug') ?? true) held.log.debug({ durationMs: execution.durationMs }, 'job executed')
+        if (debugEnabled(held.parentLog)) held.log.debug({ durationMs: execution.durationMs }, 'job executed')
         events.emit('job:executed', payload)
         break
       case 'abandoned':
@@ -385,5 +388,17 @@ export class ExecutionRunner {
         held.log.warn({ status: execution.status, exception: execution.exception }, 'job raised an exception')
         events.emit('job:error', payload)
     }
+  }
+}
+
+/**
+ * Whether `log` keeps debug lines, so the execution's child logger is made only when it does:
+ * pino's `isLevelEnabled`; a logger without it (or whose answer throws) is assumed to keep them.
+ */
+function debugEnabled (log: SchedulerLogger): boolean {
+  try {
+    return typeof log.isLevelEnabled === 'function' ? log.isLevelEnabled('debug') !== false : true
+  } catch {
+    return true
   }
 }

@@ -20,24 +20,34 @@ export interface PlannedRow {
 /**
  * The rows of `plans` (one per job of `jobs`, in order). A catch-up batch shares one instance: it
  * starts here whole (one start slot), or is queued whole. Runs claimed ahead (`ClaimPlan.ahead`)
- * are instances of their own: each takes a start slot while there is one, else is queued.
+ * are instances of their own: each takes a start slot while there is one, else is queued. An
+ * occurrence a plan names twice (a custom `ClaimPlanner` may) gets one row, its first: the
+ * occurrence key admits one first attempt, and a second row would be answered as a second run.
  */
 export function plannedRows (jobs: JobRecord[], plans: ClaimPlan[], options: Pick<ClaimOptions, 'tasks' | 'startLimit'>): PlannedRow[] {
   const runnable = new Set(options.tasks)
   let startable = options.startLimit
   const rows: PlannedRow[] = []
+  const named = new Set<string>()
+  const isNamed = (jobId: string, runTime: Date): boolean => named.has(`${jobId}\u0000${runTime.getTime()}`)
+  const push = (row: PlannedRow): void => {
+    if (isNamed(row.jobId, row.runTime)) return
+    named.add(`${row.jobId}\u0000${row.runTime.getTime()}`)
+    rows.push(row)
+  }
   plans.forEach((plan, i) => {
     const job = jobs[i] as JobRecord
     const canStart = (): boolean => startable > 0 && runnable.has(job.task)
     const runStatus = plan.run.length > 0 && canStart() ? 'running' : 'queued'
     if (plan.run.length > 0 && runStatus === 'running') startable--
-    for (const runTime of plan.run) rows.push({ jobId: job.id, task: job.task, runTime, status: runStatus, startAfter: runStatus === 'queued' ? jitteredStart(job, runTime) : null })
-    for (const runTime of plan.missed) rows.push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
-    for (const runTime of plan.maxInstances) rows.push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
+    for (const runTime of plan.run) push({ jobId: job.id, task: job.task, runTime, status: runStatus, startAfter: runStatus === 'queued' ? jitteredStart(job, runTime) : null })
+    for (const runTime of plan.missed) push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
+    for (const runTime of plan.maxInstances) push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
     for (const { runTime, startAt } of plan.ahead ?? []) {
+      if (isNamed(job.id, runTime)) continue
       const status = canStart() ? 'running' : 'queued'
       if (status === 'running') startable--
-      rows.push({ jobId: job.id, task: job.task, runTime, status, startAfter: startAt })
+      push({ jobId: job.id, task: job.task, runTime, status, startAfter: startAt })
     }
   })
   return rows

@@ -19,12 +19,37 @@ function gate (): { promise: Promise<void>, open: () => void } {
 }
 
 for (const db of SERVER_DATABASES) {
+  t.test(`${db.name}: ctx.log and ctx.signal stay assignable, as plain properties (a wrapper replacing them)`, async (t) => {
+    const clock = new FakeClock(at(-1))
+    const { scheduler } = await schedulerOn(db, t, 'ctxset', { clock: clock.now })
+    const replacement = new AbortController().signal
+    let kept: { log: boolean, signal: boolean } | undefined
+    scheduler.registerTask('wrapped', async (ctx) => {
+      const child = ctx.log.child({ step: 'wrapped' })
+      ctx.log = child
+      ctx.signal = replacement
+      kept = { log: ctx.log === child, signal: ctx.signal === replacement }
+      ctx.log.info('through the replaced logger')
+    })
+    await scheduler.start()
+    await scheduler.addJob({ id: 'job', task: 'wrapped', trigger: { type: 'date', runDate: T0 } })
+    // Whichever comes first: a handler that threw on the assignment is recorded as an error.
+    const ended = Promise.race([scheduler.once('job:executed'), scheduler.once('job:error')])
+    clock.set(at(0))
+    scheduler.wakeup()
+    const { execution } = await ended
+    t.equal(execution.status, 'success', `assigning ctx.log and ctx.signal does not throw (${execution.exception ?? 'no exception'})`)
+    t.same(kept, { log: true, signal: true }, 'the handler reads back what it assigned')
+  })
+
   t.test(`${db.name}: the handler gets ctx and the args, and success is recorded with timings`, async (t) => {
     const clock = new FakeClock(at(-1))
     const { scheduler, orm } = await schedulerOn(db, t, 'ctx', { clock: clock.now })
     let seen: { args: unknown[], runTime: Date, executionId: number, aborted: boolean, forked: boolean, jobId: string } | undefined
+    let sameSignal = false
     scheduler.registerTask('work', async (ctx, ...args) => {
       seen = { args, runTime: ctx.runTime, executionId: ctx.executionId, aborted: ctx.signal.aborted, forked: ctx.em !== orm.em && ctx.em.id !== orm.em.id, jobId: ctx.job.id }
+      sameSignal = ctx.signal === ctx.signal
       ctx.log.info('inside the handler')
     })
     await scheduler.start()
@@ -40,6 +65,7 @@ for (const db of SERVER_DATABASES) {
     t.equal(seen?.forked, true, 'ctx.em is a fork, not the global EntityManager')
     t.equal(seen?.jobId, 'job')
     t.equal(execution.status, 'success')
+    t.equal(sameSignal, true, 'ctx.signal is the same object on every read')
     t.equal(execution.owner, scheduler.nodeId)
     t.equal(execution.leaseUntil, null, 'a finished execution holds no lease')
     t.ok(execution.durationMs !== null && execution.durationMs >= 0)

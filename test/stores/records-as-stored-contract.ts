@@ -50,7 +50,7 @@ export function recordsAsStoredContract (t: TapTest, makeStore: MakeStore): void
     const statuses = records.map((record) => record.status).sort()
     t.same(statuses.filter((status) => status !== 'queued'), ['max_instances', 'missed', 'running', 'running'], 'the planned rows were written')
     t.ok(statuses.filter((status) => status === 'queued').length >= 1, 'the job beyond the start limit was queued')
-    for (const record of records) t.same(record, await stored(store, record.id), `${record.jobId} ${record.status} at ${record.runTime.toISOString()}`)
+    for (const record of records) t.strictSame(record, await stored(store, record.id), `${record.jobId} ${record.status} at ${record.runTime.toISOString()}`)
 
     // With a start slot free for it, a run claimed ahead is running from its start time.
     if (store.claimsAhead === true) {
@@ -59,7 +59,7 @@ export function recordsAsStoredContract (t: TapTest, makeStore: MakeStore): void
       const ahead = later.flatMap((claim) => claim.running)
       t.equal(ahead.length, 1, 'one run claimed ahead')
       t.not(ahead[0]?.startAfter, null, 'it waits for its start time')
-      for (const record of ahead) t.same(record, await stored(store, record.id), 'the run claimed ahead is its row as stored')
+      for (const record of ahead) t.strictSame(record, await stored(store, record.id), 'the run claimed ahead is its row as stored')
     }
   })
 
@@ -88,9 +88,34 @@ export function recordsAsStoredContract (t: TapTest, makeStore: MakeStore): void
       const answers = await store.finishExecutions(batch, now)
       t.equal(answers.length, batch.length, 'one answer per outcome')
       answers.forEach((answer, i) => t.ok(answer !== null, `outcome ${i} was written`))
-      for (const answer of answers) if (answer !== null) t.same(answer, await stored(store, answer.id), `claimed ${giveClaimed ? 'given' : 'not given'}: ${answer.status}${answer.lateStatus === null ? '' : ` (late ${answer.lateStatus})`}`)
+      for (const answer of answers) if (answer !== null) t.strictSame(answer, await stored(store, answer.id), `claimed ${giveClaimed ? 'given' : 'not given'}: ${answer.status}${answer.lateStatus === null ? '' : ` (late ${answer.lateStatus})`}`)
     }
     t.not((await stored(store, r1.id))?.nextAttemptAt, null, 'the failed attempt has its next attempt (a computed column)')
     t.equal((await stored(store, r4.id))?.lateStatus, 'success', 'the abandoned run took its outcome late')
+  })
+
+  t.test('an occurrence a plan names twice gets one row and one record; a claim on the store clock answers its rows as stored', async (t) => {
+    const store = await open(t)
+    await store.addJob(newJob('twice', { nextRunTime: at(0), maxInstances: 5 }))
+    // A custom planner naming the due occurrence twice for 'twice' (run, and missed too).
+    const claims = await store.claimDueJobs({
+      ...claimAt(at(10), 5, store),
+      plan: (job) => {
+        const due = job.nextRunTime as Date
+        return { run: [due, due], missed: [due], maxInstances: [], coalesced: 0, nextRunTime: null }
+      }
+    })
+    const twice = claims.find((claim) => claim.job.id === 'twice')
+    t.equal(twice?.running.length, 1, 'one running record for the occurrence named three times')
+    t.same(twice?.recorded, [], 'no missed record for it either: the first naming wins')
+    t.equal((await store.getExecutions({ jobId: 'twice' })).length, 1, 'one row')
+    for (const record of twice?.running ?? []) t.strictSame(record, await stored(store, record.id), 'its record: as stored')
+
+    // The store's clock (now: null), whose readings have sub-millisecond digits on PostgreSQL.
+    await store.addJob(newJob('later', { nextRunTime: new Date(Date.UTC(2000, 0, 2)), maxInstances: 5 }))
+    const onClock = await store.claimDueJobs({ ...claimAt(at(0), 5, store), now: null, aheadMs: 0, plan })
+    const records = onClock.flatMap((claim) => claim.running)
+    t.equal(records.length, 1, 'the job due in 2000 is claimed on the store clock')
+    for (const record of records) t.strictSame(record, await stored(store, record.id), 'a claim on the store clock: as stored')
   })
 }

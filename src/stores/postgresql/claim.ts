@@ -64,7 +64,8 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
     // One statement: advance the jobs, and insert their executions (a conflict on the
     // occurrence key means another process has that occurrence: no row comes back for it). Only
     // the new ids come back, with their ordinal in the arrays; the records are built from the rows
-    // sent (plannedExecution), as the insert computes them.
+    // sent (plannedExecution), as the insert computes them. plannedRows names each occurrence
+    // once, so each inserted row matches one planned row.
     const returned = await tx.query<{ id: unknown, ord: unknown }>(
       `WITH advanced AS (
          UPDATE scheduler_job AS j SET next_run_time = u.next_run_time, next_fire_time = u.next_fire_time, last_error = u.last_error
