@@ -377,7 +377,7 @@ export class ExecutionRunner {
     if (execution.nextAttemptAt !== null) announceRetry(events, held.log, payload)
     switch (execution.status) {
       case 'success':
-        if (debugEnabled(held.parentLog)) held.log.debug({ durationMs: execution.durationMs }, 'job executed')
+        held.debug({ durationMs: execution.durationMs }, 'job executed')
         events.emit('job:executed', payload)
         break
       case 'abandoned':
@@ -388,17 +388,5 @@ export class ExecutionRunner {
         held.log.warn({ status: execution.status, exception: execution.exception }, 'job raised an exception')
         events.emit('job:error', payload)
     }
-  }
-}
-
-/**
- * Whether `log` keeps debug lines, so the execution's child logger is made only when it does:
- * pino's `isLevelEnabled`; a logger without it (or whose answer throws) is assumed to keep them.
- */
-function debugEnabled (log: SchedulerLogger): boolean {
-  try {
-    return typeof log.isLevelEnabled === 'function' ? log.isLevelEnabled('debug') !== false : true
-  } catch {
-    return true
   }
 }

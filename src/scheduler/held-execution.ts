@@ -21,4 +21,16 @@ export class HeldExecution {
     this.#log ??= this.parentLog.child({ jobId: this.job.id, executionId: this.execution.id })
     return this.#log
   }
+
+  /**
+   * Logs a debug line through the execution's logger, made only when the scheduler's logger keeps
+   * debug lines (pino's `isLevelEnabled`; a logger without it, or whose answer throws, is assumed to).
+   */
+  debug (fields: Record<string, unknown>, message: string): void {
+    let enabled = true
+    try {
+      if (typeof this.parentLog.isLevelEnabled === 'function') enabled = this.parentLog.isLevelEnabled('debug') !== false
+    } catch {}
+    if (enabled) this.log.debug(fields, message)
+  }
 }

@@ -17,6 +17,11 @@ export interface PlannedRow {
   startAfter: Date | null
 }
 
+/** The key of an occurrence (`jobId`, `runTime`) in the sets below: its first attempt is unique per key. */
+export function occurrenceKey (jobId: string, runTime: Date): string {
+  return `${jobId}\u0000${runTime.getTime()}`
+}
+
 /**
  * The rows of `plans` (one per job of `jobs`, in order). A catch-up batch shares one instance: it
  * starts here whole (one start slot), or is queued whole. Runs claimed ahead (`ClaimPlan.ahead`)
@@ -29,10 +34,10 @@ export function plannedRows (jobs: JobRecord[], plans: ClaimPlan[], options: Pic
   let startable = options.startLimit
   const rows: PlannedRow[] = []
   const named = new Set<string>()
-  const isNamed = (jobId: string, runTime: Date): boolean => named.has(`${jobId}\u0000${runTime.getTime()}`)
   const push = (row: PlannedRow): void => {
-    if (isNamed(row.jobId, row.runTime)) return
-    named.add(`${row.jobId}\u0000${row.runTime.getTime()}`)
+    const key = occurrenceKey(row.jobId, row.runTime)
+    if (named.has(key)) return
+    named.add(key)
     rows.push(row)
   }
   plans.forEach((plan, i) => {
@@ -44,7 +49,7 @@ export function plannedRows (jobs: JobRecord[], plans: ClaimPlan[], options: Pic
     for (const runTime of plan.missed) push({ jobId: job.id, task: job.task, runTime, status: 'missed', startAfter: null })
     for (const runTime of plan.maxInstances) push({ jobId: job.id, task: job.task, runTime, status: 'max_instances', startAfter: null })
     for (const { runTime, startAt } of plan.ahead ?? []) {
-      if (isNamed(job.id, runTime)) continue
+      if (named.has(occurrenceKey(job.id, runTime))) continue
       const status = canStart() ? 'running' : 'queued'
       if (status === 'running') startable--
       push({ jobId: job.id, task: job.task, runTime, status, startAfter: startAt })
@@ -95,14 +100,14 @@ export function groupClaims (jobs: JobRecord[], plans: ClaimPlan[], rows: Planne
   }]))
   const insertedKeys = new Set<string>()
   for (const execution of [...inserted].sort((a, b) => a.id - b.id)) {
-    insertedKeys.add(`${execution.jobId}\u0000${execution.runTime.getTime()}`)
+    insertedKeys.add(occurrenceKey(execution.jobId, execution.runTime))
     const claim = claims.get(execution.jobId) as ClaimedJob
     if (execution.status === 'running') claim.running.push(execution)
     else if (execution.status === 'queued') claim.queued?.push(execution)
     else claim.recorded.push(execution)
   }
   for (const row of rows) {
-    if (!insertedKeys.has(`${row.jobId}\u0000${row.runTime.getTime()}`)) claims.get(row.jobId)?.claimedElsewhere.push(row.runTime)
+    if (!insertedKeys.has(occurrenceKey(row.jobId, row.runTime))) claims.get(row.jobId)?.claimedElsewhere.push(row.runTime)
   }
   return [...claims.values()]
 }

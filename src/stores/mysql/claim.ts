@@ -19,7 +19,7 @@ import { auditRun } from './audit.js'
 import type { ClaimedJob, ClaimOptions, ExecutionRecord, JobRecord, NextWakeup } from '../job-store.js'
 import type { AuditContext } from '../audit.js'
 import { rowToExecution, rowToJob } from '../rows.js'
-import { groupClaims, plannedRows, type PlannedRow } from '../planned-rows.js'
+import { groupClaims, occurrenceKey, plannedRows, type PlannedRow } from '../planned-rows.js'
 import { bumpChange } from './change-counter.js'
 import { QUEUED_CHANNEL } from './change-counter.js'
 import { insertId, isDuplicateKey, list, minusMs, MYSQL_EXECUTION_COLUMNS, MYSQL_JOB_COLUMNS, NOW, placeholders } from './sql.js'
@@ -86,12 +86,11 @@ export async function claimDueJobs (db: SqlClient, options: ClaimOptions): Promi
 /** Inserts the planned first attempts that do not exist yet (their jobs are locked: see the module doc) and returns them. */
 async function insertNewOccurrences (tx: SqlExecutor, rows: PlannedRow[], now: Date, options: ClaimOptions): Promise<ExecutionRecord[]> {
   if (rows.length === 0) return []
-  const key = (jobId: string, runTime: Date): string => `${jobId}\u0000${runTime.getTime()}`
   const existing = new Set((await tx.query<{ job_id: string, run_time: Date }>(
     `SELECT job_id, run_time FROM scheduler_job_execution WHERE attempt = 1 AND (job_id, run_time) IN (${rows.map(() => '(?, ?)').join(', ')})`,
     rows.flatMap((row) => [row.jobId, row.runTime])
-  )).map((row) => key(row.job_id, toDate(row.run_time))))
-  const fresh = rows.filter((row) => !existing.has(key(row.jobId, row.runTime)))
+  )).map((row) => occurrenceKey(row.job_id, toDate(row.run_time))))
+  const fresh = rows.filter((row) => !existing.has(occurrenceKey(row.jobId, row.runTime)))
   if (fresh.length === 0) return []
   // A running row starts (and its lease runs) from its start_after when claimed ahead, else now.
   const startOf = (row: PlannedRow): Date => row.startAfter ?? now
